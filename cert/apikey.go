@@ -1,0 +1,52 @@
+package cert
+
+import "time"
+
+// Role is what an API key may do.
+type Role string
+
+// Roles. An admin key acts for the whole deployment; issuer and viewer keys
+// are bound to one issuer.
+const (
+	RoleAdmin  Role = "admin"
+	RoleIssuer Role = "issuer"
+	RoleViewer Role = "viewer"
+)
+
+// APIKey is a stored API key. The token itself is never stored: Hash is its
+// SHA-256, hex-encoded.
+type APIKey struct {
+	ID        string     `json:"id"`
+	Hash      string     `json:"hash"`
+	Issuer    string     `json:"issuer,omitempty"`
+	Role      Role       `json:"role"`
+	Name      string     `json:"name,omitempty"`
+	CreatedAt time.Time  `json:"createdAt"`
+	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+}
+
+// Principal is the authenticated caller of a request.
+type Principal struct {
+	KeyID  string
+	Issuer string
+	Role   Role
+	Name   string
+}
+
+// Actor names the principal in events.
+func (p Principal) Actor() string {
+	if p.Name != "" {
+		return "apikey:" + p.KeyID + " (" + p.Name + ")"
+	}
+	return "apikey:" + p.KeyID
+}
+
+// CanRead reports whether p may read issuer's data.
+func (p Principal) CanRead(issuer string) bool {
+	return p.Role == RoleAdmin || p.Issuer == issuer
+}
+
+// CanWrite reports whether p may change issuer's certificates.
+func (p Principal) CanWrite(issuer string) bool {
+	return p.Role == RoleAdmin || (p.Role == RoleIssuer && p.Issuer == issuer)
+}

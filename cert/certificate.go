@@ -1,0 +1,161 @@
+package cert
+
+import (
+	"strings"
+	"time"
+)
+
+// DateLayout is the layout of calendar dates in requests and responses.
+const DateLayout = "2006-01-02"
+
+// Organization is the certified subject.
+type Organization struct {
+	Name    string `json:"name"`
+	NameEn  string `json:"nameEn,omitempty"`
+	USCC    string `json:"uscc"`
+	Address string `json:"address,omitempty"`
+	Country string `json:"country,omitempty"`
+}
+
+// Validate checks an organization. Field names are relative; callers prefix
+// them ("organization.").
+func (o *Organization) Validate() *ValidationError {
+	var v ValidationError
+	if strings.TrimSpace(o.Name) == "" {
+		v.Add("name", "is required: the legal name as on the business licence")
+	} else if len([]rune(o.Name)) > 200 {
+		v.Add("name", "must be at most 200 characters")
+	}
+	if len([]rune(o.NameEn)) > 300 {
+		v.Add("nameEn", "must be at most 300 characters")
+	}
+	if o.Country == "" || o.Country == "CN" {
+		if err := ValidateUSCC(o.USCC); err != nil {
+			v.Add("uscc", err.Error())
+		}
+	} else if len(o.USCC) > 64 {
+		v.Add("uscc", "must be at most 64 characters")
+	}
+	if len([]rune(o.Address)) > 500 {
+		v.Add("address", "must be at most 500 characters")
+	}
+	if o.Country != "" && (len(o.Country) != 2 || strings.ToUpper(o.Country) != o.Country) {
+		v.Add("country", "must be an ISO 3166-1 alpha-2 code in upper case, e.g. CN")
+	}
+	return &v
+}
+
+// Certificate is one issued certificate (one revision of it). Its status is
+// derived by StatusAt from Events and the scheme; it is never stored alone.
+type Certificate struct {
+	ID             string       `json:"id"`
+	Number         string       `json:"number"`
+	BaseNumber     string       `json:"baseNumber,omitempty"`
+	Revision       int          `json:"revision,omitempty"`
+	Issuer         string       `json:"issuer"`
+	Scheme         string       `json:"scheme"`
+	Standard       string       `json:"standard,omitempty"`
+	Category       string       `json:"category,omitempty"`
+	Level          int          `json:"level,omitempty"`
+	Scope          string       `json:"scope,omitempty"`
+	ScopeEn        string       `json:"scopeEn,omitempty"`
+	Sites          []string     `json:"sites,omitempty"`
+	AssessmentBody string       `json:"assessmentBody,omitempty"`
+	Organization   Organization `json:"organization"`
+	// DecisionDate and OriginalDate are calendar dates (DateLayout).
+	DecisionDate string `json:"decisionDate,omitempty"`
+	OriginalDate string `json:"originalDate,omitempty"`
+	// ValidFrom is the start of the issue date in the issuer's time zone;
+	// ValidUntil is exclusive.
+	ValidFrom  time.Time `json:"validFrom"`
+	ValidUntil time.Time `json:"validUntil"`
+	TimeZone   string    `json:"timeZone"`
+	// Credential is the signed compact JWS, Kid the key that signed it.
+	Credential string `json:"credential"`
+	Kid        string `json:"kid"`
+	// StatusList and StatusIndex locate the certificate in the issuer's
+	// revocation and suspension lists (same list number and index in both).
+	StatusList  int `json:"statusList"`
+	StatusIndex int `json:"statusIndex"`
+	// Supersedes and SupersededBy link renewals and revisions.
+	Supersedes   string  `json:"supersedes,omitempty"`
+	SupersededBy string  `json:"supersededBy,omitempty"`
+	Events       []Event `json:"events"`
+	// IdempotencyKey and RequestHash make a retried create return the
+	// first result; both are unique per issuer when set.
+	IdempotencyKey string    `json:"idempotencyKey,omitempty"`
+	RequestHash    string    `json:"requestHash,omitempty"`
+	CreatedAt      time.Time `json:"createdAt"`
+	// Version increases by one on every stored change.
+	Version int64 `json:"version"`
+}
+
+// Location returns the certificate's time zone (that of its issuer).
+func (c *Certificate) Location() *time.Location {
+	if l, err := LoadLocation(c.TimeZone); err == nil {
+		return l
+	}
+	return time.UTC
+}
+
+// ValidUntilInclusive is the last valid day, as printed.
+func (c *Certificate) ValidUntilInclusive() time.Time {
+	return c.ValidUntil.In(c.Location()).AddDate(0, 0, -1)
+}
+
+// ValidityPeriod returns the start of day in loc and that start plus months
+// with time.AddDate semantics, so 2028-02-29 + 36 months = 2031-03-01.
+func ValidityPeriod(day time.Time, loc *time.Location, months int) (from, until time.Time) {
+	y, m, d := day.In(loc).Date()
+	from = time.Date(y, m, d, 0, 0, 0, 0, loc)
+	return from, from.AddDate(0, months, 0)
+}
+
+// ParseDate parses a calendar date in loc.
+func ParseDate(s string, loc *time.Location) (time.Time, error) {
+	return time.ParseInLocation(DateLayout, s, loc)
+}
+
+// EventType names what happened to a certificate.
+type EventType string
+
+// Event types. Time-derived changes (a missed surveillance window) are
+// recorded with the system actor.
+const (
+	EventIssued             EventType = "issued"
+	EventSurveillancePassed EventType = "surveillance_passed"
+	EventSurveillanceFailed EventType = "surveillance_failed"
+	EventSuspended          EventType = "suspended"
+	EventReinstated         EventType = "reinstated"
+	EventWithdrawn          EventType = "withdrawn"
+	EventCancelled          EventType = "cancelled"
+	EventRenewed            EventType = "renewed"
+	EventRevised            EventType = "revised"
+)
+
+// SystemActor is the actor of time-derived events.
+const SystemActor = "system"
+
+// Event is one entry of a certificate's append-only audit trail.
+type Event struct {
+	Seq  int       `json:"seq"`
+	Type EventType `json:"type"`
+	// At is when the event takes effect (the audit date for surveillance,
+	// the start of the new certificate for a renewal).
+	At         time.Time `json:"at"`
+	RecordedAt time.Time `json:"recordedAt"`
+	Actor      string    `json:"actor"`
+	Reason     string    `json:"reason,omitempty"`
+	// Until ends a suspension automatically (optional).
+	Until *time.Time `json:"until,omitempty"`
+	// AuditRef identifies a surveillance audit report.
+	AuditRef string `json:"auditRef,omitempty"`
+	// Related is the id of the certificate a renewal or revision created.
+	Related string `json:"related,omitempty"`
+}
+
+// Append adds e with the next sequence number.
+func (c *Certificate) Append(e Event) {
+	e.Seq = len(c.Events) + 1
+	c.Events = append(c.Events, e)
+}

@@ -1,0 +1,177 @@
+package cert
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Window is one surveillance window, in whole months after the start of
+// validity: it opens at ValidFrom+Open months and closes (exclusive) at
+// ValidFrom+Close months.
+type Window struct {
+	Open  int `json:"open"`
+	Close int `json:"close"`
+}
+
+// LevelRange is the inclusive range of levels a scheme grants.
+type LevelRange struct {
+	Min int `json:"min"`
+	Max int `json:"max"`
+}
+
+// Scheme holds the rules of one certification scheme. Rules are data: no
+// code path depends on a scheme id.
+type Scheme struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	NameZh string `json:"nameZh"`
+	// Title and TitleZh head the printed certificate.
+	Title   string `json:"title"`
+	TitleZh string `json:"titleZh"`
+	// ValidityMonths is the validity period; ValidUntil is ValidFrom plus
+	// this many months with time.AddDate semantics.
+	ValidityMonths int `json:"validityMonths"`
+	// Surveillance lists the windows in which an audit must pass.
+	Surveillance []Window `json:"surveillance"`
+	// MaxSuspensionMonths bounds a suspension; when it is reached without a
+	// reinstatement, the certificate takes the status AfterSuspension.
+	MaxSuspensionMonths int    `json:"maxSuspensionMonths"`
+	AfterSuspension     Status `json:"afterSuspension"`
+	// RenewalWindowMonths is how long before expiry a renewal may start.
+	RenewalWindowMonths int `json:"renewalWindowMonths"`
+	// Categories, when not empty, lists the allowed categories.
+	Categories []string `json:"categories,omitempty"`
+	// CategoriesEn gives the English name of each category, same order.
+	CategoriesEn []string `json:"categoriesEn,omitempty"`
+	// Levels is nil when the scheme grants no levels.
+	Levels *LevelRange `json:"levels,omitempty"`
+}
+
+// Validate checks a scheme definition; field names in errors are the JSON
+// names, so a mistake in a schemes file is easy to find.
+func (s *Scheme) Validate() error {
+	var v ValidationError
+	if !validSlug(s.ID) {
+		v.Add("id", "must be 1-64 characters of a-z, 0-9 and '-'")
+	}
+	if s.Name == "" {
+		v.Add("name", "is required")
+	}
+	if s.ValidityMonths < 1 || s.ValidityMonths > 120 {
+		v.Add("validityMonths", "must be between 1 and 120")
+	}
+	prev := -1
+	for i, w := range s.Surveillance {
+		f := fmt.Sprintf("surveillance[%d]", i)
+		if w.Open < 0 || w.Close <= w.Open || w.Close > s.ValidityMonths {
+			v.Add(f, "must have 0 <= open < close <= validityMonths")
+		}
+		if w.Open < prev {
+			v.Add(f, "windows must be in order and must not overlap")
+		}
+		prev = w.Close
+	}
+	if s.MaxSuspensionMonths < 0 {
+		v.Add("maxSuspensionMonths", "must not be negative")
+	}
+	if s.MaxSuspensionMonths > 0 && s.AfterSuspension != StatusWithdrawn && s.AfterSuspension != StatusCancelled {
+		v.Add("afterSuspension", `must be "withdrawn" or "cancelled"`)
+	}
+	if s.RenewalWindowMonths < 0 || s.RenewalWindowMonths > s.ValidityMonths {
+		v.Add("renewalWindowMonths", "must be between 0 and validityMonths")
+	}
+	if len(s.CategoriesEn) > 0 && len(s.CategoriesEn) != len(s.Categories) {
+		v.Add("categoriesEn", "must have one entry per category")
+	}
+	if s.Levels != nil && (s.Levels.Min < 1 || s.Levels.Max < s.Levels.Min) {
+		v.Add("levels", "must have 1 <= min <= max")
+	}
+	return v.Err()
+}
+
+// CheckCategory validates a category against the scheme.
+func (s *Scheme) CheckCategory(category string) error {
+	if len(s.Categories) == 0 || slices.Contains(s.Categories, category) {
+		return nil
+	}
+	return fmt.Errorf("must be one of %q for scheme %s", s.Categories, s.ID)
+}
+
+// CategoryEn returns the English name of a category, or "".
+func (s *Scheme) CategoryEn(category string) string {
+	if i := slices.Index(s.Categories, category); i >= 0 && i < len(s.CategoriesEn) {
+		return s.CategoriesEn[i]
+	}
+	return ""
+}
+
+// CheckLevel validates a level against the scheme; 0 means no level.
+func (s *Scheme) CheckLevel(level int) error {
+	if s.Levels == nil {
+		if level != 0 {
+			return fmt.Errorf("scheme %s has no levels: omit the field", s.ID)
+		}
+		return nil
+	}
+	if level < s.Levels.Min || level > s.Levels.Max {
+		return fmt.Errorf("must be an integer from %d to %d for scheme %s", s.Levels.Min, s.Levels.Max, s.ID)
+	}
+	return nil
+}
+
+// BuiltinSchemes returns the schemes certd knows without a schemes file.
+func BuiltinSchemes() []Scheme {
+	return []Scheme{
+		{
+			ID: "itss", Name: "ITSS conformity certificate", NameZh: "信息技术服务标准符合性证书",
+			Title: "Certificate of Conformity: Information Technology Service Standard", TitleZh: "信息技术服务标准符合性证书",
+			ValidityMonths:      36,
+			Surveillance:        []Window{{Open: 9, Close: 12}, {Open: 21, Close: 24}},
+			MaxSuspensionMonths: 3, AfterSuspension: StatusCancelled,
+			RenewalWindowMonths: 6,
+			Categories:          []string{"运行维护", "咨询设计", "数据中心", "云计算"},
+			CategoriesEn:        []string{"Operation and maintenance", "Consulting and design", "Data centre", "Cloud computing"},
+			Levels:              &LevelRange{Min: 1, Max: 4},
+		},
+		{
+			ID: "iso17021", Name: "Management system certificate (ISO/IEC 17021-1)", NameZh: "管理体系认证证书",
+			Title: "Management System Certificate", TitleZh: "管理体系认证证书",
+			ValidityMonths:      36,
+			Surveillance:        []Window{{Open: 0, Close: 12}, {Open: 12, Close: 24}},
+			MaxSuspensionMonths: 6, AfterSuspension: StatusWithdrawn,
+			RenewalWindowMonths: 6,
+		},
+	}
+}
+
+// Schemes indexes scheme definitions by id.
+type Schemes map[string]*Scheme
+
+// NewSchemes validates defs and indexes them; duplicate ids are an error.
+func NewSchemes(defs []Scheme) (Schemes, error) {
+	out := make(Schemes, len(defs))
+	for i := range defs {
+		s := defs[i]
+		if err := s.Validate(); err != nil {
+			if ve, ok := err.(*ValidationError); ok {
+				return nil, ve.Prefix(fmt.Sprintf("schemes[%d].", i))
+			}
+			return nil, err
+		}
+		if _, dup := out[s.ID]; dup {
+			return nil, Invalid(fmt.Sprintf("schemes[%d].id", i), fmt.Sprintf("duplicate scheme id %q", s.ID))
+		}
+		out[s.ID] = &s
+	}
+	return out, nil
+}
+
+// IDs returns the scheme ids, sorted.
+func (s Schemes) IDs() []string {
+	ids := make([]string, 0, len(s))
+	for id := range s {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}

@@ -1,0 +1,66 @@
+package cert
+
+import "time"
+
+// Verdict values.
+const (
+	VerdictValid   = "valid"
+	VerdictInvalid = "invalid"
+	VerdictUnknown = "unknown"
+)
+
+// Check names.
+const (
+	CheckSignature    = "signature"
+	CheckValidity     = "validity"
+	CheckRevocation   = "revocation"
+	CheckSuspension   = "suspension"
+	CheckSurveillance = "surveillance"
+)
+
+// Check is one named check of a verification.
+type Check struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+}
+
+// VerdictCertificate summarizes the certificate in a verdict.
+type VerdictCertificate struct {
+	ID             string       `json:"id"`
+	Number         string       `json:"number"`
+	Scheme         string       `json:"scheme"`
+	Standard       string       `json:"standard,omitempty"`
+	Category       string       `json:"category,omitempty"`
+	Level          int          `json:"level,omitempty"`
+	Scope          string       `json:"scope,omitempty"`
+	ScopeEn        string       `json:"scopeEn,omitempty"`
+	AssessmentBody string       `json:"assessmentBody,omitempty"`
+	Organization   Organization `json:"organization"`
+	ValidFrom      string       `json:"validFrom"`
+	ValidUntil     string       `json:"validUntil"`
+	OriginalDate   string       `json:"originalDate,omitempty"`
+	Kid            string       `json:"kid,omitempty"`
+	SupersededBy   string       `json:"supersededBy,omitempty"`
+}
+
+// VerdictIssuer names the issuer in a verdict.
+type VerdictIssuer struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	NameZh string `json:"nameZh,omitempty"`
+	URL    string `json:"url,omitempty"`
+}
+
+// Verdict is the answer of a verification (DESIGN.md section 9).
+type Verdict struct {
+	Verdict      string              `json:"verdict"`
+	Status       Status              `json:"status"`
+	Reason       string              `json:"reason"`
+	Checks       []Check             `json:"checks"`
+	Surveillance *Surveillance       `json:"surveillance,omitempty"`
+	Certificate  *VerdictCertificate `json:"certificate,omitempty"`
+	Issuer       *VerdictIssuer      `json:"issuer,omitempty"`
+	History      []Change            `json:"history,omitempty"`
+	CheckedAt    time.Time           `json:"checkedAt"`
+}

@@ -1,0 +1,116 @@
+package store
+
+import (
+	"context"
+	"io"
+
+	"github.com/certd/certd/cert"
+)
+
+// Sentinel errors; the same values as the domain's error kinds, so errors.Is
+// works across layers.
+var (
+	ErrNotFound      = cert.ErrNotFound
+	ErrAlreadyExists = cert.ErrAlreadyExists
+	ErrConflict      = cert.ErrConflict
+	ErrUnavailable   = cert.ErrUnavailable
+)
+
+// Certificates stores certificates with their events.
+type Certificates interface {
+	// CreateCertificate stores a new certificate with Version 1 (the field
+	// is set on c). It fails with ErrAlreadyExists, storing nothing, when
+	// the id, (issuer, number), (issuer, statusList, statusIndex) or
+	// (issuer, idempotencyKey) is taken.
+	CreateCertificate(ctx context.Context, c *cert.Certificate) error
+	// CreateCertificates stores many certificates, each on its own terms:
+	// errs[i] is the result for cs[i], as CreateCertificate would give it.
+	// A backend groups the writes (one commit, one round trip) where it
+	// can. The returned error is for the call as a whole (unavailable).
+	CreateCertificates(ctx context.Context, cs []*cert.Certificate) (errs []error, err error)
+	// Certificate returns the certificate with the id, or ErrNotFound.
+	Certificate(ctx context.Context, id string) (*cert.Certificate, error)
+	// CertificateByNumber returns the certificate of an issuer with the
+	// number, or ErrNotFound.
+	CertificateByNumber(ctx context.Context, issuer, number string) (*cert.Certificate, error)
+	// CertificateByIdempotencyKey returns the certificate created with the
+	// key, or ErrNotFound.
+	CertificateByIdempotencyKey(ctx context.Context, issuer, key string) (*cert.Certificate, error)
+	// UpdateCertificate replaces the certificate whose stored version is
+	// c.Version, storing c with Version+1 (set on c). A stored version that
+	// differs gives ErrConflict; a missing certificate ErrNotFound. Id,
+	// issuer, number, status position and idempotency key never change.
+	UpdateCertificate(ctx context.Context, c *cert.Certificate) error
+	// ListCertificates returns one page of an issuer's certificates (all
+	// issuers when q.Issuer is empty) in creation order, oldest first, and
+	// the cursor of the next page ("" when this is the last).
+	ListCertificates(ctx context.Context, q Query) ([]*cert.Certificate, string, error)
+}
+
+// Query selects certificates for ListCertificates.
+type Query struct {
+	Issuer string
+	Scheme string
+	// USCC matches exactly; Number matches exactly.
+	USCC   string
+	Number string
+	// Limit is 1-1000; 0 means 100.
+	Limit int
+	// Cursor is the value a previous page returned.
+	Cursor string
+}
+
+// Issuers stores certification bodies.
+type Issuers interface {
+	// CreateIssuer stores a new issuer; ErrAlreadyExists when the id is taken.
+	CreateIssuer(ctx context.Context, is *cert.Issuer) error
+	// Issuer returns the issuer or ErrNotFound.
+	Issuer(ctx context.Context, id string) (*cert.Issuer, error)
+	// Issuers returns every issuer ordered by id.
+	Issuers(ctx context.Context) ([]*cert.Issuer, error)
+}
+
+// KeyRings stores the key ring of each issuer.
+type KeyRings interface {
+	// KeyRing returns the ring of an issuer or ErrNotFound.
+	KeyRing(ctx context.Context, issuer string) (*cert.KeyRing, error)
+	// PutKeyRing creates the ring when r.Version is 0 (ErrAlreadyExists if
+	// one exists) or replaces the ring stored with r.Version (ErrConflict
+	// otherwise). The stored version, Version+1, is set on r.
+	PutKeyRing(ctx context.Context, r *cert.KeyRing) error
+}
+
+// APIKeys stores API keys by id and by hash.
+type APIKeys interface {
+	// CreateAPIKey stores a key; ErrAlreadyExists when the id or hash is taken.
+	CreateAPIKey(ctx context.Context, k *cert.APIKey) error
+	// APIKeyByHash returns the key with the hash, or ErrNotFound.
+	APIKeyByHash(ctx context.Context, hash string) (*cert.APIKey, error)
+	// APIKey returns the key with the id, or ErrNotFound.
+	APIKey(ctx context.Context, id string) (*cert.APIKey, error)
+	// UpdateAPIKey replaces a stored key (used to revoke); ErrNotFound.
+	UpdateAPIKey(ctx context.Context, k *cert.APIKey) error
+	// APIKeys lists the keys, of one issuer or all when issuer is "".
+	APIKeys(ctx context.Context, issuer string) ([]*cert.APIKey, error)
+}
+
+// Counters hands out sequence numbers.
+type Counters interface {
+	// NextSequence atomically adds n (>= 1) to the named counter and
+	// returns the first of the n values reserved: counters start at 1, and
+	// no value is ever handed out twice, even to concurrent callers on
+	// several instances.
+	NextSequence(ctx context.Context, name string, n int64) (int64, error)
+}
+
+// Store is everything a backend provides.
+type Store interface {
+	Certificates
+	Issuers
+	KeyRings
+	APIKeys
+	Counters
+	// Ping reports whether the backend can answer now.
+	Ping(ctx context.Context) error
+	io.Closer
+}
