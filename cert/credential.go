@@ -113,3 +113,7 @@ func NewCredential(c *Certificate, is *Issuer, publicURL string, iat time.Time) 
 		Exp: c.ValidUntil.Unix(),
 	}
 }
+
+// StatusListSize is the number of entries of one status list (2^17, the
+// minimum the Bitstring Status List specification recommends).
+const StatusListSize = 1 << 17

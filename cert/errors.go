@@ -25,6 +25,9 @@ var (
 	ErrUnavailable = errors.New("unavailable")
 	// ErrForbidden reports an authenticated caller acting outside its role.
 	ErrForbidden = errors.New("forbidden")
+	// ErrPrecondition reports an If-Match version that is not the
+	// certificate's current version.
+	ErrPrecondition = errors.New("precondition failed")
 	// ErrIdempotencyMismatch reports an Idempotency-Key reused with a
 	// different request body.
 	ErrIdempotencyMismatch = errors.New("idempotency key reused with a different request")

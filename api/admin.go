@@ -1,0 +1,94 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/certd/certd/cert"
+	"github.com/certd/certd/issuer"
+)
+
+// issuerResource is an issuer as the API shows it (never its status key).
+type issuerResource struct {
+	ID                  string    `json:"id"`
+	Name                string    `json:"name"`
+	NameZh              string    `json:"nameZh,omitempty"`
+	AccreditationBody   string    `json:"accreditationBody,omitempty"`
+	AccreditationNumber string    `json:"accreditationNumber,omitempty"`
+	Contact             string    `json:"contact,omitempty"`
+	TimeZone            string    `json:"timeZone"`
+	NumberPattern       string    `json:"numberPattern"`
+	NumberPrefix        string    `json:"numberPrefix"`
+	KeyType             string    `json:"keyType"`
+	URL                 string    `json:"url"`
+	JWKS                string    `json:"jwks"`
+	CreatedAt           time.Time `json:"createdAt"`
+}
+
+func (s *Server) issuerResource(is *cert.Issuer) issuerResource {
+	url := cert.IssuerURL(s.cfg.PublicURL, is.ID)
+	return issuerResource{
+		ID: is.ID, Name: is.Name, NameZh: is.NameZh, AccreditationBody: is.AccreditationBody,
+		AccreditationNumber: is.AccreditationNumber, Contact: is.Contact, TimeZone: is.TimeZone,
+		NumberPattern: is.NumberPattern, NumberPrefix: is.NumberPrefix, KeyType: is.KeyType,
+		URL: url, JWKS: url + "/jwks.json", CreatedAt: is.CreatedAt.UTC(),
+	}
+}
+
+func (s *Server) createIssuer(c *echo.Context) error {
+	var req issuer.IssuerRequest
+	if err := decodeJSON(c, &req, maxBody); err != nil {
+		return err
+	}
+	is, err := s.cfg.Issuing.CreateIssuer(c.Request().Context(), principal(c), req)
+	if err != nil {
+		return err
+	}
+	s.log.Info("issuer created", "request_id", requestID(c), "issuer", is.ID, "actor", principal(c).Actor())
+	return c.JSON(http.StatusCreated, s.issuerResource(is))
+}
+
+func (s *Server) listIssuers(c *echo.Context) error {
+	all, err := s.cfg.Issuing.Issuers(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Items []issuerResource `json:"items"`
+	}{Items: make([]issuerResource, len(all))}
+	for i, is := range all {
+		out.Items[i] = s.issuerResource(is)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) createAPIKey(c *echo.Context) error {
+	var req issuer.APIKeyRequest
+	if err := decodeJSON(c, &req, maxBody); err != nil {
+		return err
+	}
+	k, token, err := s.cfg.Issuing.CreateAPIKey(c.Request().Context(), principal(c), req)
+	if err != nil {
+		return err
+	}
+	s.log.Info("API key created", "request_id", requestID(c), "key_id", k.ID, "role", string(k.Role), "issuer", k.Issuer, "actor", principal(c).Actor())
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusCreated, struct {
+		ID        string    `json:"id"`
+		Issuer    string    `json:"issuer,omitempty"`
+		Role      cert.Role `json:"role"`
+		Name      string    `json:"name,omitempty"`
+		Token     string    `json:"token"`
+		CreatedAt time.Time `json:"createdAt"`
+	}{k.ID, k.Issuer, k.Role, k.Name, token, k.CreatedAt.UTC()})
+}
+
+func (s *Server) revokeAPIKey(c *echo.Context) error {
+	if err := s.cfg.Issuing.RevokeAPIKey(c.Request().Context(), principal(c), c.Param("id")); err != nil {
+		return err
+	}
+	s.log.Info("API key revoked", "request_id", requestID(c), "key_id", c.Param("id"), "actor", principal(c).Actor())
+	return c.NoContent(http.StatusNoContent)
+}

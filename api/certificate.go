@@ -1,0 +1,220 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/certd/certd/cert"
+	"github.com/certd/certd/issuer"
+)
+
+// certificateResource is a certificate as the API shows it.
+type certificateResource struct {
+	ID             string            `json:"id"`
+	Number         string            `json:"number"`
+	Revision       int               `json:"revision,omitempty"`
+	Issuer         string            `json:"issuer"`
+	Scheme         string            `json:"scheme"`
+	Standard       string            `json:"standard,omitempty"`
+	Category       string            `json:"category,omitempty"`
+	Level          int               `json:"level,omitempty"`
+	Scope          string            `json:"scope,omitempty"`
+	ScopeEn        string            `json:"scopeEn,omitempty"`
+	Sites          []string          `json:"sites,omitempty"`
+	AssessmentBody string            `json:"assessmentBody,omitempty"`
+	DecisionDate   string            `json:"decisionDate,omitempty"`
+	OriginalDate   string            `json:"originalDate,omitempty"`
+	Organization   cert.Organization `json:"organization"`
+	Status         cert.Status       `json:"status"`
+	StatusReason   string            `json:"statusReason,omitempty"`
+	Surveillance   cert.Surveillance `json:"surveillance"`
+	ValidFrom      string            `json:"validFrom"`
+	ValidUntil     string            `json:"validUntil"`
+	Supersedes     string            `json:"supersedes,omitempty"`
+	SupersededBy   string            `json:"supersededBy,omitempty"`
+	Version        int64             `json:"version"`
+	Kid            string            `json:"kid"`
+	Credential     string            `json:"credential"`
+	CreatedAt      time.Time         `json:"createdAt"`
+	Links          certificateLinks  `json:"links"`
+}
+
+type certificateLinks struct {
+	Verify     string `json:"verify"`
+	QR         string `json:"qr"`
+	PDF        string `json:"pdf"`
+	Credential string `json:"credential"`
+	Events     string `json:"events"`
+}
+
+func (s *Server) resource(c *cert.Certificate) certificateResource {
+	st := s.cfg.Issuing.StatusOf(c)
+	loc := c.Location()
+	verify := cert.VerifyURL(s.cfg.PublicURL, c.ID)
+	reason := ""
+	if st.Status != cert.StatusActive {
+		reason = st.Reason
+	}
+	return certificateResource{
+		ID: c.ID, Number: c.Number, Revision: c.Revision, Issuer: c.Issuer, Scheme: c.Scheme,
+		Standard: c.Standard, Category: c.Category, Level: c.Level, Scope: c.Scope, ScopeEn: c.ScopeEn,
+		Sites: c.Sites, AssessmentBody: c.AssessmentBody, DecisionDate: c.DecisionDate, OriginalDate: c.OriginalDate,
+		Organization: c.Organization, Status: st.Status, StatusReason: reason, Surveillance: st.Surveillance,
+		ValidFrom: c.ValidFrom.In(loc).Format(time.RFC3339), ValidUntil: c.ValidUntil.In(loc).Format(time.RFC3339),
+		Supersedes: c.Supersedes, SupersededBy: c.SupersededBy, Version: c.Version, Kid: c.Kid,
+		Credential: c.Credential, CreatedAt: c.CreatedAt.UTC(),
+		Links: certificateLinks{
+			Verify: verify, QR: verify + "/qr.png", PDF: verify + "/certificate.pdf",
+			Credential: verify + "/credential.jwt", Events: s.cfg.PublicURL + "/api/v1/certificates/" + c.ID + "/events",
+		},
+	}
+}
+
+func setETag(c *echo.Context, crt *cert.Certificate) {
+	c.Response().Header().Set("ETag", strconv.Quote(strconv.FormatInt(crt.Version, 10)))
+}
+
+func (s *Server) createCertificate(c *echo.Context) error {
+	var req issuer.Request
+	if err := decodeJSON(c, &req, maxBody); err != nil {
+		return err
+	}
+	key := c.Request().Header.Get("Idempotency-Key")
+	if len(key) > 200 {
+		return errBadRequest("Idempotency-Key must be at most 200 characters.")
+	}
+	crt, replayed, err := s.cfg.Issuing.Issue(c.Request().Context(), principal(c), req, key)
+	if err != nil {
+		return err
+	}
+	if replayed {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	} else {
+		s.metrics.issued.Inc()
+	}
+	c.Response().Header().Set("Location", s.cfg.PublicURL+"/api/v1/certificates/"+crt.ID)
+	setETag(c, crt)
+	return c.JSON(http.StatusCreated, s.resource(crt))
+}
+
+type batchRequest struct {
+	Certificates []issuer.Request `json:"certificates"`
+}
+
+type batchResult struct {
+	Index       int                  `json:"index"`
+	Status      int                  `json:"status"`
+	Certificate *certificateResource `json:"certificate,omitempty"`
+	Problem     *Problem             `json:"problem,omitempty"`
+}
+
+func (s *Server) createBatch(c *echo.Context) error {
+	var req batchRequest
+	if err := decodeJSON(c, &req, maxBatchBody); err != nil {
+		return err
+	}
+	results, err := s.cfg.Issuing.IssueBatch(c.Request().Context(), principal(c), req.Certificates)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Results []batchResult `json:"results"`
+	}{Results: make([]batchResult, len(results))}
+	for i, r := range results {
+		if r.Err != nil {
+			p, internal := problemFor(r.Err)
+			if internal {
+				s.log.Error("batch item failed", "request_id", requestID(c), "index", i, "error", r.Err.Error())
+			}
+			prefixFields(&p, fmt.Sprintf("certificates[%d].", i))
+			out.Results[i] = batchResult{Index: i, Status: p.Status, Problem: &p}
+			continue
+		}
+		s.metrics.issued.Inc()
+		res := s.resource(r.Certificate)
+		out.Results[i] = batchResult{Index: i, Status: http.StatusCreated, Certificate: &res}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func prefixFields(p *Problem, prefix string) {
+	for i := range p.Errors {
+		p.Errors[i].Field = prefix + p.Errors[i].Field
+	}
+}
+
+func (s *Server) getCertificate(c *echo.Context) error {
+	crt, err := s.cfg.Issuing.Certificate(c.Request().Context(), principal(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	setETag(c, crt)
+	return c.JSON(http.StatusOK, s.resource(crt))
+}
+
+func (s *Server) listCertificates(c *echo.Context) error {
+	q := issuer.Query{
+		Issuer: c.QueryParam("issuer"), Scheme: c.QueryParam("scheme"),
+		USCC: c.QueryParam("uscc"), Number: c.QueryParam("number"), Cursor: c.QueryParam("cursor"),
+	}
+	if l := c.QueryParam("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 1000 {
+			return cert.Invalid("limit", "must be an integer from 1 to 1000")
+		}
+		q.Limit = n
+	}
+	items, next, err := s.cfg.Issuing.List(c.Request().Context(), principal(c), q)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Items []certificateResource `json:"items"`
+		Next  string                `json:"next,omitempty"`
+	}{Items: make([]certificateResource, len(items)), Next: next}
+	for i, it := range items {
+		out.Items[i] = s.resource(it)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) certificateEvents(c *echo.Context) error {
+	crt, err := s.cfg.Issuing.Certificate(c.Request().Context(), principal(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	st := s.cfg.Issuing.StatusOf(crt)
+	setETag(c, crt)
+	return c.JSON(http.StatusOK, struct {
+		ID      string        `json:"id"`
+		Status  cert.Status   `json:"status"`
+		Events  []cert.Event  `json:"events"`
+		History []cert.Change `json:"history"`
+	}{crt.ID, st.Status, crt.Events, st.Changes})
+}
+
+func (s *Server) certificateAction(c *echo.Context) error {
+	var req issuer.ActionRequest
+	if err := decodeJSON(c, &req, maxBody); err != nil {
+		return err
+	}
+	var ifMatch int64
+	if h := c.Request().Header.Get("If-Match"); h != "" {
+		v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(strings.TrimSpace(h), "W/"), `"`), 10, 64)
+		if err != nil || v < 1 {
+			return errBadRequest(`If-Match must be the certificate's ETag, e.g. "3".`)
+		}
+		ifMatch = v
+	}
+	crt, err := s.cfg.Issuing.Act(c.Request().Context(), principal(c), c.Param("id"), c.Param("action"), req, ifMatch)
+	if err != nil {
+		return err
+	}
+	setETag(c, crt)
+	return c.JSON(http.StatusOK, s.resource(crt))
+}

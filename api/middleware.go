@@ -1,0 +1,264 @@
+package api
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v5"
+	"golang.org/x/time/rate"
+
+	"github.com/certd/certd/cert"
+)
+
+// Body limits (DESIGN.md section 9).
+const (
+	maxBody      = 1 << 20
+	maxBatchBody = 16 << 20
+)
+
+const (
+	ctxRequestID = "certd.request_id"
+	ctxPrincipal = "certd.principal"
+)
+
+var requestIDShape = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+
+// requestIDMiddleware gives every request an id: the client's X-Request-ID
+// when it is a short token, a fresh one otherwise.
+func requestIDMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		id := c.Request().Header.Get("X-Request-ID")
+		if !requestIDShape.MatchString(id) {
+			var b [12]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		c.Set(ctxRequestID, id)
+		c.Response().Header().Set("X-Request-ID", id)
+		return next(c)
+	}
+}
+
+func requestID(c *echo.Context) string {
+	id, _ := c.Get(ctxRequestID).(string)
+	return id
+}
+
+// accessLog logs one line per request with its id; never headers or bodies
+// (they carry API keys and tokens).
+func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		status := http.StatusOK
+		if resp, uerr := echo.UnwrapResponse(c.Response()); uerr == nil && resp.Status != 0 {
+			status = resp.Status
+		}
+		if err != nil {
+			p, _ := problemFor(err)
+			status = p.Status
+		}
+		route := c.Path()
+		s.metrics.observe(c.Request().Method, route, status, time.Since(start))
+		level := slog.LevelDebug
+		if status >= 500 {
+			level = slog.LevelWarn
+		}
+		s.log.LogAttrs(c.Request().Context(), level, "request",
+			slog.String("request_id", requestID(c)),
+			slog.String("method", c.Request().Method),
+			slog.String("route", route),
+			slog.Int("status", status),
+			slog.Duration("duration", time.Since(start)),
+			slog.String("ip", c.RealIP()))
+		return err
+	}
+}
+
+// securityHeaders sets headers every response carries.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		return next(c)
+	}
+}
+
+// rateLimiter limits requests per client IP with a token bucket each.
+type rateLimiter struct {
+	mu      sync.Mutex
+	r       rate.Limit
+	burst   int
+	clients map[string]*client
+	sweep   time.Time
+}
+
+type client struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+func newRateLimiter(perSecond float64, burst int) *rateLimiter {
+	return &rateLimiter{r: rate.Limit(perSecond), burst: burst, clients: map[string]*client{}}
+}
+
+func (l *rateLimiter) allow(ip string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.sweep) > time.Minute {
+		for k, c := range l.clients {
+			if now.Sub(c.seen) > 5*time.Minute {
+				delete(l.clients, k)
+			}
+		}
+		l.sweep = now
+	}
+	c := l.clients[ip]
+	if c == nil {
+		c = &client{lim: rate.NewLimiter(l.r, l.burst)}
+		l.clients[ip] = c
+	}
+	c.seen = now
+	return c.lim.AllowN(now, 1)
+}
+
+func (l *rateLimiter) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		if !l.allow(c.RealIP(), time.Now()) {
+			c.Response().Header().Set("Retry-After", "1")
+			return newHTTPError(http.StatusTooManyRequests, "rate-limited", "Too many requests",
+				"This address sent too many requests; slow down and retry in a second. For bulk checks use POST /api/v1/verify/batch.")
+		}
+		return next(c)
+	}
+}
+
+// requireAuth authenticates the bearer API key; the principal is kept on the
+// context.
+func (s *Server) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		h := c.Request().Header.Get("Authorization")
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || strings.TrimSpace(token) == "" {
+			return errUnauthorized("Send an API key as 'Authorization: Bearer <key>'. The first start of certd prints an admin key and writes it to admin.token in the data directory.")
+		}
+		p, err := s.cfg.Issuing.Authenticate(c.Request().Context(), strings.TrimSpace(token))
+		if errors.Is(err, cert.ErrNotFound) {
+			return errUnauthorized("This API key is not valid (unknown or revoked).")
+		}
+		if err != nil {
+			return err
+		}
+		c.Set(ctxPrincipal, p)
+		return next(c)
+	}
+}
+
+// requireAdmin refuses non-admin keys.
+func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		if principal(c).Role != cert.RoleAdmin {
+			return fmt.Errorf("this route needs an admin key: %w", cert.ErrForbidden)
+		}
+		return next(c)
+	}
+}
+
+func principal(c *echo.Context) cert.Principal {
+	p, _ := c.Get(ctxPrincipal).(cert.Principal)
+	return p
+}
+
+// decodeJSON reads a JSON body of at most limit bytes into v, strictly:
+// unknown fields and trailing data are errors that name the field.
+func decodeJSON(c *echo.Context, v any, limit int64) error {
+	r := c.Request()
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return newHTTPError(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+			"Send the body as JSON with 'Content-Type: application/json'.")
+	}
+	body := http.MaxBytesReader(c.Response(), r.Body, limit)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err, limit)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return jsonError(err, limit)
+		}
+		return errBadRequest("The body must hold exactly one JSON value; remove what follows it.")
+	}
+	return nil
+}
+
+func jsonError(err error, limit int64) error {
+	var (
+		mbe *http.MaxBytesError
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &mbe):
+		return newHTTPError(http.StatusRequestEntityTooLarge, "body-too-large", "Request body too large",
+			fmt.Sprintf("The body is larger than %d bytes. Split a batch into smaller ones.", limit))
+	case errors.Is(err, io.EOF):
+		return errBadRequest("The body is empty; send a JSON object.")
+	case errors.As(err, &syn):
+		return errBadRequest(fmt.Sprintf("The body is not valid JSON (at byte %d): %s.", syn.Offset, syn.Error()))
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "(body)"
+		}
+		return errBadRequest(fmt.Sprintf("Field %s must be a JSON %s, not %s.", field, jsonKind(typ.Type.Kind().String()), typ.Value),
+			cert.FieldError{Field: field, Message: fmt.Sprintf("must be a JSON %s", jsonKind(typ.Type.Kind().String()))})
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return errBadRequest(fmt.Sprintf("Field %q is not part of this request; check its spelling against /openapi.json.", name),
+			cert.FieldError{Field: name, Message: "is not a known field"})
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errBadRequest("The body ends in the middle of a JSON value.")
+	}
+	return errBadRequest("The body could not be read as JSON: " + err.Error())
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "int", "int64", "int32", "float64", "uint":
+		return "number"
+	case "string":
+		return "string"
+	case "slice", "array":
+		return "array"
+	case "struct", "map":
+		return "object"
+	case "bool":
+		return "boolean"
+	}
+	return k
+}
+
+func prefixToIPNet(p netip.Prefix) *net.IPNet {
+	p = p.Masked()
+	bits := 32
+	if p.Addr().Is6() {
+		bits = 128
+	}
+	return &net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), bits)}
+}

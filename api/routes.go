@@ -1,0 +1,61 @@
+package api
+
+import (
+	"github.com/labstack/echo/v5"
+	"github.com/labstack/echo/v5/middleware"
+)
+
+// routes registers every route of certd; this function is the map of the
+// HTTP interface (DESIGN.md section 9), and openapi.json documents it.
+func (s *Server) routes() {
+	e := s.e
+	e.Use(middleware.Recover())
+	e.Use(requestIDMiddleware, s.accessLog, securityHeaders)
+
+	limit := newRateLimiter(s.cfg.PublicRate, s.cfg.PublicBurst).middleware
+	auth := s.requireAuth
+
+	// Operations.
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.metricsHandler)
+	e.GET("/openapi.json", s.openAPI)
+
+	// Public verification.
+	for _, v := range []string{"/v/", "/V/"} {
+		e.GET(v+":id", s.verifyPage, limit)
+		e.GET(v+":id/qr.png", s.qrPNG, limit)
+		e.GET(v+":id/qr.svg", s.qrSVG, limit)
+		e.GET(v+":id/credential.jwt", s.credentialJWT, limit)
+	}
+	e.GET("/api/v1/verify/:id", s.verifyByID, limit)
+	e.POST("/api/v1/verify", s.verifyToken, limit)
+	e.POST("/api/v1/verify/batch", s.verifyBatch, limit)
+
+	// Published keys.
+	e.GET("/issuers/:issuer/jwks.json", s.issuerJWKS, limit)
+	e.GET("/.well-known/jwks.json", s.allJWKS, limit)
+	e.GET("/.well-known/jwt-vc-issuer/issuers/:issuer", s.issuerMetadata, limit)
+
+	// Certification bodies.
+	g := e.Group("/api/v1", auth)
+	g.POST("/certificates", s.createCertificate)
+	g.POST("/certificates/batch", s.createBatch)
+	g.GET("/certificates", s.listCertificates)
+	g.GET("/certificates/:id", s.getCertificate)
+	g.GET("/certificates/:id/events", s.certificateEvents)
+	g.POST("/certificates/:id/:action", s.certificateAction)
+
+	// Administration.
+	g.POST("/issuers", s.createIssuer, requireAdmin)
+	g.GET("/issuers", s.listIssuers, requireAdmin)
+	g.POST("/issuers/:issuer/keys/rotate", s.rotateKey, requireAdmin)
+	g.GET("/issuers/:issuer/keys", s.listKeys, requireAdmin)
+	g.POST("/apikeys", s.createAPIKey, requireAdmin)
+	g.DELETE("/apikeys/:id", s.revokeAPIKey, requireAdmin)
+}
+
+func (s *Server) metricsHandler(c *echo.Context) error {
+	s.metrics.handler.ServeHTTP(c.Response(), c.Request())
+	return nil
+}

@@ -1,0 +1,185 @@
+package api
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/certd/certd/cert"
+	"github.com/certd/certd/templates"
+)
+
+// verdictStatus is the HTTP status of a verdict: 404 for an unknown id,
+// 503 when it could not be determined, 200 otherwise (invalid included:
+// the verification itself succeeded).
+func verdictStatus(v cert.Verdict) int {
+	switch {
+	case v.Status == cert.StatusNotFound && v.Certificate == nil && len(v.Checks) == 0:
+		return http.StatusNotFound
+	case v.Verdict == cert.VerdictUnknown:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusOK
+}
+
+func (s *Server) writeVerdict(c *echo.Context, v cert.Verdict) error {
+	s.metrics.verdicts.WithLabelValues(v.Verdict).Inc()
+	c.Response().Header().Set("Cache-Control", "no-store")
+	if v.Verdict == cert.VerdictUnknown {
+		c.Response().Header().Set("Retry-After", "5")
+	}
+	return c.JSON(verdictStatus(v), v)
+}
+
+func (s *Server) verifyByID(c *echo.Context) error {
+	return s.writeVerdict(c, s.cfg.Verifying.ByID(c.Request().Context(), c.Param("id")))
+}
+
+// verifyToken verifies a presented credential: the compact JWS as
+// application/vc+jwt or text/plain, or JSON {"credential": "..."}.
+func (s *Server) verifyToken(c *echo.Context) error {
+	ct := c.Request().Header.Get("Content-Type")
+	var token string
+	if strings.HasPrefix(ct, "application/json") {
+		var body struct {
+			Credential string `json:"credential"`
+		}
+		if err := decodeJSON(c, &body, maxBody); err != nil {
+			return err
+		}
+		if body.Credential == "" {
+			return cert.Invalid("credential", "is required: the compact JWS of the certificate credential")
+		}
+		token = body.Credential
+	} else {
+		b, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxBody))
+		if err != nil {
+			return jsonError(err, maxBody)
+		}
+		token = strings.TrimSpace(string(b))
+		if token == "" {
+			return errBadRequest("Send the credential (compact JWS) as the body with Content-Type application/vc+jwt, or JSON {\"credential\": \"...\"}.")
+		}
+	}
+	return s.writeVerdict(c, s.cfg.Verifying.ByToken(c.Request().Context(), token))
+}
+
+func (s *Server) verifyBatch(c *echo.Context) error {
+	var body struct {
+		Items []string `json:"items"`
+	}
+	if err := decodeJSON(c, &body, maxBatchBody); err != nil {
+		return err
+	}
+	verdicts, err := s.cfg.Verifying.Batch(c.Request().Context(), body.Items)
+	if err != nil {
+		return err
+	}
+	for _, v := range verdicts {
+		s.metrics.verdicts.WithLabelValues(v.Verdict).Inc()
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, struct {
+		Results []cert.Verdict `json:"results"`
+	}{verdicts})
+}
+
+// verifyPage is the page a QR code leads to: HTML for people, the verdict
+// as JSON for programs that ask for it.
+func (s *Server) verifyPage(c *echo.Context) error {
+	v := s.cfg.Verifying.ByID(c.Request().Context(), c.Param("id"))
+	if wantsJSON(c.Request()) {
+		return s.writeVerdict(c, v)
+	}
+	s.metrics.verdicts.WithLabelValues(v.Verdict).Inc()
+	lang := templates.PickLanguage(c.QueryParam("lang"), c.Request().Header.Get("Accept-Language"))
+	page, err := templates.VerifyPage(templates.VerifyPageData{
+		Verdict: v, Lang: lang, PublicURL: s.cfg.PublicURL, Path: "/v/" + strings.ToUpper(c.Param("id")),
+	})
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Language", lang)
+	h.Set("Vary", "Accept, Accept-Language")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+	return c.HTMLBlob(verdictStatus(v), page)
+}
+
+func wantsJSON(r *http.Request) bool {
+	a := r.Header.Get("Accept")
+	return strings.Contains(a, "application/json") && !strings.Contains(a, "text/html")
+}
+
+func (s *Server) qrPNG(c *echo.Context) error {
+	id, ok := cert.NormalizeID(c.Param("id"))
+	if !ok {
+		return notRegistered()
+	}
+	size := 512
+	if q := c.QueryParam("size"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 64 || n > 2048 {
+			return cert.Invalid("size", "must be an integer number of pixels from 64 to 2048")
+		}
+		size = n
+	}
+	if _, err := s.existing(c, id); err != nil {
+		return err
+	}
+	png, err := templates.QRPNG(templates.QRContent(s.cfg.PublicURL, id), size)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=86400, immutable")
+	return c.Blob(http.StatusOK, "image/png", png)
+}
+
+func (s *Server) qrSVG(c *echo.Context) error {
+	id, ok := cert.NormalizeID(c.Param("id"))
+	if !ok {
+		return notRegistered()
+	}
+	if _, err := s.existing(c, id); err != nil {
+		return err
+	}
+	svg, err := templates.QRSVG(templates.QRContent(s.cfg.PublicURL, id))
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=86400, immutable")
+	return c.Blob(http.StatusOK, "image/svg+xml", svg)
+}
+
+func (s *Server) credentialJWT(c *echo.Context) error {
+	id, ok := cert.NormalizeID(c.Param("id"))
+	if !ok {
+		return notRegistered()
+	}
+	crt, err := s.existing(c, id)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=300")
+	c.Response().Header().Set("Content-Disposition", `inline; filename="credential.jwt"`)
+	return c.Blob(http.StatusOK, "application/vc+jwt", []byte(crt.Credential))
+}
+
+// existing loads a certificate by id for a public route.
+func (s *Server) existing(c *echo.Context, id string) (*cert.Certificate, error) {
+	crt, err := s.cfg.Issuing.Certificate(c.Request().Context(), cert.Principal{Role: cert.RoleAdmin}, id)
+	if errors.Is(err, cert.ErrNotFound) {
+		return nil, notRegistered()
+	}
+	return crt, err
+}
+
+func notRegistered() error {
+	return newHTTPError(http.StatusNotFound, "not-found", "No such certificate",
+		"No certificate with this id is registered here. If it is printed on a certificate, the document may be forged or mistyped: contact the issuer named on the paper.")
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/certd/certd/cert"
+	"github.com/certd/certd/issuer"
+)
+
+// DefaultIssuer is the id of the issuer created on first start.
+const DefaultIssuer = "default"
+
+// bootstrap prepares a first start: with no issuer in the store it creates
+// the default issuer and an admin API key, prints the key once with a curl
+// command that issues a sample certificate, and writes it to admin.token
+// (mode 0600). Several instances starting at once on one database create
+// the issuer once; only the instance that created it makes the key.
+func (m *Main) bootstrap(ctx context.Context) error {
+	all, err := m.Issuer.Issuers(ctx)
+	if err != nil {
+		return fmt.Errorf("read issuers: %w", err)
+	}
+	if len(all) > 0 {
+		return nil
+	}
+	admin := cert.Principal{Role: cert.RoleAdmin, KeyID: "bootstrap", Name: "first start"}
+	_, err = m.Issuer.CreateIssuer(ctx, admin, issuer.IssuerRequest{
+		ID: DefaultIssuer, Name: "Default Certification Body", NameZh: "默认认证机构",
+		TimeZone: "Asia/Shanghai", NumberPrefix: "ITSS",
+	})
+	if errors.Is(err, cert.ErrAlreadyExists) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create default issuer: %w", err)
+	}
+	_, token, err := m.Issuer.CreateAPIKey(ctx, admin, issuer.APIKeyRequest{Role: cert.RoleAdmin, Name: "bootstrap admin"})
+	if err != nil {
+		return fmt.Errorf("create admin key: %w", err)
+	}
+	tokenPath := filepath.Join(m.Config.DataDir, "admin.token")
+	if err := os.MkdirAll(m.Config.DataDir, 0o700); err == nil {
+		if err := os.WriteFile(tokenPath, []byte(token+"\n"), 0o600); err != nil {
+			m.Logger.Warn("could not write admin.token", "error", err.Error())
+		}
+	}
+	fmt.Fprintf(m.Stdout, `
+certd: first start. Created issuer %q and an admin API key.
+The key is shown only this once (a copy is in %s, mode 0600):
+
+  %s
+
+Issue a sample ITSS certificate:
+
+%s
+
+Then open the "verify" link of the answer in a browser.
+
+`, DefaultIssuer, tokenPath, token, sampleCurl(m.Config.PublicURL, token))
+	return nil
+}
+
+// sampleRequest is the body of the first-start curl command.
+const sampleRequest = `{"issuer":"default","scheme":"itss","standard":"GB/T 28827.1-2022","category":"运行维护","level":3,` +
+	`"scope":"信息系统运行维护服务","scopeEn":"IT operation and maintenance services","assessmentBody":"Default Certification Body",` +
+	`"organization":{"name":"北京示例科技有限公司","nameEn":"Beijing Example Technology Co., Ltd.","uscc":"91110108MA0123456G","address":"北京市海淀区中关村大街1号","country":"CN"}}`
+
+func sampleCurl(publicURL, token string) string {
+	return fmt.Sprintf(`  curl -sS -X POST %s/api/v1/certificates \
+    -H 'Authorization: Bearer %s' \
+    -H 'Content-Type: application/json' \
+    -d '%s'`, publicURL, token, sampleRequest)
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is everything certd reads from flags and CERTD_* environment
+// variables. Flags win over the environment.
+type Config struct {
+	// Addr is the listen address.
+	Addr string
+	// PublicURL is the base URL readers see (printed in QR codes and
+	// credentials); derived from Addr when empty.
+	PublicURL string
+	// DataDir holds the embedded store, the generated KEK and admin.token.
+	DataDir string
+	// MongoURI selects the MongoDB backend; MongoDatabase names the database.
+	MongoURI      string
+	MongoDatabase string
+	// KEKFile is the key-encryption key; in embedded mode it defaults to
+	// DataDir/kek and is generated on first start.
+	KEKFile string
+	// SchemesFile overrides the built-in schemes.
+	SchemesFile string
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	LogFormat      string
+	LogLevel       string
+	// PDFFont is a TrueType font covering Latin and CJK for PDFs.
+	PDFFont string
+	// Demo adds sample certificates in every status on first start.
+	Demo bool
+	// ShutdownTimeout bounds the draining of in-flight requests.
+	ShutdownTimeout time.Duration
+	// StoreTimeout bounds every store call.
+	StoreTimeout time.Duration
+}
+
+// flagSpec documents one setting; the README's table mirrors this list.
+type flagSpec struct {
+	name, env, def, usage string
+}
+
+var flagSpecs = []flagSpec{
+	{"addr", "CERTD_ADDR", ":8080", "listen address"},
+	{"public-url", "CERTD_PUBLIC_URL", "", "base URL readers see, e.g. https://verify.example.cn (default http://localhost:PORT)"},
+	{"data-dir", "CERTD_DATA_DIR", "./data", "directory of the embedded store, the generated KEK and admin.token"},
+	{"mongo-uri", "CERTD_MONGO_URI", "", "MongoDB connection string; when set, everything is kept in MongoDB"},
+	{"mongo-database", "CERTD_MONGO_DATABASE", "certd", "MongoDB database name"},
+	{"kek-file", "CERTD_KEK_FILE", "", "key-encryption key file: 32 random bytes, base64 on one line, mode 0600 (default DATA-DIR/kek, generated on first start; required with --mongo-uri)"},
+	{"schemes-file", "CERTD_SCHEMES_FILE", "", "JSON file overriding the built-in schemes"},
+	{"trusted-proxies", "CERTD_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted"},
+	{"log-format", "CERTD_LOG_FORMAT", "text", "log format: text or json"},
+	{"log-level", "CERTD_LOG_LEVEL", "info", "log level: debug, info, warn or error"},
+	{"pdf-font", "CERTD_PDF_FONT", "", "TrueType font covering Latin and CJK for certificate PDFs (default: search the system fonts)"},
+	{"demo", "CERTD_DEMO", "false", "on first start, add sample certificates in every status"},
+	{"shutdown-timeout", "CERTD_SHUTDOWN_TIMEOUT", "20s", "how long in-flight requests may take to finish on SIGTERM"},
+	{"store-timeout", "CERTD_STORE_TIMEOUT", "5s", "deadline of every store call"},
+}
+
+// ParseConfig reads flags from args and CERTD_* variables through getenv.
+func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	fs := flag.NewFlagSet("certd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	values := map[string]*string{}
+	for _, f := range flagSpecs {
+		def := f.def
+		if v := getenv(f.env); v != "" {
+			def = v
+		}
+		values[f.name] = fs.String(f.name, def, f.usage+" ($"+f.env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q: certd takes only flags (see -h)", fs.Arg(0))
+	}
+	get := func(name string) string { return strings.TrimSpace(*values[name]) }
+	cfg := Config{
+		Addr: get("addr"), PublicURL: strings.TrimRight(get("public-url"), "/"), DataDir: get("data-dir"),
+		MongoURI: get("mongo-uri"), MongoDatabase: get("mongo-database"), KEKFile: get("kek-file"),
+		SchemesFile: get("schemes-file"), LogFormat: get("log-format"), LogLevel: get("log-level"),
+		PDFFont: get("pdf-font"),
+	}
+	var errs []error
+	switch get("demo") {
+	case "true", "1", "yes":
+		cfg.Demo = true
+	case "false", "0", "no", "":
+	default:
+		errs = append(errs, fmt.Errorf("--demo: must be true or false"))
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"shutdown-timeout", &cfg.ShutdownTimeout}, {"store-timeout", &cfg.StoreTimeout}} {
+		v, err := time.ParseDuration(get(d.name))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--%s: must be a duration such as 5s", d.name))
+		}
+		*d.dst = v
+	}
+	if tp := get("trusted-proxies"); tp != "" {
+		for _, part := range strings.Split(tp, ",") {
+			part = strings.TrimSpace(part)
+			p, err := netip.ParsePrefix(part)
+			if err != nil {
+				a, aerr := netip.ParseAddr(part)
+				if aerr != nil {
+					errs = append(errs, fmt.Errorf("--trusted-proxies: %q is not an IP address or CIDR", part))
+					continue
+				}
+				p = netip.PrefixFrom(a, a.BitLen())
+			}
+			cfg.TrustedProxies = append(cfg.TrustedProxies, p)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate checks the configuration before anything listens or opens.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("--addr: %q must be host:port, e.g. :8080", c.Addr))
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("--public-url: %q must be an absolute http(s) URL without query, e.g. https://verify.example.cn", c.PublicURL))
+		}
+	}
+	if c.MongoURI == "" && c.DataDir == "" {
+		errs = append(errs, errors.New("--data-dir: must not be empty"))
+	}
+	if c.MongoURI != "" {
+		if !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
+			errs = append(errs, errors.New("--mongo-uri: must start with mongodb:// or mongodb+srv://"))
+		}
+		if c.KEKFile == "" {
+			errs = append(errs, errors.New("--kek-file: is required with --mongo-uri (every instance must use the same KEK; create one with: openssl rand -base64 32 > kek && chmod 600 kek)"))
+		}
+		if c.MongoDatabase == "" {
+			errs = append(errs, errors.New("--mongo-database: must not be empty"))
+		}
+	}
+	if c.SchemesFile != "" {
+		if _, err := os.Stat(c.SchemesFile); err != nil {
+			errs = append(errs, fmt.Errorf("--schemes-file: %v", err))
+		}
+	}
+	if c.PDFFont != "" {
+		if _, err := os.Stat(c.PDFFont); err != nil {
+			errs = append(errs, fmt.Errorf("--pdf-font: %v", err))
+		}
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("--log-format: %q must be text or json", c.LogFormat))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("--log-level: %q must be debug, info, warn or error", c.LogLevel))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("--shutdown-timeout: must be positive"))
+	}
+	if c.StoreTimeout <= 0 {
+		errs = append(errs, errors.New("--store-timeout: must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// kekPath is the KEK file in use.
+func (c *Config) kekPath() string {
+	if c.KEKFile != "" {
+		return c.KEKFile
+	}
+	return filepath.Join(c.DataDir, "kek")
+}

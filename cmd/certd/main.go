@@ -1,0 +1,265 @@
+// Command certd is the certificate issuance and verification server.
+//
+// It reads its configuration from flags and CERTD_* environment variables
+// (see -h), opens the embedded bbolt store (or MongoDB with --mongo-uri),
+// creates a default issuer and an admin API key on first start, and serves
+// the HTTP interface until SIGINT or SIGTERM, then drains in-flight requests.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/certd/certd/api"
+	"github.com/certd/certd/cert"
+	"github.com/certd/certd/issuer"
+	"github.com/certd/certd/keys"
+	"github.com/certd/certd/store"
+	"github.com/certd/certd/store/bolt"
+	"github.com/certd/certd/verifier"
+)
+
+func main() {
+	cfg, err := ParseConfig(os.Args[1:], os.Getenv, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "certd: invalid configuration:\n%v\n", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := NewMain(cfg)
+	if err := m.Run(ctx); err != nil {
+		m.Logger.Error("certd failed to start", "error", err.Error())
+		_ = m.Close()
+		os.Exit(1)
+	}
+	<-ctx.Done()
+	m.Logger.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout.String())
+	if err := m.Close(); err != nil {
+		m.Logger.Error("shutdown", "error", err.Error())
+		os.Exit(1)
+	}
+}
+
+// Main is the wired program: Run starts it, Close stops it. Tests run the
+// real wiring through Main on port 0.
+type Main struct {
+	Config Config
+	// Stdout receives the first-start message with the admin key.
+	Stdout io.Writer
+	// Logger is built from the config in NewMain.
+	Logger *slog.Logger
+	// Now is the clock (time.Now unless a test sets it before Run).
+	Now func() time.Time
+
+	store    store.Store
+	server   *http.Server
+	listener net.Listener
+	served   chan error
+	// Keys and Issuer are exposed for tests of the wiring.
+	Keys   *keys.Service
+	Issuer *issuer.Service
+}
+
+// NewMain returns a Main for cfg, logging to stderr.
+func NewMain(cfg Config) *Main {
+	return &Main{Config: cfg, Stdout: os.Stdout, Logger: newLogger(cfg, os.Stderr), Now: time.Now}
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Addr is the address the server listens on (after Run).
+func (m *Main) Addr() string { return m.listener.Addr().String() }
+
+// PublicURL is the base URL in use (after Run).
+func (m *Main) PublicURL() string { return m.Config.PublicURL }
+
+// Run opens the store, bootstraps a first start, and starts serving. It
+// returns once the server listens.
+func (m *Main) Run(ctx context.Context) error {
+	cfg := &m.Config
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("invalid configuration: %w", err)
+	}
+	schemes, err := loadSchemes(cfg.SchemesFile)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	m.listener = ln
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = defaultPublicURL(ln.Addr())
+	}
+
+	kek, err := m.openKEK()
+	if err != nil {
+		return err
+	}
+	st, err := m.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	m.store = st
+
+	m.Keys = keys.NewService(st, kek, m.Now)
+	m.Issuer = issuer.New(issuer.Config{
+		Store: st, Signer: m.Keys, Rings: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now,
+	})
+	ver := verifier.New(verifier.Config{Store: st, Keys: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now})
+	if err := m.bootstrap(ctx); err != nil {
+		return err
+	}
+	handler := api.New(api.Config{
+		Issuing: m.Issuer, Verifying: ver, Keys: m.Keys, Store: st, PublicURL: cfg.PublicURL,
+		TrustedProxies: cfg.TrustedProxies, Logger: m.Logger, Now: m.Now,
+	})
+	m.server = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+	}
+	m.served = make(chan error, 1)
+	go func() { m.served <- m.server.Serve(ln) }()
+	m.Logger.Info("certd listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "store", m.storeName())
+	return nil
+}
+
+func (m *Main) storeName() string {
+	if m.Config.MongoURI != "" {
+		return "mongodb"
+	}
+	return "bbolt " + filepath.Join(m.Config.DataDir, "certd.db")
+}
+
+func (m *Main) openKEK() (keys.KEK, error) {
+	cfg := &m.Config
+	if cfg.MongoURI != "" || cfg.KEKFile != "" {
+		k, err := keys.LoadKEK(cfg.kekPath())
+		if err != nil {
+			return keys.KEK{}, fmt.Errorf("key-encryption key: %w", err)
+		}
+		return k, nil
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return keys.KEK{}, fmt.Errorf("create data directory: %w", err)
+	}
+	k, created, err := keys.EnsureKEK(cfg.kekPath())
+	if err != nil {
+		return keys.KEK{}, fmt.Errorf("key-encryption key: %w", err)
+	}
+	if created {
+		m.Logger.Warn("generated a new key-encryption key; back it up: without it the signing keys cannot be used", "path", cfg.kekPath())
+	}
+	return k, nil
+}
+
+func (m *Main) openStore(ctx context.Context) (store.Store, error) {
+	cfg := &m.Config
+	if cfg.MongoURI != "" {
+		return openMongo(ctx, cfg)
+	}
+	st, err := bolt.Open(filepath.Join(cfg.DataDir, "certd.db"))
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return st, nil
+}
+
+// Close stops accepting requests, drains those in flight (bounded by the
+// shutdown timeout) and closes the store.
+func (m *Main) Close() error {
+	var errs []error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		defer cancel()
+		if err := m.server.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("drain requests: %w", err))
+		}
+		if err := <-m.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+		m.server = nil
+	} else if m.listener != nil {
+		_ = m.listener.Close()
+	}
+	if m.store != nil {
+		if err := m.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+		m.store = nil
+	}
+	return errors.Join(errs...)
+}
+
+func defaultPublicURL(a net.Addr) string {
+	host, port, _ := net.SplitHostPort(a.String())
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) || host == "127.0.0.1" || host == "::1" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+func loadSchemes(path string) (cert.Schemes, error) {
+	defs := cert.BuiltinSchemes()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("--schemes-file: %w", err)
+		}
+		var file struct {
+			Schemes []cert.Scheme `json:"schemes"`
+		}
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&file); err != nil {
+			return nil, fmt.Errorf("--schemes-file %s: %w (expected {\"schemes\": [ ... ]})", path, err)
+		}
+		byID := map[string]int{}
+		for i, s := range defs {
+			byID[s.ID] = i
+		}
+		for _, s := range file.Schemes {
+			if i, ok := byID[s.ID]; ok {
+				defs[i] = s
+			} else {
+				defs = append(defs, s)
+			}
+		}
+	}
+	schemes, err := cert.NewSchemes(defs)
+	if err != nil {
+		return nil, fmt.Errorf("--schemes-file %s: %w", path, err)
+	}
+	return schemes, nil
+}

@@ -1,0 +1,406 @@
+package issuer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/certd/certd/cert"
+)
+
+// MaxBatch is the largest batch IssueBatch accepts.
+const MaxBatch = 1000
+
+// Request is what a certification body sends to issue a certificate
+// (DESIGN.md section 9).
+type Request struct {
+	Issuer         string            `json:"issuer,omitempty"`
+	Scheme         string            `json:"scheme"`
+	Number         string            `json:"number,omitempty"`
+	Standard       string            `json:"standard,omitempty"`
+	Category       string            `json:"category,omitempty"`
+	Level          int               `json:"level,omitempty"`
+	Scope          string            `json:"scope,omitempty"`
+	ScopeEn        string            `json:"scopeEn,omitempty"`
+	Sites          []string          `json:"sites,omitempty"`
+	AssessmentBody string            `json:"assessmentBody,omitempty"`
+	DecisionDate   string            `json:"decisionDate,omitempty"`
+	ValidFrom      string            `json:"validFrom,omitempty"`
+	OriginalDate   string            `json:"originalDate,omitempty"`
+	Organization   cert.Organization `json:"organization"`
+}
+
+// Hash identifies the content of a request for Idempotency-Key checks.
+func (r *Request) Hash() string {
+	b, _ := json.Marshal(r)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Result is the outcome of one item of a batch.
+type Result struct {
+	Certificate *cert.Certificate
+	Err         error
+}
+
+// prepared is a validated request on its way to being stored.
+type prepared struct {
+	c      *cert.Certificate
+	issuer *cert.Issuer
+}
+
+// Issue issues one certificate. With an idempotency key, a retry of the same
+// request returns the certificate of the first one (replayed is true), and a
+// different request under the same key fails with ErrIdempotencyMismatch.
+func (s *Service) Issue(ctx context.Context, p cert.Principal, req Request, idemKey string) (c *cert.Certificate, replayed bool, err error) {
+	issuerID, err := s.resolveIssuer(p, req.Issuer)
+	if err != nil {
+		return nil, false, err
+	}
+	req.Issuer = issuerID
+	hash := req.Hash()
+	if idemKey != "" {
+		if c, err := s.replay(ctx, issuerID, idemKey, hash); err == nil || !errors.Is(err, cert.ErrNotFound) {
+			return c, err == nil, err
+		}
+	}
+	pr, err := s.prepare(ctx, p, req, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	pr.c.IdempotencyKey, pr.c.RequestHash = idemKey, hash
+	if err := s.assign(ctx, []*prepared{pr}); err != nil {
+		return nil, false, err
+	}
+	if err := s.sign(ctx, []*prepared{pr}); err != nil {
+		return nil, false, err
+	}
+	if err := s.st.CreateCertificate(ctx, pr.c); err != nil {
+		if errors.Is(err, cert.ErrAlreadyExists) {
+			if idemKey != "" {
+				// A concurrent request with the same key won the race.
+				if c, rerr := s.replay(ctx, issuerID, idemKey, hash); rerr == nil {
+					return c, true, nil
+				} else if !errors.Is(rerr, cert.ErrNotFound) {
+					return nil, false, rerr
+				}
+			}
+			return nil, false, s.explainDuplicate(ctx, pr.c, err)
+		}
+		return nil, false, fmt.Errorf("store certificate: %w", err)
+	}
+	return pr.c, false, nil
+}
+
+func (s *Service) replay(ctx context.Context, issuerID, key, hash string) (*cert.Certificate, error) {
+	c, err := s.st.CertificateByIdempotencyKey(ctx, issuerID, key)
+	if err != nil {
+		return nil, err
+	}
+	if c.RequestHash != hash {
+		return nil, fmt.Errorf("Idempotency-Key %q was first used with another request body (certificate %s): use a new key for a new certificate: %w", key, c.ID, cert.ErrIdempotencyMismatch)
+	}
+	return c, nil
+}
+
+// explainDuplicate turns a unique-constraint failure into a message naming
+// the field.
+func (s *Service) explainDuplicate(ctx context.Context, c *cert.Certificate, err error) error {
+	if other, gerr := s.st.CertificateByNumber(ctx, c.Issuer, c.Number); gerr == nil && other.ID != c.ID {
+		return fmt.Errorf("number: %q is already used by certificate %s of issuer %s: choose another number or omit it to have one assigned: %w", c.Number, other.ID, c.Issuer, cert.ErrAlreadyExists)
+	}
+	return fmt.Errorf("certificate %s: %w", c.ID, err)
+}
+
+// IssueBatch issues up to MaxBatch certificates. Each item succeeds or fails
+// on its own; results are in the order of reqs. Numbers and status positions
+// are reserved in one step per issuer, signatures made with one key-ring
+// read, and all certificates stored in one write.
+func (s *Service) IssueBatch(ctx context.Context, p cert.Principal, reqs []Request) ([]Result, error) {
+	if len(reqs) == 0 || len(reqs) > MaxBatch {
+		return nil, cert.Invalid("certificates", fmt.Sprintf("must hold 1 to %d items, got %d", MaxBatch, len(reqs)))
+	}
+	results := make([]Result, len(reqs))
+	issuers := map[string]*cert.Issuer{}
+	var ok []*prepared
+	var okIdx []int
+	for i, req := range reqs {
+		issuerID, err := s.resolveIssuer(p, req.Issuer)
+		if err == nil {
+			req.Issuer = issuerID
+			var pr *prepared
+			pr, err = s.prepare(ctx, p, req, issuers)
+			if err == nil {
+				ok = append(ok, pr)
+				okIdx = append(okIdx, i)
+				continue
+			}
+		}
+		results[i].Err = err
+	}
+	if len(ok) == 0 {
+		return results, nil
+	}
+	if err := s.assign(ctx, ok); err != nil {
+		return nil, err
+	}
+	if err := s.sign(ctx, ok); err != nil {
+		return nil, err
+	}
+	cs := make([]*cert.Certificate, len(ok))
+	for i, pr := range ok {
+		cs[i] = pr.c
+	}
+	errs, err := s.st.CreateCertificates(ctx, cs)
+	if err != nil {
+		return nil, fmt.Errorf("store certificates: %w", err)
+	}
+	for j, pr := range ok {
+		i := okIdx[j]
+		if errs[j] != nil {
+			results[i].Err = s.explainDuplicate(ctx, pr.c, errs[j])
+			continue
+		}
+		results[i].Certificate = pr.c
+	}
+	return results, nil
+}
+
+// resolveIssuer decides which issuer a request acts for.
+func (s *Service) resolveIssuer(p cert.Principal, named string) (string, error) {
+	switch {
+	case p.Role == cert.RoleAdmin:
+		if named == "" {
+			return "", cert.Invalid("issuer", "is required with an admin key: name the issuer id, e.g. \"default\"")
+		}
+		return named, nil
+	case p.Role != cert.RoleIssuer:
+		return "", fmt.Errorf("a %s key cannot issue certificates: use a key with the issuer role: %w", p.Role, cert.ErrForbidden)
+	case named != "" && named != p.Issuer:
+		return "", fmt.Errorf("this API key belongs to issuer %q and cannot issue for %q: %w", p.Issuer, named, cert.ErrForbidden)
+	}
+	return p.Issuer, nil
+}
+
+// prepare validates a request and builds the certificate without number,
+// status position or credential. cache memoizes issuer lookups in a batch.
+func (s *Service) prepare(ctx context.Context, p cert.Principal, req Request, cache map[string]*cert.Issuer) (*prepared, error) {
+	is, err := s.issuer(ctx, req.Issuer, cache)
+	if err != nil {
+		return nil, err
+	}
+	loc := is.Location()
+	now := s.now()
+	var v cert.ValidationError
+	scheme := s.schemes[req.Scheme]
+	if scheme == nil {
+		v.Add("scheme", fmt.Sprintf("unknown scheme %q: must be one of %q", req.Scheme, s.schemes.IDs()))
+	} else {
+		if err := scheme.CheckCategory(req.Category); err != nil {
+			v.Add("category", err.Error())
+		}
+		if err := scheme.CheckLevel(req.Level); err != nil {
+			v.Add("level", err.Error())
+		}
+	}
+	if req.Number != "" {
+		if err := cert.CheckNumber(req.Number); err != nil {
+			v.Add("number", err.Error())
+		}
+	}
+	checkText(&v, "standard", req.Standard, 100, false)
+	checkText(&v, "scope", req.Scope, 2000, true)
+	checkText(&v, "scopeEn", req.ScopeEn, 4000, false)
+	checkText(&v, "assessmentBody", req.AssessmentBody, 200, false)
+	if len(req.Sites) > 50 {
+		v.Add("sites", "must list at most 50 sites")
+	}
+	for i, site := range req.Sites {
+		checkText(&v, fmt.Sprintf("sites[%d]", i), site, 500, true)
+	}
+	v.Fields = append(v.Fields, req.Organization.Validate().Prefix("organization.").Fields...)
+
+	day := now
+	if req.ValidFrom != "" {
+		d, err := parseDay(req.ValidFrom, loc)
+		if err != nil {
+			v.Add("validFrom", "must be a date YYYY-MM-DD (the issue date, in the issuer's time zone "+is.TimeZone+")")
+		} else if d.After(now.AddDate(1, 0, 0)) {
+			v.Add("validFrom", "must not be more than one year ahead")
+		} else {
+			day = d
+		}
+	}
+	decision, origin := req.DecisionDate, req.OriginalDate
+	for _, f := range []struct{ name, value string }{{"decisionDate", decision}, {"originalDate", origin}} {
+		if f.value != "" {
+			if _, err := cert.ParseDate(f.value, loc); err != nil {
+				v.Add(f.name, "must be a date YYYY-MM-DD")
+			}
+		}
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	from, until := cert.ValidityPeriod(day, loc, scheme.ValidityMonths)
+	c := &cert.Certificate{
+		ID:             cert.NewID(),
+		Number:         req.Number,
+		Issuer:         is.ID,
+		Scheme:         scheme.ID,
+		Standard:       req.Standard,
+		Category:       req.Category,
+		Level:          req.Level,
+		Scope:          req.Scope,
+		ScopeEn:        req.ScopeEn,
+		Sites:          req.Sites,
+		AssessmentBody: req.AssessmentBody,
+		Organization:   req.Organization,
+		DecisionDate:   decision,
+		OriginalDate:   origin,
+		ValidFrom:      from,
+		ValidUntil:     until,
+		TimeZone:       is.TimeZone,
+		CreatedAt:      now,
+	}
+	if c.Organization.Country == "" {
+		c.Organization.Country = "CN"
+	}
+	if c.OriginalDate == "" {
+		c.OriginalDate = from.Format(cert.DateLayout)
+	}
+	c.Append(cert.Event{Type: cert.EventIssued, At: now, RecordedAt: now, Actor: p.Actor()})
+	return &prepared{c: c, issuer: is}, nil
+}
+
+func parseDay(s string, loc *time.Location) (time.Time, error) {
+	if t, err := cert.ParseDate(s, loc); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.RFC3339, s)
+}
+
+func checkText(v *cert.ValidationError, field, value string, max int, required bool) {
+	switch {
+	case required && strings.TrimSpace(value) == "":
+		v.Add(field, "is required")
+	case !utf8.ValidString(value):
+		v.Add(field, "must be valid UTF-8")
+	case utf8.RuneCountInString(value) > max:
+		v.Add(field, fmt.Sprintf("must be at most %d characters", max))
+	}
+}
+
+func (s *Service) issuer(ctx context.Context, id string, cache map[string]*cert.Issuer) (*cert.Issuer, error) {
+	if is, ok := cache[id]; ok {
+		return is, nil
+	}
+	is, err := s.st.Issuer(ctx, id)
+	if errors.Is(err, cert.ErrNotFound) {
+		return nil, cert.Invalid("issuer", fmt.Sprintf("no issuer %q exists here", id))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load issuer %s: %w", id, err)
+	}
+	if cache != nil {
+		cache[id] = is
+	}
+	return is, nil
+}
+
+// assign gives each certificate its number (when the CB supplied none) and
+// its status-list position, reserving sequence ranges in one step per
+// counter.
+func (s *Service) assign(ctx context.Context, prs []*prepared) error {
+	type group struct {
+		is  *cert.Issuer
+		prs []*prepared
+	}
+	numbering := map[string]*group{}
+	positions := map[string]*group{}
+	var order []string
+	for _, pr := range prs {
+		is := pr.issuer
+		if g := positions[is.ID]; g != nil {
+			g.prs = append(g.prs, pr)
+		} else {
+			positions[is.ID] = &group{is: is, prs: []*prepared{pr}}
+			order = append(order, is.ID)
+		}
+		if pr.c.Number != "" {
+			continue
+		}
+		name := "number/" + is.ID + "/" + cert.CounterScope(is.NumberPattern, pr.c.ValidFrom)
+		if g := numbering[name]; g != nil {
+			g.prs = append(g.prs, pr)
+		} else {
+			numbering[name] = &group{is: is, prs: []*prepared{pr}}
+			order = append(order, name)
+		}
+	}
+	for _, name := range order {
+		if g, ok := positions[name]; ok {
+			first, err := s.st.NextSequence(ctx, "status/"+name, int64(len(g.prs)))
+			if err != nil {
+				return fmt.Errorf("reserve status positions: %w", err)
+			}
+			for i, pr := range g.prs {
+				pr.c.StatusList, pr.c.StatusIndex = statusPosition(g.is.StatusKey, first-1+int64(i))
+			}
+			continue
+		}
+		g := numbering[name]
+		first, err := s.st.NextSequence(ctx, name, int64(len(g.prs)))
+		if err != nil {
+			return fmt.Errorf("reserve certificate numbers: %w", err)
+		}
+		for i, pr := range g.prs {
+			pr.c.Number = cert.FormatNumber(g.is.NumberPattern, g.is.NumberPrefix, pr.c.ValidFrom, first+int64(i))
+		}
+	}
+	for _, pr := range prs {
+		if pr.c.BaseNumber == "" {
+			pr.c.BaseNumber = pr.c.Number
+		}
+	}
+	return nil
+}
+
+// sign builds and signs the credential of each certificate, one key-ring
+// read per issuer.
+func (s *Service) sign(ctx context.Context, prs []*prepared) error {
+	byIssuer := map[string][]*prepared{}
+	var order []string
+	for _, pr := range prs {
+		if _, ok := byIssuer[pr.issuer.ID]; !ok {
+			order = append(order, pr.issuer.ID)
+		}
+		byIssuer[pr.issuer.ID] = append(byIssuer[pr.issuer.ID], pr)
+	}
+	iat := s.now()
+	for _, id := range order {
+		group := byIssuer[id]
+		payloads := make([][]byte, len(group))
+		for i, pr := range group {
+			b, err := json.Marshal(cert.NewCredential(pr.c, pr.issuer, s.publicURL, iat))
+			if err != nil {
+				return fmt.Errorf("encode credential: %w", err)
+			}
+			payloads[i] = b
+		}
+		tokens, kid, err := s.signer.SignMany(ctx, id, payloads)
+		if err != nil {
+			return fmt.Errorf("sign credentials of %s: %w", id, err)
+		}
+		for i, pr := range group {
+			pr.c.Credential, pr.c.Kid = tokens[i], kid
+		}
+	}
+	return nil
+}

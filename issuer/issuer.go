@@ -1,0 +1,83 @@
+package issuer
+
+import (
+	"context"
+	"time"
+
+	"github.com/certd/certd/cert"
+	"github.com/certd/certd/store"
+)
+
+// Store is what issuing needs from storage.
+type Store interface {
+	store.Certificates
+	store.Issuers
+	store.Counters
+	store.APIKeys
+}
+
+// RingMaker creates the key ring of a new issuer.
+type RingMaker interface {
+	CreateRing(ctx context.Context, issuer, keyType string) (cert.KeyInfo, error)
+}
+
+// Signer signs credential payloads with an issuer's active key.
+type Signer interface {
+	Sign(ctx context.Context, issuer string, payload []byte) (token, kid string, err error)
+	SignMany(ctx context.Context, issuer string, payloads [][]byte) (tokens []string, kid string, err error)
+}
+
+// Config wires a Service.
+type Config struct {
+	Store   Store
+	Signer  Signer
+	Rings   RingMaker
+	Schemes cert.Schemes
+	// PublicURL is the base URL of the service as readers see it, without
+	// a trailing slash.
+	PublicURL string
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Service issues certificates and applies lifecycle actions.
+type Service struct {
+	st        Store
+	signer    Signer
+	rings     RingMaker
+	schemes   cert.Schemes
+	publicURL string
+	now       func() time.Time
+}
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{st: cfg.Store, signer: cfg.Signer, rings: cfg.Rings, schemes: cfg.Schemes, publicURL: cfg.PublicURL, now: now}
+}
+
+// Schemes returns the schemes the service knows.
+func (s *Service) Schemes() cert.Schemes { return s.schemes }
+
+// StatusOf derives the standing of a certificate now.
+func (s *Service) StatusOf(c *cert.Certificate) cert.Standing {
+	return cert.StatusAt(c, s.schemes[c.Scheme], s.now())
+}
+
+// List returns a page of certificates the principal may read. Issuer keys
+// see only their issuer's certificates, whatever the query says.
+func (s *Service) List(ctx context.Context, p cert.Principal, q store.Query) ([]*cert.Certificate, string, error) {
+	if p.Role != cert.RoleAdmin {
+		if q.Issuer != "" && q.Issuer != p.Issuer {
+			return nil, "", nil
+		}
+		q.Issuer = p.Issuer
+	}
+	return s.st.ListCertificates(ctx, q)
+}
+
+// Query selects certificates for List.
+type Query = store.Query

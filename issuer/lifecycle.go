@@ -1,0 +1,215 @@
+package issuer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/certd/certd/cert"
+)
+
+// Actions that ActOn accepts.
+const (
+	ActionSurveillance = "surveillance"
+	ActionSuspend      = "suspend"
+	ActionReinstate    = "reinstate"
+	ActionWithdraw     = "withdraw"
+	ActionCancel       = "cancel"
+)
+
+// Surveillance results.
+const (
+	ResultPassed = "passed"
+	ResultFailed = "failed"
+)
+
+// ActionRequest is the body of a lifecycle action; each action reads the
+// fields it needs.
+type ActionRequest struct {
+	Reason string `json:"reason"`
+	// Date is the audit date (surveillance).
+	Date string `json:"date,omitempty"`
+	// Result is "passed" or "failed" (surveillance).
+	Result string `json:"result,omitempty"`
+	// AuditRef identifies the audit report (surveillance).
+	AuditRef string `json:"auditRef,omitempty"`
+	// Until ends a suspension automatically (suspend, optional).
+	Until string `json:"until,omitempty"`
+}
+
+// maxAttempts bounds the read-modify-write retries of an action that lost a
+// race without If-Match.
+const maxAttempts = 10
+
+// Certificate returns a certificate the principal may read.
+func (s *Service) Certificate(ctx context.Context, p cert.Principal, id string) (*cert.Certificate, error) {
+	id, ok := cert.NormalizeID(id)
+	if !ok {
+		return nil, fmt.Errorf("certificate: %w", cert.ErrNotFound)
+	}
+	c, err := s.st.Certificate(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("load certificate %s: %w", id, err)
+	}
+	if !p.CanRead(c.Issuer) {
+		// Another tenant's certificate is indistinguishable from none.
+		return nil, fmt.Errorf("load certificate %s: %w", id, cert.ErrNotFound)
+	}
+	return c, nil
+}
+
+// Act applies a lifecycle action. ifMatch, when not 0, is the version the
+// client based its request on: another version gives ErrPrecondition.
+// Without it, an action that races another is re-applied on the new version,
+// so no event is ever lost.
+func (s *Service) Act(ctx context.Context, p cert.Principal, id, action string, req ActionRequest, ifMatch int64) (*cert.Certificate, error) {
+	apply, ok := s.actions()[action]
+	if !ok {
+		return nil, fmt.Errorf("unknown action %q: %w", action, cert.ErrNotFound)
+	}
+	req.Reason = strings.TrimSpace(req.Reason)
+	for attempt := 1; ; attempt++ {
+		c, err := s.Certificate(ctx, p, id)
+		if err != nil {
+			return nil, err
+		}
+		if !p.CanWrite(c.Issuer) {
+			return nil, fmt.Errorf("a %s key cannot change certificates: %w", p.Role, cert.ErrForbidden)
+		}
+		if ifMatch != 0 && c.Version != ifMatch {
+			return nil, fmt.Errorf("certificate %s is at version %d, not %d: fetch it again and decide on the current state: %w", c.ID, c.Version, ifMatch, cert.ErrPrecondition)
+		}
+		scheme := s.schemes[c.Scheme]
+		now := s.now()
+		st := cert.StatusAt(c, scheme, now)
+		if err := apply(c, st, req, p); err != nil {
+			return nil, err
+		}
+		err = s.st.UpdateCertificate(ctx, c)
+		if err == nil {
+			return c, nil
+		}
+		if !errors.Is(err, cert.ErrConflict) || ifMatch != 0 || attempt == maxAttempts {
+			if errors.Is(err, cert.ErrConflict) && ifMatch != 0 {
+				return nil, fmt.Errorf("certificate %s changed while the action ran: %w", c.ID, cert.ErrPrecondition)
+			}
+			return nil, fmt.Errorf("store certificate %s: %w", c.ID, err)
+		}
+	}
+}
+
+type applyFunc func(c *cert.Certificate, st cert.Standing, req ActionRequest, p cert.Principal) error
+
+func (s *Service) actions() map[string]applyFunc {
+	return map[string]applyFunc{
+		ActionWithdraw:     s.terminate(cert.EventWithdrawn, "withdrawn"),
+		ActionCancel:       s.terminate(cert.EventCancelled, "cancelled"),
+		ActionSuspend:      s.suspend,
+		ActionReinstate:    s.reinstate,
+		ActionSurveillance: s.surveillance,
+	}
+}
+
+func requireReason(req ActionRequest) error {
+	if req.Reason == "" {
+		return cert.Invalid("reason", "is required: say why, in words the certificate holder and its customers will read")
+	}
+	if len([]rune(req.Reason)) > 1000 {
+		return cert.Invalid("reason", "must be at most 1000 characters")
+	}
+	return nil
+}
+
+func notTerminal(c *cert.Certificate, st cert.Standing, verb string) error {
+	if st.Status.Terminal() {
+		return fmt.Errorf("certificate %s is %s since %s and cannot be %s: %w", c.Number, st.Status, st.Since.In(c.Location()).Format(cert.DateLayout), verb, cert.ErrTransition)
+	}
+	return nil
+}
+
+func (s *Service) terminate(t cert.EventType, verb string) applyFunc {
+	return func(c *cert.Certificate, st cert.Standing, req ActionRequest, p cert.Principal) error {
+		if err := requireReason(req); err != nil {
+			return err
+		}
+		if err := notTerminal(c, st, verb); err != nil {
+			return err
+		}
+		now := s.now()
+		c.Append(cert.Event{Type: t, At: now, RecordedAt: now, Actor: p.Actor(), Reason: req.Reason})
+		return nil
+	}
+}
+
+func (s *Service) suspend(c *cert.Certificate, st cert.Standing, req ActionRequest, p cert.Principal) error {
+	if err := requireReason(req); err != nil {
+		return err
+	}
+	if err := notTerminal(c, st, "suspended"); err != nil {
+		return err
+	}
+	if st.Status != cert.StatusActive {
+		return fmt.Errorf("certificate %s is already %s (%s): %w", c.Number, st.Status, st.Reason, cert.ErrTransition)
+	}
+	now := s.now()
+	e := cert.Event{Type: cert.EventSuspended, At: now, RecordedAt: now, Actor: p.Actor(), Reason: req.Reason}
+	if req.Until != "" {
+		until, err := cert.ParseDate(req.Until, c.Location())
+		if err != nil || !until.After(now) {
+			return cert.Invalid("until", "must be a future date YYYY-MM-DD (the suspension ends at the start of that day)")
+		}
+		e.Until = &until
+	}
+	c.Append(e)
+	return nil
+}
+
+func (s *Service) reinstate(c *cert.Certificate, st cert.Standing, req ActionRequest, p cert.Principal) error {
+	if err := requireReason(req); err != nil {
+		return err
+	}
+	if st.Status != cert.StatusSuspended {
+		return fmt.Errorf("certificate %s is %s, not suspended, so it cannot be reinstated: %w", c.Number, st.Status, cert.ErrTransition)
+	}
+	if st.Surveillance.State == cert.SurveillanceOverdue {
+		return fmt.Errorf("certificate %s is suspended because its surveillance audit (window ending %s) is overdue: record a passed surveillance audit instead: %w", c.Number, st.Surveillance.WindowEnd, cert.ErrTransition)
+	}
+	now := s.now()
+	c.Append(cert.Event{Type: cert.EventReinstated, At: now, RecordedAt: now, Actor: p.Actor(), Reason: req.Reason})
+	return nil
+}
+
+func (s *Service) surveillance(c *cert.Certificate, st cert.Standing, req ActionRequest, p cert.Principal) error {
+	var v cert.ValidationError
+	now := s.now()
+	day, err := cert.ParseDate(req.Date, c.Location())
+	switch {
+	case req.Date == "":
+		v.Add("date", "is required: the date of the surveillance audit, YYYY-MM-DD")
+	case err != nil:
+		v.Add("date", "must be a date YYYY-MM-DD")
+	case day.Before(c.ValidFrom) || day.After(now):
+		v.Add("date", fmt.Sprintf("must lie between the start of validity (%s) and today", c.ValidFrom.Format(cert.DateLayout)))
+	}
+	var t cert.EventType
+	switch req.Result {
+	case ResultPassed:
+		t = cert.EventSurveillancePassed
+	case ResultFailed:
+		t = cert.EventSurveillanceFailed
+	default:
+		v.Add("result", `must be "passed" or "failed"`)
+	}
+	if len(req.AuditRef) > 200 {
+		v.Add("auditRef", "must be at most 200 characters")
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	if err := notTerminal(c, st, "audited"); err != nil {
+		return err
+	}
+	c.Append(cert.Event{Type: t, At: day, RecordedAt: now, Actor: p.Actor(), Reason: req.Reason, AuditRef: req.AuditRef})
+	return nil
+}

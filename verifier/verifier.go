@@ -1,0 +1,286 @@
+package verifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/certd/certd/cert"
+)
+
+// Store is what verification reads.
+type Store interface {
+	Certificate(ctx context.Context, id string) (*cert.Certificate, error)
+	CertificateByNumber(ctx context.Context, issuer, number string) (*cert.Certificate, error)
+	Issuer(ctx context.Context, id string) (*cert.Issuer, error)
+	Issuers(ctx context.Context) ([]*cert.Issuer, error)
+}
+
+// Keys checks signatures against the issuers' pinned key rings.
+type Keys interface {
+	// Verify checks a compact JWS strictly and returns its payload.
+	Verify(ctx context.Context, issuer, token string) (payload []byte, kid string, err error)
+	// KeyState tells whether a key of an issuer is active, retired or revoked.
+	KeyState(ctx context.Context, issuer, kid string) (cert.KeyState, error)
+}
+
+// Config wires a Service.
+type Config struct {
+	Store     Store
+	Keys      Keys
+	Schemes   cert.Schemes
+	PublicURL string
+	Now       func() time.Time
+}
+
+// Service verifies certificates.
+type Service struct {
+	st        Store
+	keys      Keys
+	schemes   cert.Schemes
+	publicURL string
+	now       func() time.Time
+}
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{st: cfg.Store, keys: cfg.Keys, schemes: cfg.Schemes, publicURL: cfg.PublicURL, now: now}
+}
+
+// Reasons shown to people.
+const (
+	reasonNotFound = "No certificate with this id is registered here. If it is printed on a certificate, the document may be forged or mistyped: contact the issuer named on the paper."
+	reasonUnknown  = "The status cannot be confirmed right now. Try again in a few minutes; do not rely on this certificate until it verifies."
+)
+
+// ByID verifies the certificate registered under id.
+func (v *Service) ByID(ctx context.Context, id string) cert.Verdict {
+	now := v.now()
+	nid, ok := cert.NormalizeID(strings.TrimSpace(id))
+	if !ok {
+		return notFound(now)
+	}
+	c, err := v.st.Certificate(ctx, nid)
+	if errors.Is(err, cert.ErrNotFound) {
+		return notFound(now)
+	}
+	if err != nil {
+		return unknown(now, fmt.Errorf("load certificate: %w", err))
+	}
+	return v.judge(ctx, c, now, nil)
+}
+
+// ByNumber verifies the certificate of an issuer with the printed number;
+// with issuer "" every issuer is searched and an ambiguous number is
+// reported as such.
+func (v *Service) ByNumber(ctx context.Context, issuer, number string) cert.Verdict {
+	now := v.now()
+	issuers := []string{issuer}
+	if issuer == "" {
+		all, err := v.st.Issuers(ctx)
+		if err != nil {
+			return unknown(now, err)
+		}
+		issuers = issuers[:0]
+		for _, is := range all {
+			issuers = append(issuers, is.ID)
+		}
+	}
+	var found *cert.Certificate
+	for _, id := range issuers {
+		c, err := v.st.CertificateByNumber(ctx, id, number)
+		if errors.Is(err, cert.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return unknown(now, err)
+		}
+		if found != nil {
+			vd := unknown(now, nil)
+			vd.Reason = "This number is used by several issuers here: verify by the id in the QR code or the verification link instead."
+			return vd
+		}
+		found = c
+	}
+	if found == nil {
+		return notFound(now)
+	}
+	return v.judge(ctx, found, now, nil)
+}
+
+func notFound(now time.Time) cert.Verdict {
+	return cert.Verdict{Verdict: cert.VerdictInvalid, Status: cert.StatusNotFound, Reason: reasonNotFound, Checks: []cert.Check{}, CheckedAt: now}
+}
+
+// unknown is the fail-closed verdict; err is kept out of the reason (it may
+// carry internal detail).
+func unknown(now time.Time, _ error) cert.Verdict {
+	return cert.Verdict{Verdict: cert.VerdictUnknown, Status: "", Reason: reasonUnknown, Checks: []cert.Check{}, CheckedAt: now}
+}
+
+// judge builds the verdict of a stored certificate. sig, when not nil, is
+// the result of a signature check already made on a presented token.
+func (v *Service) judge(ctx context.Context, c *cert.Certificate, now time.Time, sig *cert.Check) cert.Verdict {
+	is, err := v.st.Issuer(ctx, c.Issuer)
+	if err != nil {
+		return unknown(now, err)
+	}
+	scheme := v.schemes[c.Scheme]
+	loc := c.Location()
+	vd := cert.Verdict{
+		Certificate: summary(c),
+		Issuer:      &cert.VerdictIssuer{ID: is.ID, Name: is.Name, NameZh: is.NameZh, URL: cert.IssuerURL(v.publicURL, is.ID)},
+		CheckedAt:   now,
+	}
+	undetermined := false
+
+	// Signature: the stored credential was verified when it was signed and
+	// never changes; what can change is the state of its key.
+	if sig == nil {
+		state, err := v.keys.KeyState(ctx, c.Issuer, c.Kid)
+		switch {
+		case err == nil && state != cert.KeyRevoked:
+			sig = &cert.Check{Name: cert.CheckSignature, OK: true, Detail: fmt.Sprintf("signed by %s with key %s", issuerName(is), c.Kid)}
+		case err == nil:
+			sig = &cert.Check{Name: cert.CheckSignature, OK: false, Detail: fmt.Sprintf("the key %s that signed this certificate has been revoked by %s", c.Kid, issuerName(is))}
+		case errors.Is(err, cert.ErrNotFound):
+			sig = &cert.Check{Name: cert.CheckSignature, OK: false, Detail: fmt.Sprintf("the key %s is not a key of %s", c.Kid, issuerName(is))}
+		default:
+			undetermined = true
+			sig = &cert.Check{Name: cert.CheckSignature, OK: false, Detail: "the issuer's keys cannot be read right now"}
+		}
+	}
+	vd.Checks = append(vd.Checks, *sig)
+
+	st := cert.StatusAt(c, scheme, now)
+	vd.Status = st.Status
+	vd.History = st.Changes
+	surv := st.Surveillance
+	vd.Surveillance = &surv
+
+	from, until := c.ValidFrom.In(loc), c.ValidUntilInclusive()
+	period := fmt.Sprintf("%s to %s", from.Format(cert.DateLayout), until.Format(cert.DateLayout))
+	switch {
+	case now.Before(c.ValidFrom):
+		vd.Checks = append(vd.Checks, cert.Check{Name: cert.CheckValidity, OK: false, Detail: "not valid before " + from.Format(cert.DateLayout)})
+	case !now.Before(c.ValidUntil):
+		vd.Checks = append(vd.Checks, cert.Check{Name: cert.CheckValidity, OK: false, Detail: "expired: valid " + period})
+	default:
+		vd.Checks = append(vd.Checks, cert.Check{Name: cert.CheckValidity, OK: true, Detail: "valid " + period})
+	}
+
+	revoked := st.Status == cert.StatusWithdrawn || st.Status == cert.StatusCancelled || st.Status == cert.StatusSuperseded
+	rev := cert.Check{Name: cert.CheckRevocation, OK: !revoked, Detail: "not revoked"}
+	if revoked {
+		rev.Detail = fmt.Sprintf("%s on %s: %s", st.Status, st.Since.In(loc).Format(cert.DateLayout), reasonText(st.Reason))
+	}
+	vd.Checks = append(vd.Checks, rev)
+	susp := cert.Check{Name: cert.CheckSuspension, OK: st.Status != cert.StatusSuspended, Detail: "not suspended"}
+	if !susp.OK {
+		susp.Detail = fmt.Sprintf("suspended since %s: %s", st.Since.In(loc).Format(cert.DateLayout), reasonText(st.Reason))
+	}
+	vd.Checks = append(vd.Checks, susp)
+	vd.Checks = append(vd.Checks, survCheck(surv))
+
+	allOK := true
+	for _, ch := range vd.Checks {
+		allOK = allOK && ch.OK
+	}
+	switch {
+	case undetermined:
+		vd.Verdict, vd.Reason = cert.VerdictUnknown, reasonUnknown
+	case allOK && st.Status == cert.StatusActive:
+		vd.Verdict = cert.VerdictValid
+		vd.Reason = fmt.Sprintf("Genuine and valid today: issued by %s to %s, valid until %s.", issuerName(is), c.Organization.Name, until.Format(cert.DateLayout))
+	default:
+		vd.Verdict = cert.VerdictInvalid
+		vd.Reason = invalidReason(c, is, st, sig, now)
+	}
+	return vd
+}
+
+func survCheck(s cert.Surveillance) cert.Check {
+	ch := cert.Check{Name: cert.CheckSurveillance, OK: s.State != cert.SurveillanceOverdue}
+	switch s.State {
+	case cert.SurveillanceOverdue:
+		ch.Detail = fmt.Sprintf("the surveillance audit due by %s was not passed", s.WindowEnd)
+	case cert.SurveillanceDue:
+		ch.Detail = fmt.Sprintf("surveillance audit due by %s", s.WindowEnd)
+	case cert.SurveillanceDone:
+		ch.Detail = fmt.Sprintf("surveillance audit of the window ending %s passed", s.WindowEnd)
+	case cert.SurveillanceNotDue:
+		ch.Detail = fmt.Sprintf("next surveillance audit due between %s and %s", s.WindowStart, s.WindowEnd)
+	default:
+		ch.Detail = "no surveillance audit pending"
+	}
+	return ch
+}
+
+func invalidReason(c *cert.Certificate, is *cert.Issuer, st cert.Standing, sig *cert.Check, now time.Time) string {
+	loc := c.Location()
+	since := st.Since.In(loc).Format(cert.DateLayout)
+	name := issuerName(is)
+	if !sig.OK {
+		return "The signature of this certificate cannot be trusted (" + sig.Detail + "). Do not rely on it; contact " + name + "."
+	}
+	switch st.Status {
+	case cert.StatusSuspended:
+		return fmt.Sprintf("Suspended since %s (%s). It is not valid while suspended; ask %s or the certificate holder when it will be reinstated.", since, reasonText(st.Reason), name)
+	case cert.StatusWithdrawn:
+		return fmt.Sprintf("Withdrawn by %s on %s: %s. This certificate is no longer valid.", name, since, reasonText(st.Reason))
+	case cert.StatusCancelled:
+		return fmt.Sprintf("Cancelled by %s on %s: %s. This certificate is no longer valid.", name, since, reasonText(st.Reason))
+	case cert.StatusExpired:
+		return fmt.Sprintf("Expired on %s. Ask the holder for its current certificate.", c.ValidUntilInclusive().Format(cert.DateLayout))
+	case cert.StatusSuperseded:
+		if c.SupersededBy != "" {
+			return fmt.Sprintf("Replaced on %s by a newer certificate (id %s). Verify the current one instead.", since, c.SupersededBy)
+		}
+		return fmt.Sprintf("Replaced on %s by a newer certificate. Ask the holder for the current one.", since)
+	}
+	if now.Before(c.ValidFrom) {
+		return fmt.Sprintf("Not valid yet: valid from %s.", c.ValidFrom.In(loc).Format(cert.DateLayout))
+	}
+	return "This certificate is not valid."
+}
+
+func reasonText(r string) string {
+	switch r {
+	case cert.ReasonSurveillanceOverdue:
+		return "the annual surveillance audit was not passed in time"
+	case cert.ReasonSurveillanceFailed:
+		return "the surveillance audit failed"
+	case cert.ReasonSuspensionLimit:
+		return "the suspension lasted longer than the scheme allows"
+	case cert.ReasonExpired:
+		return "the validity period ended"
+	case "":
+		return "no reason recorded"
+	}
+	return r
+}
+
+func issuerName(is *cert.Issuer) string {
+	if is.NameZh != "" {
+		return is.NameZh + " (" + is.Name + ")"
+	}
+	return is.Name
+}
+
+func summary(c *cert.Certificate) *cert.VerdictCertificate {
+	loc := c.Location()
+	return &cert.VerdictCertificate{
+		ID: c.ID, Number: c.Number, Scheme: c.Scheme, Standard: c.Standard, Category: c.Category,
+		Level: c.Level, Scope: c.Scope, ScopeEn: c.ScopeEn, AssessmentBody: c.AssessmentBody,
+		Organization: c.Organization,
+		ValidFrom:    c.ValidFrom.In(loc).Format(cert.DateLayout),
+		ValidUntil:   c.ValidUntilInclusive().Format(cert.DateLayout),
+		OriginalDate: c.OriginalDate, Kid: c.Kid, SupersededBy: c.SupersededBy,
+	}
+}
