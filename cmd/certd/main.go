@@ -75,6 +75,7 @@ type Main struct {
 	// Keys and Issuer are exposed for tests of the wiring.
 	Keys   *keys.Service
 	Issuer *issuer.Service
+	API    *api.Server
 }
 
 // NewMain returns a Main for cfg, logging to stderr.
@@ -136,12 +137,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.bootstrap(ctx); err != nil {
 		return err
 	}
-	handler := api.New(api.Config{
+	m.API = api.New(api.Config{
 		Issuing: m.Issuer, Verifying: ver, Keys: m.Keys, Store: st, PublicURL: cfg.PublicURL,
 		TrustedProxies: cfg.TrustedProxies, Logger: m.Logger, Now: m.Now,
 	})
 	m.server = &http.Server{
-		Handler:           handler,
+		Handler:           m.API,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
