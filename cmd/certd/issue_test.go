@@ -159,13 +159,13 @@ func TestCredentialShape(t *testing.T) {
 	p := payload(t, tok)
 	issuerURL := ts.m.PublicURL() + "/issuers/default"
 	checks := map[string]bool{
-		"iss = issuer.id":   p["iss"] == issuerURL && p["issuer"].(map[string]any)["id"] == issuerURL,
-		"jti = id":          p["jti"] == p["id"] && p["id"] == ts.m.PublicURL()+"/v/"+id,
-		"no nbf":            p["nbf"] == nil,
-		"no vc claim":       p["vc"] == nil,
-		"context v2":        p["@context"].([]any)[0] == "https://www.w3.org/ns/credentials/v2",
-		"two status":        len(p["credentialStatus"].([]any)) == 2,
-		"subject uscc":      p["credentialSubject"].(map[string]any)["uscc"] == testUSCC,
+		"iss = issuer.id": p["iss"] == issuerURL && p["issuer"].(map[string]any)["id"] == issuerURL,
+		"jti = id":        p["jti"] == p["id"] && p["id"] == ts.m.PublicURL()+"/v/"+id,
+		"no nbf":          p["nbf"] == nil,
+		"no vc claim":     p["vc"] == nil,
+		"context v2":      p["@context"].([]any)[0] == "https://www.w3.org/ns/credentials/v2",
+		"two status":      len(p["credentialStatus"].([]any)) == 2,
+		"subject uscc":    p["credentialSubject"].(map[string]any)["uscc"] == testUSCC,
 		"exp = validUntil": func() bool {
 			vu, _ := time.Parse(time.RFC3339, p["validUntil"].(string))
 			return int64(p["exp"].(float64)) == vu.Unix()
