@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -44,6 +45,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// StoreTimeout bounds every store call.
 	StoreTimeout time.Duration
+	// RateLimit is the sustained rate of public requests per client IP and
+	// second (bursts of twice as many are allowed).
+	RateLimit float64
 }
 
 // flagSpec documents one setting; the README's table mirrors this list.
@@ -66,6 +70,7 @@ var flagSpecs = []flagSpec{
 	{"demo", "CERTD_DEMO", "false", "on first start, add sample certificates in every status"},
 	{"shutdown-timeout", "CERTD_SHUTDOWN_TIMEOUT", "20s", "how long in-flight requests may take to finish on SIGTERM"},
 	{"store-timeout", "CERTD_STORE_TIMEOUT", "5s", "deadline of every store call"},
+	{"rate-limit", "CERTD_RATE_LIMIT", "50", "public requests per second and client IP (verification, QR, PDF, search), bursts of twice as many"},
 }
 
 // ParseConfig reads flags from args and CERTD_* variables through getenv.
@@ -110,6 +115,11 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 			errs = append(errs, fmt.Errorf("--%s: must be a duration such as 5s", d.name))
 		}
 		*d.dst = v
+	}
+	if r, err := strconv.ParseFloat(get("rate-limit"), 64); err != nil || r <= 0 {
+		errs = append(errs, fmt.Errorf("--rate-limit: must be a positive number of requests per second"))
+	} else {
+		cfg.RateLimit = r
 	}
 	if tp := get("trusted-proxies"); tp != "" {
 		for _, part := range strings.Split(tp, ",") {

@@ -140,6 +140,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.API = api.New(api.Config{
 		Issuing: m.Issuer, Verifying: ver, Keys: m.Keys, Store: st, PublicURL: cfg.PublicURL,
 		TrustedProxies: cfg.TrustedProxies, Logger: m.Logger, Now: m.Now,
+		PublicRate: cfg.RateLimit, PublicBurst: int(2 * cfg.RateLimit),
 	})
 	m.server = &http.Server{
 		Handler:           m.API,

@@ -65,12 +65,14 @@ type serverOption func(*Main)
 
 func withClock(now func() time.Time) serverOption { return func(m *Main) { m.Now = now } }
 
+func withRateLimit(r float64) serverOption { return func(m *Main) { m.Config.RateLimit = r } }
+
 func withPublicURL(u string) serverOption { return func(m *Main) { m.Config.PublicURL = u } }
 
 func testConfig(dataDir string) Config {
 	return Config{
 		Addr: "127.0.0.1:0", DataDir: dataDir, MongoDatabase: "certd", LogFormat: "json", LogLevel: "debug",
-		ShutdownTimeout: 5 * time.Second, StoreTimeout: 5 * time.Second,
+		ShutdownTimeout: 5 * time.Second, StoreTimeout: 5 * time.Second, RateLimit: 50,
 	}
 }
 

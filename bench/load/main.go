@@ -1,0 +1,293 @@
+// Command load measures certd under load on this machine, next to a bare
+// echo baseline in the same run (see bench/README.md).
+//
+//	go run ./bench/load -certs 100000 -conns 64 -duration 10s
+//
+// It builds and starts certd and the baseline as separate processes on
+// loopback, seeds the store through the batch API, and prints one table.
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+var (
+	certs    = flag.Int("certs", 100000, "certificates to seed")
+	conns    = flag.Int("conns", 64, "concurrent connections for the read benchmarks")
+	writers  = flag.Int("writers", 32, "concurrent clients for single issuance")
+	duration = flag.Duration("duration", 10*time.Second, "length of each timed run")
+	keep     = flag.Bool("keep", false, "keep the data directory")
+)
+
+func main() {
+	flag.Parse()
+	log.SetFlags(0)
+	tmp, err := os.MkdirTemp("", "certd-load")
+	check(err)
+	if !*keep {
+		defer os.RemoveAll(tmp)
+	}
+	root := moduleRoot()
+	certd := build(root, tmp, "./cmd/certd")
+	bare := build(root, tmp, "./bench/bare")
+
+	addr := freeAddr()
+	data := filepath.Join(tmp, "data")
+	srv := start(certd, "--addr", addr, "--data-dir", data, "--log-level", "error")
+	defer stop(srv)
+	base := "http://" + addr
+	waitReady(base + "/readyz")
+	token := strings.TrimSpace(string(must(os.ReadFile(filepath.Join(data, "admin.token")))))
+
+	fmt.Printf("certd load benchmark: %d CPUs, %d certificates, %d connections, %s per run\n\n", runtime.NumCPU(), *certs, *conns, *duration)
+	fmt.Printf("%-44s %12s %10s %10s\n", "scenario", "ops/s", "p50", "p99")
+
+	// Batch issuance: seed the store with batches of 1,000.
+	ids, rate := seed(base, token, *certs)
+	fmt.Printf("%-44s %12.0f %10s %10s\n", "issue: batch of 1,000 (certificates/s)", rate, "-", "-")
+
+	// Single issuance with concurrent writers.
+	body := must(json.Marshal(sample()))
+	res := run(*writers, *duration, func(c *http.Client) bool {
+		return post(c, base+"/api/v1/certificates", token, "application/json", body) == http.StatusCreated
+	})
+	res.print(fmt.Sprintf("issue: single, %d clients (certificates/s)", *writers))
+
+	// Verify by id against the bare JSON handler.
+	credential := fetch(base + "/v/" + ids[0] + "/credential.jwt")
+	pub := jwkX(fetch(base + "/issuers/default/jwks.json"))
+	bareAddr := freeAddr()
+	b := start(bare, "--addr", bareAddr, "--ed25519-public", pub)
+	defer stop(b)
+	waitReady("http://" + bareAddr + "/json/x")
+
+	baseline := run(*conns, *duration, func(c *http.Client) bool {
+		return get(c, "http://"+bareAddr+"/json/"+ids[rand.IntN(len(ids))]) == 200
+	})
+	baseline.print("bare echo JSON handler")
+	byID := run(*conns, *duration, func(c *http.Client) bool {
+		return get(c, base+"/api/v1/verify/"+ids[rand.IntN(len(ids))]) == 200
+	})
+	byID.print("GET /api/v1/verify/{id}")
+	fmt.Printf("%-44s %11.0f%%\n", "  verify by id / bare JSON", 100*byID.rate/baseline.rate)
+
+	bareSig := run(*conns, *duration, func(c *http.Client) bool {
+		return post(c, "http://"+bareAddr+"/ed25519", "", "text/plain", []byte(credential)) == 200
+	})
+	bareSig.print("bare handler: ed25519.Verify only")
+	token2 := run(*conns, *duration, func(c *http.Client) bool {
+		return post(c, base+"/api/v1/verify", "", "application/vc+jwt", []byte(credential)) == 200
+	})
+	token2.print("POST /api/v1/verify (presented token)")
+	fmt.Printf("%-44s %11.0f%%\n", "  verify token / ed25519.Verify only", 100*token2.rate/bareSig.rate)
+}
+
+type result struct {
+	rate     float64
+	p50, p99 time.Duration
+	errors   int
+}
+
+func (r result) print(name string) {
+	fmt.Printf("%-44s %12.0f %10s %10s", name, r.rate, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond))
+	if r.errors > 0 {
+		fmt.Printf("  (%d failed)", r.errors)
+	}
+	fmt.Println()
+}
+
+// run calls op from n goroutines, each with its own keep-alive connection,
+// for d, and reports the rate of successful calls and their latency.
+func run(n int, d time.Duration, op func(*http.Client) bool) result {
+	var (
+		mu   sync.Mutex
+		lats []time.Duration
+		errs int
+		wg   sync.WaitGroup
+	)
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}, Timeout: 30 * time.Second}
+			var local []time.Duration
+			bad := 0
+			for time.Now().Before(deadline) {
+				t0 := time.Now()
+				if op(c) {
+					local = append(local, time.Since(t0))
+				} else {
+					bad++
+				}
+			}
+			mu.Lock()
+			lats = append(lats, local...)
+			errs += bad
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(lats)
+	r := result{rate: float64(len(lats)) / elapsed.Seconds(), errors: errs}
+	if len(lats) > 0 {
+		r.p50, r.p99 = lats[len(lats)/2], lats[len(lats)*99/100]
+	}
+	return r
+}
+
+func seed(base, token string, n int) ([]string, float64) {
+	var ids []string
+	c := &http.Client{Timeout: 5 * time.Minute}
+	start := time.Now()
+	for len(ids) < n {
+		size := min(1000, n-len(ids))
+		items := make([]any, size)
+		for i := range items {
+			items[i] = sample()
+		}
+		body := must(json.Marshal(map[string]any{"certificates": items}))
+		req := must(http.NewRequest("POST", base+"/api/v1/certificates/batch", bytes.NewReader(body)))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp := must(c.Do(req))
+		var out struct {
+			Results []struct {
+				Status      int
+				Certificate struct{ ID string }
+			}
+		}
+		check(json.NewDecoder(resp.Body).Decode(&out))
+		resp.Body.Close()
+		for _, r := range out.Results {
+			if r.Status != 201 {
+				log.Fatalf("batch item failed with %d", r.Status)
+			}
+			ids = append(ids, r.Certificate.ID)
+		}
+	}
+	return ids, float64(len(ids)) / time.Since(start).Seconds()
+}
+
+func sample() map[string]any {
+	return map[string]any{
+		"issuer": "default", "scheme": "itss", "standard": "GB/T 28827.1-2022", "category": "运行维护", "level": 3,
+		"scope": "信息系统运行维护服务", "scopeEn": "IT operation and maintenance services",
+		"organization": map[string]any{"name": "北京示例科技有限公司", "nameEn": "Beijing Example Technology Co., Ltd.",
+			"uscc": "91110108MA0123456G", "address": "北京市海淀区中关村大街1号", "country": "CN"},
+	}
+}
+
+func get(c *http.Client, url string) int {
+	resp, err := c.Get(url)
+	if err != nil {
+		return 0
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func post(c *http.Client, url, token, contentType string, body []byte) int {
+	req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func fetch(url string) string {
+	resp := must(http.Get(url))
+	defer resp.Body.Close()
+	return string(must(io.ReadAll(resp.Body)))
+}
+
+func jwkX(jwks string) string {
+	var set struct{ Keys []struct{ X string } }
+	check(json.Unmarshal([]byte(jwks), &set))
+	if _, err := base64.RawURLEncoding.DecodeString(set.Keys[0].X); err != nil {
+		log.Fatal(err)
+	}
+	return set.Keys[0].X
+}
+
+func build(root, dir, pkg string) string {
+	out := filepath.Join(dir, filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Dir = root
+	cmd.Stderr = os.Stderr
+	check(cmd.Run())
+	return out
+}
+
+func start(bin string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	// The rate limit of public routes would cap a load test from one IP.
+	cmd.Env = append(os.Environ(), "CERTD_RATE_LIMIT=1000000")
+	check(cmd.Start())
+	return cmd
+}
+
+func stop(cmd *exec.Cmd) { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() }
+
+func waitReady(url string) {
+	for i := 0; i < 300; i++ {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	log.Fatalf("%s never became ready", url)
+}
+
+func freeAddr() string {
+	l := must(net.Listen("tcp", "127.0.0.1:0"))
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func moduleRoot() string {
+	out := must(exec.Command("go", "env", "GOMOD").Output())
+	return filepath.Dir(strings.TrimSpace(string(out)))
+}
+
+func check(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
+func must[T any](v T, err error) T {
+	check(err)
+	return v
+}
