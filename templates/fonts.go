@@ -1,0 +1,302 @@
+package templates
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+)
+
+// ErrNoFont reports that no usable TrueType font for PDFs was found.
+var ErrNoFont = errors.New("no CJK TrueType font found")
+
+// fontPaths lists the fonts FindFont tries, in order, when no font is named.
+// Entries may be glob patterns. All are TrueType (glyf) fonts with Chinese
+// and Latin glyphs; .ttc collections and CFF-flavoured .otf files are left
+// out because the PDF library can embed neither.
+var fontPaths = []string{
+	// Debian fonts-arphic-gbsn00lp: AR PL SungtiL GB, a Song face (GB 2312).
+	"/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf",
+	// Debian fonts-lxgw-wenkai: LXGW WenKai, a Kai face with wide coverage.
+	"/usr/share/fonts/truetype/lxgw*/LXGWWenKai-Regular.ttf",
+	"/usr/share/fonts/truetype/lxgw*/*.ttf",
+	// Debian fonts-arphic-gkai00mp: AR PL KaitiM GB, a Kai face (GB 2312).
+	"/usr/share/fonts/truetype/arphic-gkai00mp/gkai00mp.ttf",
+	// Other layouts (Fedora, fonts a user copied in).
+	"/usr/share/fonts/arphic-gbsn00lp*/gbsn00lp.ttf",
+	"/usr/share/fonts/lxgw*/*.ttf",
+	"/usr/local/share/fonts/*.ttf",
+}
+
+// fontProbe holds characters every certificate prints: a font without them
+// is not used. CJK fallback fonts without Latin letters fail here.
+const fontProbe = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~" +
+	"证书编号兹证明统一社会信用代码地址认证范围颁发日期有效至年月日机构：，。"
+
+// Font is a TrueType font for PDFs: its file and the set of characters its
+// cmap maps to a glyph. The zero Font covers nothing.
+type Font struct {
+	// Path is the file the font was read from.
+	Path string
+	// Data is the whole font file, as embedded (subset) into PDFs.
+	Data []byte
+	// covered holds sorted, disjoint, non-adjacent ranges of code points.
+	covered []runeRange
+}
+
+type runeRange struct{ lo, hi rune }
+
+// FindFont returns the TrueType font used for PDFs. When explicit is set
+// (the --pdf-font flag) that file is loaded and any problem with it is an
+// error; otherwise the first usable file among known paths is used:
+// Debian's fonts-arphic-gbsn00lp, fonts-lxgw-wenkai and
+// fonts-arphic-gkai00mp, other layouts of them, and /usr/local/share/fonts.
+// A usable font passes LoadFont and has ASCII and the common Chinese
+// characters of the certificate's wording. The error matches ErrNoFont when
+// no font is found, and says what to install.
+func FindFont(explicit string) (Font, error) {
+	if explicit != "" {
+		f, err := loadUsableFont(explicit)
+		if err != nil {
+			return Font{}, fmt.Errorf("--pdf-font: %w", err)
+		}
+		return f, nil
+	}
+	var tried []string
+	for _, pattern := range fontPaths {
+		matches, _ := filepath.Glob(pattern) // only ErrBadPattern, and the patterns are constant
+		for _, p := range matches {
+			f, err := loadUsableFont(p)
+			if err == nil {
+				return f, nil
+			}
+			tried = append(tried, err.Error())
+		}
+	}
+	msg := "install the Debian package fonts-arphic-gbsn00lp (or fonts-lxgw-wenkai), or pass --pdf-font with the path of a TrueType (.ttf) font that has Chinese glyphs"
+	if len(tried) > 0 {
+		msg += fmt.Sprintf(" (unusable: %q)", tried)
+	}
+	return Font{}, fmt.Errorf("%w: %s", ErrNoFont, msg)
+}
+
+// loadUsableFont loads a font and checks it has the fontProbe characters.
+func loadUsableFont(path string) (Font, error) {
+	f, err := LoadFont(path)
+	if err != nil {
+		return Font{}, err
+	}
+	if m := f.Missing(fontProbe); m != nil {
+		return Font{}, fmt.Errorf("font %s lacks %d of the characters every certificate prints, such as %q", path, len(m), string(m[:min(len(m), 10)]))
+	}
+	return f, nil
+}
+
+// LoadFont reads and checks a TrueType font file: it must be a single font
+// with TrueType outlines (not a .ttc collection nor a CFF .otf), the tables
+// the PDF library reads, and a Unicode cmap of format 4, which is what the
+// PDF library embeds.
+func LoadFont(path string) (Font, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Font{}, fmt.Errorf("font: %w", err)
+	}
+	covered, err := parseFont(data)
+	if err != nil {
+		return Font{}, fmt.Errorf("font %s: %w", path, err)
+	}
+	return Font{Path: path, Data: data, covered: covered}, nil
+}
+
+// Has reports whether the font maps r to a glyph.
+func (f Font) Has(r rune) bool {
+	i := sort.Search(len(f.covered), func(i int) bool { return f.covered[i].hi >= r })
+	return i < len(f.covered) && f.covered[i].lo <= r
+}
+
+// Missing returns the characters of text that the font has no glyph for,
+// each once, in order of first appearance; nil when it covers all of them.
+// Coverage is read from the font's Unicode cmap subtables (formats 4 and 12).
+func (f Font) Missing(text string) []rune {
+	var out []rune
+	for _, r := range text {
+		if !f.Has(r) && !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// parseFont checks the sfnt structure and returns the covered code points.
+func parseFont(data []byte) ([]runeRange, error) {
+	if len(data) < 12 {
+		return nil, errors.New("not a font file: too short")
+	}
+	switch string(data[:4]) {
+	case "\x00\x01\x00\x00", "true":
+	case "ttcf":
+		return nil, errors.New("is a TrueType collection (.ttc); use a single-font .ttf file")
+	case "OTTO":
+		return nil, errors.New("has CFF (PostScript) outlines; use a TrueType (.ttf) font")
+	default:
+		return nil, errors.New("not a TrueType font file")
+	}
+	tables := map[string][]byte{}
+	n := int(binary.BigEndian.Uint16(data[4:]))
+	if len(data) < 12+16*n {
+		return nil, errors.New("truncated table directory")
+	}
+	for i := range n {
+		rec := data[12+16*i:]
+		off, size := binary.BigEndian.Uint32(rec[8:]), binary.BigEndian.Uint32(rec[12:])
+		if uint64(off)+uint64(size) > uint64(len(data)) {
+			return nil, fmt.Errorf("table %q lies outside the file", rec[:4])
+		}
+		tables[string(rec[:4])] = data[off : off+size]
+	}
+	// The tables the PDF library reads; it does not check for them itself.
+	for _, t := range []string{"OS/2", "cmap", "glyf", "head", "hhea", "hmtx", "loca", "maxp", "name", "post"} {
+		if _, ok := tables[t]; !ok {
+			return nil, fmt.Errorf("has no %q table", t)
+		}
+	}
+	if len(tables["maxp"]) < 6 {
+		return nil, errors.New("truncated maxp table")
+	}
+	numGlyphs := int(binary.BigEndian.Uint16(tables["maxp"][4:]))
+	return parseCmap(tables["cmap"], numGlyphs)
+}
+
+// parseCmap returns the code points that the Unicode subtables of a cmap
+// table (formats 4 and 12) map to a glyph other than .notdef. It fails when
+// there is no Unicode format 4 subtable, which the PDF library needs.
+func parseCmap(cmap []byte, numGlyphs int) ([]runeRange, error) {
+	if len(cmap) < 4 {
+		return nil, errors.New("truncated cmap table")
+	}
+	n := int(binary.BigEndian.Uint16(cmap[2:]))
+	if len(cmap) < 4+8*n {
+		return nil, errors.New("truncated cmap table")
+	}
+	var ranges []runeRange
+	// add records that lo..hi map to glyphs first..first+(hi-lo).
+	add := func(lo, hi rune, first int) {
+		if first == 0 {
+			lo, first = lo+1, 1 // .notdef is no glyph
+		}
+		if last := first + int(hi-lo); last >= numGlyphs {
+			hi -= rune(last - numGlyphs + 1) // glyph ids past the font
+		}
+		if lo > hi {
+			return
+		}
+		if k := len(ranges) - 1; k >= 0 && ranges[k].hi+1 == lo {
+			ranges[k].hi = hi
+			return
+		}
+		ranges = append(ranges, runeRange{lo, hi})
+	}
+	format4 := false
+	for i := range n {
+		rec := cmap[4+8*i:]
+		platform, encoding := binary.BigEndian.Uint16(rec), binary.BigEndian.Uint16(rec[2:])
+		if platform != 0 && !(platform == 3 && (encoding == 1 || encoding == 10)) {
+			continue // not Unicode
+		}
+		off := int(binary.BigEndian.Uint32(rec[4:]))
+		if off+4 > len(cmap) {
+			return nil, errors.New("cmap subtable lies outside the table")
+		}
+		sub := cmap[off:]
+		var err error
+		switch binary.BigEndian.Uint16(sub) {
+		case 4:
+			format4 = true
+			err = cmapFormat4(sub, add)
+		case 12:
+			err = cmapFormat12(sub, add)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if !format4 {
+		return nil, errors.New("has no Unicode cmap of format 4")
+	}
+	return mergeRanges(ranges), nil
+}
+
+// cmapFormat4 walks a segment mapping to delta values (BMP).
+func cmapFormat4(sub []byte, add func(lo, hi rune, glyph int)) error {
+	if len(sub) < 14 {
+		return errors.New("truncated cmap format 4")
+	}
+	// The length field is not trusted: some old fonts get it wrong.
+	segX2 := int(binary.BigEndian.Uint16(sub[6:]))
+	if len(sub) < 16+4*segX2 || segX2%2 != 0 {
+		return errors.New("truncated cmap format 4")
+	}
+	ends, starts := sub[14:], sub[16+segX2:]
+	deltas, rangeOffsets := sub[16+2*segX2:], sub[16+3*segX2:]
+	for s := 0; s < segX2; s += 2 {
+		end, start := int(binary.BigEndian.Uint16(ends[s:])), int(binary.BigEndian.Uint16(starts[s:]))
+		delta, ro := int(binary.BigEndian.Uint16(deltas[s:])), int(binary.BigEndian.Uint16(rangeOffsets[s:]))
+		for c := start; c <= end; c++ {
+			glyph := 0
+			if ro == 0 {
+				glyph = (c + delta) & 0xFFFF
+			} else {
+				// The offset counts from the idRangeOffset entry itself.
+				p := 16 + 3*segX2 + s + ro + 2*(c-start)
+				if p+2 > len(sub) {
+					break
+				}
+				if g := int(binary.BigEndian.Uint16(sub[p:])); g != 0 {
+					glyph = (g + delta) & 0xFFFF
+				}
+			}
+			if glyph != 0 {
+				add(rune(c), rune(c), glyph)
+			}
+		}
+	}
+	return nil
+}
+
+// cmapFormat12 walks a segmented coverage table (all planes).
+func cmapFormat12(sub []byte, add func(lo, hi rune, glyph int)) error {
+	if len(sub) < 16 {
+		return errors.New("truncated cmap format 12")
+	}
+	groups := int(binary.BigEndian.Uint32(sub[12:]))
+	if groups > (len(sub)-16)/12 {
+		return errors.New("truncated cmap format 12")
+	}
+	for g := range groups {
+		rec := sub[16+12*g:]
+		start, end := binary.BigEndian.Uint32(rec), binary.BigEndian.Uint32(rec[4:])
+		glyph := int(binary.BigEndian.Uint32(rec[8:]))
+		if end > 0x10FFFF || start > end {
+			return errors.New("bad group in cmap format 12")
+		}
+		add(rune(start), rune(end), glyph)
+	}
+	return nil
+}
+
+// mergeRanges sorts ranges and joins those that overlap or touch.
+func mergeRanges(rs []runeRange) []runeRange {
+	slices.SortFunc(rs, func(a, b runeRange) int { return int(a.lo - b.lo) })
+	var out []runeRange
+	for _, r := range rs {
+		if k := len(out) - 1; k >= 0 && r.lo <= out[k].hi+1 {
+			out[k].hi = max(out[k].hi, r.hi)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
