@@ -27,6 +27,7 @@ func (s *Server) routes() {
 		e.GET(v+":id/qr.png", s.qrPNG, limit)
 		e.GET(v+":id/qr.svg", s.qrSVG, limit)
 		e.GET(v+":id/credential.jwt", s.credentialJWT, limit)
+		e.GET(v+":id/certificate.pdf", s.certificatePDF, limit)
 	}
 	e.GET("/api/v1/verify/:id", s.verifyByID, limit)
 	e.POST("/api/v1/verify", s.verifyToken, limit)

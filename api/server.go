@@ -11,6 +11,7 @@ import (
 
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/issuer"
+	"github.com/certd/certd/templates"
 )
 
 // Issuing is what the api needs from the issuer use cases.
@@ -68,6 +69,9 @@ type Config struct {
 	PublicBurst int
 	Logger      *slog.Logger
 	Now         func() time.Time
+	// Font sets the certificate PDFs; FontErr says why there is none.
+	Font    *templates.Font
+	FontErr error
 }
 
 // Server is the HTTP interface.
@@ -77,6 +81,7 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	metrics *metrics
+	pdfs    *pdfCache
 }
 
 // New builds the server with every route registered.
@@ -93,7 +98,7 @@ func New(cfg Config) *Server {
 	if cfg.PublicBurst == 0 {
 		cfg.PublicBurst = 100
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, metrics: newMetrics()}
+	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, metrics: newMetrics(), pdfs: newPDFCache(256)}
 	e := echo.New()
 	e.Logger = cfg.Logger
 	e.HTTPErrorHandler = s.errorHandler

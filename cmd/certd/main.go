@@ -29,6 +29,7 @@ import (
 	"github.com/certd/certd/keys"
 	"github.com/certd/certd/store"
 	"github.com/certd/certd/store/bolt"
+	"github.com/certd/certd/templates"
 	"github.com/certd/certd/verifier"
 )
 
@@ -137,7 +138,17 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.bootstrap(ctx); err != nil {
 		return err
 	}
+	font, fontErr := templates.FindFont(cfg.PDFFont)
+	switch {
+	case fontErr != nil && cfg.PDFFont != "":
+		return fmt.Errorf("--pdf-font: %w", fontErr)
+	case fontErr != nil:
+		m.Logger.Warn("certificate PDFs are unavailable until a CJK TrueType font is installed", "error", fontErr.Error())
+	default:
+		m.Logger.Info("PDF font", "path", font.Path)
+	}
 	m.API = api.New(api.Config{
+		Font: &font, FontErr: fontErr,
 		Issuing: m.Issuer, Verifying: ver, Keys: m.Keys, Store: st, PublicURL: cfg.PublicURL,
 		TrustedProxies: cfg.TrustedProxies, Logger: m.Logger, Now: m.Now,
 		PublicRate: cfg.RateLimit, PublicBurst: int(2 * cfg.RateLimit),

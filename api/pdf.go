@@ -1,0 +1,115 @@
+package api
+
+import (
+	"container/list"
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime"
+	"sync"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/certd/certd/cert"
+	"github.com/certd/certd/templates"
+)
+
+// pdfCache keeps rendered PDFs. The key holds everything the page shows
+// that can change: the certificate's version, its derived status and the
+// day of the "status on" line, so a status change (recorded or derived from
+// time) renders a new PDF and the old one ages out.
+type pdfCache struct {
+	mu      sync.Mutex
+	max     int
+	entries map[string]*list.Element
+	order   *list.List
+	// render bounds concurrent renders to the number of cores.
+	render chan struct{}
+}
+
+type pdfEntry struct {
+	key  string
+	body []byte
+}
+
+func newPDFCache(max int) *pdfCache {
+	return &pdfCache{max: max, entries: map[string]*list.Element{}, order: list.New(), render: make(chan struct{}, runtime.GOMAXPROCS(0))}
+}
+
+func (p *pdfCache) get(key string) ([]byte, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if el, ok := p.entries[key]; ok {
+		p.order.MoveToFront(el)
+		return el.Value.(*pdfEntry).body, true
+	}
+	return nil, false
+}
+
+func (p *pdfCache) put(key string, body []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.entries[key]; ok {
+		return
+	}
+	p.entries[key] = p.order.PushFront(&pdfEntry{key: key, body: body})
+	for p.order.Len() > p.max {
+		last := p.order.Back()
+		p.order.Remove(last)
+		delete(p.entries, last.Value.(*pdfEntry).key)
+	}
+}
+
+func (s *Server) certificatePDF(c *echo.Context) error {
+	id, ok := cert.NormalizeID(c.Param("id"))
+	if !ok {
+		return notRegistered()
+	}
+	if s.cfg.FontErr != nil || s.cfg.Font == nil {
+		detail := "No TrueType font covering Chinese is configured, so certificates cannot be printed: install fonts-arphic-gbsn00lp or fonts-lxgw-wenkai, or start certd with --pdf-font FILE."
+		return newHTTPError(http.StatusServiceUnavailable, "pdf-unavailable", "PDF rendering unavailable", detail)
+	}
+	crt, err := s.existing(c, id)
+	if err != nil {
+		return err
+	}
+	is, err := s.cfg.Issuing.Issuer(c.Request().Context(), crt.Issuer)
+	if err != nil {
+		return err
+	}
+	scheme := s.cfg.Issuing.Schemes()[crt.Scheme]
+	if scheme == nil {
+		return fmt.Errorf("certificate %s has unknown scheme %q", crt.ID, crt.Scheme)
+	}
+	now := s.now()
+	st := s.cfg.Issuing.StatusOf(crt)
+	key := fmt.Sprintf("%s|%d|%s|%s", crt.ID, crt.Version, st.Status, now.In(crt.Location()).Format(cert.DateLayout))
+	body, hit := s.pdfs.get(key)
+	if !hit {
+		s.pdfs.render <- struct{}{}
+		body, err = templates.RenderPDF(templates.CertificateDoc{
+			Certificate: crt, Issuer: is, Scheme: scheme, Status: st.Status,
+			VerifyURL: cert.VerifyURL(s.cfg.PublicURL, crt.ID), QRContent: templates.QRContent(s.cfg.PublicURL, crt.ID),
+			Credential: crt.Credential, GeneratedAt: now,
+		}, *s.cfg.Font)
+		<-s.pdfs.render
+		if errors.Is(err, templates.ErrFontCoverage) {
+			s.log.Error("certificate cannot be printed with the configured font", "request_id", requestID(c), "id", crt.ID, "error", err.Error())
+			return newHTTPError(http.StatusServiceUnavailable, "pdf-font-coverage", "The certificate cannot be printed with the configured font",
+				"The font lacks characters of this certificate ("+err.Error()+"). The operator must configure a font that covers them (--pdf-font); the verification page shows the certificate meanwhile.")
+		}
+		if err != nil {
+			return err
+		}
+		s.pdfs.put(key, body)
+	}
+	h := c.Response().Header()
+	h.Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s.pdf"`, crt.ID))
+	h.Set("Cache-Control", "no-cache")
+	h.Set("ETag", `"`+key+`"`)
+	h.Set("Last-Modified", now.UTC().Format(http.TimeFormat))
+	if inm := c.Request().Header.Get("If-None-Match"); inm == `"`+key+`"` {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return c.Blob(http.StatusOK, "application/pdf", body)
+}
