@@ -1,0 +1,92 @@
+package keys
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+
+	"github.com/certd/certd/cert"
+)
+
+// Header values of every credential certd signs (DESIGN.md section 5).
+const (
+	typVC = "vc+jwt"
+	ctyVC = "vc"
+)
+
+// Sign signs payload, as given, with the issuer's active key and returns the
+// compact JWS and the kid. The protected header is exactly
+// {"alg":"EdDSA"|"ES256","kid":"<kid>","typ":"vc+jwt","cty":"vc"}. The ring
+// is read from the store on every call, so a rotation made by another
+// instance signs the next credential; the decrypted key is cached by kid.
+func (s *Service) Sign(ctx context.Context, issuer string, payload []byte) (token, kid string, err error) {
+	toks, kid, err := s.SignMany(ctx, issuer, [][]byte{payload})
+	if err != nil {
+		return "", "", err
+	}
+	return toks[0], kid, nil
+}
+
+// SignMany signs every payload with the issuer's active key after one read of
+// the ring; tokens[i] is the token of payloads[i]. A payload that is empty,
+// or so large that its token would exceed MaxTokenSize, fails the batch with
+// an error matching cert.ErrInvalid.
+func (s *Service) SignMany(ctx context.Context, issuer string, payloads [][]byte) (tokens []string, kid string, err error) {
+	for i, p := range payloads {
+		if err := checkPayload(p); err != nil {
+			if len(payloads) > 1 {
+				return nil, "", cert.Invalid("payloads["+strconv.Itoa(i)+"]", err.Error())
+			}
+			return nil, "", cert.Invalid("payload", err.Error())
+		}
+	}
+	r, err := s.rings.KeyRing(ctx, issuer)
+	if err != nil {
+		return nil, "", fmt.Errorf("sign for %s: load key ring: %w", issuer, err)
+	}
+	a := r.Active()
+	if a == nil {
+		return nil, "", fmt.Errorf("sign for %s: key ring has no active key: %w", issuer, cert.ErrNotFound)
+	}
+	sg, err := s.signerFor(issuer, a)
+	if err != nil {
+		return nil, "", fmt.Errorf("sign for %s: %w", issuer, err)
+	}
+	tokens = make([]string, len(payloads))
+	for i, p := range payloads {
+		tokens[i], err = sg.token(p)
+		if err != nil {
+			return nil, "", fmt.Errorf("sign for %s: %w", issuer, err)
+		}
+	}
+	return tokens, sg.kid, nil
+}
+
+// token builds the compact JWS of payload.
+func (sg *signer) token(payload []byte) (string, error) {
+	enc := base64.RawURLEncoding
+	sigLen := enc.EncodedLen(64)
+	buf := make([]byte, 0, len(sg.header)+enc.EncodedLen(len(payload))+1+sigLen)
+	buf = append(buf, sg.header...)
+	buf = enc.AppendEncode(buf, payload)
+	sig, err := sg.sign(buf)
+	if err != nil {
+		return "", err
+	}
+	buf = append(buf, '.')
+	buf = enc.AppendEncode(buf, sig)
+	return string(buf), nil
+}
+
+// checkPayload refuses what would give a token Verify rejects.
+func checkPayload(p []byte) error {
+	if len(p) == 0 {
+		return fmt.Errorf("must not be empty")
+	}
+	// Header (at most ~130 characters) and signature (86) leave the rest.
+	if base64.RawURLEncoding.EncodedLen(len(p)) > MaxTokenSize-256 {
+		return fmt.Errorf("too large: a signed token may be at most %d bytes", MaxTokenSize)
+	}
+	return nil
+}
