@@ -88,6 +88,9 @@ func (s *Server) createCertificate(c *echo.Context) error {
 	if len(key) > 200 {
 		return errBadRequest("Idempotency-Key must be at most 200 characters.")
 	}
+	if strings.HasPrefix(key, issuer.SuccessorKeyPrefix) {
+		return errBadRequest("Idempotency-Key must not start with " + strconv.Quote(issuer.SuccessorKeyPrefix) + " (reserved for renewals and revisions).")
+	}
 	crt, replayed, err := s.cfg.Issuing.Issue(c.Request().Context(), principal(c), req, key)
 	if err != nil {
 		return err
@@ -216,5 +219,11 @@ func (s *Server) certificateAction(c *echo.Context) error {
 		return err
 	}
 	setETag(c, crt)
-	return c.JSON(http.StatusOK, s.resource(crt))
+	if strings.EqualFold(crt.ID, strings.TrimSpace(c.Param("id"))) {
+		return c.JSON(http.StatusOK, s.resource(crt))
+	}
+	// renew and revise answer with the certificate they created (a retry
+	// of the same request with the same one).
+	c.Response().Header().Set("Location", s.cfg.PublicURL+"/api/v1/certificates/"+crt.ID)
+	return c.JSON(http.StatusCreated, s.resource(crt))
 }

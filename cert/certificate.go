@@ -120,7 +120,7 @@ func ParseDate(s string, loc *time.Location) (time.Time, error) {
 type EventType string
 
 // Event types. Time-derived changes (a missed surveillance window) are
-// recorded with the system actor.
+// recorded with the system actor as EventStatusChanged.
 const (
 	EventIssued             EventType = "issued"
 	EventSurveillancePassed EventType = "surveillance_passed"
@@ -131,6 +131,10 @@ const (
 	EventCancelled          EventType = "cancelled"
 	EventRenewed            EventType = "renewed"
 	EventRevised            EventType = "revised"
+	// EventStatusChanged records a change that StatusAt derived from time
+	// and the scheme (Status and Reason say which). It is a record, not an
+	// input: StatusAt ignores it.
+	EventStatusChanged EventType = "status_changed"
 )
 
 // SystemActor is the actor of time-derived events.
@@ -150,9 +154,15 @@ type Event struct {
 	Until *time.Time `json:"until,omitempty"`
 	// AuditRef identifies a surveillance audit report.
 	AuditRef string `json:"auditRef,omitempty"`
-	// Related is the id of the certificate a renewal or revision created.
+	// Related is the id of the certificate a renewal or revision created
+	// (on the old certificate), or the one it replaces (on the new one).
 	Related string `json:"related,omitempty"`
+	// Status is the derived status an EventStatusChanged records.
+	Status Status `json:"status,omitempty"`
 }
+
+// Derived reports whether e records a time-derived change.
+func (e *Event) Derived() bool { return e.Type == EventStatusChanged }
 
 // Append adds e with the next sequence number.
 func (c *Certificate) Append(e Event) {

@@ -3,6 +3,7 @@ package cert
 import (
 	"fmt"
 	"slices"
+	"time"
 )
 
 // Window is one surveillance window, in whole months after the start of
@@ -33,11 +34,21 @@ type Scheme struct {
 	ValidityMonths int `json:"validityMonths"`
 	// Surveillance lists the windows in which an audit must pass.
 	Surveillance []Window `json:"surveillance"`
+	// MissedWindow is what a window that closes without a passed audit
+	// does to an active certificate: StatusSuspended (the default when
+	// empty, reason surveillance_overdue), or StatusWithdrawn or
+	// StatusCancelled at once.
+	MissedWindow Status `json:"missedWindow,omitempty"`
 	// MaxSuspensionMonths bounds a suspension; when it is reached without a
 	// reinstatement, the certificate takes the status AfterSuspension.
 	MaxSuspensionMonths int    `json:"maxSuspensionMonths"`
 	AfterSuspension     Status `json:"afterSuspension"`
-	// RenewalWindowMonths is how long before expiry a renewal may start.
+	// MaxSuspensionCauses lists the causes of suspension the limit counts:
+	// the clock runs while the certificate is held by at least one of them.
+	// Empty means every suspension, whatever its cause.
+	MaxSuspensionCauses []SuspensionCause `json:"maxSuspensionCauses,omitempty"`
+	// RenewalWindowMonths is how long before expiry a renewal may start;
+	// 0 allows a renewal at any time during validity.
 	RenewalWindowMonths int `json:"renewalWindowMonths"`
 	// Categories, when not empty, lists the allowed categories.
 	Categories []string `json:"categories,omitempty"`
@@ -45,6 +56,47 @@ type Scheme struct {
 	CategoriesEn []string `json:"categoriesEn,omitempty"`
 	// Levels is nil when the scheme grants no levels.
 	Levels *LevelRange `json:"levels,omitempty"`
+}
+
+// SuspensionCause is why a certificate is held suspended. Several causes
+// can hold one certificate at once; each is ended its own way.
+type SuspensionCause string
+
+// Suspension causes.
+const (
+	// CauseAction is a suspension by the suspend action; a reinstatement
+	// or its end date ends it.
+	CauseAction SuspensionCause = "action"
+	// CauseSurveillanceFailed is a failed surveillance audit; a passed
+	// audit or a reinstatement ends it.
+	CauseSurveillanceFailed SuspensionCause = "surveillance_failed"
+	// CauseSurveillanceOverdue is a window that closed without a passed
+	// audit; only a passed audit ends it.
+	CauseSurveillanceOverdue SuspensionCause = "surveillance_overdue"
+)
+
+// limits reports whether the suspension limit counts time held by cause.
+func (s *Scheme) limits(cause SuspensionCause) bool {
+	return len(s.MaxSuspensionCauses) == 0 || slices.Contains(s.MaxSuspensionCauses, cause)
+}
+
+// missedWindow is MissedWindow with its default.
+func (s *Scheme) missedWindow() Status {
+	if s.MissedWindow == "" {
+		return StatusSuspended
+	}
+	return s.MissedWindow
+}
+
+// RenewalOpens is when a renewal of c may start: RenewalWindowMonths
+// before its expiry (AddDate semantics, in the certificate's time zone), or
+// the start of validity when the scheme sets no window. Renewal is possible
+// until c.ValidUntil.
+func (s *Scheme) RenewalOpens(c *Certificate) time.Time {
+	if s.RenewalWindowMonths == 0 {
+		return c.ValidFrom
+	}
+	return c.ValidUntil.In(c.Location()).AddDate(0, -s.RenewalWindowMonths, 0)
 }
 
 // Validate checks a scheme definition; field names in errors are the JSON
@@ -71,11 +123,26 @@ func (s *Scheme) Validate() error {
 		}
 		prev = w.Close
 	}
+	switch s.MissedWindow {
+	case "", StatusSuspended, StatusWithdrawn, StatusCancelled:
+	default:
+		v.Add("missedWindow", `must be "suspended" (the default), "withdrawn" or "cancelled"`)
+	}
 	if s.MaxSuspensionMonths < 0 {
 		v.Add("maxSuspensionMonths", "must not be negative")
 	}
 	if s.MaxSuspensionMonths > 0 && s.AfterSuspension != StatusWithdrawn && s.AfterSuspension != StatusCancelled {
 		v.Add("afterSuspension", `must be "withdrawn" or "cancelled"`)
+	}
+	if s.MaxSuspensionMonths == 0 && s.AfterSuspension != "" {
+		v.Add("afterSuspension", "must be empty when maxSuspensionMonths is 0 (suspensions are not limited)")
+	}
+	for i, c := range s.MaxSuspensionCauses {
+		switch c {
+		case CauseAction, CauseSurveillanceFailed, CauseSurveillanceOverdue:
+		default:
+			v.Add(fmt.Sprintf("maxSuspensionCauses[%d]", i), `must be "action", "surveillance_failed" or "surveillance_overdue"`)
+		}
 	}
 	if s.RenewalWindowMonths < 0 || s.RenewalWindowMonths > s.ValidityMonths {
 		v.Add("renewalWindowMonths", "must be between 0 and validityMonths")
@@ -125,9 +192,13 @@ func BuiltinSchemes() []Scheme {
 		{
 			ID: "itss", Name: "ITSS conformity certificate", NameZh: "信息技术服务标准符合性证书",
 			Title: "Certificate of Conformity: Information Technology Service Standard", TitleZh: "信息技术服务标准符合性证书",
-			ValidityMonths:      36,
-			Surveillance:        []Window{{Open: 9, Close: 12}, {Open: 21, Close: 24}},
+			ValidityMonths: 36,
+			Surveillance:   []Window{{Open: 9, Close: 12}, {Open: 21, Close: 24}},
+			MissedWindow:   StatusSuspended,
+			// Cancelled after 3 months suspended without a passed audit; a
+			// suspension the CB decides is not limited.
 			MaxSuspensionMonths: 3, AfterSuspension: StatusCancelled,
+			MaxSuspensionCauses: []SuspensionCause{CauseSurveillanceOverdue, CauseSurveillanceFailed},
 			RenewalWindowMonths: 6,
 			Categories:          []string{"运行维护", "咨询设计", "数据中心", "云计算"},
 			CategoriesEn:        []string{"Operation and maintenance", "Consulting and design", "Data centre", "Cloud computing"},
@@ -136,8 +207,10 @@ func BuiltinSchemes() []Scheme {
 		{
 			ID: "iso17021", Name: "Management system certificate (ISO/IEC 17021-1)", NameZh: "管理体系认证证书",
 			Title: "Management System Certificate", TitleZh: "管理体系认证证书",
-			ValidityMonths:      36,
-			Surveillance:        []Window{{Open: 0, Close: 12}, {Open: 12, Close: 24}},
+			ValidityMonths: 36,
+			Surveillance:   []Window{{Open: 0, Close: 12}, {Open: 12, Close: 24}},
+			MissedWindow:   StatusSuspended,
+			// ISO/IEC 17021-1: any suspension longer than 6 months withdraws.
 			MaxSuspensionMonths: 6, AfterSuspension: StatusWithdrawn,
 			RenewalWindowMonths: 6,
 		},

@@ -56,7 +56,8 @@ type Surveillance struct {
 	LastAudit   *string           `json:"lastAudit"`
 }
 
-// Change is one change of derived status.
+// Change is one change of derived status or, while suspended, of the
+// reason reported for the suspension.
 type Change struct {
 	At     time.Time `json:"at"`
 	Status Status    `json:"status"`
@@ -69,58 +70,124 @@ type Change struct {
 // Standing is the derived state of a certificate at a moment.
 type Standing struct {
 	Status Status
-	// Since is when the current status began; Reason why.
+	// Since is when the current status (while suspended: its current
+	// reason) began; Reason why.
 	Since  time.Time
 	Reason string
 	// Until ends a suspension automatically, when set.
-	Until        *time.Time
+	Until *time.Time
+	// Causes lists what holds a suspended certificate, in a fixed order.
+	Causes       []SuspensionCause
 	Surveillance Surveillance
 	// Changes lists every status change up to the moment, oldest first.
 	Changes []Change
 }
 
-type suspensionKind int
+// hold is one cause keeping a certificate suspended.
+type hold struct {
+	on     bool
+	since  time.Time
+	reason string
+	// until ends an action's suspension automatically.
+	until *time.Time
+}
 
+// Hold indexes, in the order that breaks ties between holds that began at
+// the same instant (the later index is reported).
 const (
-	suspManual suspensionKind = iota + 1
-	suspFailed
-	suspOverdue
+	holdAction = iota
+	holdFailed
+	holdOverdue
+	nHolds
 )
+
+var holdCauses = [nHolds]SuspensionCause{CauseAction, CauseSurveillanceFailed, CauseSurveillanceOverdue}
+
+// derivation is the state of StatusAt's walk through time.
+type derivation struct {
+	st     Standing
+	scheme *Scheme
+	holds  [nHolds]hold
+	// limitFrom is when the suspension limit's clock started; limited
+	// tells whether it runs.
+	limitFrom time.Time
+	limited   bool
+}
+
+func (d *derivation) set(at time.Time, status Status, reason string, derived bool) {
+	d.st.Status, d.st.Since, d.st.Reason = status, at, reason
+	d.st.Changes = append(d.st.Changes, Change{At: at, Status: status, Reason: reason, Derived: derived})
+}
+
+// settle derives the status from the holds after a change of them at at.
+// While suspended, a change of the reported cause is a change too. The
+// reported cause is the most recent hold; activeReason explains a return
+// to active.
+func (d *derivation) settle(at time.Time, activeReason string, derived bool) {
+	var eff *hold
+	limited := false
+	for i := range d.holds {
+		h := &d.holds[i]
+		if !h.on {
+			continue
+		}
+		if eff == nil || !h.since.Before(eff.since) {
+			eff = h
+		}
+		limited = limited || (d.scheme != nil && d.scheme.limits(holdCauses[i]))
+	}
+	switch {
+	case eff == nil && d.st.Status == StatusSuspended:
+		d.set(at, StatusActive, activeReason, derived)
+	case eff != nil && (d.st.Status != StatusSuspended || d.st.Reason != eff.reason):
+		d.set(at, StatusSuspended, eff.reason, derived)
+	}
+	d.st.Until = nil
+	if a := d.holds[holdAction]; eff == &d.holds[holdAction] && a.until != nil && !d.holds[holdFailed].on && !d.holds[holdOverdue].on {
+		d.st.Until = a.until
+	}
+	if limited && !d.limited {
+		d.limitFrom = at
+	}
+	d.limited = limited
+}
 
 // StatusAt derives the status of c at now from its events and the rules of
 // its scheme. It is a pure function: the same inputs give the same answer.
-// Events taking effect after now are ignored.
+// Events taking effect after now are ignored, and so are the records of
+// earlier derivations (EventStatusChanged).
+//
+// A certificate is suspended while at least one cause holds it: a suspend
+// action (until a reinstatement or its end date), a failed surveillance
+// audit (until a passed audit or a reinstatement), a window that closed
+// without a passed audit (until a passed audit; the scheme may instead
+// withdraw or cancel at once). The scheme's suspension limit counts the
+// time held by the causes it names and then withdraws or cancels.
 func StatusAt(c *Certificate, s *Scheme, now time.Time) Standing {
 	loc := c.Location()
 	from := c.ValidFrom.In(loc)
 	var wins []span
+	maxSusp := 0
 	if s != nil {
 		for _, w := range s.Surveillance {
 			wins = append(wins, span{open: from.AddDate(0, w.Open, 0), close: from.AddDate(0, w.Close, 0)})
 		}
+		maxSusp = s.MaxSuspensionMonths
 	}
-	events := slices.Clone(c.Events)
+	events := make([]Event, 0, len(c.Events))
+	for _, e := range c.Events {
+		if !e.Derived() {
+			events = append(events, e)
+		}
+	}
 	slices.SortStableFunc(events, func(a, b Event) int { return a.At.Compare(b.At) })
 
-	st := Standing{Status: StatusActive, Since: c.ValidFrom}
+	d := &derivation{scheme: s, st: Standing{Status: StatusActive, Since: c.ValidFrom}}
 	var (
-		kind      suspensionKind
 		pending   []int // windows closed without a pass
 		lastAudit *time.Time
 		ei, wi    int
 	)
-	set := func(at time.Time, status Status, reason string, derived bool) {
-		st.Status, st.Since, st.Reason = status, at, reason
-		st.Changes = append(st.Changes, Change{At: at, Status: status, Reason: reason, Derived: derived})
-	}
-	suspend := func(at time.Time, k suspensionKind, reason string, until *time.Time, derived bool) {
-		kind, st.Until = k, until
-		set(at, StatusSuspended, reason, derived)
-	}
-	maxSusp := 0
-	if s != nil {
-		maxSusp = s.MaxSuspensionMonths
-	}
 
 	const (
 		tClose = iota
@@ -129,7 +196,7 @@ func StatusAt(c *Certificate, s *Scheme, now time.Time) Standing {
 		tEvent
 		tExpire
 	)
-	for !st.Status.Terminal() {
+	for !d.st.Status.Terminal() {
 		// Find the earliest pending trigger; ties go by kind order above.
 		var next time.Time
 		which := -1
@@ -144,11 +211,11 @@ func StatusAt(c *Certificate, s *Scheme, now time.Time) Standing {
 		if wi < len(wins) {
 			consider(wins[wi].close, tClose)
 		}
-		if st.Status == StatusSuspended && maxSusp > 0 {
-			consider(st.Since.In(loc).AddDate(0, maxSusp, 0), tLimit)
+		if d.limited && maxSusp > 0 {
+			consider(d.limitFrom.In(loc).AddDate(0, maxSusp, 0), tLimit)
 		}
-		if st.Status == StatusSuspended && st.Until != nil {
-			consider(*st.Until, tUntil)
+		if a := d.holds[holdAction]; a.on && a.until != nil {
+			consider(*a.until, tUntil)
 		}
 		if ei < len(events) {
 			consider(events[ei].At, tEvent)
@@ -161,24 +228,21 @@ func StatusAt(c *Certificate, s *Scheme, now time.Time) Standing {
 		case tClose:
 			if !wins[wi].passed {
 				pending = append(pending, wi)
-				if st.Status == StatusActive {
-					suspend(next, suspOverdue, ReasonSurveillanceOverdue, nil, true)
-				} else {
-					kind, st.Until = suspOverdue, nil
+				if missed := s.missedWindow(); missed != StatusSuspended {
+					d.set(next, missed, ReasonSurveillanceOverdue, true)
+				} else if o := &d.holds[holdOverdue]; !o.on {
+					*o = hold{on: true, since: next, reason: ReasonSurveillanceOverdue}
+					d.settle(next, "", true)
 				}
 			}
 			wi++
 		case tLimit:
-			set(next, s.AfterSuspension, ReasonSuspensionLimit, true)
+			d.set(next, s.AfterSuspension, ReasonSuspensionLimit, true)
 		case tUntil:
-			if len(pending) == 0 {
-				kind, st.Until = 0, nil
-				set(next, StatusActive, ReasonSuspensionEnded, true)
-			} else {
-				kind, st.Until = suspOverdue, nil
-			}
+			d.holds[holdAction] = hold{}
+			d.settle(next, ReasonSuspensionEnded, true)
 		case tExpire:
-			set(next, StatusExpired, ReasonExpired, true)
+			d.set(next, StatusExpired, ReasonExpired, true)
 		case tEvent:
 			e := events[ei]
 			ei++
@@ -197,37 +261,48 @@ func StatusAt(c *Certificate, s *Scheme, now time.Time) Standing {
 						}
 					}
 				}
-				if st.Status == StatusSuspended && (kind == suspOverdue || kind == suspFailed) && len(pending) == 0 {
-					kind, st.Until = 0, nil
-					set(e.At, StatusActive, ReasonSurveillancePassed, false)
+				d.holds[holdFailed] = hold{}
+				if len(pending) == 0 {
+					d.holds[holdOverdue] = hold{}
 				}
+				d.settle(e.At, ReasonSurveillancePassed, false)
 			case EventSurveillanceFailed:
-				if st.Status == StatusActive {
-					suspend(e.At, suspFailed, ReasonSurveillanceFailed, nil, false)
+				if f := &d.holds[holdFailed]; !f.on {
+					*f = hold{on: true, since: e.At, reason: ReasonSurveillanceFailed}
 				}
+				d.settle(e.At, "", false)
 			case EventSuspended:
-				if st.Status == StatusActive {
-					suspend(e.At, suspManual, e.Reason, e.Until, false)
+				if a := &d.holds[holdAction]; !a.on {
+					*a = hold{on: true, since: e.At, reason: e.Reason, until: e.Until}
 				}
+				d.settle(e.At, "", false)
 			case EventReinstated:
-				if st.Status == StatusSuspended && len(pending) == 0 {
-					kind, st.Until = 0, nil
-					set(e.At, StatusActive, e.Reason, false)
-				}
+				d.holds[holdAction], d.holds[holdFailed] = hold{}, hold{}
+				d.settle(e.At, e.Reason, false)
 			case EventWithdrawn:
-				set(e.At, StatusWithdrawn, e.Reason, false)
+				d.set(e.At, StatusWithdrawn, e.Reason, false)
 			case EventCancelled:
-				set(e.At, StatusCancelled, e.Reason, false)
+				d.set(e.At, StatusCancelled, e.Reason, false)
 			case EventRenewed, EventRevised:
-				set(e.At, StatusSuperseded, e.Reason, false)
+				d.set(e.At, StatusSuperseded, e.Reason, false)
 			}
 		}
 	}
 
+	st := d.st
+	if st.Status == StatusSuspended {
+		for i, h := range d.holds {
+			if h.on {
+				st.Causes = append(st.Causes, holdCauses[i])
+			}
+		}
+	} else {
+		st.Until = nil
+	}
 	st.Surveillance = surveillanceAt(wins, pending, st.Status, now, loc)
 	if lastAudit != nil {
-		d := lastAudit.In(loc).Format(DateLayout)
-		st.Surveillance.LastAudit = &d
+		day := lastAudit.In(loc).Format(DateLayout)
+		st.Surveillance.LastAudit = &day
 	}
 	return st
 }

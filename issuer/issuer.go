@@ -38,6 +38,9 @@ type Config struct {
 	PublicURL string
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// OnChange, when set, is called with the issuer after every successful
+	// write of a certificate (StatusLists.Invalidate).
+	OnChange func(issuer string)
 }
 
 // Service issues certificates and applies lifecycle actions.
@@ -56,7 +59,11 @@ func New(cfg Config) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{st: cfg.Store, signer: cfg.Signer, rings: cfg.Rings, schemes: cfg.Schemes, publicURL: cfg.PublicURL, now: now}
+	st := cfg.Store
+	if cfg.OnChange != nil {
+		st = notifyingStore{Store: st, onChange: cfg.OnChange}
+	}
+	return &Service{st: st, signer: cfg.Signer, rings: cfg.Rings, schemes: cfg.Schemes, publicURL: cfg.PublicURL, now: now}
 }
 
 // Schemes returns the schemes the service knows.

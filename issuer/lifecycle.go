@@ -4,18 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
+	"time"
 
 	"github.com/certd/certd/cert"
 )
 
-// Actions that ActOn accepts.
+// Actions that Act accepts.
 const (
 	ActionSurveillance = "surveillance"
 	ActionSuspend      = "suspend"
 	ActionReinstate    = "reinstate"
 	ActionWithdraw     = "withdraw"
 	ActionCancel       = "cancel"
+	ActionRenew        = "renew"
+	ActionRevise       = "revise"
 )
 
 // Surveillance results.
@@ -36,11 +40,55 @@ type ActionRequest struct {
 	AuditRef string `json:"auditRef,omitempty"`
 	// Until ends a suspension automatically (suspend, optional).
 	Until string `json:"until,omitempty"`
+	// ValidFrom starts the renewed certificate (renew, optional: the day
+	// the current one expires).
+	ValidFrom string `json:"validFrom,omitempty"`
+	// Number is the printed number of the renewed certificate (renew,
+	// optional: else from the issuer's number pattern).
+	Number string `json:"number,omitempty"`
+	// DecisionDate is the date of the certification decision (renew,
+	// revise; optional).
+	DecisionDate string `json:"decisionDate,omitempty"`
+	// Level, Category, Scope, ScopeEn and Organization are what a revision
+	// changes (revise); an omitted field keeps its value.
+	Level        *int                `json:"level,omitempty"`
+	Category     *string             `json:"category,omitempty"`
+	Scope        *string             `json:"scope,omitempty"`
+	ScopeEn      *string             `json:"scopeEn,omitempty"`
+	Organization *OrganizationChange `json:"organization,omitempty"`
+}
+
+// OrganizationChange is the part of the organization a revision may
+// change: its names and address. The USCC and country identify the
+// organization; a different one needs its own certificate, so they may be
+// sent only with their current values.
+type OrganizationChange struct {
+	Name    *string `json:"name,omitempty"`
+	NameEn  *string `json:"nameEn,omitempty"`
+	Address *string `json:"address,omitempty"`
+	USCC    string  `json:"uscc,omitempty"`
+	Country string  `json:"country,omitempty"`
 }
 
 // maxAttempts bounds the read-modify-write retries of an action that lost a
 // race without If-Match.
-const maxAttempts = 10
+const maxAttempts = 25
+
+// backoff waits a little before retry number attempt (1-based) of a write
+// that lost a race, so that writers contending for one certificate spread
+// out instead of colliding again; the wait is random and grows with the
+// attempt, up to about 50ms.
+func backoff(ctx context.Context, attempt int) error {
+	limit := time.Duration(min(attempt, 10)) * 5 * time.Millisecond
+	t := time.NewTimer(rand.N(limit) + time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("retry a contended write: %w: %w", cert.ErrUnavailable, ctx.Err())
+	case <-t.C:
+		return nil
+	}
+}
 
 // Certificate returns a certificate the principal may read.
 func (s *Service) Certificate(ctx context.Context, p cert.Principal, id string) (*cert.Certificate, error) {
@@ -59,16 +107,22 @@ func (s *Service) Certificate(ctx context.Context, p cert.Principal, id string) 
 	return c, nil
 }
 
-// Act applies a lifecycle action. ifMatch, when not 0, is the version the
-// client based its request on: another version gives ErrPrecondition.
-// Without it, an action that races another is re-applied on the new version,
-// so no event is ever lost.
+// Act applies a lifecycle action and returns the certificate the client
+// should look at next: the one named by id, changed, or for renew and
+// revise the new certificate that supersedes it (its id differs from id).
+// ifMatch, when not 0, is the version the client based its request on:
+// another version gives ErrPrecondition. Without it, an action that races
+// another is re-applied on the new version, so no event is ever lost.
 func (s *Service) Act(ctx context.Context, p cert.Principal, id, action string, req ActionRequest, ifMatch int64) (*cert.Certificate, error) {
-	apply, ok := s.actions()[action]
+	a, ok := s.actions()[action]
 	if !ok {
-		return nil, fmt.Errorf("unknown action %q: %w", action, cert.ErrNotFound)
+		return nil, fmt.Errorf("unknown action %q: the actions are %s: %w", action, strings.Join(actionNames, ", "), cert.ErrNotFound)
 	}
 	req.Reason = strings.TrimSpace(req.Reason)
+	if a.successor != nil {
+		return s.supersede(ctx, p, id, action, a.successor, req, ifMatch)
+	}
+	apply := a.apply
 	for attempt := 1; ; attempt++ {
 		c, err := s.Certificate(ctx, p, id)
 		if err != nil {
@@ -96,18 +150,35 @@ func (s *Service) Act(ctx context.Context, p cert.Principal, id, action string, 
 			}
 			return nil, fmt.Errorf("store certificate %s: %w", c.ID, err)
 		}
+		if err := backoff(ctx, attempt); err != nil {
+			return nil, err
+		}
 	}
 }
 
+// applyFunc changes a certificate in place: it checks the action against
+// the standing and appends its event.
 type applyFunc func(c *cert.Certificate, st cert.Standing, req ActionRequest, p cert.Principal) error
 
-func (s *Service) actions() map[string]applyFunc {
-	return map[string]applyFunc{
-		ActionWithdraw:     s.terminate(cert.EventWithdrawn, "withdrawn"),
-		ActionCancel:       s.terminate(cert.EventCancelled, "cancelled"),
-		ActionSuspend:      s.suspend,
-		ActionReinstate:    s.reinstate,
-		ActionSurveillance: s.surveillance,
+// action is one entry of the action table: it either changes the
+// certificate (apply) or creates the certificate that supersedes it
+// (successor).
+type action struct {
+	apply     applyFunc
+	successor successorFunc
+}
+
+var actionNames = []string{ActionSurveillance, ActionSuspend, ActionReinstate, ActionWithdraw, ActionCancel, ActionRenew, ActionRevise}
+
+func (s *Service) actions() map[string]action {
+	return map[string]action{
+		ActionWithdraw:     {apply: s.terminate(cert.EventWithdrawn, "withdrawn")},
+		ActionCancel:       {apply: s.terminate(cert.EventCancelled, "cancelled")},
+		ActionSuspend:      {apply: s.suspend},
+		ActionReinstate:    {apply: s.reinstate},
+		ActionSurveillance: {apply: s.surveillance},
+		ActionRenew:        {successor: s.renewal},
+		ActionRevise:       {successor: s.revision},
 	}
 }
 

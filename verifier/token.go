@@ -65,7 +65,9 @@ func (v *Service) ByToken(ctx context.Context, token string) cert.Verdict {
 		// the registered certificate; its status decides.
 		sig.Detail += "; this credential is an earlier signature of the registered certificate"
 	}
-	return v.judge(ctx, c, now, sig)
+	vd := v.judge(ctx, c, now, sig)
+	v.checkStatusLists(ctx, claims, &vd)
+	return vd
 }
 
 func sameCredential(c *cert.Certificate, cl *cert.Credential) bool {

@@ -33,6 +33,8 @@ type Config struct {
 	Schemes   cert.Schemes
 	PublicURL string
 	Now       func() time.Time
+	// StatusLists, when set, is checked for every presented token.
+	StatusLists StatusLists
 }
 
 // Service verifies certificates.
@@ -42,6 +44,7 @@ type Service struct {
 	schemes   cert.Schemes
 	publicURL string
 	now       func() time.Time
+	lists     StatusLists
 }
 
 // New returns a Service.
@@ -50,7 +53,7 @@ func New(cfg Config) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{st: cfg.Store, keys: cfg.Keys, schemes: cfg.Schemes, publicURL: cfg.PublicURL, now: now}
+	return &Service{st: cfg.Store, keys: cfg.Keys, schemes: cfg.Schemes, publicURL: cfg.PublicURL, now: now, lists: cfg.StatusLists}
 }
 
 // Reasons shown to people.
@@ -175,10 +178,16 @@ func (v *Service) judge(ctx context.Context, c *cert.Certificate, now time.Time,
 		vd.Checks = append(vd.Checks, cert.Check{Name: cert.CheckValidity, OK: true, Detail: "valid " + period})
 	}
 
-	revoked := st.Status == cert.StatusWithdrawn || st.Status == cert.StatusCancelled || st.Status == cert.StatusSuperseded
+	// As in the status lists (DESIGN.md section 7): a revision revokes the
+	// certificate it replaces, a renewal only succeeds it.
+	revoked := st.Status == cert.StatusWithdrawn || st.Status == cert.StatusCancelled ||
+		(st.Status == cert.StatusSuperseded && successorEvent(c).Type == cert.EventRevised)
 	rev := cert.Check{Name: cert.CheckRevocation, OK: !revoked, Detail: "not revoked"}
-	if revoked {
+	switch {
+	case revoked:
 		rev.Detail = fmt.Sprintf("%s on %s: %s", st.Status, st.Since.In(loc).Format(cert.DateLayout), reasonText(st.Reason))
+	case st.Status == cert.StatusSuperseded:
+		rev.Detail = fmt.Sprintf("not revoked; renewed: certificate %s replaces it from %s", c.SupersededBy, st.Since.In(loc).Format(cert.DateLayout))
 	}
 	vd.Checks = append(vd.Checks, rev)
 	susp := cert.Check{Name: cert.CheckSuspension, OK: st.Status != cert.StatusSuspended, Detail: "not suspended"}
@@ -198,11 +207,25 @@ func (v *Service) judge(ctx context.Context, c *cert.Certificate, now time.Time,
 	case allOK && st.Status == cert.StatusActive:
 		vd.Verdict = cert.VerdictValid
 		vd.Reason = fmt.Sprintf("Genuine and valid today: issued by %s to %s, valid until %s.", issuerName(is), c.Organization.Name, until.Format(cert.DateLayout))
+		if e := successorEvent(c); e.Type == cert.EventRenewed {
+			vd.Reason += fmt.Sprintf(" It has been renewed: certificate %s replaces it from %s.", e.Related, e.At.In(loc).Format(cert.DateLayout))
+		}
 	default:
 		vd.Verdict = cert.VerdictInvalid
 		vd.Reason = invalidReason(c, is, st, sig, now)
 	}
 	return vd
+}
+
+// successorEvent is the event that links c to the certificate that
+// supersedes it (renewed or revised), or the zero Event.
+func successorEvent(c *cert.Certificate) cert.Event {
+	for i := len(c.Events) - 1; i >= 0; i-- {
+		if e := c.Events[i]; (e.Type == cert.EventRenewed || e.Type == cert.EventRevised) && e.Related == c.SupersededBy {
+			return e
+		}
+	}
+	return cert.Event{}
 }
 
 func survCheck(s cert.Surveillance) cert.Check {

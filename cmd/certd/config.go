@@ -48,6 +48,9 @@ type Config struct {
 	// RateLimit is the sustained rate of public requests per client IP and
 	// second (bursts of twice as many are allowed).
 	RateLimit float64
+	// StatusTTL is the ttl of the published status lists: the longest time
+	// a list is served without being derived again (0: 5 minutes).
+	StatusTTL time.Duration
 }
 
 // flagSpec documents one setting; the README's table mirrors this list.
@@ -71,6 +74,7 @@ var flagSpecs = []flagSpec{
 	{"shutdown-timeout", "CERTD_SHUTDOWN_TIMEOUT", "20s", "how long in-flight requests may take to finish on SIGTERM"},
 	{"store-timeout", "CERTD_STORE_TIMEOUT", "5s", "deadline of every store call"},
 	{"rate-limit", "CERTD_RATE_LIMIT", "50", "public requests per second and client IP (verification, QR, PDF, search), bursts of twice as many"},
+	{"status-ttl", "CERTD_STATUS_TTL", "5m", "ttl of the published status lists: they reflect time-derived changes and other instances' changes within it (at least 1s)"},
 }
 
 // ParseConfig reads flags from args and CERTD_* variables through getenv.
@@ -109,12 +113,15 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration
-	}{{"shutdown-timeout", &cfg.ShutdownTimeout}, {"store-timeout", &cfg.StoreTimeout}} {
+	}{{"shutdown-timeout", &cfg.ShutdownTimeout}, {"store-timeout", &cfg.StoreTimeout}, {"status-ttl", &cfg.StatusTTL}} {
 		v, err := time.ParseDuration(get(d.name))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("--%s: must be a duration such as 5s", d.name))
 		}
 		*d.dst = v
+	}
+	if d, err := time.ParseDuration(get("status-ttl")); err == nil && d == 0 {
+		errs = append(errs, fmt.Errorf("--status-ttl: must be at least 1s"))
 	}
 	if r, err := strconv.ParseFloat(get("rate-limit"), 64); err != nil || r <= 0 {
 		errs = append(errs, fmt.Errorf("--rate-limit: must be a positive number of requests per second"))
@@ -193,6 +200,9 @@ func (c *Config) Validate() error {
 	}
 	if c.StoreTimeout <= 0 {
 		errs = append(errs, errors.New("--store-timeout: must be positive"))
+	}
+	if c.StatusTTL != 0 && (c.StatusTTL < time.Second || c.StatusTTL%time.Second != 0) {
+		errs = append(errs, errors.New("--status-ttl: must be a whole number of seconds, at least 1s, e.g. 5m"))
 	}
 	return errors.Join(errs...)
 }

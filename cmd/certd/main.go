@@ -68,11 +68,17 @@ type Main struct {
 	Logger *slog.Logger
 	// Now is the clock (time.Now unless a test sets it before Run).
 	Now func() time.Time
+	// SweepInterval is how often time-derived status changes are recorded
+	// as events (DefaultSweepInterval when 0).
+	SweepInterval time.Duration
 
 	store    store.Store
 	server   *http.Server
 	listener net.Listener
 	served   chan error
+	// stopSweep ends the sweep goroutine, which closes swept.
+	stopSweep context.CancelFunc
+	swept     chan struct{}
 	// Keys and Issuer are exposed for tests of the wiring.
 	Keys   *keys.Service
 	Issuer *issuer.Service
@@ -131,10 +137,14 @@ func (m *Main) Run(ctx context.Context) error {
 	m.store = st
 
 	m.Keys = keys.NewService(st, kek, m.Now)
+	lists := issuer.NewStatusLists(issuer.StatusListConfig{
+		Store: st, Signer: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, TTL: cfg.StatusTTL, Now: m.Now,
+	})
 	m.Issuer = issuer.New(issuer.Config{
 		Store: st, Signer: m.Keys, Rings: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now,
+		OnChange: lists.Invalidate,
 	})
-	ver := verifier.New(verifier.Config{Store: st, Keys: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now})
+	ver := verifier.New(verifier.Config{Store: st, Keys: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now, StatusLists: lists})
 	if err := m.bootstrap(ctx); err != nil {
 		return err
 	}
@@ -149,7 +159,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.API = api.New(api.Config{
 		Font: &font, FontErr: fontErr,
-		Issuing: m.Issuer, Verifying: ver, Keys: m.Keys, Store: st, PublicURL: cfg.PublicURL,
+		Issuing: m.Issuer, Verifying: ver, Keys: m.Keys, Store: st, StatusLists: lists, PublicURL: cfg.PublicURL,
 		TrustedProxies: cfg.TrustedProxies, Logger: m.Logger, Now: m.Now,
 		PublicRate: cfg.RateLimit, PublicBurst: int(2 * cfg.RateLimit),
 	})
@@ -164,8 +174,44 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(ln) }()
+	sweepCtx, stop := context.WithCancel(context.Background())
+	m.stopSweep, m.swept = stop, make(chan struct{})
+	go m.sweep(sweepCtx)
 	m.Logger.Info("certd listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "store", m.storeName())
 	return nil
+}
+
+// DefaultSweepInterval is how often every instance records time-derived
+// status changes (a window closing at midnight) in the audit trails.
+const DefaultSweepInterval = 5 * time.Minute
+
+// sweep records time-derived status changes at start and then every
+// SweepInterval, until stopped. Every instance sweeps; the store's
+// optimistic concurrency records each change once.
+func (m *Main) sweep(ctx context.Context) {
+	defer close(m.swept)
+	interval := m.SweepInterval
+	if interval <= 0 {
+		interval = DefaultSweepInterval
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		n, err := m.Issuer.SweepDerived(ctx, "")
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			m.Logger.Warn("recording time-derived status changes", "error", err.Error(), "recorded", n)
+		case n > 0:
+			m.Logger.Info("recorded time-derived status changes", "events", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func (m *Main) storeName() string {
@@ -213,6 +259,11 @@ func (m *Main) openStore(ctx context.Context) (store.Store, error) {
 // shutdown timeout) and closes the store.
 func (m *Main) Close() error {
 	var errs []error
+	if m.stopSweep != nil {
+		m.stopSweep()
+		<-m.swept
+		m.stopSweep = nil
+	}
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 		defer cancel()
@@ -257,6 +308,11 @@ func loadSchemes(path string) (cert.Schemes, error) {
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&file); err != nil {
 			return nil, fmt.Errorf("--schemes-file %s: %w (expected {\"schemes\": [ ... ]})", path, err)
+		}
+		// Validated on their own first, so that errors name the index in
+		// the file: schemes[0].surveillance[1]: ...
+		if _, err := cert.NewSchemes(file.Schemes); err != nil {
+			return nil, fmt.Errorf("--schemes-file %s: %w", path, err)
 		}
 		byID := map[string]int{}
 		for i, s := range defs {

@@ -1,0 +1,163 @@
+package issuer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/certd/certd/cert"
+	"github.com/certd/certd/store"
+)
+
+// Time-derived changes (a window closing without an audit, a suspension
+// reaching its limit, expiry) happen without a request. cert.StatusAt
+// derives them from the events whenever the status is read; the functions
+// here also record them in the audit trail, as cert.EventStatusChanged
+// events by cert.SystemActor.
+//
+// Each derived change has an identity, its instant and reason (the reason
+// determines the status), so every instance can compute which records are
+// missing. Records are appended with the store's optimistic concurrency:
+// when two instances race, one write wins and the other re-reads, finds the
+// records there and writes nothing. A change is recorded once, and no event
+// of a concurrent action is lost.
+
+// sweepPage is how many certificates SweepDerived reads at once.
+const sweepPage = 500
+
+// derivedKey is the identity of a derived change.
+func derivedKey(e cert.Event) string {
+	return strconv.FormatInt(e.At.UnixNano(), 10) + "|" + e.Reason
+}
+
+// missingDerived returns the derived changes of c up to now that c's
+// events do not record yet, as events to append.
+func (s *Service) missingDerived(c *cert.Certificate) []cert.Event {
+	now := s.now()
+	st := cert.StatusAt(c, s.schemes[c.Scheme], now)
+	var recorded map[string]bool
+	var out []cert.Event
+	for _, ch := range st.Changes {
+		if !ch.Derived {
+			continue
+		}
+		if recorded == nil {
+			recorded = map[string]bool{}
+			for _, e := range c.Events {
+				if e.Derived() {
+					recorded[derivedKey(e)] = true
+				}
+			}
+		}
+		e := cert.Event{Type: cert.EventStatusChanged, At: ch.At, RecordedAt: now, Actor: cert.SystemActor, Reason: ch.Reason, Status: ch.Status}
+		if k := derivedKey(e); !recorded[k] {
+			recorded[k] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// RecordDerived records the time-derived changes of the certificate id
+// that its audit trail lacks and returns how many it added. It is safe to
+// run on several instances at once: each change is recorded once.
+func (s *Service) RecordDerived(ctx context.Context, id string) (recorded int, err error) {
+	c, err := s.st.Certificate(ctx, id)
+	if err != nil {
+		return 0, fmt.Errorf("load certificate %s: %w", id, err)
+	}
+	return s.recordDerived(ctx, c)
+}
+
+// recordDerived is RecordDerived on a certificate already read; on a
+// version conflict it re-reads and recomputes.
+func (s *Service) recordDerived(ctx context.Context, c *cert.Certificate) (int, error) {
+	id := c.ID
+	for attempt := 1; ; attempt++ {
+		missing := s.missingDerived(c)
+		if len(missing) == 0 {
+			return 0, nil
+		}
+		for _, e := range missing {
+			c.Append(e)
+		}
+		err := s.st.UpdateCertificate(ctx, c)
+		if err == nil {
+			return len(missing), nil
+		}
+		if !errors.Is(err, cert.ErrConflict) || attempt == maxAttempts {
+			return 0, fmt.Errorf("record derived changes of %s: %w", id, err)
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return 0, err
+		}
+		if c, err = s.st.Certificate(ctx, id); err != nil {
+			return 0, fmt.Errorf("reload certificate %s: %w", id, err)
+		}
+	}
+}
+
+// SweepDerived pages through the certificates of an issuer (of every
+// issuer when issuer is "") and records their missing time-derived changes;
+// it returns how many events it added. It also finishes the link of a
+// renewal or revision whose old certificate was not updated (the process
+// stopped between the two writes). certd runs it periodically on every
+// instance. An error on one certificate does not stop the sweep; the
+// errors are returned together.
+func (s *Service) SweepDerived(ctx context.Context, issuer string) (recorded int, err error) {
+	var errs []error
+	// unlinked holds the ids seen without a successor; pages come in
+	// creation order, so a certificate is seen before its successor.
+	unlinked := map[string]bool{}
+	q := store.Query{Issuer: issuer, Limit: sweepPage}
+	for {
+		page, next, err := s.st.ListCertificates(ctx, q)
+		if err != nil {
+			return recorded, errors.Join(append(errs, fmt.Errorf("list certificates: %w", err))...)
+		}
+		for _, c := range page {
+			if err := ctx.Err(); err != nil {
+				return recorded, errors.Join(append(errs, err)...)
+			}
+			if c.SupersededBy == "" {
+				unlinked[c.ID] = true
+			}
+			if c.Supersedes != "" && unlinked[c.Supersedes] {
+				delete(unlinked, c.Supersedes)
+				n, err := s.repairLink(ctx, c)
+				recorded += n
+				if err != nil {
+					errs = append(errs, err)
+				}
+			}
+			n, err := s.recordDerived(ctx, c)
+			recorded += n
+			if err != nil {
+				errs = append(errs, err)
+				if len(errs) >= 10 {
+					return recorded, errors.Join(append(errs, errors.New("stopped after 10 errors"))...)
+				}
+			}
+		}
+		if next == "" {
+			return recorded, errors.Join(errs...)
+		}
+		q.Cursor = next
+	}
+}
+
+// repairLink makes sure the certificate next supersedes is linked to it.
+func (s *Service) repairLink(ctx context.Context, next *cert.Certificate) (int, error) {
+	old, err := s.st.Certificate(ctx, next.Supersedes)
+	if err != nil {
+		return 0, fmt.Errorf("load certificate %s superseded by %s: %w", next.Supersedes, next.ID, err)
+	}
+	if old.SupersededBy != "" || next.IdempotencyKey != successorKey(old.ID) {
+		return 0, nil
+	}
+	if err := s.link(ctx, old, next); err != nil {
+		return 0, err
+	}
+	return 1, nil
+}
