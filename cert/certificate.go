@@ -82,7 +82,8 @@ type Certificate struct {
 	SupersededBy string  `json:"supersededBy,omitempty"`
 	Events       []Event `json:"events"`
 	// IdempotencyKey and RequestHash make a retried create return the
-	// first result; both are unique per issuer when set.
+	// first result; the key is unique per issuer when set, and the hash
+	// tells a retry from a different request under the same key.
 	IdempotencyKey string    `json:"idempotencyKey,omitempty"`
 	RequestHash    string    `json:"requestHash,omitempty"`
 	CreatedAt      time.Time `json:"createdAt"`

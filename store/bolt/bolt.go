@@ -1,0 +1,234 @@
+package bolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/certd/certd/cert"
+	"github.com/certd/certd/store"
+)
+
+// DefaultLockTimeout is how long Open waits for the lock on the file when
+// no WithLockTimeout option is given.
+const DefaultLockTimeout = 5 * time.Second
+
+// DefaultMaxBatchDelay is how long a write waits for other writers to join
+// its commit when no WithMaxBatchDelay option is given. bbolt's own default
+// is 10ms; 2ms keeps the latency of a lone writer low, and concurrent
+// writers still share commits because those that arrive while one commit
+// runs are grouped into the next.
+const DefaultMaxBatchDelay = 2 * time.Millisecond
+
+// initialMmapSize is the address space mapped at Open: 1 GiB on 64-bit
+// platforms, and bbolt's default (map as the file grows) on 32-bit ones and
+// on Windows, where bbolt would grow the file itself to the mapped size.
+func initialMmapSize() int {
+	if strconv.IntSize < 64 || runtime.GOOS == "windows" {
+		return 0
+	}
+	return 1 << 30
+}
+
+// schemaVersion is the layout version written to the meta bucket; Open
+// refuses a file written by a newer layout.
+const schemaVersion = "1"
+
+// ErrLocked reports that Open timed out waiting for the file lock: another
+// process (usually another certd on the same data directory) has the file
+// open.
+var ErrLocked = errors.New("database file is locked by another process")
+
+var _ store.Store = (*Store)(nil)
+
+// Store is the bbolt backend. It is safe for concurrent use.
+type Store struct {
+	db *bbolt.DB
+}
+
+// Option changes how Open opens the file.
+type Option func(*options)
+
+type options struct {
+	lockTimeout   time.Duration
+	maxBatchDelay time.Duration
+	maxBatchSize  int
+}
+
+// WithLockTimeout sets how long Open waits for another process to release
+// the file lock before it fails with ErrLocked. Non-positive values keep
+// DefaultLockTimeout.
+func WithLockTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.lockTimeout = d
+		}
+	}
+}
+
+// WithMaxBatchDelay sets how long a write waits for concurrent writes to
+// join its commit (DefaultMaxBatchDelay). Longer delays group more writes
+// per fsync under load and add latency to a lone writer. Non-positive
+// values keep the default.
+func WithMaxBatchDelay(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.maxBatchDelay = d
+		}
+	}
+}
+
+// WithMaxBatchSize sets how many writes one grouped commit holds at most
+// (default 1000, bbolt's default). Non-positive values keep the default.
+func WithMaxBatchSize(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.maxBatchSize = n
+		}
+	}
+}
+
+// Open opens the bbolt file at path, creating it (mode 0600) and its
+// buckets when missing. The directory must exist. When another process
+// holds the file, Open fails after the lock timeout with an error matching
+// ErrLocked and store.ErrUnavailable.
+func Open(path string, opts ...Option) (*Store, error) {
+	o := options{
+		lockTimeout:   DefaultLockTimeout,
+		maxBatchDelay: DefaultMaxBatchDelay,
+		maxBatchSize:  1000,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout: o.lockTimeout,
+		// The hashmap freelist stays fast when a large file fragments.
+		FreelistType: bbolt.FreelistMapType,
+		// Reserving address space up front spares the writer most remaps,
+		// which wait for every open read transaction; the file itself
+		// still grows only as data is written.
+		InitialMmapSize: initialMmapSize(),
+	})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("bolt: open %s: %w (waited %s): %w", path, ErrLocked, o.lockTimeout, store.ErrUnavailable)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bolt: open %s: %w: %w", path, store.ErrUnavailable, err)
+	}
+	db.MaxBatchDelay = o.maxBatchDelay
+	db.MaxBatchSize = o.maxBatchSize
+	if err := db.Update(initialize); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Bucket names.
+var (
+	bucketMeta            = []byte("meta")
+	bucketCerts           = []byte("certificates")
+	bucketCertNumber      = []byte("certificates.number")
+	bucketCertStatus      = []byte("certificates.status")
+	bucketCertIdem        = []byte("certificates.idem")
+	bucketCertCreated     = []byte("certificates.created")
+	bucketCertIssuer      = []byte("certificates.issuer")
+	bucketCertUSCC        = []byte("certificates.uscc")
+	bucketCertByNumber    = []byte("certificates.bynumber")
+	bucketIssuers         = []byte("issuers")
+	bucketKeyRings        = []byte("keyrings")
+	bucketAPIKeys         = []byte("apikeys")
+	bucketAPIKeyHash      = []byte("apikeys.hash")
+	bucketCounters        = []byte("counters")
+	keySchema             = []byte("schema")
+	allBuckets            = [][]byte{bucketMeta, bucketCerts, bucketCertNumber, bucketCertStatus, bucketCertIdem, bucketCertCreated, bucketCertIssuer, bucketCertUSCC, bucketCertByNumber, bucketIssuers, bucketKeyRings, bucketAPIKeys, bucketAPIKeyHash, bucketCounters}
+	errNewerSchemaVersion = errors.New("file written by a newer version of certd")
+)
+
+// initialize creates the buckets and checks the layout version.
+func initialize(tx *bbolt.Tx) error {
+	for _, name := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w: %w", name, store.ErrUnavailable, err)
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	switch v := meta.Get(keySchema); {
+	case v == nil:
+		if err := meta.Put(keySchema, []byte(schemaVersion)); err != nil {
+			return fmt.Errorf("write schema version: %w: %w", store.ErrUnavailable, err)
+		}
+	case string(v) != schemaVersion:
+		return fmt.Errorf("schema version %q, this build reads %q: %w", v, schemaVersion, errNewerSchemaVersion)
+	}
+	return nil
+}
+
+// Close closes the file. Calls after Close fail with store.ErrUnavailable.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return unavailable("close", err)
+	}
+	return nil
+}
+
+// Ping reports whether the file can be read.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := checkContext(ctx, "ping"); err != nil {
+		return err
+	}
+	if err := s.db.View(func(*bbolt.Tx) error { return nil }); err != nil {
+		return unavailable("ping", err)
+	}
+	return nil
+}
+
+// unavailable wraps an error of bbolt or the file system so that it matches
+// store.ErrUnavailable and keeps its cause.
+func unavailable(op string, err error) error {
+	if errors.Is(err, store.ErrUnavailable) {
+		return err
+	}
+	return fmt.Errorf("bolt: %s: %w: %w", op, store.ErrUnavailable, err)
+}
+
+// checkContext returns the context's error, matching both it and
+// store.ErrUnavailable, when the context is done: work is not started for a
+// caller that has gone away or run out of time.
+func checkContext(ctx context.Context, op string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("bolt: %s: %w: %w", op, store.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// checkKey rejects values that cannot be (part of) a bbolt key: empty, too
+// long, or containing the NUL byte that separates the parts of index keys.
+func checkKey(field, v string) error {
+	switch {
+	case v == "":
+		return cert.Invalid(field, "is required")
+	case len(v) > 1024:
+		return cert.Invalid(field, "must be at most 1024 bytes")
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] == 0 {
+			return cert.Invalid(field, "must not contain the NUL character")
+		}
+	}
+	return nil
+}
+
+// checkOptionalKey is checkKey for a value that may be empty.
+func checkOptionalKey(field, v string) error {
+	if v == "" {
+		return nil
+	}
+	return checkKey(field, v)
+}

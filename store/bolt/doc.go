@@ -1,0 +1,46 @@
+// Package bolt is the embedded backend of certd's store: every interface of
+// package store on one bbolt file (go.etcd.io/bbolt), the default when no
+// MongoDB is configured.
+//
+// It owns the file layout: one bucket per kind of document, holding JSON
+// values of the cert types keyed by id, and index buckets that make the
+// unique constraints of the store contract and the listing order cheap:
+//
+//	certificates            id → certificate
+//	certificates.number     issuer\x00number → id                (unique)
+//	certificates.status     issuer\x00list\x00index → id         (unique)
+//	certificates.idem       issuer\x00idempotencyKey → id        (unique, when set)
+//	certificates.created    createdAt id → id                    (all issuers)
+//	certificates.issuer     issuer\x00createdAt id → id
+//	certificates.uscc       uscc\x00createdAt id → id
+//	certificates.bynumber   number\x00createdAt id → id          (all issuers)
+//	issuers, keyrings, apikeys (+ apikeys.hash), counters, meta
+//
+// createdAt is 12 big-endian bytes (seconds since 1970 with the sign bit
+// flipped, then nanoseconds), so byte order is time order. A list cursor is
+// the base64url of a tag naming the index and the last key returned.
+//
+// Caveats:
+//   - Values returned by bbolt are valid only inside their transaction;
+//     every read decodes JSON inside the transaction, which copies.
+//   - Writers that change certificates or counters go through DB.Batch, so
+//     the commits of concurrent writers are grouped into one fsync. Batch
+//     may run a function more than once and re-runs a failing function
+//     alone; the functions here therefore only write to local results that
+//     are reset on every run, report domain errors (ErrAlreadyExists,
+//     ErrConflict, ...) through those results instead of failing the
+//     transaction, and check every constraint before the first write, so a
+//     rejected write leaves nothing behind. Fields of the caller's values
+//     (Version) are set only after the commit.
+//   - A lone writer waits up to the batch delay (WithMaxBatchDelay) before
+//     its commit starts; that delay is what lets concurrent writers share
+//     one commit.
+//   - Values that form keys (ids, issuer, number, idempotency key, USCC,
+//     API key hash, counter name) must be 1-1024 bytes without NUL, the
+//     separator of index keys; others give cert.ErrInvalid.
+//   - One process at a time: bbolt holds an exclusive file lock, and Open
+//     gives up after the lock timeout with ErrLocked.
+//
+// bolt imports cert, store and bbolt; no other package of certd, and no
+// package of certd imports bolt except cmd/certd.
+package bolt
