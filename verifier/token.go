@@ -55,7 +55,7 @@ func (v *Service) ByToken(ctx context.Context, token string) cert.Verdict {
 	if c.Issuer != issuerID {
 		return rejected(now, "the credential's issuer does not match the registered certificate")
 	}
-	is, err := v.st.Issuer(ctx, issuerID)
+	is, err := v.issuer(ctx, issuerID)
 	if err != nil {
 		return unknown(now, err)
 	}

@@ -45,6 +45,7 @@ type Service struct {
 	publicURL string
 	now       func() time.Time
 	lists     StatusLists
+	issuers   issuerCache
 }
 
 // New returns a Service.
@@ -130,7 +131,7 @@ func unknown(now time.Time, _ error) cert.Verdict {
 // judge builds the verdict of a stored certificate. sig, when not nil, is
 // the result of a signature check already made on a presented token.
 func (v *Service) judge(ctx context.Context, c *cert.Certificate, now time.Time, sig *cert.Check) cert.Verdict {
-	is, err := v.st.Issuer(ctx, c.Issuer)
+	is, err := v.issuer(ctx, c.Issuer)
 	if err != nil {
 		return unknown(now, err)
 	}

@@ -19,7 +19,7 @@ var allowedImports = map[string][]string{
 	"store/storetest":       {"std", "cert", "store"},
 	"store/bolt":            {"std", "cert", "store", "go.etcd.io/bbolt"},
 	"store/mongo":           {"std", "cert", "store", "go.mongodb.org/mongo-driver/v2"},
-	"store/mongo/mongotest": {"std", "github.com/FerretDB/FerretDB", "go.mongodb.org/mongo-driver/v2"},
+	"store/mongo/mongotest": {"std", "cert", "store", "store/mongo", "github.com/FerretDB/FerretDB", "go.mongodb.org/mongo-driver/v2"},
 	"templates":             {"std", "cert", "github.com/skip2/go-qrcode", "github.com/go-pdf/fpdf"},
 	"issuer":                {"std", "cert", "store", "keys"},
 	"verifier":              {"std", "cert", "store", "keys"},

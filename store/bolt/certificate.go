@@ -141,7 +141,7 @@ func prepare(c *cert.Certificate, version int64) (*certRecord, error) {
 	}
 	cp := *c
 	cp.Version = version
-	v, err := json.Marshal(&cp)
+	v, err := encodeCert(&cp)
 	if err != nil {
 		return nil, fmt.Errorf("encode certificate %s: %w", c.ID, err)
 	}
@@ -208,8 +208,8 @@ func (r *certRecord) replace(tx *bbolt.Tx, based int64) (derr, err error) {
 		return fmt.Errorf("certificate %s: %w", k.ID, store.ErrNotFound), nil
 	}
 	var ok certKeys
-	if err := json.Unmarshal(old, &ok); err != nil {
-		return nil, fmt.Errorf("decode certificate %s: %w", k.ID, err)
+	if doc, _ := splitCert(old); json.Unmarshal(doc, &ok) != nil {
+		return nil, fmt.Errorf("decode certificate %s: invalid stored value", k.ID)
 	}
 	if ok.Version != based {
 		return fmt.Errorf("certificate %s: stored version %d, update based on %d: %w", k.ID, ok.Version, based, store.ErrConflict), nil
@@ -406,7 +406,7 @@ func (s *Store) certificateBy(index, key []byte, what string) (*cert.Certificate
 			return nil
 		}
 		c = new(cert.Certificate)
-		if err := json.Unmarshal(v, c); err != nil {
+		if err := decodeCert(v, c); err != nil {
 			return fmt.Errorf("decode certificate %s: %w", id, err)
 		}
 		return nil

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 
 	"go.etcd.io/bbolt"
@@ -94,7 +93,7 @@ func (s *Store) ListCertificates(ctx context.Context, q store.Query) ([]*cert.Ce
 				return fmt.Errorf("index %s points to missing certificate %s", ix.bucket, id)
 			}
 			c := new(cert.Certificate)
-			if err := json.Unmarshal(v, c); err != nil {
+			if err := decodeCert(v, c); err != nil {
 				return fmt.Errorf("decode certificate %s: %w", id, err)
 			}
 			if !matches(c, q) {
