@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -387,12 +389,13 @@ func (s *Service) sign(ctx context.Context, prs []*prepared) error {
 	for _, id := range order {
 		group := byIssuer[id]
 		payloads := make([][]byte, len(group))
-		for i, pr := range group {
-			b, err := json.Marshal(cert.NewCredential(pr.c, pr.issuer, s.publicURL, iat))
-			if err != nil {
-				return fmt.Errorf("encode credential: %w", err)
-			}
+		err := parallel(len(group), func(i int) error {
+			b, err := json.Marshal(cert.NewCredential(group[i].c, group[i].issuer, s.publicURL, iat))
 			payloads[i] = b
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("encode credential: %w", err)
 		}
 		tokens, kid, err := s.signer.SignMany(ctx, id, payloads)
 		if err != nil {
@@ -403,4 +406,26 @@ func (s *Service) sign(ctx context.Context, prs []*prepared) error {
 		}
 	}
 	return nil
+}
+
+// parallel runs f(0..n-1) on all cores when n is large enough to pay for
+// the goroutines (a batch of certificates), in order otherwise.
+func parallel(n int, f func(i int) error) error {
+	workers := min(runtime.GOMAXPROCS(0), n/32+1)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				if err := f(i); err != nil {
+					errs[w] = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

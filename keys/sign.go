@@ -3,8 +3,11 @@ package keys
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
+	"sync"
 
 	"github.com/certd/certd/cert"
 )
@@ -53,14 +56,42 @@ func (s *Service) SignMany(ctx context.Context, issuer string, payloads [][]byte
 	if err != nil {
 		return nil, "", fmt.Errorf("sign for %s: %w", issuer, err)
 	}
-	tokens = make([]string, len(payloads))
-	for i, p := range payloads {
-		tokens[i], err = sg.token(p)
-		if err != nil {
-			return nil, "", fmt.Errorf("sign for %s: %w", issuer, err)
-		}
+	tokens, err = sg.tokens(payloads)
+	if err != nil {
+		return nil, "", fmt.Errorf("sign for %s: %w", issuer, err)
 	}
 	return tokens, sg.kid, nil
+}
+
+// parallelFrom is the batch size from which signing is spread over the
+// cores (a signature costs tens of microseconds; goroutines cost less).
+const parallelFrom = 32
+
+// tokens signs every payload, on all cores for a large batch.
+func (sg *signer) tokens(payloads [][]byte) ([]string, error) {
+	tokens := make([]string, len(payloads))
+	workers := min(runtime.GOMAXPROCS(0), len(payloads)/parallelFrom+1)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(payloads); i += workers {
+				t, err := sg.token(payloads[i])
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				tokens[i] = t
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return tokens, nil
 }
 
 // token builds the compact JWS of payload.
