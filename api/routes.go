@@ -37,6 +37,7 @@ func (s *Server) routes() {
 	e.GET("/issuers/:issuer/jwks.json", s.issuerJWKS, limit)
 	e.GET("/.well-known/jwks.json", s.allJWKS, limit)
 	e.GET("/.well-known/jwt-vc-issuer/issuers/:issuer", s.issuerMetadata, limit)
+	e.GET("/status/:issuer/:purpose/:n", s.statusList, limit)
 
 	// Certification bodies.
 	g := e.Group("/api/v1", auth)

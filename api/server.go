@@ -58,6 +58,8 @@ type Config struct {
 	Verifying Verifying
 	Keys      Keys
 	Store     Pinger
+	// StatusLists publishes /status/{issuer}/{purpose}/{n}.
+	StatusLists StatusLists
 	// PublicURL is the base URL readers see, without trailing slash.
 	PublicURL string
 	// TrustedProxies lists the proxies whose X-Forwarded-For is believed;

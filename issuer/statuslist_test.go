@@ -255,7 +255,7 @@ func TestStatusListNotFound(t *testing.T) {
 	}
 }
 
-// StatusBits: which states set which bit.
+// statusBits: which states set which bit.
 func TestStatusBits(t *testing.T) {
 	now := time.Date(2027, 6, 1, 12, 0, 0, 0, slShanghai)
 	from := time.Date(2026, 12, 1, 0, 0, 0, 0, slShanghai)
@@ -292,9 +292,9 @@ func TestStatusBits(t *testing.T) {
 			if st := cert.StatusAt(tc.c, itss, now); st.Status != tc.wantStatus {
 				t.Fatalf("status %s, want %s", st.Status, tc.wantStatus)
 			}
-			r, s := StatusBits(tc.c, itss, now)
+			r, s := statusBits(tc.c, itss, now)
 			if r != tc.revoked || s != tc.suspended {
-				t.Errorf("StatusBits = revoked %v, suspended %v; want %v, %v", r, s, tc.revoked, tc.suspended)
+				t.Errorf("statusBits = revoked %v, suspended %v; want %v, %v", r, s, tc.revoked, tc.suspended)
 			}
 		})
 	}
@@ -308,7 +308,7 @@ func TestEncodeBitstring(t *testing.T) {
 	for _, i := range set {
 		setBit(bits, i)
 	}
-	enc, err := EncodeBitstring(bits)
+	enc, err := encodeBitstring(bits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +366,7 @@ func randomBits(frac float64) []byte {
 func TestStatusListSize(t *testing.T) {
 	e := newSLEnv(t, time.Date(2027, 3, 1, 10, 0, 0, 0, slShanghai))
 	for _, frac := range []float64{0, 0.01, 0.05} {
-		payload, err := StatusListPayload("https://verify.example.cn", "cb", "Test CB", cert.PurposeRevocation, 1, randomBits(frac), slTTL, e.clock.Now())
+		payload, err := statusListPayload("https://verify.example.cn", "cb", "Test CB", cert.PurposeRevocation, 1, randomBits(frac), slTTL, e.clock.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -24,7 +24,21 @@ const (
 // is read from the store on every call, so a rotation made by another
 // instance signs the next credential; the decrypted key is cached by kid.
 func (s *Service) Sign(ctx context.Context, issuer string, payload []byte) (token, kid string, err error) {
-	toks, kid, err := s.SignMany(ctx, issuer, [][]byte{payload})
+	toks, kid, err := s.signMany(ctx, issuer, [][]byte{payload}, MaxTokenSize)
+	if err != nil {
+		return "", "", err
+	}
+	return toks[0], kid, nil
+}
+
+// MaxListTokenSize bounds a signed status list: a 131,072-entry list is
+// 16 KiB before compression, so even an incompressible one fits.
+const MaxListTokenSize = 64 << 10
+
+// SignStatusList signs a status list credential like Sign; the payload may
+// be larger than a certificate credential, up to MaxListTokenSize signed.
+func (s *Service) SignStatusList(ctx context.Context, issuer string, payload []byte) (token, kid string, err error) {
+	toks, kid, err := s.signMany(ctx, issuer, [][]byte{payload}, MaxListTokenSize)
 	if err != nil {
 		return "", "", err
 	}
@@ -36,8 +50,12 @@ func (s *Service) Sign(ctx context.Context, issuer string, payload []byte) (toke
 // or so large that its token would exceed MaxTokenSize, fails the batch with
 // an error matching cert.ErrInvalid.
 func (s *Service) SignMany(ctx context.Context, issuer string, payloads [][]byte) (tokens []string, kid string, err error) {
+	return s.signMany(ctx, issuer, payloads, MaxTokenSize)
+}
+
+func (s *Service) signMany(ctx context.Context, issuer string, payloads [][]byte, limit int) (tokens []string, kid string, err error) {
 	for i, p := range payloads {
-		if err := checkPayload(p); err != nil {
+		if err := checkPayload(p, limit); err != nil {
 			if len(payloads) > 1 {
 				return nil, "", cert.Invalid("payloads["+strconv.Itoa(i)+"]", err.Error())
 			}
@@ -111,13 +129,13 @@ func (sg *signer) token(payload []byte) (string, error) {
 }
 
 // checkPayload refuses what would give a token Verify rejects.
-func checkPayload(p []byte) error {
+func checkPayload(p []byte, limit int) error {
 	if len(p) == 0 {
 		return fmt.Errorf("must not be empty")
 	}
 	// Header (at most ~130 characters) and signature (86) leave the rest.
-	if base64.RawURLEncoding.EncodedLen(len(p)) > MaxTokenSize-256 {
-		return fmt.Errorf("too large: a signed token may be at most %d bytes", MaxTokenSize)
+	if base64.RawURLEncoding.EncodedLen(len(p)) > limit-256 {
+		return fmt.Errorf("too large: a signed token may be at most %d bytes", limit)
 	}
 	return nil
 }

@@ -595,3 +595,43 @@ func TestConcurrentUse(t *testing.T) {
 	default:
 	}
 }
+
+// A status list may exceed the size of a certificate credential.
+func TestSignStatusListAllowsLargerPayloads(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.createRing(t, "a", "")
+	big := []byte(`{"encodedList":"u` + strings.Repeat("A", 30<<10) + `"}`)
+	if _, _, err := e.svc.Sign(ctx, "a", big); err == nil {
+		t.Fatalf("Sign accepted a 30 KiB payload; certificate credentials are capped at %d bytes", keys.MaxTokenSize)
+	}
+	tok, kid, err := e.svc.SignStatusList(ctx, "a", big)
+	if err != nil || kid == "" || len(tok) <= keys.MaxTokenSize {
+		t.Fatalf("SignStatusList: %v (kid %q, %d bytes)", err, kid, len(tok))
+	}
+	huge := []byte(`{"x":"` + strings.Repeat("A", keys.MaxListTokenSize) + `"}`)
+	if _, _, err := e.svc.SignStatusList(ctx, "a", huge); err == nil {
+		t.Errorf("SignStatusList accepted a payload over %d bytes", keys.MaxListTokenSize)
+	}
+}
+
+// Large batches are signed on all cores; every token is still right.
+func TestSignManyLargeBatch(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.createRing(t, "a", "")
+	payloads := make([][]byte, 500)
+	for i := range payloads {
+		payloads[i] = []byte(fmt.Sprintf(`{"n":%d}`, i))
+	}
+	toks, _, err := e.svc.SignMany(ctx, "a", payloads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tok := range toks {
+		p, _, err := e.svc.Verify(ctx, "a", tok)
+		if err != nil || string(p) != string(payloads[i]) {
+			t.Fatalf("token %d: %v, payload %s", i, err, p)
+		}
+	}
+}

@@ -80,9 +80,10 @@ type Main struct {
 	stopSweep context.CancelFunc
 	swept     chan struct{}
 	// Keys and Issuer are exposed for tests of the wiring.
-	Keys   *keys.Service
-	Issuer *issuer.Service
-	API    *api.Server
+	Keys        *keys.Service
+	Issuer      *issuer.Service
+	StatusLists *issuer.StatusLists
+	API         *api.Server
 }
 
 // NewMain returns a Main for cfg, logging to stderr.
@@ -140,6 +141,7 @@ func (m *Main) Run(ctx context.Context) error {
 	lists := issuer.NewStatusLists(issuer.StatusListConfig{
 		Store: st, Signer: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, TTL: cfg.StatusTTL, Now: m.Now,
 	})
+	m.StatusLists = lists
 	m.Issuer = issuer.New(issuer.Config{
 		Store: st, Signer: m.Keys, Rings: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now,
 		OnChange: lists.Invalidate,
