@@ -1,0 +1,230 @@
+package mongo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readconcern"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
+
+	"github.com/certd/certd/store"
+)
+
+// DefaultTimeout bounds every call to the database unless WithTimeout says
+// otherwise.
+const DefaultTimeout = 5 * time.Second
+
+// Collection names.
+const (
+	collCertificates = "certificates"
+	collIssuers      = "issuers"
+	collKeyRings     = "keyrings"
+	collAPIKeys      = "apikeys"
+	collCounters     = "counters"
+)
+
+// Option configures Open.
+type Option func(*config)
+
+type config struct {
+	timeout time.Duration
+}
+
+// WithTimeout sets the deadline of every call to the database (default
+// DefaultTimeout): each operation, including those of Open and Close, runs
+// under context.WithTimeout(ctx, d), so a call never hangs on a database
+// that is gone. d <= 0 keeps the default.
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.timeout = d
+		}
+	}
+}
+
+// Store is the MongoDB backend of certd. It is safe for concurrent use.
+type Store struct {
+	client  *mongo.Client
+	db      *mongo.Database
+	timeout time.Duration
+
+	certs, issuers, keyRings, apiKeys, counters *mongo.Collection
+
+	// ferret is true when the server is FerretDB, whose v1 updates are a
+	// read followed by a write and therefore not atomic: conditional
+	// updates are then serialized in this process (see doc.go).
+	ferret bool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the MongoDB deployment at uri, checks that it answers,
+// and creates the unique indexes of database (idempotently: opening an
+// existing database again succeeds). An empty database takes the name from
+// the path of uri. Writes use write concern majority and reads read concern
+// majority (local on a server that does not support majority reads),
+// whatever the URI says. A deployment that does not answer within the call
+// timeout gives an error matching store.ErrUnavailable.
+func Open(ctx context.Context, uri, database string, opts ...Option) (*Store, error) {
+	cfg := config{timeout: DefaultTimeout}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	cs, err := connstring.ParseAndValidate(uri)
+	if err != nil {
+		return nil, fmt.Errorf("mongo: invalid MongoDB URI: %s", redact(err.Error(), uri))
+	}
+	if database == "" {
+		database = cs.Database
+	}
+	if database == "" {
+		return nil, errors.New("mongo: no database name: give one or put it in the URI path")
+	}
+
+	client, err := mongo.Connect(options.Client().
+		ApplyURI(uri).
+		SetWriteConcern(writeconcern.Majority()).
+		SetReadConcern(readconcern.Majority()).
+		SetServerSelectionTimeout(cfg.timeout))
+	if err != nil {
+		return nil, translate("connect", err)
+	}
+	s := &Store{client: client, timeout: cfg.timeout}
+	if err := s.init(ctx, database); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("mongo: open database %s: %w", database, err)
+	}
+	return s, nil
+}
+
+func (s *Store) init(ctx context.Context, database string) error {
+	if err := s.Ping(ctx); err != nil {
+		return err
+	}
+	if err := s.detectFerret(ctx); err != nil {
+		return err
+	}
+	s.useDatabase(database, readconcern.Majority())
+	if err := s.probeReadConcern(ctx); err != nil {
+		return err
+	}
+	return s.createIndexes(ctx)
+}
+
+func (s *Store) useDatabase(name string, rc *readconcern.ReadConcern) {
+	s.db = s.client.Database(name, options.Database().SetReadConcern(rc))
+	s.certs = s.db.Collection(collCertificates)
+	s.issuers = s.db.Collection(collIssuers)
+	s.keyRings = s.db.Collection(collKeyRings)
+	s.apiKeys = s.db.Collection(collAPIKeys)
+	s.counters = s.db.Collection(collCounters)
+}
+
+// detectFerret asks buildInfo whether the server is FerretDB.
+func (s *Store) detectFerret(ctx context.Context) error {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	raw, err := s.client.Database("admin").RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Raw()
+	if err != nil {
+		if unavailable(err) {
+			return translate("build info", err)
+		}
+		return nil // a server that refuses buildInfo is not FerretDB
+	}
+	_, err = raw.LookupErr("ferretdbVersion")
+	s.ferret = err == nil
+	return nil
+}
+
+// probeReadConcern falls back to read concern local when the server refuses
+// majority reads (a standalone mongod started with
+// --enableMajorityReadConcern=false). FerretDB ignores read concerns.
+func (s *Store) probeReadConcern(ctx context.Context) error {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	err := s.counters.FindOne(ctx, bson.D{{Key: "_id", Value: ""}}).Err()
+	if err == nil || errors.Is(err, mongo.ErrNoDocuments) {
+		return nil
+	}
+	var se mongo.ServerError
+	const readConcernMajorityNotEnabled, invalidOptions = 148, 72
+	if errors.As(err, &se) && (se.HasErrorCode(readConcernMajorityNotEnabled) || se.HasErrorCode(invalidOptions)) {
+		s.useDatabase(s.db.Name(), readconcern.Local())
+		return nil
+	}
+	return translate("probe read concern", err)
+}
+
+// redact removes the password of uri from msg: errors about a URI must not
+// print its secret.
+func redact(msg, uri string) string {
+	_, rest, ok := strings.Cut(uri, "://")
+	if !ok {
+		return msg
+	}
+	authority, _, _ := strings.Cut(rest, "/")
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return msg
+	}
+	userinfo := authority[:at]
+	if _, pw, ok := strings.Cut(userinfo, ":"); ok && pw != "" {
+		msg = strings.ReplaceAll(msg, pw, "xxxxx")
+		if dec, err := url.PathUnescape(pw); err == nil && dec != "" {
+			msg = strings.ReplaceAll(msg, dec, "xxxxx")
+		}
+	}
+	return msg
+}
+
+// call bounds one operation by the store's timeout.
+func (s *Store) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.timeout)
+}
+
+// Ping reports whether the primary answers now; ErrUnavailable otherwise.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	return translate("ping", s.client.Ping(ctx, readpref.Primary()))
+}
+
+// Close disconnects from the database, waiting at most the call timeout for
+// operations in progress.
+func (s *Store) Close() error {
+	ctx, cancel := s.call(context.Background())
+	defer cancel()
+	if err := s.client.Disconnect(ctx); err != nil && !errors.Is(err, mongo.ErrClientDisconnected) {
+		return translate("disconnect", err)
+	}
+	return nil
+}
+
+// lockStripes serializes read-modify-write operations on one document when
+// the server cannot (FerretDB). It is shared by every Store of the process so
+// that two stores on one database exclude each other too.
+var lockStripes [64]sync.Mutex
+
+// lock takes the stripe of (collection, id) when the server is FerretDB and
+// returns the function that releases it.
+func (s *Store) lock(coll *mongo.Collection, id string) func() {
+	if !s.ferret {
+		return func() {}
+	}
+	h := fnv.New32a()
+	fmt.Fprintf(h, "%s\x00%s\x00%s", s.db.Name(), coll.Name(), id)
+	m := &lockStripes[h.Sum32()%uint32(len(lockStripes))]
+	m.Lock()
+	return m.Unlock
+}
