@@ -1,0 +1,386 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/certd/certd/cert"
+)
+
+// issueRequest is the body of POST /api/v1/certificates (the server's
+// issuer.Request; DESIGN.md section 9).
+type issueRequest struct {
+	Issuer         string            `json:"issuer,omitempty"`
+	Scheme         string            `json:"scheme"`
+	Number         string            `json:"number,omitempty"`
+	Standard       string            `json:"standard,omitempty"`
+	Category       string            `json:"category,omitempty"`
+	Level          int               `json:"level,omitempty"`
+	Scope          string            `json:"scope,omitempty"`
+	ScopeEn        string            `json:"scopeEn,omitempty"`
+	Sites          []string          `json:"sites,omitempty"`
+	AssessmentBody string            `json:"assessmentBody,omitempty"`
+	DecisionDate   string            `json:"decisionDate,omitempty"`
+	ValidFrom      string            `json:"validFrom,omitempty"`
+	OriginalDate   string            `json:"originalDate,omitempty"`
+	Organization   cert.Organization `json:"organization"`
+}
+
+// validate applies locally the rules certd applies to an issue request, so
+// that mistakes are reported before anything is sent. Field names are the
+// JSON names. certd remains the judge: it checks again.
+func (r *issueRequest) validate(schemes cert.Schemes, now time.Time) *cert.ValidationError {
+	var v cert.ValidationError
+	if r.Issuer != "" && !slugShape(r.Issuer) {
+		v.Add("issuer", "must be an issuer id: lower-case letters, digits and '-', e.g. default")
+	}
+	switch scheme := schemes[r.Scheme]; {
+	case r.Scheme == "":
+		v.Add("scheme", fmt.Sprintf("is required: one of %q", schemes.IDs()))
+	case scheme == nil:
+		v.Add("scheme", fmt.Sprintf("unknown scheme %q: must be one of %q (certd started with --schemes-file? pass the same file to --schemes-file)", r.Scheme, schemes.IDs()))
+	default:
+		if err := scheme.CheckCategory(r.Category); err != nil {
+			v.Add("category", err.Error())
+		}
+		if err := scheme.CheckLevel(r.Level); err != nil {
+			v.Add("level", err.Error())
+		}
+	}
+	if r.Number != "" {
+		if err := cert.CheckNumber(r.Number); err != nil {
+			v.Add("number", err.Error())
+		}
+	}
+	checkText(&v, "standard", r.Standard, 100, false)
+	checkText(&v, "scope", r.Scope, 2000, true)
+	checkText(&v, "scopeEn", r.ScopeEn, 4000, false)
+	checkText(&v, "assessmentBody", r.AssessmentBody, 200, false)
+	if len(r.Sites) > 50 {
+		v.Add("sites", "must list at most 50 sites")
+	}
+	for i, s := range r.Sites {
+		checkText(&v, fmt.Sprintf("sites[%d]", i), s, 500, true)
+	}
+	v.Fields = append(v.Fields, r.Organization.Validate().Prefix("organization.").Fields...)
+	for _, d := range []struct{ name, value string }{
+		{"decisionDate", r.DecisionDate}, {"validFrom", r.ValidFrom}, {"originalDate", r.OriginalDate},
+	} {
+		if d.value == "" {
+			continue
+		}
+		day, err := time.Parse(cert.DateLayout, d.value)
+		if err != nil {
+			v.Add(d.name, fmt.Sprintf("%q must be a date YYYY-MM-DD", d.value))
+		} else if d.name == "validFrom" && day.After(now.AddDate(1, 0, 0)) {
+			v.Add(d.name, "must not be more than one year ahead")
+		}
+	}
+	return &v
+}
+
+func checkText(v *cert.ValidationError, field, value string, max int, required bool) {
+	switch {
+	case required && strings.TrimSpace(value) == "":
+		v.Add(field, "is required")
+	case !utf8.ValidString(value):
+		v.Add(field, "must be valid UTF-8")
+	case utf8.RuneCountInString(value) > max:
+		v.Add(field, fmt.Sprintf("must be at most %d characters", max))
+	}
+}
+
+func slugShape(s string) bool {
+	if s == "" || len(s) > 64 || s[0] == '-' {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// loadSchemes returns the built-in schemes, overridden by a certd schemes
+// file ({"schemes": [...]}, the format of certd --schemes-file) when path
+// is set.
+func loadSchemes(path string) (cert.Schemes, error) {
+	defs := cert.BuiltinSchemes()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("--schemes-file: %w", fileError(err))
+		}
+		var file struct {
+			Schemes []cert.Scheme `json:"schemes"`
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&file); err != nil {
+			return nil, fmt.Errorf("--schemes-file %s: %v (expected {\"schemes\": [ ... ]})", path, err)
+		}
+		idx := map[string]int{}
+		for i, s := range defs {
+			idx[s.ID] = i
+		}
+		for _, s := range file.Schemes {
+			if i, ok := idx[s.ID]; ok {
+				defs[i] = s
+			} else {
+				defs = append(defs, s)
+			}
+		}
+	}
+	s, err := cert.NewSchemes(defs)
+	if err != nil {
+		return nil, fmt.Errorf("--schemes-file %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// certificate is the part of the API's certificate resource certctl shows.
+type certificate struct {
+	ID             string             `json:"id"`
+	Number         string             `json:"number"`
+	Revision       int                `json:"revision"`
+	Issuer         string             `json:"issuer"`
+	Scheme         string             `json:"scheme"`
+	Standard       string             `json:"standard"`
+	Category       string             `json:"category"`
+	Level          int                `json:"level"`
+	Scope          string             `json:"scope"`
+	AssessmentBody string             `json:"assessmentBody"`
+	Organization   cert.Organization  `json:"organization"`
+	Status         cert.Status        `json:"status"`
+	StatusReason   string             `json:"statusReason"`
+	Surveillance   *cert.Surveillance `json:"surveillance"`
+	ValidFrom      string             `json:"validFrom"`
+	ValidUntil     string             `json:"validUntil"`
+	Supersedes     string             `json:"supersedes"`
+	SupersededBy   string             `json:"supersededBy"`
+	Version        int64              `json:"version"`
+	Kid            string             `json:"kid"`
+	Credential     string             `json:"credential"`
+	Links          struct {
+		Verify string `json:"verify"`
+		QR     string `json:"qr"`
+		PDF    string `json:"pdf"`
+	} `json:"links"`
+}
+
+// printCertificate shows one certificate resource: raw JSON, or its main
+// fields.
+func (a *app) printCertificate(body []byte) error {
+	if a.jsonOutput() {
+		return printJSON(a.stdout, json.RawMessage(body))
+	}
+	var c certificate
+	if err := json.Unmarshal(body, &c); err != nil {
+		return fmt.Errorf("read certificate: %w", err)
+	}
+	org := c.Organization.Name
+	if c.Organization.NameEn != "" {
+		org += " (" + c.Organization.NameEn + ")"
+	}
+	status := string(c.Status)
+	if c.StatusReason != "" {
+		status += ": " + c.StatusReason
+	}
+	level := ""
+	if c.Level != 0 {
+		level = strconv.Itoa(c.Level)
+	}
+	surv := ""
+	if s := c.Surveillance; s != nil && s.State != "" {
+		surv = string(s.State)
+		if s.WindowStart != "" || s.WindowEnd != "" {
+			surv += fmt.Sprintf(" (window %s to %s)", s.WindowStart, s.WindowEnd)
+		}
+	}
+	printFields(a.stdout, [][2]string{
+		{"id", c.ID}, {"number", c.Number}, {"issuer", c.Issuer}, {"scheme", c.Scheme},
+		{"standard", c.Standard}, {"category", c.Category}, {"level", level}, {"scope", c.Scope},
+		{"organization", org}, {"uscc", c.Organization.USCC},
+		{"valid", dayOf(c.ValidFrom) + " to " + inclusiveDay(c.ValidUntil)},
+		{"status", status}, {"surveillance", surv},
+		{"supersedes", c.Supersedes}, {"superseded by", c.SupersededBy},
+		{"version", strconv.FormatInt(c.Version, 10)}, {"verify", c.Links.Verify},
+	})
+	return nil
+}
+
+// dayOf returns the calendar day of an RFC 3339 time, as written.
+func dayOf(s string) string {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.Format(cert.DateLayout)
+	}
+	return s
+}
+
+// inclusiveDay returns the last day of validity of an exclusive end time,
+// as printed on the certificate.
+func inclusiveDay(s string) string {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.AddDate(0, 0, -1).Format(cert.DateLayout)
+	}
+	return s
+}
+
+func issueCommands() []*command {
+	var (
+		file, csvFile, key, schemesFile, result string
+		concurrency                             int
+		dryRun                                  bool
+		req                                     issueRequest
+		sites                                   multiFlag
+	)
+	return []*command{{
+		name:     "issue",
+		group:    "Issue certificates",
+		summary:  "issue a certificate from flags or a JSON file, or many from a CSV file",
+		synopsis: "issue [--file REQUEST.json | --csv FILE.csv | flags]",
+		details: `Flags build the request of POST /api/v1/certificates; --file sends a JSON
+request as it is (- reads stdin). Every request is checked locally first.
+
+--csv issues one certificate per row. Every row is validated before
+anything is sent; when any row is wrong, every bad row is listed (row,
+column, reason) and nothing is sent. Rows are then sent concurrently, each
+with an Idempotency-Key derived from its content and row_id, so running the
+same file again after an interruption issues nothing twice. A result CSV
+(row, id, number, status, error, row_id) accounts for every row; status is
+created, existing (issued by an earlier run of the file), failed,
+interrupted (outcome unknown: run the file again) or not_sent.
+
+` + csvColumnsHelp(),
+		example: `  certctl issue --issuer default --scheme itss --standard "GB/T 28827.1-2022" \
+    --category 运行维护 --level 3 --scope 信息系统运行维护服务 \
+    --org-name 北京示例科技有限公司 --uscc 91110108MA0123456G
+  certctl issue --file request.json
+  certctl issue --csv testdata/certificates.csv --concurrency 8`,
+		args: argCount{0, 0, ""},
+		setup: func(fs *flag.FlagSet) {
+			fs.StringVar(&file, "file", "", "JSON request `FILE` (- for stdin)")
+			fs.StringVar(&csvFile, "csv", "", "issue one certificate per row of this CSV `FILE`")
+			fs.IntVar(&concurrency, "concurrency", 8, "CSV: requests in flight")
+			fs.StringVar(&result, "result", "", "CSV: result `FILE` (default FILE.result.csv)")
+			fs.BoolVar(&dryRun, "dry-run", false, "validate only; send nothing")
+			fs.StringVar(&key, "idempotency-key", "", "Idempotency-Key of a single request (default: random, so retries of this run are safe)")
+			fs.StringVar(&schemesFile, "schemes-file", "", "the `FILE` given to certd --schemes-file, when the server uses one, for local validation")
+			fs.StringVar(&req.Issuer, "issuer", "", "issuer `id` (required with an admin key); with --csv, the default of rows without one")
+			fs.StringVar(&req.Scheme, "scheme", "", "scheme `id`: itss, iso17021")
+			fs.StringVar(&req.Number, "number", "", "certificate `number` (default: from the issuer's pattern)")
+			fs.StringVar(&req.Standard, "standard", "", "`standard`, e.g. GB/T 28827.1-2022")
+			fs.StringVar(&req.Category, "category", "", "`category` (itss: 运行维护, 咨询设计, 数据中心, 云计算)")
+			fs.IntVar(&req.Level, "level", 0, "`level` (itss: 1-4)")
+			fs.StringVar(&req.Scope, "scope", "", "certified `scope` (Chinese)")
+			fs.StringVar(&req.ScopeEn, "scope-en", "", "certified `scope` in English")
+			fs.Var(&sites, "site", "a certified `site` (repeat for several)")
+			fs.StringVar(&req.AssessmentBody, "assessment-body", "", "`name` of the body that audited, when not the issuer")
+			fs.StringVar(&req.DecisionDate, "decision-date", "", "certification decision `date` YYYY-MM-DD")
+			fs.StringVar(&req.ValidFrom, "valid-from", "", "first `day` of validity YYYY-MM-DD (default today; may be past, for imports)")
+			fs.StringVar(&req.OriginalDate, "original-date", "", "original certification `date` YYYY-MM-DD")
+			fs.StringVar(&req.Organization.Name, "org-name", "", "legal `name` of the organization (Chinese)")
+			fs.StringVar(&req.Organization.NameEn, "org-name-en", "", "English `name`")
+			fs.StringVar(&req.Organization.USCC, "uscc", "", "unified social credit `code` (18 characters)")
+			fs.StringVar(&req.Organization.Address, "address", "", "`address`")
+			fs.StringVar(&req.Organization.Country, "country", "", "ISO 3166-1 alpha-2 `code` (default CN)")
+		},
+		run: func(a *app, _ []string) int {
+			schemes, err := loadSchemes(schemesFile)
+			if err != nil {
+				return a.report(err)
+			}
+			if csvFile != "" {
+				if file != "" {
+					return a.report(errors.New("--csv and --file exclude each other"))
+				}
+				return a.importCSV(csvFile, csvOptions{
+					result: result, concurrency: concurrency, dryRun: dryRun, schemes: schemes, defaultIssuer: req.Issuer,
+				})
+			}
+			req.Sites = sites
+			if file != "" {
+				r, err := a.readRequestFile(file)
+				if err != nil {
+					return a.report(err)
+				}
+				req = r
+			}
+			return a.issueOne(req, key, schemes, dryRun)
+		},
+	}}
+}
+
+// readRequestFile reads a JSON issue request, strictly.
+func (a *app) readRequestFile(path string) (issueRequest, error) {
+	var b []byte
+	var err error
+	if path == "-" {
+		b, err = io.ReadAll(io.LimitReader(a.stdin, 1<<20))
+	} else {
+		b, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return issueRequest{}, fmt.Errorf("--file: %w", fileError(err))
+	}
+	var r issueRequest
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return r, fmt.Errorf("--file %s: %v (expected the JSON body of POST /api/v1/certificates)", path, err)
+	}
+	return r, nil
+}
+
+func (a *app) issueOne(req issueRequest, key string, schemes cert.Schemes, dryRun bool) int {
+	if v := req.validate(schemes, a.now()); v.Err() != nil {
+		fmt.Fprintf(a.stderr, "certctl: the request has invalid fields; nothing was sent:\n")
+		for _, f := range v.Fields {
+			fmt.Fprintf(a.stderr, "  - %s: %s\n", f.Field, f.Message)
+		}
+		return exitFailure
+	}
+	if dryRun {
+		fmt.Fprintln(a.stdout, "the request is valid (--dry-run: nothing sent)")
+		return exitOK
+	}
+	c, err := a.newClient(true)
+	if err != nil {
+		return a.report(err)
+	}
+	if key == "" {
+		key = newRequestID()
+	}
+	resp, err := c.call(a.ctx, request{
+		method: http.MethodPost, path: "/api/v1/certificates", body: req, auth: true, retry: retryAlways,
+		header: http.Header{"Idempotency-Key": {key}},
+	}, nil)
+	if err != nil {
+		return a.report(err)
+	}
+	if err := a.printCertificate(resp.body); err != nil {
+		return a.report(err)
+	}
+	return exitOK
+}
+
+// multiFlag is a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string { return strings.Join(*m, ", ") }
+
+func (m *multiFlag) Set(v string) error {
+	*m = append(*m, v)
+	return nil
+}
