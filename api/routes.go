@@ -29,6 +29,9 @@ func (s *Server) routes() {
 		e.GET(v+":id/credential.jwt", s.credentialJWT, limit)
 		e.GET(v+":id/certificate.pdf", s.certificatePDF, limit)
 	}
+	e.GET("/", s.landing, limit)
+	e.GET("/search", s.searchPage, limit)
+	e.GET("/api/v1/search", s.searchAPI, limit)
 	e.GET("/api/v1/verify/:id", s.verifyByID, limit)
 	e.POST("/api/v1/verify", s.verifyToken, limit)
 	e.POST("/api/v1/verify/batch", s.verifyBatch, limit)

@@ -58,6 +58,8 @@ type Config struct {
 	Verifying Verifying
 	Keys      Keys
 	Store     Pinger
+	// Search serves /search and /api/v1/search (the store).
+	Search Searching
 	// StatusLists publishes /status/{issuer}/{purpose}/{n}.
 	StatusLists StatusLists
 	// PublicURL is the base URL readers see, without trailing slash.

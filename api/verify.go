@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -91,24 +92,39 @@ func (s *Server) verifyBatch(c *echo.Context) error {
 // verifyPage is the page a QR code leads to: HTML for people, the verdict
 // as JSON for programs that ask for it.
 func (s *Server) verifyPage(c *echo.Context) error {
-	v := s.cfg.Verifying.ByID(c.Request().Context(), c.Param("id"))
+	ctx := c.Request().Context()
+	v := s.cfg.Verifying.ByID(ctx, c.Param("id"))
 	if wantsJSON(c.Request()) {
 		return s.writeVerdict(c, v)
 	}
 	s.metrics.verdicts.WithLabelValues(v.Verdict).Inc()
-	lang := templates.PickLanguage(c.QueryParam("lang"), c.Request().Header.Get("Accept-Language"))
-	page, err := templates.VerifyPage(templates.VerifyPageData{
-		Verdict: v, Lang: lang, PublicURL: s.cfg.PublicURL, Path: "/v/" + strings.ToUpper(c.Param("id")),
-	})
+	lang := pageLang(c)
+	id, ok := cert.NormalizeID(c.Param("id"))
+	if !ok {
+		id = c.Param("id")
+		if len(id) > 64 {
+			id = id[:64]
+		}
+	}
+	d := templates.VerifyPageData{Verdict: v, Lang: lang, PublicURL: s.cfg.PublicURL, Path: "/v/" + url.PathEscape(id), ID: id}
+	if v.Certificate != nil {
+		d.Scheme = s.cfg.Issuing.Schemes()[v.Certificate.Scheme]
+	}
+	if v.Issuer != nil {
+		// The issuer adds its accreditation and time zone; without them
+		// the page still states the verdict.
+		if is, err := s.cfg.Issuing.Issuer(ctx, v.Issuer.ID); err == nil {
+			d.Issuer = is
+		}
+	}
+	page, err := templates.VerifyPage(d)
 	if err != nil {
 		return err
 	}
-	h := c.Response().Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Language", lang)
-	h.Set("Vary", "Accept, Accept-Language")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-	return c.HTMLBlob(verdictStatus(v), page)
+	if v.Verdict == cert.VerdictUnknown {
+		c.Response().Header().Set("Retry-After", "5")
+	}
+	return writePage(c, verdictStatus(v), lang, page)
 }
 
 func wantsJSON(r *http.Request) bool {

@@ -126,6 +126,19 @@ type issuerLists struct {
 	// the context).
 	build chan struct{}
 	snap  atomic.Pointer[snapshot]
+	// builds numbers the rebuilds started, under build; failed is the last
+	// one that failed, if any.
+	builds atomic.Uint64
+	failed atomic.Pointer[failedBuild]
+}
+
+// failedBuild is a rebuild that failed: callers that were waiting when it
+// started take its error rather than each rebuilding in turn, so that on a
+// database that does not answer every call fails after about two store
+// timeouts, not after one per caller queued ahead.
+type failedBuild struct {
+	seq uint64
+	err error
 }
 
 // snapshot is the derived state of every list of an issuer at builtAt.
@@ -238,18 +251,29 @@ func (l *StatusLists) snapshot(ctx context.Context, issuer string) (*snapshot, e
 	if s := il.snap.Load(); l.fresh(s, want) {
 		return s, nil
 	}
+	// Any rebuild numbered above seen started after this point.
+	seen := il.builds.Load()
 	select {
 	case il.build <- struct{}{}:
 	case <-ctx.Done():
 		return nil, fmt.Errorf("wait for the status lists of %s: %w: %w", issuer, cert.ErrUnavailable, ctx.Err())
 	}
 	defer func() { <-il.build }()
-	// A rebuild that started after this call began holds what it needs.
+	// A rebuild that started after this call began holds what it needs,
+	// or failed for it too.
 	if s := il.snap.Load(); l.fresh(s, want) {
 		return s, nil
 	}
+	if f := il.failed.Load(); f != nil && f.seq > seen {
+		return nil, f.err
+	}
+	seq := il.builds.Add(1)
 	s, err := l.rebuild(ctx, issuer, il)
 	if err != nil {
+		if ctx.Err() == nil {
+			// Not this caller's own deadline or cancellation: the store's.
+			il.failed.Store(&failedBuild{seq: seq, err: err})
+		}
 		return nil, err
 	}
 	il.snap.Store(s)

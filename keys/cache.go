@@ -44,11 +44,24 @@ type ringCache struct {
 	sem chan struct{}
 	// reads numbers the store reads started, under sem.
 	reads atomic.Uint64
+	// failed is the last read that failed, if any.
+	failed atomic.Pointer[failedRead]
+}
+
+// failedRead is a store read of a ring that failed: callers that were
+// waiting when it started take its error rather than each reading again
+// in turn, so that on a database that does not answer every call fails
+// after about two store timeouts, not after one per caller queued ahead.
+type failedRead struct {
+	seq uint64
+	err error
 }
 
 // cachedRing returns a view of the issuer's ring that is younger than
 // ringTTL and, when kid is not "", that was read after the call started if
-// the kid is not in it. Store errors pass through wrapped.
+// the kid is not in it. Store errors pass through wrapped; a caller that
+// waited for a read that started after it arrived and failed gets that
+// read's error.
 func (s *Service) cachedRing(ctx context.Context, issuer, kid string) (*ringView, error) {
 	c := s.ringCache(issuer)
 	v := c.view.Load()
@@ -66,15 +79,23 @@ func (s *Service) cachedRing(ctx context.Context, issuer, kid string) (*ringView
 	if v := c.view.Load(); v != nil && s.fresh(v) && (kid == "" || v.has(kid) || v.readSeq > seen) {
 		return v, nil
 	}
+	if f := c.failed.Load(); f != nil && f.seq > seen {
+		return nil, f.err
+	}
 	seq := c.reads.Add(1)
 	fetched := s.now()
 	r, err := s.rings.KeyRing(ctx, issuer)
 	if err != nil {
+		err = fmt.Errorf("load key ring %s: %w", issuer, err)
+		if ctx.Err() == nil {
+			// Not this caller's own deadline or cancellation: the store's.
+			c.failed.Store(&failedRead{seq: seq, err: err})
+		}
 		if c.view.Load() == nil {
 			// Keep no entry per issuer name a token made up.
 			s.caches.CompareAndDelete(issuer, c)
 		}
-		return nil, fmt.Errorf("load key ring %s: %w", issuer, err)
+		return nil, err
 	}
 	nv, err := s.buildView(r, fetched, seq)
 	if err != nil {

@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/certd/certd/cert"
 )
@@ -60,6 +63,68 @@ type Query struct {
 	Cursor string
 }
 
+// Searcher finds certificates for the public search (GET /search).
+type Searcher interface {
+	// Search returns one page of the certificates that match q.Text, of
+	// every issuer, newest first (CreatedAt descending, then id
+	// descending), and the cursor of the next page ("" on the last page).
+	//
+	// A certificate matches when any of these holds, with Text trimmed of
+	// surrounding white space:
+	//   - its number equals Text, or Text in upper case (exact, not a part);
+	//   - its organization's USCC equals Text in upper case (exact);
+	//   - its organization's name or English name contains Text, with
+	//     letters compared case-insensitively: A-Z always; other letters
+	//     (É/é) may fold too, depending on the backend.
+	// Text is literal: no wildcard or pattern character has a meaning.
+	//
+	// The limit is clamped to 1-SearchMaxLimit (0 means
+	// SearchDefaultLimit). Text empty or longer than SearchMaxText bytes,
+	// or a cursor this backend did not return, gives an error matching
+	// cert.ErrInvalid. Pages are stable under concurrent inserts: a
+	// certificate created after the first page was read is not returned
+	// by the later pages. Search reads; it changes nothing.
+	Search(ctx context.Context, q SearchQuery) ([]*cert.Certificate, string, error)
+}
+
+// SearchQuery is one page of a search.
+type SearchQuery struct {
+	// Text is a certificate number, a USCC, or a part of an organization
+	// name (Chinese or English).
+	Text string
+	// Limit is 1-SearchMaxLimit; 0 means SearchDefaultLimit.
+	Limit int
+	// Cursor is the value a previous page of the same Text returned.
+	Cursor string
+}
+
+// Search limits.
+const (
+	SearchDefaultLimit = 20
+	SearchMaxLimit     = 50
+	// SearchMaxText bounds SearchQuery.Text, in bytes after trimming.
+	SearchMaxText = 200
+)
+
+// CheckSearch validates q as the Searcher contract says and returns the
+// trimmed text and the clamped limit; backends call it first.
+func CheckSearch(q SearchQuery) (text string, limit int, err error) {
+	text = strings.TrimSpace(q.Text)
+	switch {
+	case text == "":
+		return "", 0, cert.Invalid("text", "is required: a certificate number, a USCC or a part of an organization name")
+	case len(text) > SearchMaxText:
+		return "", 0, cert.Invalid("text", fmt.Sprintf("must be at most %d bytes", SearchMaxText))
+	case !utf8.ValidString(text) || strings.ContainsRune(text, 0):
+		return "", 0, cert.Invalid("text", "must be UTF-8 text without NUL characters")
+	}
+	limit = min(q.Limit, SearchMaxLimit)
+	if limit < 1 {
+		limit = SearchDefaultLimit
+	}
+	return text, limit, nil
+}
+
 // Issuers stores certification bodies.
 type Issuers interface {
 	// CreateIssuer stores a new issuer; ErrAlreadyExists when the id is taken.
@@ -106,6 +171,7 @@ type Counters interface {
 // Store is everything a backend provides.
 type Store interface {
 	Certificates
+	Searcher
 	Issuers
 	KeyRings
 	APIKeys

@@ -2,22 +2,33 @@
 // echo baseline in the same run (see bench/README.md).
 //
 //	go run ./bench/load -certs 100000 -conns 64 -duration 10s
+//	go run ./bench/load -mongo -certs 10000                   # embedded FerretDB
+//	go run ./bench/load -mongo -mongo-uri 'mongodb://h1,h2,h3/?replicaSet=rs0'
 //
 // It builds and starts certd and the baseline as separate processes on
 // loopback, seeds the store through the batch API, and prints one table.
+// With -mongo, certd keeps everything in MongoDB: the deployment of
+// -mongo-uri (a new database, dropped at the end unless -keep), or else an
+// embedded FerretDB v1 (SQLite, in the temporary directory) that this
+// program runs on the same cores. FerretDB is a test server: its figures
+// say what the tests cost, not what a replica set would do.
 package main
 
 import (
 	"bytes"
+	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log"
-	"math/rand/v2"
+	"log/slog"
+	mathrand "math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +37,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 var (
@@ -33,7 +48,9 @@ var (
 	conns    = flag.Int("conns", 64, "concurrent connections for the read benchmarks")
 	writers  = flag.Int("writers", 32, "concurrent clients for single issuance")
 	duration = flag.Duration("duration", 10*time.Second, "length of each timed run")
-	keep     = flag.Bool("keep", false, "keep the data directory")
+	keep     = flag.Bool("keep", false, "keep the data directory (and the MongoDB database)")
+	useMongo = flag.Bool("mongo", false, "run certd on MongoDB: -mongo-uri, or else an embedded FerretDB")
+	mongoURI = flag.String("mongo-uri", "", "with -mongo, the MongoDB deployment to use (a new database is created in it)")
 )
 
 func main() {
@@ -50,13 +67,20 @@ func main() {
 
 	addr := freeAddr()
 	data := filepath.Join(tmp, "data")
-	srv := start(certd, "--addr", addr, "--data-dir", data, "--log-level", "error")
+	args := []string{"--addr", addr, "--data-dir", data, "--log-level", "error"}
+	backend := "bbolt"
+	if *useMongo {
+		var cleanup func()
+		backend, cleanup = mongoBackend(tmp, &args)
+		defer cleanup()
+	}
+	srv := start(certd, args...)
 	defer stop(srv)
 	base := "http://" + addr
 	waitReady(base + "/readyz")
 	token := strings.TrimSpace(string(must(os.ReadFile(filepath.Join(data, "admin.token")))))
 
-	fmt.Printf("certd load benchmark: %d CPUs, %d certificates, %d connections, %s per run\n\n", runtime.NumCPU(), *certs, *conns, *duration)
+	fmt.Printf("certd load benchmark: %d CPUs, store %s, %d certificates, %d connections, %s per run\n\n", runtime.NumCPU(), backend, *certs, *conns, *duration)
 	fmt.Printf("%-44s %12s %10s %10s\n", "scenario", "ops/s", "p50", "p99")
 
 	// Batch issuance: seed the store with batches of 1,000.
@@ -79,14 +103,44 @@ func main() {
 	waitReady("http://" + bareAddr + "/json/x")
 
 	baseline := run(*conns, *duration, func(c *http.Client) bool {
-		return get(c, "http://"+bareAddr+"/json/"+ids[rand.IntN(len(ids))]) == 200
+		return get(c, "http://"+bareAddr+"/json/"+ids[mathrand.IntN(len(ids))]) == 200
 	})
 	baseline.print("bare echo JSON handler")
 	byID := run(*conns, *duration, func(c *http.Client) bool {
-		return get(c, base+"/api/v1/verify/"+ids[rand.IntN(len(ids))]) == 200
+		return get(c, base+"/api/v1/verify/"+ids[mathrand.IntN(len(ids))]) == 200
 	})
 	byID.print("GET /api/v1/verify/{id}")
 	fmt.Printf("%-44s %11.0f%%\n", "  verify by id / bare JSON", 100*byID.rate/baseline.rate)
+	page := run(*conns, *duration, func(c *http.Client) bool {
+		return getHTML(c, base+"/v/"+ids[mathrand.IntN(len(ids))]+"?lang=zh-CN") == 200
+	})
+	page.print("GET /v/{id} (HTML page)")
+	fmt.Printf("%-44s %11.0f%%\n", "  verification page / bare JSON", 100*page.rate/baseline.rate)
+
+	// Cached PDFs: each of a few certificates rendered once, then served
+	// from the cache.
+	pdfIDs := ids[:min(16, len(ids))]
+	for _, id := range pdfIDs {
+		if code := get(http.DefaultClient, base+"/v/"+id+"/certificate.pdf"); code != 200 {
+			log.Printf("certificate.pdf answers %d (no CJK font installed?): skipping the PDF scenario", code)
+			pdfIDs = nil
+			break
+		}
+	}
+	if len(pdfIDs) > 0 {
+		pdf := run(*conns, *duration, func(c *http.Client) bool {
+			return get(c, base+"/v/"+pdfIDs[mathrand.IntN(len(pdfIDs))]+"/certificate.pdf") == 200
+		})
+		pdf.print("GET /v/{id}/certificate.pdf (cached)")
+	}
+	qr := run(*conns, *duration, func(c *http.Client) bool {
+		return get(c, base+"/v/"+ids[mathrand.IntN(len(ids))]+"/qr.png") == 200
+	})
+	qr.print("GET /v/{id}/qr.png (encodes/s)")
+	search := run(*conns, *duration, func(c *http.Client) bool {
+		return get(c, base+"/api/v1/search?q=%E4%B8%8D%E5%AD%98%E5%9C%A8%E7%9A%84%E5%85%AC%E5%8F%B8") == 200
+	})
+	search.print(fmt.Sprintf("GET /api/v1/search, no match in %d", len(ids)))
 
 	bareSig := run(*conns, *duration, func(c *http.Client) bool {
 		return post(c, "http://"+bareAddr+"/ed25519", "", "text/plain", []byte(credential)) == 200
@@ -97,6 +151,55 @@ func main() {
 	})
 	token2.print("POST /api/v1/verify (presented token)")
 	fmt.Printf("%-44s %11.0f%%\n", "  verify token / ed25519.Verify only", 100*token2.rate/bareSig.rate)
+}
+
+// mongoBackend adds the MongoDB flags to certd's args: a new database in
+// the deployment of -mongo-uri, or in an embedded FerretDB started here,
+// and a KEK file. It returns the name of the store and what to do at the
+// end.
+func mongoBackend(tmp string, args *[]string) (string, func()) {
+	kek := filepath.Join(tmp, "kek")
+	k := make([]byte, 32)
+	_, _ = rand.Read(k)
+	check(os.WriteFile(kek, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600))
+	db := fmt.Sprintf("certd_load_%d", time.Now().Unix())
+	*args = append(*args, "--mongo-database", db, "--kek-file", kek)
+	if *mongoURI != "" {
+		*args = append(*args, "--mongo-uri", *mongoURI)
+		return "MongoDB database " + db, func() {
+			if !*keep {
+				dropDatabase(*mongoURI, db)
+			}
+		}
+	}
+	dir := filepath.Join(tmp, "ferretdb")
+	check(os.MkdirAll(dir, 0o700))
+	f := must(ferretdb.New(&ferretdb.Config{
+		Listener: ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Logger:   slog.New(slog.DiscardHandler),
+		Handler:  "sqlite",
+		// As in store/mongo/mongotest: no fsync per commit.
+		SQLiteURL: (&url.URL{Scheme: "file", Opaque: dir + "/", RawQuery: "_pragma=synchronous(off)"}).String(),
+	}))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = f.Run(ctx) }()
+	*args = append(*args, "--mongo-uri", f.MongoDBURI())
+	return "embedded FerretDB (SQLite)", func() { cancel(); <-done }
+}
+
+func dropDatabase(uri, db string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := mongo.Connect(options.Client().ApplyURI(uri))
+	if err != nil {
+		log.Printf("drop database %s: %v", db, err)
+		return
+	}
+	defer func() { _ = c.Disconnect(ctx) }()
+	if err := c.Database(db).Drop(ctx); err != nil {
+		log.Printf("drop database %s: %v", db, err)
+	}
 }
 
 type result struct {
@@ -199,6 +302,19 @@ func sample() map[string]any {
 
 func get(c *http.Client, url string) int {
 	resp, err := c.Get(url)
+	if err != nil {
+		return 0
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// getHTML is get with the Accept header of a browser.
+func getHTML(c *http.Client, url string) int {
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+	resp, err := c.Do(req)
 	if err != nil {
 		return 0
 	}

@@ -267,12 +267,12 @@ interrupted (outcome unknown: run the file again) or not_sent.
     --category 运行维护 --level 3 --scope 信息系统运行维护服务 \
     --org-name 北京示例科技有限公司 --uscc 91110108MA0123456G
   certctl issue --file request.json
-  certctl issue --csv testdata/certificates.csv --concurrency 8`,
+  certctl issue --csv testdata/certificates.csv --concurrency 32`,
 		args: argCount{0, 0, ""},
 		setup: func(fs *flag.FlagSet) {
 			fs.StringVar(&file, "file", "", "JSON request `FILE` (- for stdin)")
 			fs.StringVar(&csvFile, "csv", "", "issue one certificate per row of this CSV `FILE`")
-			fs.IntVar(&concurrency, "concurrency", 8, "CSV: requests in flight")
+			fs.IntVar(&concurrency, "concurrency", 32, "CSV: requests in flight (certd groups the commits of concurrent requests)")
 			fs.StringVar(&result, "result", "", "CSV: result `FILE` (default FILE.result.csv)")
 			fs.BoolVar(&dryRun, "dry-run", false, "validate only; send nothing")
 			fs.StringVar(&key, "idempotency-key", "", "Idempotency-Key of a single request (default: random, so retries of this run are safe)")

@@ -161,7 +161,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.API = api.New(api.Config{
 		Font: &font, FontErr: fontErr,
-		Issuing: m.Issuer, Verifying: ver, Keys: m.Keys, Store: st, StatusLists: lists, PublicURL: cfg.PublicURL,
+		Issuing: m.Issuer, Verifying: ver, Keys: m.Keys, Store: st, Search: st, StatusLists: lists, PublicURL: cfg.PublicURL,
 		TrustedProxies: cfg.TrustedProxies, Logger: m.Logger, Now: m.Now,
 		PublicRate: cfg.RateLimit, PublicBurst: int(2 * cfg.RateLimit),
 	})

@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		updateTests,
 		batchTests,
 		listTests,
+		searchTests,
 		concurrencyTests,
 		issuerTests,
 		keyRingTests,
