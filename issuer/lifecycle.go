@@ -251,7 +251,7 @@ func (s *Service) reinstate(c *cert.Certificate, st cert.Standing, req ActionReq
 	return nil
 }
 
-func (s *Service) surveillance(c *cert.Certificate, st cert.Standing, req ActionRequest, p cert.Principal) error {
+func (s *Service) surveillance(c *cert.Certificate, _ cert.Standing, req ActionRequest, p cert.Principal) error {
 	var v cert.ValidationError
 	now := s.now()
 	day, err := cert.ParseDate(req.Date, c.Location())
@@ -278,7 +278,15 @@ func (s *Service) surveillance(c *cert.Certificate, st cert.Standing, req Action
 	if err := v.Err(); err != nil {
 		return err
 	}
-	if err := notTerminal(c, st, "audited"); err != nil {
+	// What counts is the status on the audit date: a CB that imports a
+	// certificate it issued years ago records its past audits, although
+	// without them the certificate would be cancelled today.
+	// A certificate that ended on the audit day itself is over too.
+	endOfDay := day.AddDate(0, 0, 1).Add(-time.Nanosecond)
+	if now.Before(endOfDay) {
+		endOfDay = now
+	}
+	if err := notTerminal(c, cert.StatusAt(c, s.schemes[c.Scheme], endOfDay), "audited on "+req.Date); err != nil {
 		return err
 	}
 	c.Append(cert.Event{Type: t, At: day, RecordedAt: now, Actor: p.Actor(), Reason: req.Reason, AuditRef: req.AuditRef})

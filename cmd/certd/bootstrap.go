@@ -42,6 +42,11 @@ func (m *Main) bootstrap(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("create admin key: %w", err)
 	}
+	if m.Config.Demo {
+		if err := m.seedDemo(ctx, admin); err != nil {
+			return fmt.Errorf("--demo: %w", err)
+		}
+	}
 	tokenPath := filepath.Join(m.Config.DataDir, "admin.token")
 	if err := os.MkdirAll(m.Config.DataDir, 0o700); err == nil {
 		if err := os.WriteFile(tokenPath, []byte(token+"\n"), 0o600); err != nil {

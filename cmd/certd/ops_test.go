@@ -182,3 +182,31 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 		t.Fatal("certd did not exit after SIGTERM")
 	}
 }
+
+// --demo fills a first start with a certificate in every status.
+func TestDemoHasEveryStatus(t *testing.T) {
+	ts := startServer(t, "", func(m *Main) { m.Config.Demo = true })
+	var page struct {
+		Items []struct {
+			ID, Status   string
+			Surveillance struct{ State string }
+		}
+	}
+	if err := json.Unmarshal(ts.do("GET", "/api/v1/certificates?limit=100", ts.Admin, nil).Body, &page); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	overdue := false
+	for _, it := range page.Items {
+		seen[it.Status]++
+		overdue = overdue || it.Surveillance.State == "overdue"
+	}
+	for _, st := range []string{"active", "suspended", "withdrawn", "cancelled", "expired", "superseded"} {
+		if seen[st] == 0 {
+			t.Errorf("no demo certificate is %s (have %v)", st, seen)
+		}
+	}
+	if !overdue {
+		t.Errorf("no demo certificate has an overdue surveillance audit")
+	}
+}
