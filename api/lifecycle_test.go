@@ -310,8 +310,9 @@ func TestAPISurveillanceITSS(t *testing.T) {
 	if got := strings.Join(derived, "|"); got != want || ev.Status != cert.StatusCancelled || len(ev.History) != 4 {
 		t.Errorf("events: status %s, %d history entries, derived records %q; want cancelled, 4, %q", ev.Status, len(ev.History), got, want)
 	}
-	// Actions on a cancelled certificate are refused.
-	wantProblem(t, a.do(http.MethodPost, "/api/v1/certificates/"+c.ID+"/surveillance", map[string]any{"date": "2029-02-26", "result": "passed"}),
+	// An audit dated on or after the cancellation is refused (one dated
+	// before it is a past audit recorded late, and counts).
+	wantProblem(t, a.do(http.MethodPost, "/api/v1/certificates/"+c.ID+"/surveillance", map[string]any{"date": "2029-02-27", "result": "passed"}),
 		http.StatusConflict, "transition-not-allowed", "cancelled")
 }
 

@@ -86,6 +86,7 @@ type Server struct {
 	now     func() time.Time
 	metrics *metrics
 	pdfs    *pdfCache
+	issuers issuerCache
 }
 
 // New builds the server with every route registered.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -106,14 +105,14 @@ func (s *Server) verifyPage(c *echo.Context) error {
 			id = id[:64]
 		}
 	}
-	d := templates.VerifyPageData{Verdict: v, Lang: lang, PublicURL: s.cfg.PublicURL, Path: "/v/" + url.PathEscape(id), ID: id}
+	d := templates.VerifyPageData{Verdict: v, Lang: lang, PublicURL: s.cfg.PublicURL, ID: id}
 	if v.Certificate != nil {
 		d.Scheme = s.cfg.Issuing.Schemes()[v.Certificate.Scheme]
 	}
 	if v.Issuer != nil {
 		// The issuer adds its accreditation and time zone; without them
 		// the page still states the verdict.
-		if is, err := s.cfg.Issuing.Issuer(ctx, v.Issuer.ID); err == nil {
+		if is, err := s.issuer(ctx, v.Issuer.ID); err == nil {
 			d.Issuer = is
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 //go:embed html/*.html
@@ -114,13 +115,17 @@ type page struct {
 	Home string
 	// Query is the text of the search box.
 	Query string
-	// Other is the same page in the other language.
+	// Head, Top and Foot are the rendered start, header and footer of
+	// the page.
+	Head, Top, Foot template.HTML
+	// Other is the same page in the other language: a reference of its
+	// query alone, which keeps the page's path whatever it is.
 	Other     string
 	OtherLang string
 	OtherName string
 }
 
-func newPage(lang, title, publicURL, path string, query url.Values) page {
+func newPage(lang, title, publicURL string, query url.Values) page {
 	lang = PickLanguage(lang, "")
 	other := "en"
 	if lang == "en" {
@@ -131,36 +136,91 @@ func newPage(lang, title, publicURL, path string, query url.Values) page {
 		q[k] = slices.Clone(v)
 	}
 	q.Set("lang", other)
-	return page{
+	p := page{
 		Lang: lang, Title: title, PublicURL: strings.TrimRight(publicURL, "/"), Host: hostOf(publicURL),
 		Home:  publicPath(publicURL, "/"),
-		Other: publicPath(publicURL, path) + "?" + q.Encode(), OtherLang: other, OtherName: translate(other, "lang.name"),
+		Other: "?" + q.Encode(), OtherLang: other, OtherName: translate(other, "lang.name"),
 	}
+	p.Head, p.Foot = fixed(headTemplate, p), fixed(footTemplate, p)
+	if len(query) == 0 {
+		p.Top = fixed(topTemplate, p)
+	} else {
+		p.Top = part(topTemplate, p) // a header per query: not kept
+	}
+	return p
+}
+
+// base is what the pages take from a public URL: its host, and its path
+// prefix (certd behind a proxy under a path), parsed once per URL.
+type base struct{ host, prefix string }
+
+var bases sync.Map // public URL → base
+
+func baseOf(publicURL string) base {
+	if b, ok := bases.Load(publicURL); ok {
+		return b.(base)
+	}
+	b := base{host: publicURL}
+	if u, err := url.Parse(publicURL); err == nil {
+		if u.Host != "" {
+			b.host = u.Host
+		}
+		b.prefix = strings.TrimRight(u.Path, "/")
+	}
+	bases.Store(publicURL, b)
+	return b
 }
 
 // hostOf returns the host (and port) of the public URL.
-func hostOf(publicURL string) string {
-	if u, err := url.Parse(publicURL); err == nil && u.Host != "" {
-		return u.Host
-	}
-	return publicURL
-}
+func hostOf(publicURL string) string { return baseOf(publicURL).host }
 
 // publicPath returns path below the public URL as a reader's browser
 // sees it: the public URL's own path prefix (behind a proxy) included.
-func publicPath(publicURL, path string) string {
-	if u, err := url.Parse(publicURL); err == nil {
-		return strings.TrimRight(u.Path, "/") + path
+func publicPath(publicURL, path string) string { return baseOf(publicURL).prefix + path }
+
+// headTemplate, topTemplate and footTemplate are the start of every page
+// (up to <body>: the stylesheet, the language, the title), its header and
+// its footer. They are the same for every page of a language, title and
+// public URL (the header, unless the page has a query to keep), so they
+// are rendered once (fixed) and placed as markup.
+const (
+	headTemplate = "head"
+	topTemplate  = "top"
+	footTemplate = "foot"
+)
+
+var fixedParts sync.Map // template NUL lang NUL title NUL public URL → template.HTML
+
+func fixed(name string, p page) template.HTML {
+	key := name + "\x00" + p.Lang + "\x00" + p.Title + "\x00" + p.PublicURL
+	if f, ok := fixedParts.Load(key); ok {
+		return f.(template.HTML)
 	}
-	return path
+	f := part(name, p)
+	fixedParts.Store(key, f)
+	return f
 }
 
-// execute runs the page template name of lang into a buffer.
-func execute(lang, name string, data any) ([]byte, error) {
+// part renders the partial template name of p.
+func part(name string, p page) template.HTML {
 	var buf bytes.Buffer
-	buf.Grow(16 << 10)
-	if err := pages[PickLanguage(lang, "")].ExecuteTemplate(&buf, name, data); err != nil {
+	if err := pages[p.Lang].ExecuteTemplate(&buf, name, p); err != nil {
+		panic(fmt.Sprintf("render %s: %v", name, err)) // a template bug, caught by every page test
+	}
+	return template.HTML(buf.String())
+}
+
+// buffers are reused by execute: a page is some 10 KiB, and a fresh
+// buffer would be allocated, zeroed and grown for every render.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// execute runs the page template name of lang and returns the page.
+func execute(lang, name string, data any) ([]byte, error) {
+	buf := buffers.Get().(*bytes.Buffer)
+	defer buffers.Put(buf)
+	buf.Reset()
+	if err := pages[PickLanguage(lang, "")].ExecuteTemplate(buf, name, data); err != nil {
 		return nil, fmt.Errorf("render %s: %w", name, err)
 	}
-	return buf.Bytes(), nil
+	return bytes.Clone(buf.Bytes()), nil
 }

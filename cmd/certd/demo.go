@@ -68,9 +68,9 @@ func (m *Main) seedDemo(ctx context.Context, admin cert.Principal) error {
 		from := now.AddDate(0, -d.monthsAgo, 0)
 		req := issuer.Request{
 			Issuer: DefaultIssuer, Scheme: d.scheme, Category: d.category, Level: d.level,
-			Standard: map[string]string{"itss": "GB/T 28827.1-2022", "iso17021": "GB/T 19001-2016 / ISO 9001:2015"}[d.scheme],
-			Scope:    map[string]string{"itss": "信息系统运行维护服务", "iso17021": "管理咨询服务"}[d.scheme],
-			ScopeEn:  map[string]string{"itss": "IT operation and maintenance services", "iso17021": "Management consulting services"}[d.scheme],
+			Standard:  map[string]string{"itss": "GB/T 28827.1-2022", "iso17021": "GB/T 19001-2016 / ISO 9001:2015"}[d.scheme],
+			Scope:     map[string]string{"itss": "信息系统运行维护服务", "iso17021": "管理咨询服务"}[d.scheme],
+			ScopeEn:   map[string]string{"itss": "IT operation and maintenance services", "iso17021": "Management consulting services"}[d.scheme],
 			ValidFrom: from.Format(cert.DateLayout), AssessmentBody: "Default Certification Body",
 			Organization: cert.Organization{Name: d.name, NameEn: d.nameEn, USCC: d.uscc17 + string(check), Address: "中国", Country: "CN"},
 		}

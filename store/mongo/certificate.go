@@ -79,6 +79,7 @@ type eventDoc struct {
 	UntilNs      int32      `bson:"untilNs,omitempty"`
 	AuditRef     string     `bson:"auditRef,omitempty"`
 	Related      string     `bson:"related,omitempty"`
+	Status       string     `bson:"status,omitempty"`
 }
 
 func toCertDoc(c *cert.Certificate) *certDoc {
@@ -108,7 +109,7 @@ func toCertDoc(c *cert.Certificate) *certDoc {
 		for i, e := range c.Events {
 			ed := eventDoc{
 				Seq: int64(e.Seq), Type: string(e.Type), Actor: e.Actor, Reason: e.Reason,
-				AuditRef: e.AuditRef, Related: e.Related,
+				AuditRef: e.AuditRef, Related: e.Related, Status: string(e.Status),
 			}
 			ed.At, ed.AtNs = splitTime(e.At)
 			ed.RecordedAt, ed.RecordedAtNs = splitTime(e.RecordedAt)
@@ -148,7 +149,7 @@ func (d *certDoc) certificate() *cert.Certificate {
 		for i, e := range b.Events {
 			c.Events[i] = cert.Event{
 				Seq: int(e.Seq), Type: cert.EventType(e.Type), Actor: e.Actor, Reason: e.Reason,
-				AuditRef: e.AuditRef, Related: e.Related,
+				AuditRef: e.AuditRef, Related: e.Related, Status: cert.Status(e.Status),
 				At:         joinTime(e.At, e.AtNs, loc),
 				RecordedAt: joinTime(e.RecordedAt, e.RecordedAtNs, loc),
 				Until:      joinTimePtr(e.Until, e.UntilNs, loc),

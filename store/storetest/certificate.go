@@ -70,6 +70,10 @@ func testRoundTrip(t *testing.T, s store.Store) {
 		{Seq: 2, Type: cert.EventSuspended, At: time.Date(2027, 1, 5, 0, 0, 0, 0, loc),
 			RecordedAt: time.Date(2027, 1, 5, 8, 1, 2, 999999999, time.UTC), Actor: cert.SystemActor,
 			Reason: "监督审核逾期", Until: &until, AuditRef: "AUD-2027-001", Related: cert.NewID()},
+		// A time-derived change carries the status it records.
+		{Seq: 3, Type: cert.EventStatusChanged, At: time.Date(2027, 12, 1, 0, 0, 0, 0, loc),
+			RecordedAt: time.Date(2027, 12, 1, 0, 5, 0, 0, time.UTC), Actor: cert.SystemActor,
+			Reason: cert.ReasonSurveillanceOverdue, Status: cert.StatusSuspended},
 	}
 	want := clone(c)
 	create(t, s, c)
