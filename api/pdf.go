@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"runtime"
 	"sync"
 
 	"github.com/labstack/echo/v5"
@@ -14,49 +13,45 @@ import (
 	"github.com/certd/certd/templates"
 )
 
-// pdfCache keeps rendered PDFs. The key holds everything the page shows
-// that can change: the certificate's version, its derived status and the
-// day of the "status on" line, so a status change (recorded or derived from
-// time) renders a new PDF and the old one ages out.
-type pdfCache struct {
+// byteCache is a small LRU of rendered bodies (PDFs, QR codes), safe for
+// concurrent use.
+type byteCache struct {
 	mu      sync.Mutex
 	max     int
 	entries map[string]*list.Element
 	order   *list.List
-	// render bounds concurrent renders to the number of cores.
-	render chan struct{}
 }
 
-type pdfEntry struct {
+type cacheEntry struct {
 	key  string
 	body []byte
 }
 
-func newPDFCache(max int) *pdfCache {
-	return &pdfCache{max: max, entries: map[string]*list.Element{}, order: list.New(), render: make(chan struct{}, runtime.GOMAXPROCS(0))}
+func newByteCache(max int) *byteCache {
+	return &byteCache{max: max, entries: map[string]*list.Element{}, order: list.New()}
 }
 
-func (p *pdfCache) get(key string) ([]byte, bool) {
+func (p *byteCache) get(key string) ([]byte, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if el, ok := p.entries[key]; ok {
 		p.order.MoveToFront(el)
-		return el.Value.(*pdfEntry).body, true
+		return el.Value.(*cacheEntry).body, true
 	}
 	return nil, false
 }
 
-func (p *pdfCache) put(key string, body []byte) {
+func (p *byteCache) put(key string, body []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if _, ok := p.entries[key]; ok {
 		return
 	}
-	p.entries[key] = p.order.PushFront(&pdfEntry{key: key, body: body})
+	p.entries[key] = p.order.PushFront(&cacheEntry{key: key, body: body})
 	for p.order.Len() > p.max {
 		last := p.order.Back()
 		p.order.Remove(last)
-		delete(p.entries, last.Value.(*pdfEntry).key)
+		delete(p.entries, last.Value.(*cacheEntry).key)
 	}
 }
 
@@ -84,15 +79,19 @@ func (s *Server) certificatePDF(c *echo.Context) error {
 	now := s.now()
 	st := s.cfg.Issuing.StatusOf(crt)
 	key := fmt.Sprintf("%s|%d|%s|%s", crt.ID, crt.Version, st.Status, now.In(crt.Location()).Format(cert.DateLayout))
+	// The key holds everything the page shows that can change: the
+	// certificate's version, its derived status and the day of the "status
+	// on" line, so a status change (recorded or derived from time) renders a
+	// new PDF and the old one ages out.
 	body, hit := s.pdfs.get(key)
 	if !hit {
-		s.pdfs.render <- struct{}{}
+		s.renders <- struct{}{}
 		body, err = templates.RenderPDF(templates.CertificateDoc{
 			Certificate: crt, Issuer: is, Scheme: scheme, Status: st.Status,
 			VerifyURL: cert.VerifyURL(s.cfg.PublicURL, crt.ID), QRContent: templates.QRContent(s.cfg.PublicURL, crt.ID),
 			Credential: crt.Credential, GeneratedAt: now,
 		}, *s.cfg.Font)
-		<-s.pdfs.render
+		<-s.renders
 		if errors.Is(err, templates.ErrFontCoverage) {
 			s.log.Error("certificate cannot be printed with the configured font", "request_id", requestID(c), "id", crt.ID, "error", err.Error())
 			return newHTTPError(http.StatusServiceUnavailable, "pdf-font-coverage", "The certificate cannot be printed with the configured font",

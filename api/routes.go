@@ -13,6 +13,9 @@ func (s *Server) routes() {
 	e.Use(requestIDMiddleware, s.accessLog, securityHeaders)
 
 	limit := newRateLimiter(s.cfg.PublicRate, s.cfg.PublicBurst).middleware
+	// A search that matches nothing reads every certificate: it gets a tenth
+	// of the public budget on top of the common one.
+	searchLimit := newRateLimiter(s.cfg.PublicRate/10, max(s.cfg.PublicBurst/10, 5)).middleware
 	auth := s.requireAuth
 
 	// Operations.
@@ -30,8 +33,8 @@ func (s *Server) routes() {
 		e.GET(v+":id/certificate.pdf", s.certificatePDF, limit)
 	}
 	e.GET("/", s.landing, limit)
-	e.GET("/search", s.searchPage, limit)
-	e.GET("/api/v1/search", s.searchAPI, limit)
+	e.GET("/search", s.searchPage, limit, searchLimit)
+	e.GET("/api/v1/search", s.searchAPI, limit, searchLimit)
 	e.GET("/api/v1/verify/:id", s.verifyByID, limit)
 	e.POST("/api/v1/verify", s.verifyToken, limit)
 	e.POST("/api/v1/verify/batch", s.verifyBatch, limit)

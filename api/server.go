@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"time"
 
 	"github.com/labstack/echo/v5"
@@ -85,7 +86,10 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	metrics *metrics
-	pdfs    *pdfCache
+	pdfs    *byteCache
+	qrs     *byteCache
+	// renders bounds concurrent PDF renders to the number of cores.
+	renders chan struct{}
 	issuers issuerCache
 }
 
@@ -103,7 +107,7 @@ func New(cfg Config) *Server {
 	if cfg.PublicBurst == 0 {
 		cfg.PublicBurst = 100
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, metrics: newMetrics(), pdfs: newPDFCache(256)}
+	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, metrics: newMetrics(), pdfs: newByteCache(256), qrs: newByteCache(4096), renders: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	e := echo.New()
 	e.Logger = cfg.Logger
 	e.HTTPErrorHandler = s.errorHandler

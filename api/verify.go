@@ -147,9 +147,15 @@ func (s *Server) qrPNG(c *echo.Context) error {
 	if _, err := s.existing(c, id); err != nil {
 		return err
 	}
-	png, err := templates.QRPNG(templates.QRContent(s.cfg.PublicURL, id), size)
-	if err != nil {
-		return err
+	// A certificate's QR code never changes: encode it once per size.
+	key := id + "/" + strconv.Itoa(size)
+	png, ok := s.qrs.get(key)
+	if !ok {
+		var err error
+		if png, err = templates.QRPNG(templates.QRContent(s.cfg.PublicURL, id), size); err != nil {
+			return err
+		}
+		s.qrs.put(key, png)
 	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=86400, immutable")
 	return c.Blob(http.StatusOK, "image/png", png)

@@ -443,7 +443,7 @@ func (ts *testServer) search(t testing.TB, q string, extra ...string) ([]searchR
 }
 
 func TestSearch(t *testing.T) {
-	ts := startServer(t, "", withClock(fixedClock))
+	ts := startServer(t, "", withClock(fixedClock), withRateLimit(1000))
 	bj := ts.issue(t, "default")
 	sh := ts.issueSuspended(t)
 	bjID, shID := bj["id"].(string), sh["id"].(string)
@@ -509,7 +509,7 @@ func TestSearch(t *testing.T) {
 }
 
 func TestSearchPage(t *testing.T) {
-	ts := startServer(t, "", withClock(fixedClock))
+	ts := startServer(t, "", withClock(fixedClock), withRateLimit(1000))
 	bj := ts.issue(t, "default")
 	sh := ts.issueSuspended(t)
 
