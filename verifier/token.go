@@ -1,20 +1,18 @@
 package verifier
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/certd/certd/cert"
+	"github.com/certd/certd/keys"
 )
-
-// MaxTokenSize is the largest presented token accepted (DESIGN.md section 5).
-const MaxTokenSize = 16 << 10
 
 // clockSkew is the tolerance on exp and iat.
 const clockSkew = 2 * time.Minute
@@ -38,8 +36,17 @@ func (v *Service) ByToken(ctx context.Context, token string) cert.Verdict {
 		}
 		return unknown(now, err)
 	}
-	claims, err := v.checkClaims(payload, issuerID, now)
-	if err != nil {
+	// A verified signature fixes the payload: the claims of a token seen
+	// before are taken from the cache, and only their times are checked again.
+	cacheKey := issuerID + token[strings.LastIndexByte(token, '.'):]
+	claims := v.claims.get(cacheKey)
+	if claims == nil {
+		if claims, err = v.parseClaims(payload, issuerID); err != nil {
+			return rejected(now, err.Error())
+		}
+		v.claims.put(cacheKey, claims)
+	}
+	if err := checkTimes(claims, now); err != nil {
 		return rejected(now, err.Error())
 	}
 	id := strings.TrimPrefix(claims.Jti, v.publicURL+"/v/")
@@ -88,27 +95,14 @@ func rejected(now time.Time, detail string) cert.Verdict {
 // peekIssuer reads iss from the unverified payload, only to choose the key
 // ring; the signature check that follows decides.
 func (v *Service) peekIssuer(token string) (string, error) {
-	if len(token) > MaxTokenSize {
-		return "", fmt.Errorf("token is larger than %d bytes", MaxTokenSize)
-	}
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return "", errors.New("token is not a compact JWS (header.payload.signature)")
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	iss, err := keys.PeekIssuer(token)
 	if err != nil {
-		return "", errors.New("token payload is not base64url")
-	}
-	var p struct {
-		Iss string `json:"iss"`
-	}
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return "", errors.New("token payload is not a JSON object")
+		return "", err
 	}
 	prefix := v.publicURL + "/issuers/"
-	id, ok := strings.CutPrefix(p.Iss, prefix)
+	id, ok := strings.CutPrefix(iss, prefix)
 	if !ok || id == "" || strings.Contains(id, "/") {
-		return "", fmt.Errorf("token issuer %q is not an issuer of this service (%s...)", truncate(p.Iss, 100), prefix)
+		return "", fmt.Errorf("token issuer %q is not an issuer of this service (%s...)", truncate(iss, 100), prefix)
 	}
 	return id, nil
 }
@@ -121,50 +115,77 @@ func truncate(s string, n int) string {
 }
 
 // checkClaims enforces the claim rules of section 5 on a verified payload.
-func (v *Service) checkClaims(payload []byte, issuerID string, now time.Time) (*cert.Credential, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &raw); err != nil {
-		return nil, errors.New("payload is not a JSON object")
+func (v *Service) parseClaims(payload []byte, issuerID string) (*cert.Credential, error) {
+	// One decode: the outer fields shadow the credential's and tell whether
+	// a claim is present at all.
+	var c struct {
+		cert.Credential
+		Exp *int64          `json:"exp"`
+		Iat *int64          `json:"iat"`
+		VC  json.RawMessage `json:"vc"`
+		VP  json.RawMessage `json:"vp"`
 	}
-	for _, forbidden := range []string{"vc", "vp"} {
-		if _, ok := raw[forbidden]; ok {
-			return nil, fmt.Errorf("payload must not carry a %q claim", forbidden)
-		}
-	}
-	for _, required := range []string{"exp", "iat", "iss", "jti"} {
-		if _, ok := raw[required]; !ok {
-			return nil, fmt.Errorf("payload lacks the required %q claim", required)
-		}
-	}
-	var c cert.Credential
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	if err := dec.Decode(&c); err != nil {
+	if err := json.Unmarshal(payload, &c); err != nil {
 		return nil, errors.New("payload does not have the shape of a certificate credential")
 	}
+	switch {
+	case c.VC != nil:
+		return nil, errors.New(`payload must not carry a "vc" claim`)
+	case c.VP != nil:
+		return nil, errors.New(`payload must not carry a "vp" claim`)
+	case c.Exp == nil:
+		return nil, errors.New(`payload lacks the required "exp" claim`)
+	case c.Iat == nil:
+		return nil, errors.New(`payload lacks the required "iat" claim`)
+	}
+	cred := c.Credential
+	cred.Exp, cred.Iat = *c.Exp, *c.Iat
 	issuerURL := cert.IssuerURL(v.publicURL, issuerID)
 	switch {
-	case c.Iss != issuerURL || c.Issuer.ID != issuerURL:
+	case cred.Iss != issuerURL || cred.Issuer.ID != issuerURL:
 		return nil, errors.New("iss and issuer.id must both name the signing issuer")
-	case c.Jti != c.ID || !strings.HasPrefix(c.Jti, v.publicURL+"/v/"):
+	case cred.Jti != cred.ID || !strings.HasPrefix(cred.Jti, v.publicURL+"/v/"):
 		return nil, errors.New("jti must equal id, a verification URL of this service")
-	case time.Unix(c.Iat, 0).After(now.Add(clockSkew)):
-		return nil, errors.New("iat lies in the future")
-	case !time.Unix(c.Exp, 0).After(now.Add(-clockSkew)):
-		return nil, fmt.Errorf("the credential expired on %s", time.Unix(c.Exp, 0).UTC().Format(cert.DateLayout))
 	}
-	if !containsString(c.Type, cert.CredentialType) {
+	if !slices.Contains(cred.Type, cert.CredentialType) {
 		return nil, fmt.Errorf("type must include %s", cert.CredentialType)
 	}
-	return &c, nil
+	return &cred, nil
 }
 
-func containsString(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
+// checkTimes checks iat and exp against now, with the allowed skew.
+func checkTimes(cred *cert.Credential, now time.Time) error {
+	switch {
+	case time.Unix(cred.Iat, 0).After(now.Add(clockSkew)):
+		return errors.New("iat lies in the future")
+	case !time.Unix(cred.Exp, 0).After(now.Add(-clockSkew)):
+		return fmt.Errorf("the credential expired on %s", time.Unix(cred.Exp, 0).UTC().Format(cert.DateLayout))
 	}
-	return false
+	return nil
+}
+
+// claimsCache keeps the parsed claims of verified tokens, keyed by issuer
+// and signature. It is bounded: when full it starts again empty.
+type claimsCache struct {
+	mu sync.Mutex
+	m  map[string]*cert.Credential
+}
+
+const claimsCacheMax = 10000
+
+func (cc *claimsCache) get(key string) *cert.Credential {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	return cc.m[key]
+}
+
+func (cc *claimsCache) put(key string, c *cert.Credential) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if cc.m == nil || len(cc.m) >= claimsCacheMax {
+		cc.m = make(map[string]*cert.Credential)
+	}
+	cc.m[key] = c
 }
 
 // MaxBatch is the largest verification batch.

@@ -46,6 +46,7 @@ type Service struct {
 	now       func() time.Time
 	lists     StatusLists
 	issuers   issuerCache
+	claims    claimsCache
 }
 
 // New returns a Service.
