@@ -137,11 +137,6 @@ func main() {
 		return get(c, base+"/v/"+ids[mathrand.IntN(len(ids))]+"/qr.png") == 200
 	})
 	qr.print("GET /v/{id}/qr.png (encodes/s)")
-	search := run(*conns, *duration, func(c *http.Client) bool {
-		return get(c, base+"/api/v1/search?q=%E4%B8%8D%E5%AD%98%E5%9C%A8%E7%9A%84%E5%85%AC%E5%8F%B8") == 200
-	})
-	search.print(fmt.Sprintf("GET /api/v1/search, no match in %d", len(ids)))
-
 	bareSig := run(*conns, *duration, func(c *http.Client) bool {
 		return post(c, "http://"+bareAddr+"/ed25519", "", "text/plain", []byte(credential)) == 200
 	})
@@ -151,6 +146,13 @@ func main() {
 	})
 	token2.print("POST /api/v1/verify (presented token)")
 	fmt.Printf("%-44s %11.0f%%\n", "  verify token / ed25519.Verify only", 100*token2.rate/bareSig.rate)
+
+	// Last: on FerretDB a search scans every certificate, and the scans
+	// outlive the requests that time out, slowing whatever runs next.
+	search := run(*conns, *duration, func(c *http.Client) bool {
+		return get(c, base+"/api/v1/search?q=%E4%B8%8D%E5%AD%98%E5%9C%A8%E7%9A%84%E5%85%AC%E5%8F%B8") == 200
+	})
+	search.print(fmt.Sprintf("GET /api/v1/search, no match in %d", len(ids)))
 }
 
 // mongoBackend adds the MongoDB flags to certd's args: a new database in
