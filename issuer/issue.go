@@ -45,6 +45,60 @@ func (r *Request) Hash() string {
 	return hex.EncodeToString(sum[:])
 }
 
+// Check applies the rules of an issue request that need no stored data:
+// scheme, category, level, number, text lengths, organization (USCC check
+// character included) and date formats, with validFrom at most a year
+// after now. Field names are the JSON names. The server runs it before
+// issuing; certctl runs it on every CSV row before sending anything.
+func (r *Request) Check(schemes cert.Schemes, now time.Time) *cert.ValidationError {
+	var v cert.ValidationError
+	switch scheme := schemes[r.Scheme]; {
+	case r.Scheme == "":
+		v.Add("scheme", fmt.Sprintf("is required: one of %q", schemes.IDs()))
+	case scheme == nil:
+		v.Add("scheme", fmt.Sprintf("unknown scheme %q: must be one of %q", r.Scheme, schemes.IDs()))
+	default:
+		if err := scheme.CheckCategory(r.Category); err != nil {
+			v.Add("category", err.Error())
+		}
+		if err := scheme.CheckLevel(r.Level); err != nil {
+			v.Add("level", err.Error())
+		}
+	}
+	if r.Number != "" {
+		if err := cert.CheckNumber(r.Number); err != nil {
+			v.Add("number", err.Error())
+		}
+	}
+	checkText(&v, "standard", r.Standard, 100, false)
+	checkText(&v, "scope", r.Scope, 2000, true)
+	checkText(&v, "scopeEn", r.ScopeEn, 4000, false)
+	checkText(&v, "assessmentBody", r.AssessmentBody, 200, false)
+	if len(r.Sites) > 50 {
+		v.Add("sites", "must list at most 50 sites")
+	}
+	for i, site := range r.Sites {
+		checkText(&v, fmt.Sprintf("sites[%d]", i), site, 500, true)
+	}
+	v.Fields = append(v.Fields, r.Organization.Validate().Prefix("organization.").Fields...)
+	if r.ValidFrom != "" {
+		d, err := parseDay(r.ValidFrom, now.Location())
+		if err != nil {
+			v.Add("validFrom", "must be a date YYYY-MM-DD (the issue date, in the issuer's time zone)")
+		} else if d.After(now.AddDate(1, 0, 0)) {
+			v.Add("validFrom", "must not be more than one year ahead")
+		}
+	}
+	for _, f := range []struct{ name, value string }{{"decisionDate", r.DecisionDate}, {"originalDate", r.OriginalDate}} {
+		if f.value != "" {
+			if _, err := cert.ParseDate(f.value, now.Location()); err != nil {
+				v.Add(f.name, "must be a date YYYY-MM-DD")
+			}
+		}
+	}
+	return &v
+}
+
 // Result is the outcome of one item of a batch.
 type Result struct {
 	Certificate *cert.Certificate
@@ -199,57 +253,15 @@ func (s *Service) prepare(ctx context.Context, p cert.Principal, req Request, ca
 	}
 	loc := is.Location()
 	now := s.now()
-	var v cert.ValidationError
-	scheme := s.schemes[req.Scheme]
-	if scheme == nil {
-		v.Add("scheme", fmt.Sprintf("unknown scheme %q: must be one of %q", req.Scheme, s.schemes.IDs()))
-	} else {
-		if err := scheme.CheckCategory(req.Category); err != nil {
-			v.Add("category", err.Error())
-		}
-		if err := scheme.CheckLevel(req.Level); err != nil {
-			v.Add("level", err.Error())
-		}
-	}
-	if req.Number != "" {
-		if err := cert.CheckNumber(req.Number); err != nil {
-			v.Add("number", err.Error())
-		}
-	}
-	checkText(&v, "standard", req.Standard, 100, false)
-	checkText(&v, "scope", req.Scope, 2000, true)
-	checkText(&v, "scopeEn", req.ScopeEn, 4000, false)
-	checkText(&v, "assessmentBody", req.AssessmentBody, 200, false)
-	if len(req.Sites) > 50 {
-		v.Add("sites", "must list at most 50 sites")
-	}
-	for i, site := range req.Sites {
-		checkText(&v, fmt.Sprintf("sites[%d]", i), site, 500, true)
-	}
-	v.Fields = append(v.Fields, req.Organization.Validate().Prefix("organization.").Fields...)
-
-	day := now
-	if req.ValidFrom != "" {
-		d, err := parseDay(req.ValidFrom, loc)
-		if err != nil {
-			v.Add("validFrom", "must be a date YYYY-MM-DD (the issue date, in the issuer's time zone "+is.TimeZone+")")
-		} else if d.After(now.AddDate(1, 0, 0)) {
-			v.Add("validFrom", "must not be more than one year ahead")
-		} else {
-			day = d
-		}
-	}
-	decision, origin := req.DecisionDate, req.OriginalDate
-	for _, f := range []struct{ name, value string }{{"decisionDate", decision}, {"originalDate", origin}} {
-		if f.value != "" {
-			if _, err := cert.ParseDate(f.value, loc); err != nil {
-				v.Add(f.name, "must be a date YYYY-MM-DD")
-			}
-		}
-	}
-	if err := v.Err(); err != nil {
+	if err := req.Check(s.schemes, now.In(loc)).Err(); err != nil {
 		return nil, err
 	}
+	scheme := s.schemes[req.Scheme]
+	day := now
+	if req.ValidFrom != "" {
+		day, _ = parseDay(req.ValidFrom, loc)
+	}
+	decision, origin := req.DecisionDate, req.OriginalDate
 	from, until := cert.ValidityPeriod(day, loc, scheme.ValidityMonths)
 	c := &cert.Certificate{
 		ID:             cert.NewID(),

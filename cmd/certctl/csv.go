@@ -360,7 +360,7 @@ func buildRow(rowIndex int, rec []string, cols []*csvColumn, chk csvCheck) (csvR
 		}
 	}
 	levelBad := len(errs) > 0 && slices.ContainsFunc(errs, func(e rowError) bool { return e.Column == "level" })
-	for _, f := range req.validate(chk.schemes, chk.now).Fields {
+	for _, f := range validateRequest(req, chk.schemes, chk.now).Fields {
 		col := columnOf(f.Field)
 		if col == "level" && levelBad {
 			continue

@@ -12,92 +12,25 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/certd/certd/cert"
+	"github.com/certd/certd/issuer"
 )
 
-// issueRequest is the body of POST /api/v1/certificates (the server's
-// issuer.Request; DESIGN.md section 9).
-type issueRequest struct {
-	Issuer         string            `json:"issuer,omitempty"`
-	Scheme         string            `json:"scheme"`
-	Number         string            `json:"number,omitempty"`
-	Standard       string            `json:"standard,omitempty"`
-	Category       string            `json:"category,omitempty"`
-	Level          int               `json:"level,omitempty"`
-	Scope          string            `json:"scope,omitempty"`
-	ScopeEn        string            `json:"scopeEn,omitempty"`
-	Sites          []string          `json:"sites,omitempty"`
-	AssessmentBody string            `json:"assessmentBody,omitempty"`
-	DecisionDate   string            `json:"decisionDate,omitempty"`
-	ValidFrom      string            `json:"validFrom,omitempty"`
-	OriginalDate   string            `json:"originalDate,omitempty"`
-	Organization   cert.Organization `json:"organization"`
-}
+// issueRequest is the body of POST /api/v1/certificates: the server's own
+// type, so that client and server cannot drift apart.
+type issueRequest = issuer.Request
 
-// validate applies locally the rules certd applies to an issue request, so
-// that mistakes are reported before anything is sent. Field names are the
-// JSON names. certd remains the judge: it checks again.
-func (r *issueRequest) validate(schemes cert.Schemes, now time.Time) *cert.ValidationError {
-	var v cert.ValidationError
+// validateRequest applies locally the rules certd applies to an issue
+// request (the same code: issuer.Request.Check), so that mistakes are
+// reported before anything is sent. certd remains the judge: it checks
+// again, with the issuer's time zone and stored data.
+func validateRequest(r *issueRequest, schemes cert.Schemes, now time.Time) *cert.ValidationError {
+	v := r.Check(schemes, now)
 	if r.Issuer != "" && !slugShape(r.Issuer) {
 		v.Add("issuer", "must be an issuer id: lower-case letters, digits and '-', e.g. default")
 	}
-	switch scheme := schemes[r.Scheme]; {
-	case r.Scheme == "":
-		v.Add("scheme", fmt.Sprintf("is required: one of %q", schemes.IDs()))
-	case scheme == nil:
-		v.Add("scheme", fmt.Sprintf("unknown scheme %q: must be one of %q (certd started with --schemes-file? pass the same file to --schemes-file)", r.Scheme, schemes.IDs()))
-	default:
-		if err := scheme.CheckCategory(r.Category); err != nil {
-			v.Add("category", err.Error())
-		}
-		if err := scheme.CheckLevel(r.Level); err != nil {
-			v.Add("level", err.Error())
-		}
-	}
-	if r.Number != "" {
-		if err := cert.CheckNumber(r.Number); err != nil {
-			v.Add("number", err.Error())
-		}
-	}
-	checkText(&v, "standard", r.Standard, 100, false)
-	checkText(&v, "scope", r.Scope, 2000, true)
-	checkText(&v, "scopeEn", r.ScopeEn, 4000, false)
-	checkText(&v, "assessmentBody", r.AssessmentBody, 200, false)
-	if len(r.Sites) > 50 {
-		v.Add("sites", "must list at most 50 sites")
-	}
-	for i, s := range r.Sites {
-		checkText(&v, fmt.Sprintf("sites[%d]", i), s, 500, true)
-	}
-	v.Fields = append(v.Fields, r.Organization.Validate().Prefix("organization.").Fields...)
-	for _, d := range []struct{ name, value string }{
-		{"decisionDate", r.DecisionDate}, {"validFrom", r.ValidFrom}, {"originalDate", r.OriginalDate},
-	} {
-		if d.value == "" {
-			continue
-		}
-		day, err := time.Parse(cert.DateLayout, d.value)
-		if err != nil {
-			v.Add(d.name, fmt.Sprintf("%q must be a date YYYY-MM-DD", d.value))
-		} else if d.name == "validFrom" && day.After(now.AddDate(1, 0, 0)) {
-			v.Add(d.name, "must not be more than one year ahead")
-		}
-	}
-	return &v
-}
-
-func checkText(v *cert.ValidationError, field, value string, max int, required bool) {
-	switch {
-	case required && strings.TrimSpace(value) == "":
-		v.Add(field, "is required")
-	case !utf8.ValidString(value):
-		v.Add(field, "must be valid UTF-8")
-	case utf8.RuneCountInString(value) > max:
-		v.Add(field, fmt.Sprintf("must be at most %d characters", max))
-	}
+	return v
 }
 
 func slugShape(s string) bool {
@@ -344,7 +277,7 @@ func (a *app) readRequestFile(path string) (issueRequest, error) {
 }
 
 func (a *app) issueOne(req issueRequest, key string, schemes cert.Schemes, dryRun bool) int {
-	if v := req.validate(schemes, a.now()); v.Err() != nil {
+	if v := validateRequest(&req, schemes, a.now()); v.Err() != nil {
 		fmt.Fprintf(a.stderr, "certctl: the request has invalid fields; nothing was sent:\n")
 		for _, f := range v.Fields {
 			fmt.Fprintf(a.stderr, "  - %s: %s\n", f.Field, f.Message)

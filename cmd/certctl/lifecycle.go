@@ -10,39 +10,15 @@ import (
 	"time"
 
 	"github.com/certd/certd/cert"
+	"github.com/certd/certd/issuer"
 )
 
-// actionRequest is the body of POST /api/v1/certificates/{id}/{action}
-// (the server's issuer.ActionRequest): a reason plus the fields of the
-// action. Only what the user gave is sent; certd validates.
-type actionRequest struct {
-	Reason string `json:"reason,omitempty"`
-	// surveillance
-	Date     string `json:"date,omitempty"`
-	Result   string `json:"result,omitempty"`
-	AuditRef string `json:"auditRef,omitempty"`
-	// suspend
-	Until string `json:"until,omitempty"`
-	// renew
-	ValidFrom string `json:"validFrom,omitempty"`
-	Number    string `json:"number,omitempty"`
-	// renew, revise
-	DecisionDate string `json:"decisionDate,omitempty"`
-	// revise: an omitted field keeps its value
-	Level        *int      `json:"level,omitempty"`
-	Category     *string   `json:"category,omitempty"`
-	Scope        *string   `json:"scope,omitempty"`
-	ScopeEn      *string   `json:"scopeEn,omitempty"`
-	Organization *orgPatch `json:"organization,omitempty"`
-}
+// actionRequest is the body of POST /api/v1/certificates/{id}/{action}:
+// the server's own type. Only what the user gave is set; certd validates.
+type actionRequest = issuer.ActionRequest
 
-// orgPatch is what a revision changes of the organization: its names and
-// address (the USCC and country identify it and cannot change).
-type orgPatch struct {
-	Name    *string `json:"name,omitempty"`
-	NameEn  *string `json:"nameEn,omitempty"`
-	Address *string `json:"address,omitempty"`
-}
+// orgPatch is what a revision changes of the organization.
+type orgPatch = issuer.OrganizationChange
 
 // action describes one lifecycle action for its command.
 type action struct {
