@@ -19,11 +19,14 @@ import (
 const DefaultLockTimeout = 5 * time.Second
 
 // DefaultMaxBatchDelay is how long a write waits for other writers to join
-// its commit when no WithMaxBatchDelay option is given. bbolt's own default
-// is 10ms; 2ms keeps the latency of a lone writer low, and concurrent
-// writers still share commits because those that arrive while one commit
-// runs are grouped into the next.
+// its commit. bbolt's own default is 10ms; 2ms keeps the latency of a lone
+// writer low, and concurrent writers still share commits because those that
+// arrive while one commit runs are grouped into the next.
 const DefaultMaxBatchDelay = 2 * time.Millisecond
+
+// maxBatchSize is how many writes one grouped commit holds at most
+// (bbolt's default).
+const maxBatchSize = 1000
 
 // initialMmapSize is the address space mapped at Open: 1 GiB on 64-bit
 // platforms, and bbolt's default (map as the file grows) on 32-bit ones and
@@ -55,9 +58,7 @@ type Store struct {
 type Option func(*options)
 
 type options struct {
-	lockTimeout   time.Duration
-	maxBatchDelay time.Duration
-	maxBatchSize  int
+	lockTimeout time.Duration
 }
 
 // WithLockTimeout sets how long Open waits for another process to release
@@ -71,37 +72,13 @@ func WithLockTimeout(d time.Duration) Option {
 	}
 }
 
-// WithMaxBatchDelay sets how long a write waits for concurrent writes to
-// join its commit (DefaultMaxBatchDelay). Longer delays group more writes
-// per fsync under load and add latency to a lone writer. Non-positive
-// values keep the default.
-func WithMaxBatchDelay(d time.Duration) Option {
-	return func(o *options) {
-		if d > 0 {
-			o.maxBatchDelay = d
-		}
-	}
-}
-
-// WithMaxBatchSize sets how many writes one grouped commit holds at most
-// (default 1000, bbolt's default). Non-positive values keep the default.
-func WithMaxBatchSize(n int) Option {
-	return func(o *options) {
-		if n > 0 {
-			o.maxBatchSize = n
-		}
-	}
-}
-
 // Open opens the bbolt file at path, creating it (mode 0600) and its
 // buckets when missing. The directory must exist. When another process
 // holds the file, Open fails after the lock timeout with an error matching
 // ErrLocked and store.ErrUnavailable.
 func Open(path string, opts ...Option) (*Store, error) {
 	o := options{
-		lockTimeout:   DefaultLockTimeout,
-		maxBatchDelay: DefaultMaxBatchDelay,
-		maxBatchSize:  1000,
+		lockTimeout: DefaultLockTimeout,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -121,8 +98,8 @@ func Open(path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bolt: open %s: %w: %w", path, store.ErrUnavailable, err)
 	}
-	db.MaxBatchDelay = o.maxBatchDelay
-	db.MaxBatchSize = o.maxBatchSize
+	db.MaxBatchDelay = DefaultMaxBatchDelay
+	db.MaxBatchSize = maxBatchSize
 	if err := db.Update(initialize); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)

@@ -32,7 +32,7 @@
 //     transaction, and check every constraint before the first write, so a
 //     rejected write leaves nothing behind. Fields of the caller's values
 //     (Version) are set only after the commit.
-//   - A lone writer waits up to the batch delay (WithMaxBatchDelay) before
+//   - A lone writer waits up to the batch delay (DefaultMaxBatchDelay) before
 //     its commit starts; that delay is what lets concurrent writers share
 //     one commit.
 //   - Values that form keys (ids, issuer, number, idempotency key, USCC,
