@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -15,19 +14,17 @@ import (
 )
 
 // certKeys are the fields of a certificate that its index keys are made
-// of, decoded from a stored value without the rest of the document.
+// of.
 type certKeys struct {
-	ID             string    `json:"id"`
-	Issuer         string    `json:"issuer"`
-	Number         string    `json:"number"`
-	StatusList     int       `json:"statusList"`
-	StatusIndex    int       `json:"statusIndex"`
-	IdempotencyKey string    `json:"idempotencyKey"`
-	CreatedAt      time.Time `json:"createdAt"`
-	Version        int64     `json:"version"`
-	Organization   struct {
-		USCC string `json:"uscc"`
-	} `json:"organization"`
+	ID             string
+	Issuer         string
+	Number         string
+	StatusList     int
+	StatusIndex    int
+	IdempotencyKey string
+	CreatedAt      time.Time
+	Version        int64
+	Organization   struct{ USCC string }
 }
 
 func keysOf(c *cert.Certificate) certKeys {
@@ -207,10 +204,11 @@ func (r *certRecord) replace(tx *bbolt.Tx, based int64) (derr, err error) {
 	if old == nil {
 		return fmt.Errorf("certificate %s: %w", k.ID, store.ErrNotFound), nil
 	}
-	var ok certKeys
-	if doc, _ := splitCert(old); json.Unmarshal(doc, &ok) != nil {
-		return nil, fmt.Errorf("decode certificate %s: invalid stored value", k.ID)
+	var stored cert.Certificate
+	if err := decodeCert(old, &stored); err != nil {
+		return nil, fmt.Errorf("decode certificate %s: %w", k.ID, err)
 	}
+	ok := keysOf(&stored)
 	if ok.Version != based {
 		return fmt.Errorf("certificate %s: stored version %d, update based on %d: %w", k.ID, ok.Version, based, store.ErrConflict), nil
 	}

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -26,9 +24,9 @@ const searchTag = 's'
 // see store.Searcher.
 //
 // Exact numbers and USCCs come from their indexes. A part of a name cannot
-// use a B-tree index, so Search reads names from the stored JSON without
-// decoding it (nameMatcher.mayMatch) and decodes only the certificates
-// whose raw name bytes contain the text. It first walks
+// use a B-tree index, so Search reads the names at the start of each stored
+// record without decoding the rest (nameMatcher.mayMatch) and decodes only
+// the certificates whose name bytes contain the text. It first walks
 // certificates.created from the newest key for at most searchWindow
 // certificates, which fills a page of a common word at once. When the page
 // is not full by then, it reads the rest of the certificates bucket in
@@ -169,44 +167,32 @@ func (r *searchRun) consider(key, id, v []byte) (done bool, err error) {
 	return false, nil
 }
 
-// createdAtField starts the creation time in a stored certificate; only
-// the certificate itself has the field.
-var createdAtField = []byte(`"createdAt":"`)
-
 // createdKey returns the key of the stored certificate v in
-// certificates.created, reading the creation time from the raw JSON when
-// it can and decoding the keys otherwise.
+// certificates.created.
 func createdKey(id, v []byte) ([]byte, error) {
-	doc, _ := splitCert(v)
-	if i := bytes.Index(doc, createdAtField); i >= 0 {
-		rest := doc[i+len(createdAtField):]
-		if j := bytes.IndexByte(rest, '"'); j >= 0 {
-			if t, err := time.Parse(time.RFC3339Nano, string(rest[:j])); err == nil {
-				return append(timeKey(t), id...), nil
-			}
-		}
+	if created, _, _, ok := searchFields(v); ok {
+		return append(timeKey(created), id...), nil
 	}
-	var k certKeys
-	if err := json.Unmarshal(doc, &k); err != nil {
+	var c cert.Certificate
+	if err := decodeCert(v, &c); err != nil {
 		return nil, fmt.Errorf("decode certificate %s: %w", id, err)
 	}
-	return append(timeKey(k.CreatedAt), id...), nil
+	return append(timeKey(c.CreatedAt), id...), nil
 }
 
 // nameMatcher decides whether an organization name contains the search
 // text. Letters are compared case-insensitively: ASCII letters with ASCII
 // letters only, other letters by Unicode simple folding.
 //
-// That rule lets mayMatch reject a stored name from its raw JSON bytes:
-// encoding/json writes every character on its own (escaping some), so a
+// That rule lets mayMatch reject a stored name from its UTF-8 bytes: a
 // name that contains a piece of the text without non-ASCII letters that
-// have a case contains that piece's JSON form, byte for byte up to the
-// case of ASCII letters.
+// have a case contains that piece byte for byte, up to the case of ASCII
+// letters.
 type nameMatcher struct {
 	text string
-	// needle is the JSON form of the longest such piece of the text, with
-	// ASCII letters in lower case; nil when the text has no such piece
-	// (only letters like É or Σ).
+	// needle is the longest such piece of the text, with ASCII letters in
+	// lower case; nil when the text has no such piece (only letters like
+	// É or Σ).
 	needle []byte
 	// firsts, used when needle is nil, are the UTF-8 forms of the first
 	// rune of the text in each of its cases: a matching name holds one.
@@ -231,50 +217,25 @@ func newNameMatcher(text string) *nameMatcher {
 		}
 		return m
 	}
-	enc, err := json.Marshal(piece)
-	if err != nil || len(enc) < 3 {
-		return m
-	}
-	m.needle = enc[1 : len(enc)-1]
+	m.needle = []byte(piece)
 	for i, b := range m.needle {
 		m.needle[i] = lowerASCII(b)
 	}
 	return m
 }
 
-// orgName starts the organization's name in a certificate encoded by
-// encoding/json: struct fields keep their order, and a quote inside a
-// string is escaped, so this sequence is found nowhere else.
-var (
-	orgName   = []byte(`"organization":{"name":"`)
-	orgNameEn = []byte(`,"nameEn":"`)
-)
-
 // mayMatch reports whether the stored value v may hold a name that
 // contains the text; false is certain, true must be confirmed on the
 // decoded certificate.
 func (m *nameMatcher) mayMatch(v []byte) bool {
-	doc, _ := splitCert(v)
-	i := bytes.Index(doc, orgName)
-	if i < 0 {
-		return true // not the layout expected: decode to decide
-	}
-	name, rest, ok := rawString(doc[i+len(orgName):])
+	_, name, nameEn, ok := searchFields(v)
 	if !ok {
-		return true
+		return true // a value of an earlier version: decode to decide
 	}
-	if m.holds(name) {
-		return true
-	}
-	if rest, ok := bytes.CutPrefix(rest, orgNameEn); ok {
-		if en, _, ok := rawString(rest); !ok || m.holds(en) {
-			return true
-		}
-	}
-	return false
+	return m.holds(name) || m.holds(nameEn)
 }
 
-// holds reports whether the raw (JSON) name may contain the text.
+// holds reports whether the stored name may contain the text.
 func (m *nameMatcher) holds(raw []byte) bool {
 	if m.needle != nil {
 		return containsFoldASCII(raw, m.needle)
@@ -285,20 +246,6 @@ func (m *nameMatcher) holds(raw []byte) bool {
 		}
 	}
 	return false
-}
-
-// rawString splits b after the JSON string whose opening quote precedes
-// it: the raw (still escaped) contents and what follows the closing quote.
-func rawString(b []byte) (s, rest []byte, ok bool) {
-	for i := 0; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return b[:i], b[i+1:], true
-		}
-	}
-	return nil, nil, false
 }
 
 func lowerASCII(b byte) byte {
