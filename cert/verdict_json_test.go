@@ -2,11 +2,12 @@ package cert
 
 import (
 	"encoding/json"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/certd/certd/cert/certtest"
 )
 
 // plainVerdict has Verdict's fields and tags but not its MarshalJSON, so
@@ -22,48 +23,9 @@ func reference(t *testing.T, v *Verdict) string {
 	return string(b)
 }
 
-// tricky are strings that exercise every escaping rule of encoding/json.
-var tricky = []string{
-	"", "plain", `quote " and \ backslash`, "<script>&amp;</script>", "tab\tnew\nline\rcr\bbs\fff",
-	"\x00\x01\x1f\x7f", "北京示例科技有限公司", "line\u2028para\u2029", "bad \xff\xfe utf8 \xe4\xb8", "emoji 😀",
-}
-
-// fillVerdict sets every field reachable from v (slices get two elements,
-// pointers a value, booleans alternate), strings taken from tricky.
-func fillVerdict(t *testing.T, v reflect.Value, n *int) {
-	*n++
-	switch v.Kind() {
-	case reflect.String:
-		v.SetString(tricky[*n%len(tricky)] + "x")
-	case reflect.Bool:
-		v.SetBool(*n%2 == 0)
-	case reflect.Int:
-		v.SetInt(int64(*n))
-	case reflect.Struct:
-		if v.Type() == reflect.TypeFor[time.Time]() {
-			v.Set(reflect.ValueOf(time.Date(2026, 1, *n, 3, 4, 5, *n*1000, time.FixedZone("", 8*3600))))
-			return
-		}
-		for i := range v.NumField() {
-			fillVerdict(t, v.Field(i), n)
-		}
-	case reflect.Slice:
-		v.Set(reflect.MakeSlice(v.Type(), 2, 2))
-		for i := range 2 {
-			fillVerdict(t, v.Index(i), n)
-		}
-	case reflect.Pointer:
-		v.Set(reflect.New(v.Type().Elem()))
-		fillVerdict(t, v.Elem(), n)
-	default:
-		t.Fatalf("fillVerdict: %s of kind %s: teach it (and AppendJSON) about it", v.Type(), v.Kind())
-	}
-}
-
 func TestVerdictJSON(t *testing.T) {
 	var full Verdict
-	n := 0
-	fillVerdict(t, reflect.ValueOf(&full).Elem(), &n)
+	certtest.Fill(t, &full)
 	cases := map[string]Verdict{
 		"every field": full,
 		"zero":        {},
@@ -94,28 +56,28 @@ func TestAppendJSONString(t *testing.T) {
 	for r := rune(0); r < 0x3000; r++ {
 		all.WriteRune(r)
 	}
-	inputs := append([]string{all.String()}, tricky...)
+	inputs := append([]string{all.String()}, certtest.Strings...)
 	for b := range 256 {
 		inputs = append(inputs, string([]byte{byte(b)}), "a"+string([]byte{byte(b)})+"z")
 	}
 	for _, s := range inputs {
 		want, _ := json.Marshal(s)
-		if got := appendJSONString(nil, s); string(got) != string(want) {
+		if got := AppendJSONString(nil, s); string(got) != string(want) {
 			t.Errorf("%q:\n got %s\nwant %s", s, got, want)
 		}
 	}
-	if !utf8.ValidString(string(appendJSONString(nil, "\xff"))) {
+	if !utf8.ValidString(string(AppendJSONString(nil, "\xff"))) {
 		t.Error("invalid UTF-8 passed through")
 	}
 }
 
 func FuzzAppendJSONString(f *testing.F) {
-	for _, s := range tricky {
+	for _, s := range certtest.Strings {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		want, _ := json.Marshal(s)
-		if got := appendJSONString(nil, s); string(got) != string(want) {
+		if got := AppendJSONString(nil, s); string(got) != string(want) {
 			t.Errorf("%q:\n got %s\nwant %s", s, got, want)
 		}
 	})
@@ -123,8 +85,7 @@ func FuzzAppendJSONString(f *testing.F) {
 
 func BenchmarkVerdictJSON(b *testing.B) {
 	var v Verdict
-	n := 0
-	fillVerdict(&testing.T{}, reflect.ValueOf(&v).Elem(), &n)
+	certtest.Fill(b, &v)
 	b.Run("AppendJSON", func(b *testing.B) {
 		b.ReportAllocs()
 		buf := make([]byte, 0, 4096)

@@ -17,6 +17,7 @@ var allowedImports = map[string][]string{
 	"keys":                  {"std", "cert", "github.com/lestrrat-go/jwx/v3"},
 	"store":                 {"std", "cert"},
 	"store/storetest":       {"std", "cert", "store"},
+	"cert/certtest":         {"std"},
 	"store/bolt":            {"std", "cert", "store", "go.etcd.io/bbolt"},
 	"store/mongo":           {"std", "cert", "store", "go.mongodb.org/mongo-driver/v2"},
 	"store/mongo/mongotest": {"std", "cert", "store", "store/mongo", "github.com/FerretDB/FerretDB", "go.mongodb.org/mongo-driver/v2"},

@@ -317,6 +317,7 @@ func BenchmarkCreateCertificates1000(b *testing.B) {
 		cs := make([]*cert.Certificate, 1000)
 		for i := range cs {
 			cs[i] = storetest.NewCertificate(b, "default")
+			cs[i].Credential = strings.Repeat("x", 1900) // a credential's size
 		}
 		b.StartTimer()
 		errs, err := s.CreateCertificates(ctx, cs)
@@ -356,4 +357,55 @@ func BenchmarkGetCertificate(b *testing.B) {
 			b.Fatalf("Certificate(%s) = %v, %v", id, c, err)
 		}
 	}
+}
+
+// TestOpensSmallPageFiles: files written with 4 KiB pages (by earlier
+// versions) keep working; new files get 16 KiB pages.
+func TestOpensSmallPageFiles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "certd.db")
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{PageSize: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close()
+	s, err := bolt.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c := storetest.NewCertificate(t, "default")
+	c.Credential = strings.Repeat("x", 1900)
+	if err := s.CreateCertificate(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Certificate(ctx, c.ID); err != nil || got.Credential != c.Credential {
+		t.Fatalf("read back: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path string
+		want int
+	}{{path, 4096}, {mustOpenPath(t), 16 << 10}} {
+		db, err := bbolt.Open(tc.path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := db.Info().PageSize; got != tc.want {
+			t.Errorf("%s: page size %d, want %d", tc.path, got, tc.want)
+		}
+		_ = db.Close()
+	}
+}
+
+// mustOpenPath creates a store in a new file, closes it and returns its path.
+func mustOpenPath(t *testing.T) string {
+	path := filepath.Join(t.TempDir(), "certd.db")
+	s, err := bolt.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	return path
 }

@@ -2,54 +2,20 @@ package bolt
 
 import (
 	"encoding/json"
-	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/certd/certd/cert"
+	"github.com/certd/certd/cert/certtest"
 	"github.com/certd/certd/store/storetest"
 )
-
-// fill sets every field reachable from v to a distinct non-zero value
-// (slices get two elements, pointers a value), so that a field the codec
-// forgets shows up in a round trip.
-func fill(t *testing.T, v reflect.Value, n *int) {
-	*n++
-	switch v.Kind() {
-	case reflect.String:
-		v.SetString(strings.Repeat("字", *n%3) + "f" + string(rune('a'+*n%26)) + strings.Repeat("x", *n))
-	case reflect.Int, reflect.Int64:
-		v.SetInt(int64(*n * 1001))
-	case reflect.Struct:
-		if v.Type() == reflect.TypeFor[time.Time]() {
-			zone := time.FixedZone("", (*n%5)*3600)
-			v.Set(reflect.ValueOf(time.Date(2020+*n%9, time.Month(1+*n%12), 1+*n%28, *n%24, 7, 9, *n*1000, zone)))
-			return
-		}
-		for i := range v.NumField() {
-			fill(t, v.Field(i), n)
-		}
-	case reflect.Slice:
-		v.Set(reflect.MakeSlice(v.Type(), 2, 2))
-		for i := range 2 {
-			fill(t, v.Index(i), n)
-		}
-	case reflect.Pointer:
-		v.Set(reflect.New(v.Type().Elem()))
-		fill(t, v.Elem(), n)
-	default:
-		t.Fatalf("fill: %s of kind %s: teach fill (and the codec) about it", v.Type(), v.Kind())
-	}
-}
 
 // TestCodecKeepsEveryField fills every field of a certificate and checks
 // that decoding the stored value gives the certificate back, field by
 // field as its JSON shows it, times to the nanosecond with their offsets.
 func TestCodecKeepsEveryField(t *testing.T) {
 	var c cert.Certificate
-	n := 0
-	fill(t, reflect.ValueOf(&c).Elem(), &n)
+	certtest.Fill(t, &c)
 	v, err := encodeCert(&c)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,112 @@
+package api
+
+import (
+	"encoding/json"
+	"strconv"
+
+	"github.com/certd/certd/cert"
+)
+
+// appendJSON appends r as encoding/json writes it, without reflection: a
+// batch answer holds a thousand of them. TestResourceJSON holds it to
+// encoding/json for every field.
+func (r *certificateResource) appendJSON(b []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = cert.AppendJSONString(b, r.ID)
+	b = append(b, `,"number":`...)
+	b = cert.AppendJSONString(b, r.Number)
+	if r.Revision != 0 {
+		b = append(b, `,"revision":`...)
+		b = strconv.AppendInt(b, int64(r.Revision), 10)
+	}
+	b = append(b, `,"issuer":`...)
+	b = cert.AppendJSONString(b, r.Issuer)
+	b = append(b, `,"scheme":`...)
+	b = cert.AppendJSONString(b, r.Scheme)
+	b = cert.AppendJSONOmitEmpty(b, `,"standard":`, r.Standard)
+	b = cert.AppendJSONOmitEmpty(b, `,"category":`, r.Category)
+	if r.Level != 0 {
+		b = append(b, `,"level":`...)
+		b = strconv.AppendInt(b, int64(r.Level), 10)
+	}
+	b = cert.AppendJSONOmitEmpty(b, `,"scope":`, r.Scope)
+	b = cert.AppendJSONOmitEmpty(b, `,"scopeEn":`, r.ScopeEn)
+	if len(r.Sites) > 0 {
+		b = append(b, `,"sites":[`...)
+		for i, s := range r.Sites {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = cert.AppendJSONString(b, s)
+		}
+		b = append(b, ']')
+	}
+	b = cert.AppendJSONOmitEmpty(b, `,"assessmentBody":`, r.AssessmentBody)
+	b = cert.AppendJSONOmitEmpty(b, `,"decisionDate":`, r.DecisionDate)
+	b = cert.AppendJSONOmitEmpty(b, `,"originalDate":`, r.OriginalDate)
+	b = append(b, `,"organization":`...)
+	b = r.Organization.AppendJSON(b)
+	b = append(b, `,"status":`...)
+	b = cert.AppendJSONString(b, string(r.Status))
+	b = cert.AppendJSONOmitEmpty(b, `,"statusReason":`, r.StatusReason)
+	b = append(b, `,"surveillance":`...)
+	b = r.Surveillance.AppendJSON(b)
+	b = append(b, `,"validFrom":`...)
+	b = cert.AppendJSONString(b, r.ValidFrom)
+	b = append(b, `,"validUntil":`...)
+	b = cert.AppendJSONString(b, r.ValidUntil)
+	b = cert.AppendJSONOmitEmpty(b, `,"supersedes":`, r.Supersedes)
+	b = cert.AppendJSONOmitEmpty(b, `,"supersededBy":`, r.SupersededBy)
+	b = append(b, `,"version":`...)
+	b = strconv.AppendInt(b, r.Version, 10)
+	b = append(b, `,"kid":`...)
+	b = cert.AppendJSONString(b, r.Kid)
+	b = append(b, `,"credential":`...)
+	b = cert.AppendJSONString(b, r.Credential)
+	b = append(b, `,"createdAt":`...)
+	b = cert.AppendJSONTime(b, r.CreatedAt)
+	l := &r.Links
+	b = append(b, `,"links":{"verify":`...)
+	b = cert.AppendJSONString(b, l.Verify)
+	b = append(b, `,"qr":`...)
+	b = cert.AppendJSONString(b, l.QR)
+	b = append(b, `,"pdf":`...)
+	b = cert.AppendJSONString(b, l.PDF)
+	b = append(b, `,"credential":`...)
+	b = cert.AppendJSONString(b, l.Credential)
+	b = append(b, `,"events":`...)
+	b = cert.AppendJSONString(b, l.Events)
+	return append(b, "}}"...)
+}
+
+// MarshalJSON makes encoding/json use appendJSON.
+func (r certificateResource) MarshalJSON() ([]byte, error) { return r.appendJSON(nil), nil }
+
+// appendBatchResults appends the answer of a batch, {"results": [...]}, as
+// encoding/json writes it.
+func appendBatchResults(b []byte, results []batchResult) ([]byte, error) {
+	b = append(b, `{"results":[`...)
+	for i := range results {
+		r := &results[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"index":`...)
+		b = strconv.AppendInt(b, int64(r.Index), 10)
+		b = append(b, `,"status":`...)
+		b = strconv.AppendInt(b, int64(r.Status), 10)
+		if r.Certificate != nil {
+			b = append(b, `,"certificate":`...)
+			b = r.Certificate.appendJSON(b)
+		}
+		if r.Problem != nil {
+			p, err := json.Marshal(r.Problem)
+			if err != nil {
+				return nil, err
+			}
+			b = append(append(b, `,"problem":`...), p...)
+		}
+		b = append(b, '}')
+	}
+	return append(b, "]}"...), nil
+}
