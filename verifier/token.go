@@ -25,9 +25,18 @@ const clockSkew = 2 * time.Minute
 func (v *Service) ByToken(ctx context.Context, token string) cert.Verdict {
 	now := v.now()
 	token = strings.TrimSpace(token)
-	issuerID, err := v.peekIssuer(token)
-	if err != nil {
-		return rejected(now, err.Error())
+	// A token verified before names its issuer in the cache; its
+	// signature is checked again all the same (the key may have been
+	// revoked since).
+	seen := v.claims.get(token)
+	var issuerID string
+	if seen != nil {
+		issuerID = seen.issuer
+	} else {
+		var err error
+		if issuerID, err = v.peekIssuer(token); err != nil {
+			return rejected(now, err.Error())
+		}
 	}
 	payload, kid, err := v.keys.Verify(ctx, issuerID, token)
 	if err != nil {
@@ -38,13 +47,14 @@ func (v *Service) ByToken(ctx context.Context, token string) cert.Verdict {
 	}
 	// A verified signature fixes the payload: the claims of a token seen
 	// before are taken from the cache, and only their times are checked again.
-	cacheKey := issuerID + token[strings.LastIndexByte(token, '.'):]
-	claims := v.claims.get(cacheKey)
-	if claims == nil {
+	var claims *cert.Credential
+	if seen != nil {
+		claims = seen.claims
+	} else {
 		if claims, err = v.parseClaims(payload, issuerID); err != nil {
 			return rejected(now, err.Error())
 		}
-		v.claims.put(cacheKey, claims)
+		v.claims.put(token, &seenToken{issuer: issuerID, claims: claims})
 	}
 	if err := checkTimes(claims, now); err != nil {
 		return rejected(now, err.Error())
@@ -164,28 +174,35 @@ func checkTimes(cred *cert.Credential, now time.Time) error {
 	return nil
 }
 
-// claimsCache keeps the parsed claims of verified tokens, keyed by issuer
-// and signature. It is bounded: when full it starts again empty.
+// claimsCache keeps the issuer and the parsed claims of tokens whose
+// signature verified, keyed by the whole token. It is bounded: when full it
+// starts again empty (at most claimsCacheMax tokens of real credentials,
+// about 2 KB each).
 type claimsCache struct {
 	mu sync.Mutex
-	m  map[string]*cert.Credential
+	m  map[string]*seenToken
+}
+
+type seenToken struct {
+	issuer string
+	claims *cert.Credential
 }
 
 const claimsCacheMax = 10000
 
-func (cc *claimsCache) get(key string) *cert.Credential {
+func (cc *claimsCache) get(token string) *seenToken {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
-	return cc.m[key]
+	return cc.m[token]
 }
 
-func (cc *claimsCache) put(key string, c *cert.Credential) {
+func (cc *claimsCache) put(token string, t *seenToken) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	if cc.m == nil || len(cc.m) >= claimsCacheMax {
-		cc.m = make(map[string]*cert.Credential)
+		cc.m = make(map[string]*seenToken)
 	}
-	cc.m[key] = c
+	cc.m[token] = t
 }
 
 // MaxBatch is the largest verification batch.

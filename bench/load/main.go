@@ -48,6 +48,7 @@ var (
 	conns    = flag.Int("conns", 64, "concurrent connections for the read benchmarks")
 	writers  = flag.Int("writers", 32, "concurrent clients for single issuance")
 	duration = flag.Duration("duration", 10*time.Second, "length of each timed run")
+	rounds   = flag.Int("rounds", 3, "rounds of each side-by-side comparison, its runs taking turns; the median round is reported")
 	keep     = flag.Bool("keep", false, "keep the data directory (and the MongoDB database)")
 	useMongo = flag.Bool("mongo", false, "run certd on MongoDB: -mongo-uri, or else an embedded FerretDB")
 	mongoURI = flag.String("mongo-uri", "", "with -mongo, the MongoDB deployment to use (a new database is created in it)")
@@ -80,7 +81,7 @@ func main() {
 	waitReady(base + "/readyz")
 	token := strings.TrimSpace(string(must(os.ReadFile(filepath.Join(data, "admin.token")))))
 
-	fmt.Printf("certd load benchmark: %d CPUs, store %s, %d certificates, %d connections, %s per run\n\n", runtime.NumCPU(), backend, *certs, *conns, *duration)
+	fmt.Printf("certd load benchmark: %d CPUs, store %s, %d certificates, %d connections, %s per run, %d rounds of each comparison\n\n", runtime.NumCPU(), backend, *certs, *conns, *duration, *rounds)
 	fmt.Printf("%-44s %12s %10s %10s\n", "scenario", "ops/s", "p50", "p99")
 
 	// Batch issuance: seed the store with batches of 1,000.
@@ -102,20 +103,19 @@ func main() {
 	defer stop(b)
 	waitReady("http://" + bareAddr + "/json/x")
 
-	baseline := run(*conns, *duration, func(c *http.Client) bool {
-		return get(c, "http://"+bareAddr+"/json/"+ids[mathrand.IntN(len(ids))]) == 200
+	reads := compare([]scenario{
+		{"bare echo JSON handler", func(c *http.Client) bool {
+			return get(c, "http://"+bareAddr+"/json/"+ids[mathrand.IntN(len(ids))]) == 200
+		}},
+		{"GET /api/v1/verify/{id}", func(c *http.Client) bool {
+			return get(c, base+"/api/v1/verify/"+ids[mathrand.IntN(len(ids))]) == 200
+		}},
+		{"GET /v/{id} (HTML page)", func(c *http.Client) bool {
+			return getHTML(c, base+"/v/"+ids[mathrand.IntN(len(ids))]+"?lang=zh-CN") == 200
+		}},
 	})
-	baseline.print("bare echo JSON handler")
-	byID := run(*conns, *duration, func(c *http.Client) bool {
-		return get(c, base+"/api/v1/verify/"+ids[mathrand.IntN(len(ids))]) == 200
-	})
-	byID.print("GET /api/v1/verify/{id}")
-	fmt.Printf("%-44s %11.0f%%\n", "  verify by id / bare JSON", 100*byID.rate/baseline.rate)
-	page := run(*conns, *duration, func(c *http.Client) bool {
-		return getHTML(c, base+"/v/"+ids[mathrand.IntN(len(ids))]+"?lang=zh-CN") == 200
-	})
-	page.print("GET /v/{id} (HTML page)")
-	fmt.Printf("%-44s %11.0f%%\n", "  verification page / bare JSON", 100*page.rate/baseline.rate)
+	reads.ratio(1, 0, "  verify by id / bare JSON")
+	reads.ratio(2, 0, "  verification page / bare JSON")
 
 	// Cached PDFs: each of a few certificates rendered once, then served
 	// from the cache.
@@ -137,15 +137,15 @@ func main() {
 		return get(c, base+"/v/"+ids[mathrand.IntN(len(ids))]+"/qr.png") == 200
 	})
 	qr.print("GET /v/{id}/qr.png (encodes/s)")
-	bareSig := run(*conns, *duration, func(c *http.Client) bool {
-		return post(c, "http://"+bareAddr+"/ed25519", "", "text/plain", []byte(credential)) == 200
+	tokens := compare([]scenario{
+		{"bare handler: ed25519.Verify only", func(c *http.Client) bool {
+			return post(c, "http://"+bareAddr+"/ed25519", "", "text/plain", []byte(credential)) == 200
+		}},
+		{"POST /api/v1/verify (presented token)", func(c *http.Client) bool {
+			return post(c, base+"/api/v1/verify", "", "application/vc+jwt", []byte(credential)) == 200
+		}},
 	})
-	bareSig.print("bare handler: ed25519.Verify only")
-	token2 := run(*conns, *duration, func(c *http.Client) bool {
-		return post(c, base+"/api/v1/verify", "", "application/vc+jwt", []byte(credential)) == 200
-	})
-	token2.print("POST /api/v1/verify (presented token)")
-	fmt.Printf("%-44s %11.0f%%\n", "  verify token / ed25519.Verify only", 100*token2.rate/bareSig.rate)
+	tokens.ratio(1, 0, "  verify token / ed25519.Verify only")
 
 	// Last: on FerretDB a search scans every certificate, and the scans
 	// outlive the requests that time out, slowing whatever runs next.
@@ -208,6 +208,14 @@ type result struct {
 	rate     float64
 	p50, p99 time.Duration
 	errors   int
+	lats     []time.Duration
+}
+
+func (r *result) setPercentiles() {
+	slices.Sort(r.lats)
+	if len(r.lats) > 0 {
+		r.p50, r.p99 = r.lats[len(r.lats)/2], r.lats[len(r.lats)*99/100]
+	}
 }
 
 func (r result) print(name string) {
@@ -216,6 +224,63 @@ func (r result) print(name string) {
 		fmt.Printf("  (%d failed)", r.errors)
 	}
 	fmt.Println()
+}
+
+type scenario struct {
+	name string
+	op   func(*http.Client) bool
+}
+
+// comparison holds the rounds of scenarios measured side by side.
+type comparison [][]result // [scenario][round]
+
+// compare runs the scenarios in turn, -rounds times, so that a drift of
+// the machine (another tenant, a frequency change) touches all of them
+// alike, and prints each scenario's median round with the latencies of
+// all its rounds.
+func compare(scs []scenario) comparison {
+	out := make(comparison, len(scs))
+	for range *rounds {
+		for i, sc := range scs {
+			out[i] = append(out[i], run(*conns, *duration, sc.op))
+		}
+	}
+	for i, sc := range scs {
+		rates := make([]float64, 0, len(out[i]))
+		var all result
+		for _, r := range out[i] {
+			rates = append(rates, r.rate)
+			all.lats = append(all.lats, r.lats...)
+			all.errors += r.errors
+		}
+		all.rate = median(rates)
+		all.setPercentiles()
+		all.print(sc.name)
+	}
+	return out
+}
+
+// ratio prints the median over the rounds of the ratio of scenario a's
+// rate to b's, with the lowest and highest round.
+func (c comparison) ratio(a, b int, name string) {
+	rs := make([]float64, len(c[a]))
+	for i := range rs {
+		rs[i] = 100 * c[a][i].rate / c[b][i].rate
+	}
+	fmt.Printf("%-44s %11.0f%%", name, median(rs))
+	if len(rs) > 1 {
+		fmt.Printf("  (rounds: %.0f%%–%.0f%%)", slices.Min(rs), slices.Max(rs))
+	}
+	fmt.Println()
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if n := len(s); n%2 == 0 {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+	return s[len(s)/2]
 }
 
 // run calls op from n goroutines, each with its own keep-alive connection,
@@ -252,11 +317,8 @@ func run(n int, d time.Duration, op func(*http.Client) bool) result {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	slices.Sort(lats)
-	r := result{rate: float64(len(lats)) / elapsed.Seconds(), errors: errs}
-	if len(lats) > 0 {
-		r.p50, r.p99 = lats[len(lats)/2], lats[len(lats)*99/100]
-	}
+	r := result{rate: float64(len(lats)) / elapsed.Seconds(), errors: errs, lats: lats}
+	r.setPercentiles()
 	return r
 }
 
