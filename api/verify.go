@@ -127,14 +127,12 @@ func (s *Server) verifyPage(c *echo.Context) error {
 			d.Issuer = is
 		}
 	}
-	page, err := templates.VerifyPage(d)
-	if err != nil {
-		return err
-	}
 	if v.Verdict == cert.VerdictUnknown {
 		c.Response().Header().Set("Retry-After", "5")
 	}
-	return writePage(c, verdictStatus(v), lang, page)
+	return templates.WriteVerifyPage(d, func(page []byte) error {
+		return writePage(c, verdictStatus(v), lang, page)
+	})
 }
 
 func wantsJSON(r *http.Request) bool {

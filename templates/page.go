@@ -216,11 +216,22 @@ var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // execute runs the page template name of lang and returns the page.
 func execute(lang, name string, data any) ([]byte, error) {
+	var out []byte
+	err := renderPage(lang, name, data, func(page []byte) error {
+		out = bytes.Clone(page)
+		return nil
+	})
+	return out, err
+}
+
+// renderPage runs the page template name of lang into a pooled buffer and
+// passes the page to write, which must not keep it.
+func renderPage(lang, name string, data any, write func(page []byte) error) error {
 	buf := buffers.Get().(*bytes.Buffer)
 	defer buffers.Put(buf)
 	buf.Reset()
 	if err := pages[PickLanguage(lang, "")].ExecuteTemplate(buf, name, data); err != nil {
-		return nil, fmt.Errorf("render %s: %w", name, err)
+		return fmt.Errorf("render %s: %w", name, err)
 	}
-	return bytes.Clone(buf.Bytes()), nil
+	return write(buf.Bytes())
 }

@@ -30,6 +30,14 @@ func VerifyPage(d VerifyPageData) ([]byte, error) {
 	return execute(v.P.Lang, "verify.html", v)
 }
 
+// WriteVerifyPage renders the verification page and passes it to write,
+// which must not keep it: the page every QR code leads to is rendered
+// without a copy of its own.
+func WriteVerifyPage(d VerifyPageData, write func(page []byte) error) error {
+	v := newVerifyView(d)
+	return renderPage(v.P.Lang, "verify.html", v, write)
+}
+
 // defaultLocation is the time zone of pages that know no issuer: that of
 // an issuer without one (DESIGN.md section 4).
 var defaultLocation = func() *time.Location {
