@@ -154,8 +154,13 @@ func newVerifyView(d VerifyPageData) *verifyView {
 		vv.Links.JWKS = publicPath(d.PublicURL, "/issuers/"+v.Issuer.ID+"/jwks.json")
 	}
 	vv.Cert = newCertView(lang, v, d)
+	vv.Checks = make([]checkView, 0, len(v.Checks))
 	for _, ch := range v.Checks {
-		vv.Checks = append(vv.Checks, checkView{Name: translate(lang, "check."+ch.Name), OK: ch.OK, Word: translate(lang, map[bool]string{true: "word.ok", false: "word.failed"}[ch.OK])})
+		word := "word.failed"
+		if ch.OK {
+			word = "word.ok"
+		}
+		vv.Checks = append(vv.Checks, checkView{Name: translate(lang, "check."+ch.Name), OK: ch.OK, Word: translate(lang, word)})
 	}
 	if s := v.Surveillance; s != nil {
 		vv.Surv, vv.SurvBadge = survText(lang, *s)
@@ -163,6 +168,7 @@ func newVerifyView(d VerifyPageData) *verifyView {
 			vv.LastAudit = pick(lang, "最近一次通过的监督审核：", "Last passed audit: ") + formatDate(lang, *s.LastAudit)
 		}
 	}
+	vv.History = make([]historyView, 0, 1+len(v.History))
 	vv.History = append(vv.History, historyView{
 		Date: formatDate(lang, c.ValidFrom), Badge: statusBadge(lang, cert.StatusActive),
 		Reason: pick(lang, "证书签发", "certificate issued"),
@@ -187,6 +193,7 @@ func newVerifyView(d VerifyPageData) *verifyView {
 func newCertView(lang string, v cert.Verdict, d VerifyPageData) *certView {
 	c := v.Certificate
 	cv := &certView{Name: c.Organization.Name, NameEn: c.Organization.NameEn, USCC: c.Organization.USCC, Kid: c.Kid}
+	cv.Fields = make([]field, 0, 12)
 	add := func(key, value, sub string, mono bool) {
 		if value == "" {
 			return
