@@ -2,9 +2,11 @@
 // package store on one bbolt file (go.etcd.io/bbolt), the default when no
 // MongoDB is configured.
 //
-// It owns the file layout: one bucket per kind of document, holding JSON
-// values of the cert types keyed by id, and index buckets that make the
-// unique constraints of the store contract and the listing order cheap:
+// It owns the file layout: one bucket per kind of document, holding the
+// cert types keyed by id (certificates as the binary record of codec.go,
+// read on every verification; the others as JSON), and index buckets that
+// make the unique constraints of the store contract and the listing order
+// cheap:
 //
 //	certificates            id → certificate
 //	certificates.number     issuer\x00number → id                (unique)
@@ -22,7 +24,9 @@
 //
 // Caveats:
 //   - Values returned by bbolt are valid only inside their transaction;
-//     every read decodes JSON inside the transaction, which copies.
+//     every read decodes inside the transaction, which copies.
+//   - New files have 16 KiB pages (pageSize); a file keeps the page size
+//     it was created with.
 //   - Writers that change certificates or counters go through DB.Batch, so
 //     the commits of concurrent writers are grouped into one fsync. Batch
 //     may run a function more than once and re-runs a failing function
