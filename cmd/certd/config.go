@@ -77,6 +77,24 @@ var flagSpecs = []flagSpec{
 	{"status-ttl", "CERTD_STATUS_TTL", "5m", "ttl of the published status lists: they reflect time-derived changes and other instances' changes within it (at least 1s)"},
 }
 
+// switches are the flags that may be given alone, as --demo for
+// --demo=true.
+var switches = map[string]bool{"demo": true}
+
+// switchValue is a flag.Value that the flag package treats as a boolean:
+// given alone it is "true"; ParseConfig validates the value.
+type switchValue struct{ s *string }
+
+func (v switchValue) String() string {
+	if v.s == nil {
+		return ""
+	}
+	return *v.s
+}
+
+func (v switchValue) Set(s string) error { *v.s = s; return nil }
+func (v switchValue) IsBoolFlag() bool   { return true }
+
 // ParseConfig reads flags from args and CERTD_* variables through getenv.
 func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("certd", flag.ContinueOnError)
@@ -87,7 +105,13 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		if v := getenv(f.env); v != "" {
 			def = v
 		}
-		values[f.name] = fs.String(f.name, def, f.usage+" ($"+f.env+")")
+		v := def
+		values[f.name] = &v
+		if switches[f.name] {
+			fs.Var(switchValue{&v}, f.name, f.usage+" ($"+f.env+")")
+		} else {
+			fs.StringVar(&v, f.name, def, f.usage+" ($"+f.env+")")
+		}
 	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err

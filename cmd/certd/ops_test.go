@@ -51,6 +51,32 @@ func TestConfigValidation(t *testing.T) {
 	}
 }
 
+// --demo is a switch: given alone it means true, as the README shows it.
+func TestDemoFlag(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want bool
+	}{
+		{nil, nil, false},
+		{[]string{"--demo"}, nil, true},
+		{[]string{"-demo"}, nil, true},
+		{[]string{"--demo=true"}, nil, true},
+		{[]string{"--demo=false"}, map[string]string{"CERTD_DEMO": "true"}, false},
+		{nil, map[string]string{"CERTD_DEMO": "true"}, true},
+		{[]string{"--demo", "--addr", "127.0.0.1:9999"}, nil, true},
+	} {
+		cfg, err := ParseConfig(tc.args, env(tc.env), io.Discard)
+		if err != nil || cfg.Demo != tc.want {
+			t.Errorf("%v %v: demo %v, err %v; want %v", tc.args, tc.env, cfg.Demo, err, tc.want)
+		}
+	}
+	if _, err := ParseConfig([]string{"--demo=maybe"}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "--demo") {
+		t.Errorf("--demo=maybe: %v, want an error naming --demo", err)
+	}
+}
+
 func TestKEKFileMustBePrivate(t *testing.T) {
 	dir := t.TempDir()
 	kek := filepath.Join(dir, "kek")
