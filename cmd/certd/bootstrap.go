@@ -42,8 +42,9 @@ func (m *Main) bootstrap(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("create admin key: %w", err)
 	}
+	var demo []demoLink
 	if m.Config.Demo {
-		if err := m.seedDemo(ctx, admin); err != nil {
+		if demo, err = m.seedDemo(ctx, admin); err != nil {
 			return fmt.Errorf("--demo: %w", err)
 		}
 	}
@@ -66,6 +67,13 @@ Issue a sample ITSS certificate:
 Then open the "verify" link of the answer in a browser.
 
 `, DefaultIssuer, tokenPath, token, sampleCurl(m.Config.PublicURL, token))
+	if len(demo) > 0 {
+		fmt.Fprintf(m.Stdout, "Sample certificates (--demo), in every status:\n\n")
+		for _, d := range demo {
+			fmt.Fprintf(m.Stdout, "  %-11s %s  %s\n", d.Status, d.URL, d.Name)
+		}
+		fmt.Fprintln(m.Stdout)
+	}
 	return nil
 }
 

@@ -57,13 +57,22 @@ var demoCertificates = []demoCertificate{
 	{"西安质量管理咨询有限公司", "Xi'an Quality Management Consulting Co., Ltd.", "91610100MA6W00005", "iso17021", "", 0, 3, nil},
 }
 
-// seedDemo issues the --demo certificates: one in every status.
-func (m *Main) seedDemo(ctx context.Context, admin cert.Principal) error {
+// demoLink names a --demo certificate for the first-start message.
+type demoLink struct {
+	Status cert.Status
+	Name   string
+	URL    string
+}
+
+// seedDemo issues the --demo certificates, one in every status, and
+// returns their verification links.
+func (m *Main) seedDemo(ctx context.Context, admin cert.Principal) ([]demoLink, error) {
 	now := m.Now()
+	var links []demoLink
 	for _, d := range demoCertificates {
 		check, err := cert.USCCCheckChar(d.uscc17)
 		if err != nil {
-			return fmt.Errorf("demo %s: %w", d.name, err)
+			return nil, fmt.Errorf("demo %s: %w", d.name, err)
 		}
 		from := now.AddDate(0, -d.monthsAgo, 0)
 		req := issuer.Request{
@@ -76,16 +85,21 @@ func (m *Main) seedDemo(ctx context.Context, admin cert.Principal) error {
 		}
 		c, _, err := m.Issuer.Issue(ctx, admin, req, "demo:"+d.uscc17)
 		if err != nil {
-			return fmt.Errorf("demo %s: %w", d.name, err)
+			return nil, fmt.Errorf("demo %s: %w", d.name, err)
 		}
-		if d.actions == nil {
-			continue
-		}
-		for _, a := range d.actions(demoDates{from: c.ValidFrom}) {
-			if _, err := m.Issuer.Act(ctx, admin, c.ID, a.action, a.req, 0); err != nil {
-				return fmt.Errorf("demo %s: %s: %w", d.name, a.action, err)
+		if d.actions != nil {
+			for _, a := range d.actions(demoDates{from: c.ValidFrom}) {
+				if _, err := m.Issuer.Act(ctx, admin, c.ID, a.action, a.req, 0); err != nil {
+					return nil, fmt.Errorf("demo %s: %s: %w", d.name, a.action, err)
+				}
+			}
+			// As the actions left it (a renewal or revision answers the
+			// new certificate; this is the one they replaced).
+			if c, err = m.Issuer.Certificate(ctx, admin, c.ID); err != nil {
+				return nil, fmt.Errorf("demo %s: %w", d.name, err)
 			}
 		}
+		links = append(links, demoLink{Status: m.Issuer.StatusOf(c).Status, Name: d.name, URL: cert.VerifyURL(m.Config.PublicURL, c.ID)})
 	}
-	return nil
+	return links, nil
 }

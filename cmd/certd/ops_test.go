@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -234,5 +235,22 @@ func TestDemoHasEveryStatus(t *testing.T) {
 	}
 	if !overdue {
 		t.Errorf("no demo certificate has an overdue surveillance audit")
+	}
+	// The first-start message lists them with their verification links,
+	// and each link leads to a page saying that status.
+	printed := regexp.MustCompile(`(?m)^  ([a-z_]+) +(\S+/v/([0-9A-Z]+))  `).FindAllStringSubmatch(ts.Stdout.String(), -1)
+	listed := map[string]bool{}
+	for _, p := range printed {
+		listed[p[1]] = true
+		r := ts.do("GET", "/api/v1/verify/"+p[3], "", nil)
+		var v struct{ Status string }
+		if err := json.Unmarshal(r.Body, &v); err != nil || v.Status != p[1] {
+			t.Errorf("printed %s %s, verify says %q (%v)", p[1], p[2], v.Status, err)
+		}
+	}
+	for _, st := range []string{"active", "suspended", "withdrawn", "cancelled", "expired", "superseded"} {
+		if !listed[st] {
+			t.Errorf("the first-start message lists no %s certificate:\n%s", st, ts.Stdout.String())
+		}
 	}
 }
