@@ -28,14 +28,6 @@ const DefaultMaxBatchDelay = 2 * time.Millisecond
 // (bbolt's default).
 const maxBatchSize = 1000
 
-// pageSize is the page size of a new database file (an existing file keeps
-// its own). A stored certificate takes about 2.6 KB, most of it the
-// credential: with 4 KiB pages each one fills a leaf page of its own, and a
-// batch of 1,000 writes over a thousand pages. 16 KiB pages hold several,
-// which makes BenchmarkCreateCertificates1000 about 20% faster (15,200 →
-// 19,100 certificates/s) and leaves reads as fast (BenchmarkGetCertificate).
-const pageSize = 16 << 10
-
 // initialMmapSize is the address space mapped at Open: 1 GiB on 64-bit
 // platforms, and bbolt's default (map as the file grows) on 32-bit ones and
 // on Windows, where bbolt would grow the file itself to the mapped size.
@@ -99,7 +91,6 @@ func Open(path string, opts ...Option) (*Store, error) {
 		// which wait for every open read transaction; the file itself
 		// still grows only as data is written.
 		InitialMmapSize: initialMmapSize(),
-		PageSize:        pageSize,
 	})
 	if errors.Is(err, bbolt.ErrTimeout) {
 		return nil, fmt.Errorf("bolt: open %s: %w (waited %s): %w", path, ErrLocked, o.lockTimeout, store.ErrUnavailable)

@@ -25,8 +25,6 @@
 // Caveats:
 //   - Values returned by bbolt are valid only inside their transaction;
 //     every read decodes inside the transaction, which copies.
-//   - New files have 16 KiB pages (pageSize); a file keeps the page size
-//     it was created with.
 //   - Writers that change certificates or counters go through DB.Batch, so
 //     the commits of concurrent writers are grouped into one fsync. Batch
 //     may run a function more than once and re-runs a failing function
