@@ -75,6 +75,13 @@ func (s *Server) resource(c *cert.Certificate) certificateResource {
 	}
 }
 
+// writeResource answers the certificate resource of crt, as c.JSON would
+// write it (a newline ends it) but without reflection.
+func (s *Server) writeResource(c *echo.Context, status int, crt *cert.Certificate) error {
+	res := s.resource(crt)
+	return c.Blob(status, echo.MIMEApplicationJSON, append(res.appendJSON(make([]byte, 0, 4096)), '\n'))
+}
+
 func setETag(c *echo.Context, crt *cert.Certificate) {
 	c.Response().Header().Set("ETag", strconv.Quote(strconv.FormatInt(crt.Version, 10)))
 }
@@ -102,7 +109,7 @@ func (s *Server) createCertificate(c *echo.Context) error {
 	}
 	c.Response().Header().Set("Location", s.cfg.PublicURL+"/api/v1/certificates/"+crt.ID)
 	setETag(c, crt)
-	return c.JSON(http.StatusCreated, s.resource(crt))
+	return s.writeResource(c, http.StatusCreated, crt)
 }
 
 type batchRequest struct {
@@ -161,7 +168,7 @@ func (s *Server) getCertificate(c *echo.Context) error {
 		return err
 	}
 	setETag(c, crt)
-	return c.JSON(http.StatusOK, s.resource(crt))
+	return s.writeResource(c, http.StatusOK, crt)
 }
 
 func (s *Server) listCertificates(c *echo.Context) error {
@@ -224,10 +231,10 @@ func (s *Server) certificateAction(c *echo.Context) error {
 	}
 	setETag(c, crt)
 	if strings.EqualFold(crt.ID, strings.TrimSpace(c.Param("id"))) {
-		return c.JSON(http.StatusOK, s.resource(crt))
+		return s.writeResource(c, http.StatusOK, crt)
 	}
 	// renew and revise answer with the certificate they created (a retry
 	// of the same request with the same one).
 	c.Response().Header().Set("Location", s.cfg.PublicURL+"/api/v1/certificates/"+crt.ID)
-	return c.JSON(http.StatusCreated, s.resource(crt))
+	return s.writeResource(c, http.StatusCreated, crt)
 }

@@ -360,7 +360,7 @@ func (s *Service) assign(ctx context.Context, prs []*prepared) error {
 	}
 	for _, name := range order {
 		if g, ok := positions[name]; ok {
-			first, err := s.st.NextSequence(ctx, "status/"+name, int64(len(g.prs)))
+			first, err := s.reservePositions(ctx, name, int64(len(g.prs)))
 			if err != nil {
 				return fmt.Errorf("reserve status positions: %w", err)
 			}

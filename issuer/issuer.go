@@ -51,6 +51,7 @@ type Service struct {
 	schemes   cert.Schemes
 	publicURL string
 	now       func() time.Time
+	positions positionBlocks
 }
 
 // New returns a Service.
