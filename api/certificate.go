@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -75,11 +76,10 @@ func (s *Server) resource(c *cert.Certificate) certificateResource {
 	}
 }
 
-// writeResource answers the certificate resource of crt, as c.JSON would
-// write it (a newline ends it) but without reflection.
+// writeResource answers the certificate resource of crt.
 func (s *Server) writeResource(c *echo.Context, status int, crt *cert.Certificate) error {
 	res := s.resource(crt)
-	return c.Blob(status, echo.MIMEApplicationJSON, append(res.appendJSON(make([]byte, 0, 4096)), '\n'))
+	return writeJSON(c, status, res.appendJSON)
 }
 
 func setETag(c *echo.Context, crt *cert.Certificate) {
@@ -147,13 +147,9 @@ func (s *Server) createBatch(c *echo.Context) error {
 		res := s.resource(r.Certificate)
 		out[i] = batchResult{Index: i, Status: http.StatusCreated, Certificate: &res}
 	}
-	// About 3 KB per certificate: written by hand, and with a newline
-	// at the end as c.JSON would.
-	b, err := appendBatchResults(make([]byte, 0, 3500*len(out)+64), out)
-	if err != nil {
-		return err
-	}
-	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, append(b, '\n'))
+	return writeJSON(c, http.StatusOK, func(b []byte) []byte {
+		return appendBatchResults(slices.Grow(b, 3500*len(out)), out) // about 3 KB a certificate
+	})
 }
 
 func prefixFields(p *Problem, prefix string) {

@@ -3,6 +3,9 @@ package api
 import (
 	"encoding/json"
 	"strconv"
+	"sync"
+
+	"github.com/labstack/echo/v5"
 
 	"github.com/certd/certd/cert"
 )
@@ -84,7 +87,7 @@ func (r certificateResource) MarshalJSON() ([]byte, error) { return r.appendJSON
 
 // appendBatchResults appends the answer of a batch, {"results": [...]}, as
 // encoding/json writes it.
-func appendBatchResults(b []byte, results []batchResult) ([]byte, error) {
+func appendBatchResults(b []byte, results []batchResult) []byte {
 	b = append(b, `{"results":[`...)
 	for i := range results {
 		r := &results[i]
@@ -100,13 +103,30 @@ func appendBatchResults(b []byte, results []batchResult) ([]byte, error) {
 			b = r.Certificate.appendJSON(b)
 		}
 		if r.Problem != nil {
-			p, err := json.Marshal(r.Problem)
-			if err != nil {
-				return nil, err
-			}
+			// A Problem (strings and numbers) always encodes.
+			p, _ := json.Marshal(r.Problem)
 			b = append(append(b, `,"problem":`...), p...)
 		}
 		b = append(b, '}')
 	}
-	return append(b, "]}"...), nil
+	return append(b, "]}"...)
 }
+
+// writeJSON answers status with the JSON appendJSON appends to a pooled
+// buffer, ended by a newline as c.JSON writes it; Blob copies it out.
+func writeJSON(c *echo.Context, status int, appendJSON func([]byte) []byte) error {
+	bp := jsonBuffers.Get().(*[]byte)
+	b := append(appendJSON((*bp)[:0]), '\n')
+	err := c.Blob(status, echo.MIMEApplicationJSON, b)
+	if cap(b) <= maxPooledJSON {
+		*bp = b
+		jsonBuffers.Put(bp)
+	}
+	return err
+}
+
+// jsonBuffers hold answers being written; a batch answer (about 3 MB)
+// is not kept for the next request.
+var jsonBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+const maxPooledJSON = 64 << 10

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/labstack/echo/v5"
 
@@ -34,17 +33,8 @@ func (s *Server) writeVerdict(c *echo.Context, v cert.Verdict) error {
 	if v.Verdict == cert.VerdictUnknown {
 		h.Set("Retry-After", "5")
 	}
-	// As c.JSON would write it (a newline ends it), without reflection.
-	bp := verdictBuffers.Get().(*[]byte)
-	b := append(v.AppendJSON((*bp)[:0]), '\n')
-	err := c.Blob(verdictStatus(v), echo.MIMEApplicationJSON, b)
-	*bp = b
-	verdictBuffers.Put(bp)
-	return err
+	return writeJSON(c, verdictStatus(v), v.AppendJSON)
 }
-
-// verdictBuffers hold verdicts being written; Blob copies them out.
-var verdictBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 func (s *Server) verifyByID(c *echo.Context) error {
 	return s.writeVerdict(c, s.cfg.Verifying.ByID(c.Request().Context(), c.Param("id")))

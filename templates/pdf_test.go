@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/certd/certd/cert"
+	"github.com/certd/certd/templates/qrtest"
 )
 
 var outDir = flag.String("out", "", "also write the rendered test PDFs and their PNG pages to this directory")
@@ -170,7 +171,7 @@ func TestRenderPDF(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := decodeQR(t, decodePNG(t, b)).GetText()
+		got := qrtest.Decode(t, decodePNG(t, b)).GetText()
 		if got != doc.QRContent || !strings.EqualFold(got, doc.VerifyURL) {
 			t.Errorf("gozxing decoded %q from the page, want %q (the verification URL %s)", got, doc.QRContent, doc.VerifyURL)
 		}
@@ -270,7 +271,7 @@ func TestRenderPDFWatermark(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got := decodeQR(t, decodePNG(t, b)).GetText(); got != doc.QRContent {
+				if got := qrtest.Decode(t, decodePNG(t, b)).GetText(); got != doc.QRContent {
 					t.Errorf("decoded %q from the watermarked page, want %q", got, doc.QRContent)
 				}
 			}

@@ -8,13 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/makiuchi-d/gozxing"
-	gozxingqr "github.com/makiuchi-d/gozxing/qrcode"
+
+	"github.com/certd/certd/templates/qrtest"
 )
 
 const (
@@ -45,22 +44,6 @@ func requireTool(t testing.TB, name string) string {
 	return ""
 }
 
-// decodeQR decodes the QR code in img with gozxing, an implementation
-// independent of the encoder.
-func decodeQR(t testing.TB, img image.Image) *gozxing.Result {
-	t.Helper()
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatalf("binary bitmap: %v", err)
-	}
-	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
-	res, err := gozxingqr.NewQRCodeReader().Decode(bmp, hints)
-	if err != nil {
-		t.Fatalf("gozxing decode: %v", err)
-	}
-	return res
-}
-
 func decodePNG(t testing.TB, b []byte) image.Image {
 	t.Helper()
 	img, err := png.Decode(bytes.NewReader(b))
@@ -89,70 +72,6 @@ func isDark(c color.Color) bool {
 	return color.GrayModel.Convert(c).(color.Gray).Y < 128
 }
 
-// boxDownscale shrinks img by an integer factor, averaging each block, as a
-// phone camera or a small thumbnail would.
-func boxDownscale(img image.Image, factor int) *image.Gray {
-	b := img.Bounds()
-	out := image.NewGray(image.Rect(0, 0, b.Dx()/factor, b.Dy()/factor))
-	for y := range out.Rect.Dy() {
-		for x := range out.Rect.Dx() {
-			sum := 0
-			for dy := range factor {
-				for dx := range factor {
-					sum += int(color.GrayModel.Convert(img.At(b.Min.X+x*factor+dx, b.Min.Y+y*factor+dy)).(color.Gray).Y)
-				}
-			}
-			out.Pix[y*out.Stride+x] = uint8(sum / (factor * factor))
-		}
-	}
-	return out
-}
-
-var (
-	svgViewBox = regexp.MustCompile(`viewBox="0 0 (\d+) (\d+)"`)
-	svgPath    = regexp.MustCompile(`<path [^>]*d="([^"]*)"`)
-	svgRect    = regexp.MustCompile(`M(\d+) (\d+)h(\d+)v1h-(\d+)z`)
-)
-
-// rasterizeSVG draws the rectangles of QRSVG's path, scale pixels a module.
-// It fails on anything in the path it does not understand.
-func rasterizeSVG(t testing.TB, svg []byte, scale int) (*image.Gray, int) {
-	t.Helper()
-	vb := svgViewBox.FindSubmatch(svg)
-	if vb == nil || string(vb[1]) != string(vb[2]) {
-		t.Fatalf("no square viewBox in %.200s", svg)
-	}
-	n, _ := strconv.Atoi(string(vb[1]))
-	paths := svgPath.FindAllSubmatch(svg, -1)
-	if len(paths) != 1 {
-		t.Fatalf("want exactly one <path>, got %d", len(paths))
-	}
-	d := string(paths[0][1])
-	img := image.NewGray(image.Rect(0, 0, n*scale, n*scale))
-	for i := range img.Pix {
-		img.Pix[i] = 0xff
-	}
-	consumed := 0
-	for _, m := range svgRect.FindAllStringSubmatch(d, -1) {
-		consumed += len(m[0])
-		x, _ := strconv.Atoi(m[1])
-		y, _ := strconv.Atoi(m[2])
-		w, _ := strconv.Atoi(m[3])
-		if m[3] != m[4] || x+w > n || y >= n {
-			t.Fatalf("bad rectangle %q in a %d-module viewBox", m[0], n)
-		}
-		for py := y * scale; py < (y+1)*scale; py++ {
-			for px := x * scale; px < (x+w)*scale; px++ {
-				img.Pix[py*img.Stride+px] = 0
-			}
-		}
-	}
-	if consumed != len(d) {
-		t.Fatalf("path has %d bytes that are not rectangles: %.100q", len(d)-consumed, d)
-	}
-	return img, n
-}
-
 func TestQRPNG(t *testing.T) {
 	upper := QRContent(testPublicURL, testID)
 	tests := []struct {
@@ -173,7 +92,7 @@ func TestQRPNG(t *testing.T) {
 				t.Fatalf("QRPNG: %v", err)
 			}
 			img := decodePNG(t, b)
-			res := decodeQR(t, img)
+			res := qrtest.Decode(t, img)
 			if got := res.GetText(); got != tc.content {
 				t.Errorf("decoded %q, want %q", got, tc.content)
 			}
@@ -248,8 +167,8 @@ func TestQRPNGDownscaled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	small := boxDownscale(decodePNG(t, b), 4)
-	if got := decodeQR(t, small).GetText(); got != content {
+	small := qrtest.Downscale(decodePNG(t, b), 4)
+	if got := qrtest.Decode(t, small).GetText(); got != content {
 		t.Errorf("decoded %q from the 25%% image (%v), want %q", got, small.Bounds().Size(), content)
 	}
 }
@@ -265,13 +184,13 @@ func TestQRSVG(t *testing.T) {
 			t.Errorf("svg lacks %s", want)
 		}
 	}
-	img, n := rasterizeSVG(t, svg, 8)
+	img, n := qrtest.RasterizeSVG(t, svg, 8)
 	pngBytes, err := QRPNG(content, DefaultQRSize)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromPNG := decodeQR(t, decodePNG(t, pngBytes)).GetText()
-	fromSVG := decodeQR(t, img)
+	fromPNG := qrtest.Decode(t, decodePNG(t, pngBytes)).GetText()
+	fromSVG := qrtest.Decode(t, img)
 	if got := fromSVG.GetText(); got != fromPNG || got != content {
 		t.Errorf("svg decodes to %q, png to %q, want %q", got, fromPNG, content)
 	}

@@ -18,6 +18,7 @@ var allowedImports = map[string][]string{
 	"store":                 {"std", "cert"},
 	"store/storetest":       {"std", "cert", "store"},
 	"cert/certtest":         {"std"},
+	"templates/qrtest":      {"std", "github.com/makiuchi-d/gozxing"},
 	"store/bolt":            {"std", "cert", "store", "go.etcd.io/bbolt"},
 	"store/mongo":           {"std", "cert", "store", "go.mongodb.org/mongo-driver/v2"},
 	"store/mongo/mongotest": {"std", "cert", "store", "store/mongo", "github.com/FerretDB/FerretDB", "go.mongodb.org/mongo-driver/v2"},

@@ -7,8 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"html"
-	"image"
-	"image/color"
 	"image/png"
 	"net/http"
 	"net/http/httptest"
@@ -17,14 +15,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/certd/certd/templates/qrtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -586,18 +582,19 @@ func TestQRRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromPNG := decodeQRImage(t, img)
+	fromPNG := qrtest.Decode(t, img).GetText()
 	svg := ts.do("GET", "/V/"+id+"/qr.svg", "", nil)
 	if svg.Status != 200 || svg.Header.Get("Content-Type") != "image/svg+xml" {
 		t.Fatalf("qr.svg: %d %s", svg.Status, svg.Header.Get("Content-Type"))
 	}
-	fromSVG := decodeQRImage(t, rasterizeQRSVG(t, svg.Body, 8))
+	raster, _ := qrtest.RasterizeSVG(t, svg.Body, 8)
+	fromSVG := qrtest.Decode(t, raster).GetText()
 	want := "HTTPS://VERIFY.EXAMPLE.CN/V/" + id
 	if fromPNG != want || fromSVG != want {
 		t.Errorf("PNG holds %q, SVG %q; want %q", fromPNG, fromSVG, want)
 	}
-	if got := decodeQRImage(t, shrink(img, 4)); got != want {
-		t.Errorf("PNG at 25%% (%v) holds %q, want %q", shrink(img, 4).Bounds().Size(), got, want)
+	if got := qrtest.Decode(t, qrtest.Downscale(img, 4)).GetText(); got != want {
+		t.Errorf("PNG at 25%% (%v) holds %q, want %q", qrtest.Downscale(img, 4).Bounds().Size(), got, want)
 	}
 	if b := img.Bounds(); b.Dx() < 400 || b.Dx() > 512 {
 		t.Errorf("default PNG is %dpx wide, want about 512", b.Dx())
@@ -606,77 +603,6 @@ func TestQRRoutes(t *testing.T) {
 	if v := ts.do("GET", strings.TrimPrefix(want, "HTTPS://VERIFY.EXAMPLE.CN"), "", nil, "Accept", "application/json").JSON(t); v["verdict"] != "valid" {
 		t.Errorf("the QR's path does not verify: %v", v["verdict"])
 	}
-}
-
-func decodeQRImage(t testing.TB, img image.Image) string {
-	t.Helper()
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
-	if err != nil {
-		t.Fatalf("decode QR (%v): %v", img.Bounds().Size(), err)
-	}
-	return res.GetText()
-}
-
-// shrink averages factor×factor blocks, as a thumbnail or a distant
-// camera would.
-func shrink(img image.Image, factor int) *image.Gray {
-	b := img.Bounds()
-	out := image.NewGray(image.Rect(0, 0, b.Dx()/factor, b.Dy()/factor))
-	for y := range out.Rect.Dy() {
-		for x := range out.Rect.Dx() {
-			sum := 0
-			for dy := range factor {
-				for dx := range factor {
-					sum += int(color.GrayModel.Convert(img.At(b.Min.X+x*factor+dx, b.Min.Y+y*factor+dy)).(color.Gray).Y)
-				}
-			}
-			out.Pix[y*out.Stride+x] = uint8(sum / (factor * factor))
-		}
-	}
-	return out
-}
-
-var (
-	svgBox  = regexp.MustCompile(`viewBox="0 0 (\d+) (\d+)"`)
-	svgD    = regexp.MustCompile(`<path [^>]*d="([^"]*)"`)
-	svgRect = regexp.MustCompile(`M(\d+) (\d+)h(\d+)v1h-(\d+)z`)
-)
-
-// rasterizeQRSVG draws the unit-high rectangles of the SVG's path; it
-// fails on anything else in the path.
-func rasterizeQRSVG(t testing.TB, svg []byte, scale int) *image.Gray {
-	t.Helper()
-	vb := svgBox.FindSubmatch(svg)
-	d := svgD.FindSubmatch(svg)
-	if vb == nil || d == nil {
-		t.Fatalf("unexpected SVG: %.200s", svg)
-	}
-	n, _ := strconv.Atoi(string(vb[1]))
-	img := image.NewGray(image.Rect(0, 0, n*scale, n*scale))
-	for i := range img.Pix {
-		img.Pix[i] = 0xff
-	}
-	rects := svgRect.FindAllStringSubmatch(string(d[1]), -1)
-	covered := 0
-	for _, m := range rects {
-		covered += len(m[0])
-		x, _ := strconv.Atoi(m[1])
-		y, _ := strconv.Atoi(m[2])
-		w, _ := strconv.Atoi(m[3])
-		for py := y * scale; py < (y+1)*scale; py++ {
-			for px := x * scale; px < (x+w)*scale && px < n*scale; px++ {
-				img.Pix[py*img.Stride+px] = 0
-			}
-		}
-	}
-	if covered != len(d[1]) {
-		t.Fatalf("SVG path has %d bytes that are not rectangles", len(d[1])-covered)
-	}
-	return img
 }
 
 // TestVerdictGolden compares the JSON verdicts of a valid, a suspended and

@@ -125,28 +125,7 @@ func (s *Store) APIKey(ctx context.Context, id string) (*cert.APIKey, error) {
 
 // apiKey looks key up in index (the id itself when index is nil).
 func (s *Store) apiKey(index, key []byte, what string) (*cert.APIKey, error) {
-	var k *cert.APIKey
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		id := key
-		if index != nil {
-			if id = tx.Bucket(index).Get(key); id == nil {
-				return nil
-			}
-		}
-		v := tx.Bucket(bucketAPIKeys).Get(id)
-		if v == nil {
-			return nil
-		}
-		k = new(cert.APIKey)
-		return json.Unmarshal(v, k)
-	})
-	if err != nil {
-		return nil, unavailable("get "+what, err)
-	}
-	if k == nil {
-		return nil, fmt.Errorf("%s: %w", what, store.ErrNotFound)
-	}
-	return k, nil
+	return getJSON[cert.APIKey](s, bucketAPIKeys, index, key, what)
 }
 
 // APIKeys lists the API keys of an issuer, or all when issuer is "", in id

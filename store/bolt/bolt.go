@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -208,4 +209,32 @@ func checkOptionalKey(field, v string) error {
 		return nil
 	}
 	return checkKey(field, v)
+}
+
+// getJSON reads the JSON document stored in bucket under key, or under the
+// key that index maps key to when index is not nil. A missing one is
+// store.ErrNotFound naming what.
+func getJSON[T any](s *Store, bucket, index, key []byte, what string) (*T, error) {
+	var doc *T
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		id := key
+		if index != nil {
+			if id = tx.Bucket(index).Get(key); id == nil {
+				return nil
+			}
+		}
+		v := tx.Bucket(bucket).Get(id)
+		if v == nil {
+			return nil
+		}
+		doc = new(T)
+		return json.Unmarshal(v, doc)
+	})
+	if err != nil {
+		return nil, unavailable("get "+what, err)
+	}
+	if doc == nil {
+		return nil, fmt.Errorf("%s: %w", what, store.ErrNotFound)
+	}
+	return doc, nil
 }

@@ -163,7 +163,7 @@ func decodeCert(v []byte, c *cert.Certificate) error {
 	}
 	c.IdempotencyKey = r.str()
 	c.RequestHash = r.str()
-	c.Version = int64(r.int())
+	c.Version = r.int64()
 	c.Credential = r.str()
 	if r.err == nil && len(r.b) != 0 {
 		r.err = errCorrupt
@@ -225,12 +225,13 @@ func (w *writer) time(t time.Time) {
 	w.b[at] = byte(len(b) - at - 1)
 }
 
-// reader decodes a record. Strings are slices of one copy of the record,
-// so a decoded certificate costs one allocation for all its text; the first
-// error sticks and later reads return zero values.
+// reader decodes a record. Strings are slices of s, one copy of the
+// record, so a decoded certificate costs one allocation for all its text
+// (searchFields reads raw bytes only and leaves s empty); the first error
+// sticks and later reads return zero values.
 type reader struct {
 	b   []byte // what is left
-	s   string // the whole record, when strings are taken from it
+	s   string // the whole record
 	off int    // the offset of b in s
 	err error
 }
@@ -262,15 +263,17 @@ func (r *reader) uint() uint64 {
 	return n
 }
 
-func (r *reader) int() int {
+func (r *reader) int64() int64 {
 	n, k := binary.Varint(r.b)
 	if k <= 0 {
 		r.fail()
 		return 0
 	}
 	r.advance(k)
-	return int(n)
+	return n
 }
+
+func (r *reader) int() int { return int(r.int64()) }
 
 // count reads a length that cannot exceed the bytes left (each element
 // takes at least one), so a corrupt record cannot make a huge allocation.
@@ -307,12 +310,6 @@ func (r *reader) raw() []byte {
 
 func (r *reader) str() string {
 	b := r.raw()
-	if len(b) == 0 {
-		return ""
-	}
-	if r.s == "" {
-		return string(b)
-	}
 	return r.s[r.off-len(b) : r.off]
 }
 

@@ -47,22 +47,7 @@ func (s *Store) Issuer(ctx context.Context, id string) (*cert.Issuer, error) {
 	if err := checkContext(ctx, "get issuer"); err != nil {
 		return nil, err
 	}
-	var is *cert.Issuer
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketIssuers).Get([]byte(id))
-		if v == nil {
-			return nil
-		}
-		is = new(cert.Issuer)
-		return json.Unmarshal(v, is)
-	})
-	if err != nil {
-		return nil, unavailable("get issuer "+id, err)
-	}
-	if is == nil {
-		return nil, fmt.Errorf("issuer %s: %w", id, store.ErrNotFound)
-	}
-	return is, nil
+	return getJSON[cert.Issuer](s, bucketIssuers, nil, []byte(id), "issuer "+id)
 }
 
 // Issuers returns every issuer ordered by id; see store.Issuers.

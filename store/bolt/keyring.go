@@ -16,22 +16,7 @@ func (s *Store) KeyRing(ctx context.Context, issuer string) (*cert.KeyRing, erro
 	if err := checkContext(ctx, "get key ring"); err != nil {
 		return nil, err
 	}
-	var r *cert.KeyRing
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketKeyRings).Get([]byte(issuer))
-		if v == nil {
-			return nil
-		}
-		r = new(cert.KeyRing)
-		return json.Unmarshal(v, r)
-	})
-	if err != nil {
-		return nil, unavailable("get key ring of "+issuer, err)
-	}
-	if r == nil {
-		return nil, fmt.Errorf("key ring of issuer %s: %w", issuer, store.ErrNotFound)
-	}
-	return r, nil
+	return getJSON[cert.KeyRing](s, bucketKeyRings, nil, []byte(issuer), "key ring of issuer "+issuer)
 }
 
 // PutKeyRing creates (r.Version 0) or replaces (r.Version the stored
