@@ -23,9 +23,10 @@ var allowedImports = map[string][]string{
 	"store/mongo":           {"std", "cert", "store", "go.mongodb.org/mongo-driver/v2"},
 	"store/mongo/mongotest": {"std", "cert", "store", "store/mongo", "github.com/FerretDB/FerretDB", "go.mongodb.org/mongo-driver/v2"},
 	"templates":             {"std", "cert", "github.com/skip2/go-qrcode", "github.com/go-pdf/fpdf"},
+	"pdfattach":             {"std"},
 	"issuer":                {"std", "cert", "store", "keys"},
 	"verifier":              {"std", "cert", "store", "keys"},
-	"api": {"std", "cert", "issuer", "verifier", "templates", "store",
+	"api": {"std", "cert", "issuer", "verifier", "templates", "store", "pdfattach",
 		"github.com/labstack/echo/v5", "github.com/prometheus/client_golang", "golang.org/x/time/rate"},
 }
 
