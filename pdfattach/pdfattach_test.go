@@ -2,8 +2,6 @@ package pdfattach
 
 import (
 	"bytes"
-	"compress/zlib"
-	"crypto/md5"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/go-pdf/fpdf"
+
+	"github.com/certd/certd/pdfattach/pdfattachtest"
 )
 
 const sampleToken = "eyJhbGciOiJFZERTQSIsImtpZCI6ImsiLCJ0eXAiOiJ2Yytqd3QifQ.eyJpc3MiOiJodHRwczovL2V4YW1wbGUuY24vaXNzdWVycy9hIn0.c2lnbmF0dXJlc2lnbmF0dXJlc2lnbmF0dXJlc2lnbmF0dXJl"
@@ -53,83 +53,6 @@ func fpdfWithAttachment(t testing.TB, credential string) []byte {
 	return b.Bytes()
 }
 
-func deflate(b []byte) []byte {
-	var z bytes.Buffer
-	zw := zlib.NewWriter(&z)
-	zw.Write(b)
-	zw.Close()
-	return z.Bytes()
-}
-
-// incrementalUpdate appends a revision to pdf, as a viewer saving
-// changes does: a new embedded file holding token, a file specification,
-// name tree and catalog that use it, and a cross-reference section (with
-// /Prev) naming the new catalog. With objStm, the three dictionaries go
-// into a compressed object stream and the section is a cross-reference
-// stream (PDF 1.5), as Acrobat writes them.
-func incrementalUpdate(pdf []byte, token string, objStm bool) []byte {
-	prev := 0
-	if i := bytes.LastIndex(pdf, []byte("startxref")); i >= 0 {
-		fmt.Sscan(string(pdf[i+len("startxref"):]), &prev)
-	}
-	var b bytes.Buffer
-	b.Write(pdf)
-	offsets := map[int]int{}
-	body := deflate([]byte(token))
-	sum := md5.Sum([]byte(token))
-	b.WriteString("\n")
-	offsets[9001] = b.Len()
-	fmt.Fprintf(&b, "9001 0 obj\n<< /Type /EmbeddedFile /Filter /FlateDecode /Length %d /Params << /Size %d /CheckSum <%x> >> >>\nstream\n", len(body), len(token), sum)
-	b.Write(body)
-	b.WriteString("\nendstream\nendobj\n")
-	dicts := []string{
-		"<< /Type /Filespec /F (credential.jwt) /UF <FEFF00630072006500640065006E007400690061006C002E006A00770074> /EF << /F 9001 0 R >> >>",
-		"<< /EmbeddedFiles << /Names [<FEFF00630072006500640065006E007400690061006C002E006A00770074> 9002 0 R] >> >>",
-		"<< /Type /Catalog /Pages 1 0 R /Names 9003 0 R >>",
-	}
-	if !objStm {
-		for i, d := range dicts {
-			offsets[9002+i] = b.Len()
-			fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", 9002+i, d)
-		}
-		xref := b.Len()
-		b.WriteString("xref\n0 1\n0000000000 65535 f \n9001 4\n")
-		for n := 9001; n <= 9004; n++ {
-			fmt.Fprintf(&b, "%010d 00000 n \n", offsets[n])
-		}
-		fmt.Fprintf(&b, "trailer\n<< /Size 9005 /Root 9004 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n", prev, xref)
-		return b.Bytes()
-	}
-	var head, objs strings.Builder
-	for i, d := range dicts {
-		fmt.Fprintf(&head, "%d %d ", 9002+i, objs.Len())
-		objs.WriteString(d + "\n")
-	}
-	data := deflate([]byte(head.String() + objs.String()))
-	offsets[9005] = b.Len()
-	fmt.Fprintf(&b, "9005 0 obj\n<< /Type /ObjStm /N 3 /First %d /Filter /FlateDecode /Length %d >>\nstream\n", head.Len(), len(data))
-	b.Write(data)
-	b.WriteString("\nendstream\nendobj\n")
-	xref := b.Len()
-	// Entries of 1+4+2 bytes: type 1 (offset) or 2 (object stream, index).
-	var rows bytes.Buffer
-	entry := func(typ byte, f2, f3 int) {
-		rows.WriteByte(typ)
-		rows.Write([]byte{byte(f2 >> 24), byte(f2 >> 16), byte(f2 >> 8), byte(f2)})
-		rows.Write([]byte{byte(f3 >> 8), byte(f3)})
-	}
-	entry(1, offsets[9001], 0)
-	for i := range dicts {
-		entry(2, 9005, i)
-	}
-	entry(1, offsets[9005], 0)
-	entry(1, xref, 0)
-	fmt.Fprintf(&b, "9006 0 obj\n<< /Type /XRef /Size 9007 /Index [9001 6] /W [1 4 2] /Root 9004 0 R /Prev %d /Length %d >>\nstream\n", prev, rows.Len())
-	b.Write(rows.Bytes())
-	fmt.Fprintf(&b, "\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n", xref)
-	return b.Bytes()
-}
-
 // qpdf re-saves pdf with the given options, as a viewer or a tool would.
 func qpdf(t testing.TB, pdf []byte, args ...string) []byte {
 	t.Helper()
@@ -165,10 +88,10 @@ func TestExtract(t *testing.T) {
 		{"ok/fpdf with two attachments", func(t *testing.T) []byte { return fpdfWithAttachment(t, sampleToken) }, sampleToken},
 		{"ok/uncompressed, literal name, indirect length, no name tree", func(*testing.T) []byte { return []byte(handMade) }, sampleToken},
 		{"ok/incremental update wins", func(t *testing.T) []byte {
-			return incrementalUpdate(fpdfWithAttachment(t, sampleToken), "changed", false)
+			return pdfattachtest.Replace(fpdfWithAttachment(t, sampleToken), "changed", false)
 		}, "changed"},
 		{"ok/incremental update in an object stream wins", func(t *testing.T) []byte {
-			return incrementalUpdate(fpdfWithAttachment(t, sampleToken), "changed", true)
+			return pdfattachtest.Replace(fpdfWithAttachment(t, sampleToken), "changed", true)
 		}, "changed"},
 		{"ok/stream replaced by a later revision, no name tree", func(*testing.T) []byte {
 			return []byte(handMade + "3 0 obj\n<< /Type /EmbeddedFile /Length 7 >>\nstream\nchanged\nendstream\nendobj\n%%EOF\n")
@@ -187,13 +110,13 @@ func TestExtract(t *testing.T) {
 		}, sampleToken},
 		{"ok/qpdf object streams, then an incremental update", func(t *testing.T) []byte {
 			os := qpdf(t, fpdfWithAttachment(t, sampleToken), "--object-streams=generate")
-			return incrementalUpdate(os, "changed", true)
+			return pdfattachtest.Replace(os, "changed", true)
 		}, "changed"},
 		{"ok/incremental update, then qpdf object streams", func(t *testing.T) []byte {
-			return qpdf(t, incrementalUpdate(fpdfWithAttachment(t, sampleToken), "changed", false), "--object-streams=generate")
+			return qpdf(t, pdfattachtest.Replace(fpdfWithAttachment(t, sampleToken), "changed", false), "--object-streams=generate")
 		}, "changed"},
 		{"ok/incremental update in an object stream, then qpdf qdf", func(t *testing.T) []byte {
-			return qpdf(t, incrementalUpdate(fpdfWithAttachment(t, sampleToken), "changed", true), "--qdf")
+			return qpdf(t, pdfattachtest.Replace(fpdfWithAttachment(t, sampleToken), "changed", true), "--qdf")
 		}, "changed"},
 	}
 	for _, tc := range cases {
@@ -241,7 +164,7 @@ func TestExtractFailures(t *testing.T) {
 		}, ErrNoAttachment, `"readme.txt"`},
 		{"fail/not a pdf", func(*testing.T) []byte { return []byte("hello") }, ErrNotPDF, ""},
 		{"fail/zip bomb", func(*testing.T) []byte {
-			bomb := deflate(make([]byte, 64<<20))
+			bomb := pdfattachtest.Deflate(make([]byte, 64<<20))
 			return []byte(fmt.Sprintf("%%PDF-1.4\n1 0 obj\n<< /Type /Filespec /F (credential.jwt) /EF << /F 2 0 R >> >>\nendobj\n"+
 				"2 0 obj\n<< /Type /EmbeddedFile /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream\nendobj\n", len(bomb), bomb))
 		}, ErrUnreadable, "larger than"},
@@ -264,7 +187,7 @@ func TestExtractFailures(t *testing.T) {
 // mismatch reported.
 func TestExtractChecksumMismatch(t *testing.T) {
 	pdf := fpdfWithAttachment(t, sampleToken)
-	old := deflate([]byte(sampleToken))
+	old := pdfattachtest.Deflate([]byte(sampleToken))
 	i := bytes.Index(pdf, old)
 	if i < 0 {
 		t.Skip("fpdf compresses differently from compress/zlib; cannot locate the stream")
@@ -272,7 +195,7 @@ func TestExtractChecksumMismatch(t *testing.T) {
 	// Same length, other content: flip a character of the payload.
 	changed := []byte(sampleToken)
 	changed[len(changed)-1] = 'X'
-	repl := deflate(changed)
+	repl := pdfattachtest.Deflate(changed)
 	if len(repl) != len(old) {
 		t.Skip("replacement stream differs in length")
 	}
@@ -343,7 +266,7 @@ func FuzzExtract(f *testing.F) {
 	f.Add([]byte("%PDF-1.4\n1 0 obj\n<< /EF << /F 2 0 R >> /UF (credential.jwt) >>\nendobj\n2 0 obj\n<< /Length 3 /Filter /FlateDecode >>\nstream\nabc\nendstream\nendobj\n"))
 	f.Add([]byte("%PDF-1.7\n1 0 obj <</A [1 2 R (x\\(y) <414> /N#20ame]>> endobj"))
 	f.Add([]byte("%PDF-1.5\n1 0 obj\n<< /Type /ObjStm /N 2 /First 8 /Length 20 >>\nstream\n2 0 3 5 <<>> [1 0 R]\nendstream\nendobj\ntrailer << /Root 2 0 R >>"))
-	f.Add(incrementalUpdate([]byte("%PDF-1.4\n"), sampleToken, true))
+	f.Add(pdfattachtest.Replace([]byte("%PDF-1.4\n"), sampleToken, true))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		att, err := Extract(b, CredentialName)
 		if err == nil && len(att.Data) > MaxAttachment {
