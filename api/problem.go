@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v5"
@@ -179,6 +180,9 @@ func writeProblem(c *echo.Context, p Problem) {
 		b = []byte(fmt.Sprintf(`{"type":"%sinternal","title":"Internal error","status":500}`, problemTypeBase))
 	}
 	if c.Request().Method == http.MethodHead {
+		// The headers GET would have sent, without the body.
+		c.Response().Header().Set("Content-Type", "application/problem+json")
+		c.Response().Header().Set("Content-Length", strconv.Itoa(len(b)))
 		_ = c.NoContent(p.Status)
 		return
 	}
