@@ -2,6 +2,7 @@ package templates
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 )
 
@@ -38,7 +39,7 @@ func VerifyFilePage(d VerifyFilePageData) ([]byte, error) {
 	lang := PickLanguage(d.Lang, "")
 	v := &verifyFileView{
 		P:    newPage(lang, translate(lang, "vf.title"), d.PublicURL, nil),
-		Lang: lang, Action: publicPath(d.PublicURL, "/verify"),
+		Lang: lang, Action: publicPath(d.PublicURL, "/verify") + "?lang=" + url.QueryEscape(lang),
 	}
 	switch d.Outcome {
 	case FileNoCredential:

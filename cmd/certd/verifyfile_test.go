@@ -218,7 +218,9 @@ func (b *browser) navigate(ctx context.Context, url string) error {
 	if nav.ErrorText != "" {
 		return fmt.Errorf("navigate to %s: %s", url, nav.ErrorText)
 	}
-	_, err := b.waitFor(ctx, func(html string) bool { return strings.Contains(html, "</footer>") && strings.Contains(html, `type="file"`) })
+	_, err := b.waitFor(ctx, func(html string) bool {
+		return strings.Contains(html, "</footer>") && strings.Contains(html, `type="file"`)
+	})
 	return err
 }
 
