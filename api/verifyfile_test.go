@@ -154,3 +154,28 @@ func TestVerifyFile(t *testing.T) {
 type failingReader struct{}
 
 func (failingReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
+
+// Verifying a file has a stricter budget than the other public routes: a
+// burst that the common budget allows is cut short on the file routes.
+func TestVerifyFileRateLimited(t *testing.T) {
+	a := newPageAPI(t, "https://verify.example.cn", 50)
+	c := a.issue("北京示例科技有限公司", "", "91110108MA0123456G")
+	for _, path := range []string{"/verify", "/api/v1/verify/file"} {
+		limited := false
+		for range 10 {
+			rec := a.upload(path, "application/json", [3]string{"file", "credential.jwt", c.Credential})
+			if rec.Code == http.StatusTooManyRequests {
+				limited = rec.Header().Get("Retry-After") != ""
+				break
+			}
+		}
+		if !limited {
+			t.Errorf("POST %s: 10 uploads in a row were never limited", path)
+		}
+	}
+	for range 10 {
+		if rec := a.get("/verify"); rec.Code != http.StatusOK {
+			t.Fatalf("GET /verify within the common budget: %d", rec.Code)
+		}
+	}
+}
