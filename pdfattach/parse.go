@@ -32,7 +32,11 @@ func isPDFSpace(c byte) bool {
 }
 
 func isPDFDelim(c byte) bool {
-	return bytes.IndexByte([]byte("()<>[]{}/%"), c) >= 0
+	switch c {
+	case '(', ')', '<', '>', '[', ']', '{', '}', '/', '%':
+		return true
+	}
+	return false
 }
 
 // skipSpace skips white space and comments.
@@ -52,13 +56,14 @@ func (p *parser) skipSpace() {
 	}
 }
 
-// nextObjHeader advances past the next "n g obj" and returns n.
-func (p *parser) nextObjHeader() (int, bool) {
+// nextObjHeader advances past the next "n g obj" and returns n and the
+// offset of its "obj".
+func (p *parser) nextObjHeader() (num, at int, ok bool) {
 	for {
 		j := bytes.Index(p.b[p.i:], []byte("obj"))
 		if j < 0 {
 			p.i = len(p.b)
-			return 0, false
+			return 0, 0, false
 		}
 		at := p.i + j
 		p.i = at + 3
@@ -94,7 +99,7 @@ func (p *parser) nextObjHeader() (int, bool) {
 		if !ok || (k > 0 && !isPDFSpace(p.b[k-1]) && !isPDFDelim(p.b[k-1])) {
 			continue
 		}
-		return num, true
+		return num, at, true
 	}
 }
 
@@ -207,35 +212,58 @@ func (p *parser) value(depth int) (any, error) {
 
 // number reads an integer, a real, or an "n g R" reference.
 func (p *parser) number() (any, error) {
-	tok := func() string {
-		start := p.i
-		for p.i < len(p.b) && (p.b[p.i] >= '0' && p.b[p.i] <= '9' || p.b[p.i] == '.' || p.b[p.i] == '-' || p.b[p.i] == '+') {
-			p.i++
-		}
-		return string(p.b[start:p.i])
+	start := p.i
+	for p.i < len(p.b) && (p.b[p.i] >= '0' && p.b[p.i] <= '9' || p.b[p.i] == '.' || p.b[p.i] == '-' || p.b[p.i] == '+') {
+		p.i++
 	}
-	first := tok()
-	n, err := strconv.Atoi(first)
-	if err != nil {
-		f, ferr := strconv.ParseFloat(first, 64)
-		if ferr != nil {
+	n, ok := atoi(p.b[start:p.i])
+	if !ok {
+		f, err := strconv.ParseFloat(string(p.b[start:p.i]), 64)
+		if err != nil {
 			return nil, errSyntax
 		}
 		return f, nil
 	}
-	// Look ahead for "g R".
+	// Look ahead for "g R", without allocating: numbers are most of what
+	// a large PDF holds.
 	save := p.i
 	p.skipSpace()
-	gen, err := strconv.Atoi(tok())
-	if err == nil && n >= 0 && gen >= 0 {
+	g := p.i
+	for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
+		p.i++
+	}
+	if gen, ok := atoi(p.b[g:p.i]); ok && n >= 0 {
 		p.skipSpace()
-		if p.hasPrefix("R") && (p.i+1 == len(p.b) || isPDFSpace(p.b[p.i+1]) || isPDFDelim(p.b[p.i+1])) {
+		if p.i < len(p.b) && p.b[p.i] == 'R' && (p.i+1 == len(p.b) || isPDFSpace(p.b[p.i+1]) || isPDFDelim(p.b[p.i+1])) {
 			p.i++
 			return ref{num: n, gen: gen}, nil
 		}
 	}
 	p.i = save
 	return n, nil
+}
+
+// atoi reads a decimal integer of at most 18 digits with an optional sign.
+func atoi(b []byte) (int, bool) {
+	neg := false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg = b[0] == '-'
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 // literal reads a (string) with its escapes and balanced parentheses.

@@ -22,6 +22,9 @@ const (
 	maxInflated = 32 << 20
 	// maxObjects bounds the objects read, object streams included.
 	maxObjects = 1 << 20
+	// maxParsed bounds the bytes parsed for the objects of object
+	// streams together.
+	maxParsed = 16 << 20
 	// maxTreeDepth bounds the nesting of the name tree.
 	maxTreeDepth = 16
 )

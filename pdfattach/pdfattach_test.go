@@ -274,3 +274,18 @@ func FuzzExtract(f *testing.F) {
 		}
 	})
 }
+
+// An object stream whose entries all point at one large array is parsed
+// within the budget, not once per entry.
+func TestExtractObjectStreamRepeatedOffsets(t *testing.T) {
+	var head strings.Builder
+	for i := range 50_000 {
+		fmt.Fprintf(&head, "%d 0 ", 10+i)
+	}
+	array := "[" + strings.Repeat("0 ", 1<<20) + "]"
+	data := pdfattachtest.Deflate([]byte(head.String() + array))
+	pdf := fmt.Sprintf("%%PDF-1.5\n1 0 obj\n<< /Type /ObjStm /N 50000 /First %d /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream\nendobj\n", head.Len(), len(data), data)
+	if _, err := Extract([]byte(pdf), CredentialName); !errors.Is(err, ErrNoAttachment) {
+		t.Fatalf("err = %v, want ErrNoAttachment", err)
+	}
+}

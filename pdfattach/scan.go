@@ -15,12 +15,10 @@ import (
 func (f *file) scan() {
 	p := &parser{b: f.b}
 	for p.i < len(f.b) && len(f.objs) < maxObjects {
-		at := p.i
-		num, ok := p.nextObjHeader()
+		num, pos, ok := p.nextObjHeader()
 		if !ok {
 			break
 		}
-		pos := at + bytes.Index(f.b[at:p.i], []byte("obj"))
 		v, err := p.value(0)
 		if err != nil {
 			continue
@@ -41,7 +39,9 @@ func (f *file) scan() {
 					n = l
 				}
 			}
-			if n >= 0 && n <= len(f.b)-start && bytes.HasPrefix(bytes.TrimLeft(f.b[start+n:], "\r\n \t"), []byte("endstream")) {
+			// Only a few bytes after the data are looked at: white space
+			// from outside must not make every stream scan it again.
+			if n >= 0 && n <= len(f.b)-start && bytes.HasPrefix(bytes.TrimLeft(f.b[start+n:min(len(f.b), start+n+32)], "\r\n \t"), []byte("endstream")) {
 				o.stream = f.b[start : start+n]
 				p.i = start + n
 			} else {
@@ -73,7 +73,10 @@ func (f *file) expandObjectStreams() {
 		}
 	}
 	slices.SortFunc(streams, func(a, b objStm) int { return cmp.Compare(a.o.pos, b.o.pos) })
-	read := 0
+	// read counts the objects taken from object streams, parsed the bytes
+	// parsed for them: offsets from outside may point many entries at one
+	// large object, which must not be parsed again and again.
+	read, parsed := 0, 0
 	for _, s := range streams {
 		d := s.o.value.(dict)
 		n, _ := f.resolve(d["N"]).(int)
@@ -103,6 +106,9 @@ func (f *file) expandObjectStreams() {
 			}
 			p := &parser{b: data, i: first + off}
 			v, err := p.value(0)
+			if parsed += p.i - (first + off); parsed > maxParsed {
+				return
+			}
 			if err != nil {
 				continue
 			}
