@@ -315,3 +315,28 @@ func (b *browser) waitFor(ctx context.Context, done func(html string) bool) (str
 		}
 	}
 }
+
+// Over the wire, HEAD answers the public pages and files with the status
+// and headers of GET and no body.
+func TestHEADOverHTTP(t *testing.T) {
+	ts := startServer(t, "")
+	c := ts.issue(t, "default")
+	id := c["id"].(string)
+	ts.certificatePDF(t, id) // skips without the font
+	for _, path := range []string{"/", "/search", "/verify", "/v/" + id, "/v/" + id + "/qr.png", "/v/" + id + "/qr.svg",
+		"/v/" + id + "/credential.jwt", "/v/" + id + "/certificate.pdf", "/no/such/page"} {
+		get := ts.do("GET", path, "", nil, "Accept", "text/html")
+		head := ts.do("HEAD", path, "", nil, "Accept", "text/html")
+		if head.Status != get.Status || len(head.Body) != 0 {
+			t.Errorf("HEAD %s: %d with %d body bytes; GET: %d", path, head.Status, len(head.Body), get.Status)
+		}
+		for _, h := range []string{"Content-Type", "Cache-Control", "Content-Language", "ETag"} {
+			if head.Header.Get(h) != get.Header.Get(h) {
+				t.Errorf("HEAD %s: %s %q; GET: %q", path, h, head.Header.Get(h), get.Header.Get(h))
+			}
+		}
+		if n := head.Header.Get("Content-Length"); n != "" && n != fmt.Sprint(len(get.Body)) {
+			t.Errorf("HEAD %s: Content-Length %s; GET body: %d bytes", path, n, len(get.Body))
+		}
+	}
+}
