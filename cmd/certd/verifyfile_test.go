@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"mime/multipart"
 	"os"
@@ -202,6 +203,39 @@ func TestVerifyFileFormInBrowser(t *testing.T) {
 				_ = os.WriteFile(filepath.Join(shots, "verify-file-"+tc.name+".png"), img, 0o600)
 			}
 		})
+	}
+}
+
+// The form page and the error pages fit a 320 px wide phone: no
+// horizontal scrolling.
+func TestVerifyFilePagesFitNarrowScreens(t *testing.T) {
+	chromium := requireTool(t, "chromium")
+	ts := startServer(t, "")
+	shots := t.ArtifactDir()
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	b := startBrowser(ctx, t, chromium, 320, 640, true)
+	for _, page := range []struct{ name, path string }{
+		{"form-zh", "/verify?lang=zh-CN"}, {"form-en", "/verify?lang=en"},
+		{"404-zh", "/no/such/page?lang=zh-CN"}, {"404-en", "/no/such/page?lang=en"},
+	} {
+		if err := b.open(ctx, ts.URL+page.path); err != nil {
+			t.Fatal(err)
+		}
+		var width struct{ Scroll, Inner float64 }
+		var raw string
+		if err := b.eval(ctx, `JSON.stringify({Scroll: document.documentElement.scrollWidth, Inner: window.innerWidth})`, &raw); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(raw), &width); err != nil {
+			t.Fatal(err)
+		}
+		if width.Scroll > width.Inner || width.Inner != 320 {
+			t.Errorf("%s: page %v px wide in a %v px viewport", page.name, width.Scroll, width.Inner)
+		}
+		if img, err := b.screenshot(ctx, 320, 0); err == nil {
+			_ = os.WriteFile(filepath.Join(shots, "verify-file-"+page.name+"-320.png"), img, 0o600)
+		}
 	}
 }
 
