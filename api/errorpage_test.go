@@ -43,6 +43,9 @@ func TestErrorPages(t *testing.T) {
 			if rec.Code != tc.status || !strings.HasPrefix(rec.Header().Get("Content-Type"), tc.contentType) || !strings.Contains(rec.Body.String(), tc.text) {
 				t.Errorf("%s %s: %d %s, want %d %s with %q:\n%.400s", tc.method, tc.path, rec.Code, rec.Header().Get("Content-Type"), tc.status, tc.contentType, tc.text, rec.Body)
 			}
+			if !strings.HasPrefix(tc.path, "/api/") && !strings.Contains(rec.Header().Get("Vary"), "Accept") {
+				t.Errorf("Vary = %q: a cache would mix the page and the problem", rec.Header().Get("Vary"))
+			}
 			if id := rec.Header().Get("X-Request-ID"); tc.contentType == "text/html" && (id == "" || !strings.Contains(rec.Body.String(), id)) {
 				t.Errorf("the page does not quote the request id %s", rec.Header().Get("X-Request-ID"))
 			}

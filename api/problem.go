@@ -143,6 +143,11 @@ func (s *Server) errorHandler(c *echo.Context, err error) {
 	if p.Status == http.StatusUnauthorized {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="certd"`)
 	}
+	if !strings.HasPrefix(c.Request().URL.Path, "/api/") {
+		// Outside the API the same address answers a page or a problem
+		// by Accept: a cache must keep them apart.
+		c.Response().Header().Set("Vary", "Accept, Accept-Language")
+	}
 	if wantsHTML(c.Request()) {
 		s.writeErrorPage(c, p)
 		return
