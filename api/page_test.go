@@ -30,6 +30,7 @@ type pageAPI struct {
 	t   testing.TB
 	srv *api.Server
 	svc *issuer.Service
+	st  *bolt.Store
 }
 
 var pageNow = time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
@@ -65,7 +66,7 @@ func newPageAPI(t testing.TB, publicURL string, rate float64) *pageAPI {
 		PublicRate: rate, PublicBurst: int(max(1, rate)), Now: now,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
-	return &pageAPI{t: t, srv: srv, svc: svc}
+	return &pageAPI{t: t, srv: srv, svc: svc, st: st}
 }
 
 func (a *pageAPI) issue(name, nameEn, uscc string) *cert.Certificate {

@@ -35,6 +35,12 @@ func (s *Server) routes() {
 	e.GET("/", s.landing, limit)
 	e.GET("/search", s.searchPage, limit, searchLimit)
 	e.GET("/api/v1/search", s.searchAPI, limit, searchLimit)
+	// Verifying a file reads up to 16 MiB and parses a PDF: a fifth of
+	// the search budget on top of the common one.
+	fileLimit := newRateLimiter(s.cfg.PublicRate/50, max(s.cfg.PublicBurst/50, 3)).middleware
+	e.GET("/verify", s.verifyFileForm, limit)
+	e.POST("/verify", s.verifyFilePage, limit, fileLimit)
+	e.POST("/api/v1/verify/file", s.verifyFileAPI, limit, fileLimit)
 	e.GET("/api/v1/verify/:id", s.verifyByID, limit)
 	e.POST("/api/v1/verify", s.verifyToken, limit)
 	e.POST("/api/v1/verify/batch", s.verifyBatch, limit)

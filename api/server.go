@@ -108,7 +108,9 @@ func New(cfg Config) *Server {
 		cfg.PublicBurst = 100
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, metrics: newMetrics(), pdfs: newByteCache(256), qrs: newByteCache(4096), renders: make(chan struct{}, runtime.GOMAXPROCS(0))}
-	e := echo.New()
+	// HEAD is answered by every GET route, with the GET's status and
+	// headers and no body.
+	e := echo.NewWithConfig(echo.Config{Router: echo.NewRouter(echo.RouterConfig{AutoHandleHEAD: true})})
 	e.Logger = cfg.Logger
 	e.HTTPErrorHandler = s.errorHandler
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)

@@ -97,8 +97,6 @@ func (s *Server) verifyPage(c *echo.Context) error {
 	if wantsJSON(c.Request()) {
 		return s.writeVerdict(c, v)
 	}
-	s.metrics.verdicts.WithLabelValues(v.Verdict).Inc()
-	lang := pageLang(c)
 	id, ok := cert.NormalizeID(c.Param("id"))
 	if !ok {
 		id = c.Param("id")
@@ -106,6 +104,15 @@ func (s *Server) verifyPage(c *echo.Context) error {
 			id = id[:64]
 		}
 	}
+	return s.writeVerdictPage(c, v, id)
+}
+
+// writeVerdictPage answers the verification page of verdict v; id is the
+// certificate id as requested.
+func (s *Server) writeVerdictPage(c *echo.Context, v cert.Verdict, id string) error {
+	ctx := c.Request().Context()
+	s.metrics.verdicts.WithLabelValues(v.Verdict).Inc()
+	lang := pageLang(c)
 	d := templates.VerifyPageData{Verdict: v, Lang: lang, PublicURL: s.cfg.PublicURL, ID: id}
 	if v.Certificate != nil {
 		d.Scheme = s.cfg.Issuing.Schemes()[v.Certificate.Scheme]

@@ -1,6 +1,7 @@
 // Package templates renders what certd shows to people: the public pages
 // (the verification page, VerifyPage; the search page, SearchPage; the
-// landing page, LandingPage), the QR code that leads to a certificate's
+// landing page, LandingPage; the "verify a file" page, VerifyFilePage; the
+// error pages browsers get, ErrorPage), the QR code that leads to a certificate's
 // verification page (PNG and SVG, QRContent for what it encodes), the
 // certificate PDF (RenderPDF, one A4 landscape page in Chinese with English
 // beneath, with the signed credential attached as credential.jwt so it can
