@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -112,6 +113,9 @@ func (f *fakeIssuer) signRaw(header, payload []byte, kid string) string {
 		r, s, err := ecdsa.Sign(rand.Reader, f.ec, h[:])
 		if err != nil {
 			f.t.Fatal(err)
+		}
+		if half := new(big.Int).Rsh(elliptic.P256().Params().N, 1); s.Cmp(half) > 0 {
+			s.Sub(elliptic.P256().Params().N, s) // the low-S form certd writes
 		}
 		sig = make([]byte, 64)
 		r.FillBytes(sig[:32])
