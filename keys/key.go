@@ -176,7 +176,7 @@ func generate(kek KEK, issuer, alg string) (cert.KeyRecord, error) {
 		return cert.KeyRecord{}, fmt.Errorf("generate key: unsupported alg %q", alg)
 	}
 	defer clear(priv)
-	kid, pubJWK, err := publicJWK(pub, alg)
+	kid, pubJWK, err := PublicJWK(pub, alg)
 	if err != nil {
 		return cert.KeyRecord{}, err
 	}
@@ -187,9 +187,11 @@ func generate(kek KEK, issuer, alg string) (cert.KeyRecord, error) {
 	return cert.KeyRecord{Kid: kid, Alg: alg, State: cert.KeyActive, Public: pubJWK, Sealed: sealed}, nil
 }
 
-// publicJWK returns the RFC 7638 thumbprint of a raw public key and its JWK
-// with kid, alg and use "sig" (and nothing else beyond the key parameters).
-func publicJWK(pub crypto.PublicKey, alg string) (string, json.RawMessage, error) {
+// PublicJWK returns the kid of a raw public key (ed25519.PublicKey or a
+// P-256 *ecdsa.PublicKey), its RFC 7638 thumbprint, and its JWK with kid,
+// alg ("EdDSA" or "ES256") and use "sig" (and nothing else beyond the key
+// parameters). It is the one thumbprint function of certd.
+func PublicJWK(pub crypto.PublicKey, alg string) (string, json.RawMessage, error) {
 	k, err := jwk.Import(pub)
 	if err != nil {
 		return "", nil, fmt.Errorf("public key to JWK: %w", err)
@@ -259,7 +261,7 @@ func parsePublic(rec *cert.KeyRecord) (*PublicKey, error) {
 	default:
 		return nil, fmt.Errorf("key %s: unsupported alg %q", rec.Kid, rec.Alg)
 	}
-	kid, pubJWK, err := publicJWK(raw, rec.Alg)
+	kid, pubJWK, err := PublicJWK(raw, rec.Alg)
 	if err != nil {
 		return nil, fmt.Errorf("key %s: %w", rec.Kid, err)
 	}
@@ -303,7 +305,7 @@ func unseal(kek KEK, issuer string, rec *cert.KeyRecord) (*signer, error) {
 	default:
 		return nil, fmt.Errorf("key %s of issuer %s: unsupported alg %q", rec.Kid, issuer, rec.Alg)
 	}
-	kid, _, err := publicJWK(pub, rec.Alg)
+	kid, _, err := PublicJWK(pub, rec.Alg)
 	if err != nil {
 		return nil, fmt.Errorf("key %s of issuer %s: %w", rec.Kid, issuer, err)
 	}
@@ -360,7 +362,7 @@ func ParsePublicJWK(raw []byte) (*PublicKey, error) {
 	if m.Alg != "" && m.Alg != p.alg {
 		return nil, fmt.Errorf("alg %q does not fit a %s key", truncate(m.Alg, 20), m.Crv)
 	}
-	kid, pubJWK, err := publicJWK(pub, p.alg)
+	kid, pubJWK, err := PublicJWK(pub, p.alg)
 	if err != nil {
 		return nil, err
 	}
