@@ -87,7 +87,7 @@ func (p *PublicKey) verify(input, sig []byte) string {
 		}
 		return ""
 	}
-	return "signature does not verify"
+	return "the signature does not verify: the content was altered, or another key signed it"
 }
 
 // signer is a decrypted private key ready to sign, with its encoded header.
