@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"reflect"
+	"slices"
 	"strings"
+	"sync"
+	"unicode/utf8"
 )
 
 // maxStrictDepth bounds the nesting of a strictly read JSON document; a
@@ -55,71 +57,149 @@ func jsonKind(t reflect.Type) string {
 	return "object"
 }
 
-// strictFrame is one open object or array of checkStrict.
-type strictFrame struct {
-	object bool
-	names  map[string]bool
-	// typ is the Go type the object or array is read into, nil when it is
-	// not read (an unknown member, json.RawMessage, any).
-	typ reflect.Type
-	// next is the type of the value that follows the member name just read.
-	next reflect.Type
+// errNotObject is the reason for anything that is not one JSON object.
+var errNotObject = errors.New("not a JSON object")
+
+// checkStrict checks the JSON document b, read into a value of type t, by
+// the rules of UnmarshalStrict. With onlyKnown, a top-level member that t
+// has no field for is refused too. It scans b once without decoding it
+// (json.Valid has checked the syntax), which keeps the strict read of a
+// credential within a few times the cost of encoding/json.
+func checkStrict(b []byte, t reflect.Type, onlyKnown bool) error {
+	if !json.Valid(b) {
+		var first json.RawMessage
+		if json.NewDecoder(bytes.NewReader(b)).Decode(&first) == nil && first[0] == '{' {
+			return errors.New("data after the JSON object")
+		}
+		return errNotObject
+	}
+	w := strictWalker{p: b, onlyKnown: onlyKnown}
+	w.i = skipWS(b, 0)
+	if w.i >= len(b) || b[w.i] != '{' {
+		return errNotObject
+	}
+	return w.object(readType(t), 1)
 }
 
-// checkStrict walks the JSON document b, read into a value of type t, and
-// applies the rules of UnmarshalStrict. With onlyKnown, a top-level member
-// that t has no field for is refused too.
-func checkStrict(b []byte, t reflect.Type, onlyKnown bool) error {
-	bad := errors.New("not a JSON object")
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
-		return bad
+// strictWalker scans a syntactically valid JSON document.
+type strictWalker struct {
+	p         []byte
+	i         int
+	onlyKnown bool
+}
+
+// value checks the value at w.i, read into t, at nesting depth.
+func (w *strictWalker) value(t reflect.Type, depth int) error {
+	w.i = skipWS(w.p, w.i)
+	if w.i >= len(w.p) {
+		return errNotObject
 	}
-	stack := []*strictFrame{{object: true, names: map[string]bool{}, typ: readType(t)}}
-	for len(stack) > 0 {
-		top := stack[len(stack)-1]
-		tok, err := dec.Token()
-		if err != nil {
-			return bad
-		}
-		if top.object {
-			if tok == json.Delim('}') {
-				stack = stack[:len(stack)-1]
-				continue
-			}
-			name, _ := tok.(string)
-			if top.names[name] {
-				return fmt.Errorf("member %q appears twice", truncate(name, 20))
-			}
-			top.names[name] = true
-			next, err := memberType(top.typ, name, onlyKnown && len(stack) == 1)
-			if err != nil {
-				return err
-			}
-			if tok, err = dec.Token(); err != nil {
-				return bad
-			}
-			top.next = next
-		} else if tok == json.Delim(']') {
-			stack = stack[:len(stack)-1]
-			continue
-		} else {
-			top.next = elemType(top.typ)
-		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			if len(stack) >= maxStrictDepth {
-				return fmt.Errorf("nested more than %d levels deep", maxStrictDepth)
-			}
-			stack = append(stack, &strictFrame{object: tok == json.Delim('{'), names: map[string]bool{}, typ: readType(top.next)})
-		}
+	switch w.p[w.i] {
+	case '{':
+		return w.object(readType(t), depth+1)
+	case '[':
+		return w.array(readType(t), depth+1)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("data after the JSON object")
+	j := skipValue(w.p, w.i)
+	if j < 0 {
+		return errNotObject
 	}
+	w.i = j
 	return nil
+}
+
+// object checks the object at w.i ('{'), read into t.
+func (w *strictWalker) object(t reflect.Type, depth int) error {
+	if depth > maxStrictDepth {
+		return fmt.Errorf("nested more than %d levels deep", maxStrictDepth)
+	}
+	var names []string
+	w.i = skipWS(w.p, w.i+1)
+	if w.i < len(w.p) && w.p[w.i] == '}' {
+		w.i++
+		return nil
+	}
+	for {
+		if w.i >= len(w.p) || w.p[w.i] != '"' {
+			return errNotObject
+		}
+		end := skipString(w.p, w.i)
+		if end < 0 {
+			return errNotObject
+		}
+		raw := w.p[w.i+1 : end-1]
+		name := string(raw)
+		if bytes.IndexByte(raw, '\\') >= 0 {
+			if json.Unmarshal(w.p[w.i:end], &name) != nil {
+				return errNotObject
+			}
+		}
+		// encoding/json reads every invalid byte as U+FFFD, which would make
+		// different names the same one.
+		if !utf8.ValidString(name) {
+			return errors.New("a member name is not UTF-8")
+		}
+		if slices.Contains(names, name) {
+			return fmt.Errorf("member %q appears twice", truncate(name, 20))
+		}
+		names = append(names, name)
+		next, err := memberType(t, name, w.onlyKnown && depth == 1)
+		if err != nil {
+			return err
+		}
+		w.i = skipWS(w.p, end)
+		if w.i >= len(w.p) || w.p[w.i] != ':' {
+			return errNotObject
+		}
+		w.i++
+		if err := w.value(next, depth); err != nil {
+			return err
+		}
+		w.i = skipWS(w.p, w.i)
+		if w.i >= len(w.p) {
+			return errNotObject
+		}
+		switch w.p[w.i] {
+		case ',':
+			w.i = skipWS(w.p, w.i+1)
+		case '}':
+			w.i++
+			return nil
+		default:
+			return errNotObject
+		}
+	}
+}
+
+// array checks the array at w.i ('['), read into t.
+func (w *strictWalker) array(t reflect.Type, depth int) error {
+	if depth > maxStrictDepth {
+		return fmt.Errorf("nested more than %d levels deep", maxStrictDepth)
+	}
+	w.i = skipWS(w.p, w.i+1)
+	if w.i < len(w.p) && w.p[w.i] == ']' {
+		w.i++
+		return nil
+	}
+	elem := elemType(t)
+	for {
+		if err := w.value(elem, depth); err != nil {
+			return err
+		}
+		w.i = skipWS(w.p, w.i)
+		if w.i >= len(w.p) {
+			return errNotObject
+		}
+		switch w.p[w.i] {
+		case ',':
+			w.i++
+		case ']':
+			w.i++
+			return nil
+		default:
+			return errNotObject
+		}
+	}
 }
 
 var rawMessageType = reflect.TypeFor[json.RawMessage]()
@@ -175,45 +255,71 @@ func memberType(t reflect.Type, name string, onlyKnown bool) (reflect.Type, erro
 	return nil, nil
 }
 
-// field finds the field of struct t (embedded structs included) that
-// encoding/json reads the member name into: the exact JSON name first, else
-// one equal under case folding. spelt is the field's JSON name.
-func field(t reflect.Type, name string) (ft reflect.Type, spelt string, ok bool) {
-	var fold reflect.Type
-	var foldName string
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		jn, _, _ := strings.Cut(tag, ",")
-		if f.Anonymous && jn == "" && f.Type.Kind() == reflect.Struct {
-			if et, s, ok := field(f.Type, name); ok {
-				if s == name {
-					return et, s, true
-				}
-				if fold == nil {
-					fold, foldName = et, s
-				}
+// structFields is what memberType needs of a struct type: the type of each
+// JSON name encoding/json reads, embedded structs included, outer names
+// first.
+type structFields struct {
+	byName map[string]reflect.Type
+	names  []string
+}
+
+// fieldsCache maps a struct type to its *structFields.
+var fieldsCache sync.Map
+
+func fieldsOf(t reflect.Type) *structFields {
+	if f, ok := fieldsCache.Load(t); ok {
+		return f.(*structFields)
+	}
+	f := &structFields{byName: map[string]reflect.Type{}}
+	var add func(t reflect.Type)
+	var embedded []reflect.Type
+	add = func(t reflect.Type) {
+		for i := 0; i < t.NumField(); i++ {
+			sf := t.Field(i)
+			tag := sf.Tag.Get("json")
+			if tag == "-" {
+				continue
 			}
-			continue
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if jn == "" {
-			jn = f.Name
-		}
-		if jn == name {
-			return f.Type, jn, true
-		}
-		if fold == nil && strings.EqualFold(jn, name) {
-			fold, foldName = f.Type, jn
+			jn, _, _ := strings.Cut(tag, ",")
+			if sf.Anonymous && jn == "" && sf.Type.Kind() == reflect.Struct {
+				embedded = append(embedded, sf.Type)
+				continue
+			}
+			if !sf.IsExported() {
+				continue
+			}
+			if jn == "" {
+				jn = sf.Name
+			}
+			if _, ok := f.byName[jn]; !ok {
+				f.byName[jn] = sf.Type
+				f.names = append(f.names, jn)
+			}
 		}
 	}
-	if fold != nil {
-		return fold, foldName, true
+	add(t)
+	// Outer fields shadow those of embedded structs, as in encoding/json.
+	for len(embedded) > 0 {
+		e := embedded[0]
+		embedded = embedded[1:]
+		add(e)
+	}
+	fieldsCache.Store(t, f)
+	return f
+}
+
+// field finds the field of struct t that encoding/json reads the member
+// name into: the exact JSON name first, else one equal under case folding.
+// spelt is the field's JSON name.
+func field(t reflect.Type, name string) (ft reflect.Type, spelt string, ok bool) {
+	f := fieldsOf(t)
+	if ft, ok := f.byName[name]; ok {
+		return ft, name, true
+	}
+	for _, n := range f.names {
+		if strings.EqualFold(n, name) {
+			return f.byName[n], n, true
+		}
 	}
 	return nil, "", false
 }

@@ -165,3 +165,19 @@ func TestParseClaimsIsStrict(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParseClaims is the strict read of a credential's claims, paid
+// once per distinct presented token (the claims are cached by token).
+func BenchmarkParseClaims(b *testing.B) {
+	e := newEnv(b)
+	p, err := base64.RawURLEncoding.DecodeString(strings.Split(e.cert.Credential, ".")[1])
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := verifier.ParseClaims(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

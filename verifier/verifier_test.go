@@ -48,7 +48,7 @@ func (e *env) issue(t testing.TB, org, uscc string) (*cert.Certificate, error) {
 	return c, err
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	b, err := bolt.Open(filepath.Join(t.TempDir(), "certd.db"))
 	if err != nil {
