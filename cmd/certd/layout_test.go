@@ -15,6 +15,7 @@ import (
 var allowedImports = map[string][]string{
 	"cert":                    {"std"},
 	"keys":                    {"std", "cert", "github.com/lestrrat-go/jwx/v3"},
+	"keys/keystest":           {"std", "cert", "keys"},
 	"store":                   {"std", "cert"},
 	"store/storetest":         {"std", "cert", "store"},
 	"cert/certtest":           {"std"},
