@@ -18,10 +18,14 @@ type metrics struct {
 	issued   prometheus.Counter
 	verdicts *prometheus.CounterVec
 	handler  http.Handler
+	// routes are the route templates of the router: the only values of
+	// the route label besides "unmatched".
+	routes map[string]bool
 }
 
 func newMetrics() *metrics {
 	m := &metrics{
+		routes: map[string]bool{},
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "certd_http_requests_total", Help: "HTTP requests by method, route and status code.",
@@ -43,10 +47,33 @@ func newMetrics() *metrics {
 	return m
 }
 
+// observe counts one request. Every label value comes from a closed set, so
+// that no request can add a series: the method is a standard one or
+// "other", the route a registered template or "unmatched", the code one
+// net/http knows or its class ("5xx").
 func (m *metrics) observe(method, route string, status int, d time.Duration) {
-	if route == "" {
+	if !m.routes[route] {
 		route = "unmatched"
 	}
-	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	m.requests.WithLabelValues(methodLabel(method), route, codeLabel(status)).Inc()
 	m.duration.WithLabelValues(route).Observe(d.Seconds())
+}
+
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "other"
+}
+
+func codeLabel(status int) string {
+	if status < 100 || status > 599 {
+		return "other"
+	}
+	if http.StatusText(status) == "" {
+		return strconv.Itoa(status/100) + "xx"
+	}
+	return strconv.Itoa(status)
 }

@@ -114,6 +114,9 @@ func New(cfg Config) *Server {
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
 	s.e = e
 	s.routes()
+	for _, r := range s.e.Router().Routes() {
+		s.metrics.routes[r.Path] = true
+	}
 	return s
 }
 
