@@ -26,7 +26,7 @@ type metrics struct {
 func newMetrics() *metrics {
 	m := &metrics{
 		routes: map[string]bool{},
-		reg: prometheus.NewRegistry(),
+		reg:    prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "certd_http_requests_total", Help: "HTTP requests by method, route and status code.",
 		}, []string{"method", "route", "code"}),
