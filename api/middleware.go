@@ -73,7 +73,8 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		route := c.Path()
 		s.metrics.observe(c.Request().Method, route, status, time.Since(start))
 		level := slog.LevelDebug
-		if status >= 500 {
+		var he *httpError
+		if status >= 500 && !(errors.As(err, &he) && he.logged) {
 			level = slog.LevelWarn
 		}
 		if !s.log.Enabled(c.Request().Context(), level) {
@@ -119,7 +120,10 @@ func newRateLimiter(perSecond float64, burst int) *rateLimiter {
 	return &rateLimiter{r: rate.Limit(perSecond), burst: burst, clients: map[string]*client{}}
 }
 
-func (l *rateLimiter) allow(ip string, now time.Time) bool {
+func (l *rateLimiter) allow(ip string, now time.Time) bool { return l.allowN(ip, now, 1) }
+
+// allowN takes n tokens from the bucket of ip, if it holds them.
+func (l *rateLimiter) allowN(ip string, now time.Time, n int) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Sub(l.sweep) > time.Minute {
@@ -136,7 +140,7 @@ func (l *rateLimiter) allow(ip string, now time.Time) bool {
 		l.clients[ip] = c
 	}
 	c.seen = now
-	return c.lim.AllowN(now, 1)
+	return c.lim.AllowN(now, n)
 }
 
 func (l *rateLimiter) middleware(next echo.HandlerFunc) echo.HandlerFunc {

@@ -56,6 +56,9 @@ type httpError struct {
 	title  string
 	detail string
 	fields []cert.FieldError
+	// logged says the cause was logged once already (a remembered render
+	// failure): repetitions are not worth a warning each.
+	logged bool
 }
 
 func (e *httpError) Error() string { return e.detail }
