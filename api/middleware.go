@@ -122,8 +122,11 @@ func newRateLimiter(perSecond float64, burst int) *rateLimiter {
 
 func (l *rateLimiter) allow(ip string, now time.Time) bool { return l.allowN(ip, now, 1) }
 
-// allowN takes n tokens from the bucket of ip, if it holds them.
+// allowN takes n tokens from the bucket of ip's client, if it holds them.
 func (l *rateLimiter) allowN(ip string, now time.Time, n int) bool {
+	if a, err := netip.ParseAddr(ip); err == nil {
+		ip = ClientKey(a)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Sub(l.sweep) > time.Minute {
@@ -152,6 +155,19 @@ func (l *rateLimiter) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// ClientKey is the key of a client address for per-client limits (request
+// rates, connections): an IPv4 address itself, an IPv6 address its /64,
+// the network of one subscriber, which holds more addresses than any
+// limit could count.
+func ClientKey(a netip.Addr) string {
+	a = a.Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
 }
 
 // requireAuth authenticates the bearer API key; the principal is kept on the
