@@ -87,7 +87,7 @@ var flagSpecs = []flagSpec{
 	{"status-ttl", "CERTD_STATUS_TTL", "5m", "ttl of the published status lists: they reflect time-derived changes and other instances' changes within it (at least 1s)"},
 	{"render-rate", "CERTD_RENDER_RATE", "5", "PDF renders per second and client IP, bursts of twice as many; a QR code costs 1/40 to 1/5 of a PDF by size, answers from the cache nothing"},
 	{"max-conns", "CERTD_MAX_CONNS", "4096", "open connections in all; beyond it, 16 more answer health probes only"},
-	{"max-conns-per-ip", "CERTD_MAX_CONNS_PER_IP", "64", "open connections of one client IP (an IPv6 /64); trusted proxies are held to --max-conns only"},
+	{"max-conns-per-ip", "CERTD_MAX_CONNS_PER_IP", "256", "open connections of one client IP (an IPv6 /64); trusted proxies are held to --max-conns only"},
 	{"idle-timeout", "CERTD_IDLE_TIMEOUT", "30s", "how long a keep-alive connection may stay idle (1s to 10m)"},
 }
 

@@ -16,7 +16,7 @@ const (
 	// DefaultMaxConns caps the open connections in total.
 	DefaultMaxConns = 4096
 	// DefaultMaxConnsPerIP caps the open connections of one client.
-	DefaultMaxConnsPerIP = 64
+	DefaultMaxConnsPerIP = 256
 	// healthReserve is how many connections beyond MaxConns are accepted
 	// to answer health probes (and only them) when the cap is reached.
 	healthReserve = 16
