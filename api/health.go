@@ -31,8 +31,10 @@ func healthOnlyGate(next echo.HandlerFunc) echo.HandlerFunc {
 		case "/healthz", "/readyz":
 			return next(c)
 		}
-		return newHTTPError(http.StatusServiceUnavailable, "connection-capacity", "At connection capacity",
+		full := newHTTPError(http.StatusServiceUnavailable, "connection-capacity", "At connection capacity",
 			"certd holds as many connections as it serves; this connection answers health probes only. Retry in a few seconds.")
+		full.quiet = true
+		return full
 	}
 }
 

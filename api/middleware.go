@@ -74,7 +74,7 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		s.metrics.observe(c.Request().Method, route, status, time.Since(start))
 		level := slog.LevelDebug
 		var he *httpError
-		if status >= 500 && !(errors.As(err, &he) && he.logged) {
+		if status >= 500 && !(errors.As(err, &he) && he.quiet) {
 			level = slog.LevelWarn
 		}
 		if !s.log.Enabled(c.Request().Context(), level) {

@@ -56,9 +56,11 @@ type httpError struct {
 	title  string
 	detail string
 	fields []cert.FieldError
-	// logged says the cause was logged once already (a remembered render
-	// failure): repetitions are not worth a warning each.
-	logged bool
+	// quiet marks a 5xx that is no news: shedding load (render slots,
+	// connection capacity) or a remembered failure whose cause was logged
+	// once. The access log keeps it to debug, so a client cannot flood the
+	// log with it; /metrics counts it.
+	quiet bool
 }
 
 func (e *httpError) Error() string { return e.detail }

@@ -95,8 +95,10 @@ func (s *Server) renderSlot(ctx context.Context) (release func(), err error) {
 	case <-t.C:
 	case <-ctx.Done():
 	}
-	return nil, newHTTPError(http.StatusServiceUnavailable, "render-busy", "Too many renders in progress",
+	busy := newHTTPError(http.StatusServiceUnavailable, "render-busy", "Too many renders in progress",
 		"certd is rendering as many PDFs and QR codes as it can at once; retry in a few seconds.")
+	busy.quiet = true
+	return nil, busy
 }
 
 // failureCache remembers failed renders for failureTTL, so that a
@@ -123,10 +125,10 @@ func (f *failureCache) get(key string, now time.Time) (*httpError, bool) {
 	return e.err, true
 }
 
-// remember keeps err for key and returns it, marked as logged: the access
-// log keeps its repetitions to debug.
+// remember keeps err for key and returns it, marked quiet: its cause is
+// logged once, by the caller.
 func (f *failureCache) remember(key string, err *httpError, now time.Time) *httpError {
-	err.logged = true
+	err.quiet = true
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.entries == nil {

@@ -183,9 +183,13 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 }
 
 // Renders run a bounded number at a time: one more waits briefly, then is
-// refused with 503 and Retry-After; the verification still answers.
+// refused with 503 and Retry-After, without a warning in the log for each;
+// the verification still answers.
 func TestRenderConcurrencyBounded(t *testing.T) {
+	logs := &bytes.Buffer{}
+	var mu sync.Mutex
 	a := newPageAPI(t, "https://verify.example.cn", 1e6, withFont, func(cfg *api.Config) {
+		cfg.Logger = slog.New(slog.NewTextHandler(lockedWriter{&mu, logs}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 		cfg.RenderConcurrency = 1
 		cfg.RenderWait = 20 * time.Millisecond
 	})
@@ -216,6 +220,11 @@ func TestRenderConcurrencyBounded(t *testing.T) {
 	if rec := a.get("/api/v1/verify/" + second.ID); rec.Code != http.StatusOK {
 		t.Errorf("verify while the render slot is taken: %d", rec.Code)
 	}
+	mu.Lock()
+	if logs.Len() > 0 {
+		t.Errorf("renders refused for want of a slot were logged:\n%s", logs)
+	}
+	mu.Unlock()
 	close(release)
 	if code := <-done; code != http.StatusOK {
 		t.Errorf("the render that held the slot: %d", code)
