@@ -59,6 +59,26 @@ func (m *metrics) observe(method, route string, status int, d time.Duration) {
 	m.duration.WithLabelValues(route).Observe(d.Seconds())
 }
 
+// ObserveConnections exports the listener's figures on /metrics: open
+// reports the connections open now; the function returned counts a
+// connection refused by a cap, per client IP or in total. Call it once.
+func (s *Server) ObserveConnections(open func() float64) (refused func(perIP bool)) {
+	refusedTotal := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "certd_connections_refused_total", Help: "Connections closed unserved by a cap, by cap (per_ip or total).",
+	}, []string{"cap"})
+	s.metrics.reg.MustRegister(refusedTotal, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "certd_connections_open", Help: "Connections open now, the health-only reserve included.",
+	}, open))
+	perIP, total := refusedTotal.WithLabelValues("per_ip"), refusedTotal.WithLabelValues("total")
+	return func(byIP bool) {
+		if byIP {
+			perIP.Inc()
+		} else {
+			total.Inc()
+		}
+	}
+}
+
 func methodLabel(method string) string {
 	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,

@@ -35,6 +35,9 @@ type connLimiter struct {
 	max, perClient, reserve int
 	exempt                  []netip.Prefix
 
+	// refused counts a refused connection (set before Serve).
+	refused func(perIP bool)
+
 	mu       sync.Mutex
 	regular  int
 	reserved int
@@ -42,7 +45,17 @@ type connLimiter struct {
 }
 
 func newConnLimiter(ln net.Listener, max, perClient int, exempt []netip.Prefix) *connLimiter {
-	return &connLimiter{Listener: ln, max: max, perClient: perClient, reserve: healthReserve, exempt: exempt, byClient: map[string]int{}}
+	return &connLimiter{
+		Listener: ln, max: max, perClient: perClient, reserve: healthReserve, exempt: exempt,
+		byClient: map[string]int{}, refused: func(bool) {},
+	}
+}
+
+// open is the number of connections open now.
+func (l *connLimiter) open() float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return float64(l.regular + l.reserved)
 }
 
 // Accept returns the next connection within the caps, closing those over
@@ -77,6 +90,7 @@ func (l *connLimiter) admit(c net.Conn) *limitedConn {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !exempt && l.byClient[key] >= l.perClient {
+		l.refused(true)
 		return nil
 	}
 	lc := &limitedConn{Conn: c, l: l, key: key}
@@ -87,6 +101,7 @@ func (l *connLimiter) admit(c net.Conn) *limitedConn {
 		l.reserved++
 		lc.reserve = true
 	default:
+		l.refused(false)
 		return nil
 	}
 	l.byClient[key]++

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -139,6 +141,13 @@ func TestConnectionCaps(t *testing.T) {
 	}
 	if !served {
 		t.Error("127.0.0.11 is not served again after closing its connections")
+	}
+	// The refusals are counted (the 5 above, and any while 127.0.0.11's
+	// places were being given back).
+	metrics := string(ts.do("GET", "/metrics", "", nil).Body)
+	m := regexp.MustCompile(`certd_connections_refused_total\{cap="per_ip"\} (\d+)`).FindStringSubmatch(metrics)
+	if n, _ := strconv.Atoi(append(m, "", "0")[1]); n < 5 || !strings.Contains(metrics, "certd_connections_open ") {
+		t.Errorf("/metrics counts %d connections refused per IP, want at least 5; or lacks certd_connections_open", n)
 	}
 	if strings.Contains(ts.Logs.String(), `"level":"ERROR"`) {
 		t.Errorf("errors logged:\n%s", ts.Logs)

@@ -176,6 +176,9 @@ func (m *Main) Run(ctx context.Context) error {
 		TrustedProxies: cfg.TrustedProxies, Logger: m.Logger, Now: m.Now,
 		PublicRate: cfg.RateLimit, PublicBurst: int(2 * cfg.RateLimit), RenderRate: cfg.RenderRate,
 	})
+	if cl, ok := m.listener.(*connLimiter); ok {
+		cl.refused = m.API.ObserveConnections(cl.open)
+	}
 	m.server = &http.Server{
 		Handler:           serveWithinCaps(m.API, m.API.HealthOnly()),
 		ConnContext:       connContext,
