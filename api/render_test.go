@@ -87,8 +87,9 @@ func TestQRSizesFromFixedSet(t *testing.T) {
 // Retry-After) long before its public budget: verification from the same
 // address still answers, and so do the renders already cached.
 func TestRenderBudgetSeparate(t *testing.T) {
-	// 0.5 PDFs a second: a burst of one PDF, or five 1024-pixel QR codes.
-	a := newPageAPI(t, "https://verify.example.cn", 1e6, withFont, func(cfg *api.Config) { cfg.RenderRate = 0.5 })
+	// A burst of one PDF, or five 1024-pixel QR codes, and next to no
+	// refill while the test runs.
+	a := newPageAPI(t, "https://verify.example.cn", 1e6, withFont, func(cfg *api.Config) { cfg.RenderRate = 0.001 })
 	calls := withFakePDF(a.srv, func(templates.CertificateDoc) ([]byte, error) { return []byte("%PDF-1.7 test"), nil })
 	var ids []string
 	for range 8 {
