@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -183,5 +185,49 @@ func TestConnectionFlags(t *testing.T) {
 		if _, err := ParseConfig(tc.args, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 			t.Errorf("%v: %v, want an error naming %s", tc.args, err, tc.wantErr)
 		}
+	}
+}
+
+// A trusted proxy carries many clients: it is held to the total cap only.
+func TestConnLimiterTrustedProxy(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newConnLimiter(ln, 4, 1, []netip.Prefix{netip.MustParsePrefix("127.0.0.21/32")})
+	l.reserve = 0
+	t.Cleanup(func() { _ = l.Close() })
+	accepted := make(chan net.Conn, 16)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	for i := range 4 {
+		dialFrom(t, "127.0.0.21", ln.Addr().String())
+		select {
+		case <-accepted:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("connection %d of the proxy, over the per-IP cap of 1, was not accepted", i)
+		}
+	}
+	if l.open() != 4 {
+		t.Errorf("open = %v, want 4", l.open())
+	}
+	// The total cap holds for the proxy too: a fifth connection is reset.
+	c, err := tryDialFrom(t, "127.0.0.21", ln.Addr().String())
+	if err == nil {
+		_ = c.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		var ne net.Error
+		if _, err := c.br.ReadByte(); err == nil || errors.As(err, &ne) && ne.Timeout() {
+			t.Error("a connection over the total cap was kept open")
+		}
+	}
+	if l.open() != 4 || len(accepted) != 0 {
+		t.Errorf("over the total cap: %v open, %d more accepted", l.open(), len(accepted))
 	}
 }
