@@ -212,7 +212,7 @@ func TestRenderConcurrencyBounded(t *testing.T) {
 		done <- rec.Code
 	}()
 	<-started
-	for _, path := range []string{"/v/" + second.ID + "/certificate.pdf", "/v/" + second.ID + "/qr.png?size=256"} {
+	for _, path := range []string{"/v/" + second.ID + "/certificate.pdf", "/v/" + second.ID + "/qr.png?size=256", "/v/" + second.ID + "/qr.svg"} {
 		rec := a.get(path)
 		if p := decodeProblem(t, rec); rec.Code != http.StatusServiceUnavailable || p.Type != "urn:certd:problem:render-busy" || rec.Header().Get("Retry-After") == "" {
 			t.Errorf("%s while the render slot is taken: %d %+v Retry-After %q", path, rec.Code, p, rec.Header().Get("Retry-After"))

@@ -182,8 +182,13 @@ func (s *Server) qrSVG(c *echo.Context) error {
 		if err := s.renderBudget(c, costQRSVG); err != nil {
 			return err
 		}
-		var err error
-		if svg, err = templates.QRSVG(templates.QRContent(s.cfg.PublicURL, id)); err != nil {
+		release, err := s.renderSlot(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		svg, err = templates.QRSVG(templates.QRContent(s.cfg.PublicURL, id))
+		release()
+		if err != nil {
 			return err
 		}
 		s.qrs.put(key, svg)
