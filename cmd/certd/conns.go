@@ -26,7 +26,7 @@ const (
 // per client (an IPv4 address, or the /64 of an IPv6 one): a connection
 // over a cap is closed at once, before a byte is read. When the total cap
 // is reached, up to healthReserve more connections are accepted as reserve
-// connections, which serve the health endpoints only (see healthOnly), so
+// connections, which serve the health endpoints only (serveWithinCaps), so
 // that a load balancer still learns how the instance is. Peers inside
 // exempt (the trusted proxies, which carry many clients) are held to the
 // total cap only.
