@@ -73,7 +73,8 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		route := c.Path()
 		s.metrics.observe(c.Request().Method, route, status, time.Since(start))
 		level := slog.LevelDebug
-		if status >= 500 {
+		var he *httpError
+		if status >= 500 && !(errors.As(err, &he) && he.quiet) {
 			level = slog.LevelWarn
 		}
 		if !s.log.Enabled(c.Request().Context(), level) {
@@ -119,7 +120,13 @@ func newRateLimiter(perSecond float64, burst int) *rateLimiter {
 	return &rateLimiter{r: rate.Limit(perSecond), burst: burst, clients: map[string]*client{}}
 }
 
-func (l *rateLimiter) allow(ip string, now time.Time) bool {
+func (l *rateLimiter) allow(ip string, now time.Time) bool { return l.allowN(ip, now, 1) }
+
+// allowN takes n tokens from the bucket of ip's client, if it holds them.
+func (l *rateLimiter) allowN(ip string, now time.Time, n int) bool {
+	if a, err := netip.ParseAddr(ip); err == nil {
+		ip = ClientKey(a)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Sub(l.sweep) > time.Minute {
@@ -136,7 +143,7 @@ func (l *rateLimiter) allow(ip string, now time.Time) bool {
 		l.clients[ip] = c
 	}
 	c.seen = now
-	return c.lim.AllowN(now, 1)
+	return c.lim.AllowN(now, n)
 }
 
 func (l *rateLimiter) middleware(next echo.HandlerFunc) echo.HandlerFunc {
@@ -148,6 +155,19 @@ func (l *rateLimiter) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// ClientKey is the key of a client address for per-client limits (request
+// rates, connections): an IPv4 address itself, an IPv6 address its /64,
+// the network of one subscriber, which holds more addresses than any
+// limit could count.
+func ClientKey(a netip.Addr) string {
+	a = a.Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
 }
 
 // requireAuth authenticates the bearer API key; the principal is kept on the

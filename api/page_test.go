@@ -35,7 +35,7 @@ type pageAPI struct {
 
 var pageNow = time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
 
-func newPageAPI(t testing.TB, publicURL string, rate float64) *pageAPI {
+func newPageAPI(t testing.TB, publicURL string, rate float64, opts ...func(*api.Config)) *pageAPI {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "certd.db"))
 	if err != nil {
@@ -61,11 +61,15 @@ func newPageAPI(t testing.TB, publicURL string, rate float64) *pageAPI {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	srv := api.New(api.Config{
+	cfg := api.Config{
 		Issuing: svc, Verifying: ver, Keys: ks, Store: st, Search: st, PublicURL: publicURL,
 		PublicRate: rate, PublicBurst: int(max(1, rate)), Now: now,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv := api.New(cfg)
 	return &pageAPI{t: t, srv: srv, svc: svc, st: st}
 }
 

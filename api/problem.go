@@ -58,6 +58,11 @@ type httpError struct {
 	title  string
 	detail string
 	fields []cert.FieldError
+	// quiet marks a 5xx that is no news: shedding load (render slots,
+	// connection capacity) or a remembered failure whose cause was logged
+	// once. The access log keeps it to debug, so a client cannot flood the
+	// log with it; /metrics counts it.
+	quiet bool
 }
 
 func (e *httpError) Error() string { return e.detail }

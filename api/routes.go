@@ -10,7 +10,7 @@ import (
 func (s *Server) routes() {
 	e := s.e
 	e.Use(middleware.Recover())
-	e.Use(requestIDMiddleware, s.accessLog, securityHeaders)
+	e.Use(requestIDMiddleware, s.accessLog, securityHeaders, healthOnlyGate)
 
 	limit := newRateLimiter(s.cfg.PublicRate, s.cfg.PublicBurst).middleware
 	// A search that matches nothing reads every certificate: it gets a tenth

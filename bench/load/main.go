@@ -504,8 +504,9 @@ func build(root, dir, pkg string) string {
 func start(bin string, args ...string) *exec.Cmd {
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
-	// The rate limit of public routes would cap a load test from one IP.
-	cmd.Env = append(os.Environ(), "CERTD_RATE_LIMIT=1000000")
+	// The rate limits of public routes and renders, and the cap on
+	// connections per client, would cap a load test from one IP.
+	cmd.Env = append(os.Environ(), "CERTD_RATE_LIMIT=1000000", "CERTD_RENDER_RATE=1000000", "CERTD_MAX_CONNS_PER_IP=4096")
 	check(cmd.Start())
 	return cmd
 }

@@ -132,7 +132,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	m.listener = ln
+	maxConns, perIP := cfg.connCaps()
+	m.listener = newConnLimiter(ln, maxConns, perIP, cfg.TrustedProxies)
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = defaultPublicURL(ln.Addr())
 	}
@@ -173,19 +174,23 @@ func (m *Main) Run(ctx context.Context) error {
 		Font: &font, FontErr: fontErr,
 		Issuing: m.Issuer, Verifying: ver, Keys: m.Keys, Store: st, Search: st, StatusLists: lists, PublicURL: cfg.PublicURL,
 		TrustedProxies: cfg.TrustedProxies, Logger: m.Logger, Now: m.Now,
-		PublicRate: cfg.RateLimit, PublicBurst: int(2 * cfg.RateLimit),
+		PublicRate: cfg.RateLimit, PublicBurst: int(2 * cfg.RateLimit), RenderRate: cfg.RenderRate,
 	})
+	if cl, ok := m.listener.(*connLimiter); ok {
+		cl.refused = m.API.ObserveConnections(cl.open)
+	}
 	m.server = &http.Server{
-		Handler:           m.API,
+		Handler:           serveWithinCaps(m.API, m.API.HealthOnly()),
+		ConnContext:       connContext,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       cfg.idleTimeout(),
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
 	m.served = make(chan error, 1)
-	go func() { m.served <- m.server.Serve(ln) }()
+	go func() { m.served <- m.server.Serve(m.listener) }()
 	sweepCtx, stop := context.WithCancel(context.Background())
 	m.stopSweep, m.swept = stop, make(chan struct{})
 	go m.sweep(sweepCtx)
