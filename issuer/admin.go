@@ -98,7 +98,9 @@ func (s *Service) CreateAPIKey(ctx context.Context, p cert.Principal, req APIKey
 	default:
 		v.Add("role", `must be "issuer", "viewer" or "admin"`)
 	}
-	if len(req.Name) > 100 {
+	if err := cert.CheckText(req.Name, cert.SingleLine); err != nil {
+		v.Add("name", err.Error())
+	} else if len(req.Name) > 100 {
 		v.Add("name", "must be at most 100 characters")
 	}
 	if err := v.Err(); err != nil {

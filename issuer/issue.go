@@ -58,7 +58,9 @@ func (r *Request) Check(schemes cert.Schemes, now time.Time) *cert.ValidationErr
 	case scheme == nil:
 		v.Add("scheme", fmt.Sprintf("unknown scheme %q: must be one of %q", r.Scheme, schemes.IDs()))
 	default:
-		if err := scheme.CheckCategory(r.Category); err != nil {
+		if err := cert.CheckText(r.Category, cert.SingleLine); err != nil {
+			v.Add("category", err.Error())
+		} else if err := scheme.CheckCategory(r.Category); err != nil {
 			v.Add("category", err.Error())
 		}
 		if err := scheme.CheckLevel(r.Level); err != nil {
@@ -70,15 +72,15 @@ func (r *Request) Check(schemes cert.Schemes, now time.Time) *cert.ValidationErr
 			v.Add("number", err.Error())
 		}
 	}
-	checkText(&v, "standard", r.Standard, 100, false)
-	checkText(&v, "scope", r.Scope, 2000, true)
-	checkText(&v, "scopeEn", r.ScopeEn, 4000, false)
-	checkText(&v, "assessmentBody", r.AssessmentBody, 200, false)
+	checkText(&v, "standard", r.Standard, cert.SingleLine, 100, false)
+	checkText(&v, "scope", r.Scope, cert.MultiLine, 2000, true)
+	checkText(&v, "scopeEn", r.ScopeEn, cert.MultiLine, 4000, false)
+	checkText(&v, "assessmentBody", r.AssessmentBody, cert.SingleLine, 200, false)
 	if len(r.Sites) > 50 {
 		v.Add("sites", "must list at most 50 sites")
 	}
 	for i, site := range r.Sites {
-		checkText(&v, fmt.Sprintf("sites[%d]", i), site, 500, true)
+		checkText(&v, fmt.Sprintf("sites[%d]", i), site, cert.SingleLine, 500, true)
 	}
 	v.Fields = append(v.Fields, r.Organization.Validate().Prefix("organization.").Fields...)
 	if r.ValidFrom != "" {
@@ -300,12 +302,15 @@ func parseDay(s string, loc *time.Location) (time.Time, error) {
 	return time.Parse(time.RFC3339, s)
 }
 
-func checkText(v *cert.ValidationError, field, value string, max int, required bool) {
+// checkText applies cert.CheckText, then the length and presence rules.
+func checkText(v *cert.ValidationError, field, value string, kind cert.TextKind, max int, required bool) {
+	if err := cert.CheckText(value, kind); err != nil {
+		v.Add(field, err.Error())
+		return
+	}
 	switch {
 	case required && strings.TrimSpace(value) == "":
 		v.Add(field, "is required")
-	case !utf8.ValidString(value):
-		v.Add(field, "must be valid UTF-8")
 	case utf8.RuneCountInString(value) > max:
 		v.Add(field, fmt.Sprintf("must be at most %d characters", max))
 	}

@@ -305,17 +305,19 @@ func (s *Service) revision(ctx context.Context, old *cert.Certificate, scheme *c
 		c.Level, changed = *req.Level, true
 	}
 	if req.Category != nil && *req.Category != old.Category {
-		if err := scheme.CheckCategory(*req.Category); err != nil {
+		if err := cert.CheckText(*req.Category, cert.SingleLine); err != nil {
+			v.Add("category", err.Error())
+		} else if err := scheme.CheckCategory(*req.Category); err != nil {
 			v.Add("category", err.Error())
 		}
 		c.Category, changed = *req.Category, true
 	}
 	if req.Scope != nil && *req.Scope != old.Scope {
-		checkText(&v, "scope", *req.Scope, 2000, true)
+		checkText(&v, "scope", *req.Scope, cert.MultiLine, 2000, true)
 		c.Scope, changed = *req.Scope, true
 	}
 	if req.ScopeEn != nil && *req.ScopeEn != old.ScopeEn {
-		checkText(&v, "scopeEn", *req.ScopeEn, 4000, false)
+		checkText(&v, "scopeEn", *req.ScopeEn, cert.MultiLine, 4000, false)
 		c.ScopeEn, changed = *req.ScopeEn, true
 	}
 	if o := req.Organization; o != nil {
