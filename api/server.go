@@ -74,8 +74,8 @@ type Config struct {
 	PublicBurst int
 	Logger      *slog.Logger
 	Now         func() time.Time
-	// Font sets the certificate PDFs; FontErr says why there is none.
-	Font    *templates.Font
+	// Fonts set the certificate PDFs; FontErr says why there are none.
+	Fonts   *templates.Fonts
 	FontErr error
 }
 

@@ -42,6 +42,10 @@ func (s *Service) CreateIssuer(ctx context.Context, p cert.Principal, req Issuer
 	if err := is.Validate(); err != nil {
 		return nil, err
 	}
+	if err := s.checkPrintable([]cert.FieldText{{Field: "name", Text: is.Name}, {Field: "nameZh", Text: is.NameZh},
+		{Field: "accreditationBody", Text: is.AccreditationBody}, {Field: "accreditationNumber", Text: is.AccreditationNumber}}); err != nil {
+		return nil, err
+	}
 	is.StatusKey = make([]byte, 32)
 	_, _ = rand.Read(is.StatusKey)
 	// The key ring first: an issuer without keys could not sign, while a

@@ -292,7 +292,35 @@ func (s *Service) prepare(ctx context.Context, p cert.Principal, req Request, ca
 		c.OriginalDate = from.Format(cert.DateLayout)
 	}
 	c.Append(cert.Event{Type: cert.EventIssued, At: now, RecordedAt: now, Actor: p.Actor()})
+	if err := s.checkPrintable(c.Texts()); err != nil {
+		return nil, err
+	}
 	return &prepared{c: c, issuer: is}, nil
+}
+
+// checkPrintable refuses texts that the certificate PDF cannot print,
+// naming each field and character, so that no certificate is accepted
+// whose PDF could never be made.
+func (s *Service) checkPrintable(texts []cert.FieldText) error {
+	if s.printer == nil {
+		return nil
+	}
+	var v cert.ValidationError
+	for _, f := range texts {
+		missing := s.printer.Missing(f.Text)
+		if len(missing) == 0 {
+			continue
+		}
+		var b strings.Builder
+		for i, r := range missing {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%U %q", r, r)
+		}
+		v.Add(f.Field, "cannot be printed on the certificate: no font of this service has "+b.String()+"; leave it out or write it another way")
+	}
+	return v.Err()
 }
 
 func parseDay(s string, loc *time.Location) (time.Time, error) {

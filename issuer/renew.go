@@ -256,6 +256,9 @@ func (s *Service) renewal(ctx context.Context, old *cert.Certificate, scheme *ce
 	c.ValidFrom, c.ValidUntil = from, until
 	c.DecisionDate = req.DecisionDate
 	c.Append(cert.Event{Type: cert.EventIssued, At: now, RecordedAt: now, Actor: p.Actor(), Reason: req.Reason, Related: old.ID})
+	if err := s.checkPrintable(c.Texts()); err != nil {
+		return nil, err
+	}
 	return &prepared{c: c, issuer: is}, nil
 }
 
@@ -355,6 +358,9 @@ func (s *Service) revision(ctx context.Context, old *cert.Certificate, scheme *c
 		c.DecisionDate = req.DecisionDate
 	}
 	c.Append(cert.Event{Type: cert.EventIssued, At: now, RecordedAt: now, Actor: p.Actor(), Reason: req.Reason, Related: old.ID})
+	if err := s.checkPrintable(c.Texts()); err != nil {
+		return nil, err
+	}
 	for _, e := range old.Events {
 		if e.Type == cert.EventSurveillancePassed && !e.At.After(now) {
 			e.Related = old.ID
