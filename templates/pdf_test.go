@@ -513,3 +513,31 @@ func BenchmarkRenderPDF(b *testing.B) {
 		}
 	}
 }
+
+// TestRenderPDFSymbols prints what the CJK font alone could not: Latin
+// symbols, Cyrillic, traditional Chinese and kana, each in the font of the
+// chain that has it, and reads them back.
+func TestRenderPDFSymbols(t *testing.T) {
+	fonts := testFonts(t)
+	tools := pdfTools(t)
+	doc := testDoc(t, cert.StatusActive)
+	c := doc.Certificate
+	c.Organization.NameEn = "Example® Widgets™ – Москва Ltd."
+	c.Scope = "信息系统运行维护服务（臺灣體系、株式会社あいうえお）"
+	c.ScopeEn = "Services priced in € – quality™ — «Ω»"
+	_, file := render(t, doc, fonts, "certificate-symbols")
+	text := pdfText(t, tools["pdftotext"], file)
+	for _, want := range []string{c.Organization.NameEn, c.Scope, c.ScopeEn} {
+		if !strings.Contains(text, want) {
+			t.Errorf("pdftotext output lacks %q:\n%s", want, text)
+		}
+	}
+	// The Latin face, the simplified Chinese face (which has the kana of
+	// GB 2312) and the traditional Chinese face.
+	out := run(t, tools["pdffonts"], file)
+	for _, name := range []string{"liberationserif-regular", "gbsn00lp", "bsmi00lp"} {
+		if !strings.Contains(out, name) {
+			t.Errorf("pdffonts does not list %s:\n%s", name, out)
+		}
+	}
+}
