@@ -280,3 +280,15 @@ func TestAPIPDFErrorHidesPaths(t *testing.T) {
 		t.Errorf("the log does not name the fonts and the character: %s", logs.String())
 	}
 }
+
+// TestAPINoFonts is the contract without fonts: certd issues (checking
+// the text rule only) and the PDF is a 503 problem.
+func TestAPINoFonts(t *testing.T) {
+	a := newTestAPI(t, "2026-11-27")
+	c := a.issue("itss")
+	r := a.do("GET", "/v/"+c.ID+"/certificate.pdf", nil)
+	wantProblem(t, r, http.StatusServiceUnavailable, "pdf-unavailable", "no fonts")
+	if bytes.Contains(r.body, []byte("/usr/")) {
+		t.Errorf("the problem shows a path: %s", r.body)
+	}
+}
