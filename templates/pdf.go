@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/certd/certd/cert"
 	"github.com/go-pdf/fpdf"
@@ -511,17 +512,14 @@ func (p *pdfPainter) body(s *pdfSheet) [][]pdfLine {
 
 	p.centered(61, 11, pdfMuted, "兹证明")
 	p.centered(65.5, 8.5, pdfMuted, "This is to certify that")
-	y := 77.0
-	p.bold(y, 22, 0.2, pdfInk, s.nameZh)
+	y := p.paragraph(77, 22, 16, 12, 2, 0.2, pdfInk, s.nameZh)
 	if s.nameEn != "" {
-		y += 8
-		p.centered(y, 13, pdfInk, s.nameEn)
+		y = p.paragraph(y+8, 13, 10, 8, 2, 0, pdfInk, s.nameEn)
 	}
 	y += 6.5
 	p.centered(y, 9, pdfMuted, "统一社会信用代码 USCC  "+s.uscc)
 	if s.address != "" {
-		y += 5
-		p.centered(y, 9, pdfMuted, "地址 Address  "+s.address)
+		y = p.paragraph(y+5, 9, 8, 6.5, 2, 0, pdfMuted, "地址 Address  "+s.address)
 	}
 	if len(s.claims) > 0 {
 		var zh, en []string
@@ -538,6 +536,60 @@ func (p *pdfPainter) body(s *pdfSheet) [][]pdfLine {
 		return p.scope(y+7.5, s.scope)
 	}
 	return nil
+}
+
+// paragraph draws s centred from baseline y: on one line at the largest
+// size from size down to wrapAt at which it fits, else in at most maxLines
+// lines of the content width at the largest size from wrapAt down to
+// minSize at which they fit; below that, the last line shrinks to fit. A
+// stroke above 0 draws it bold. It returns the baseline of the last line.
+func (p *pdfPainter) paragraph(y, size, wrapAt, minSize float64, maxLines int, stroke float64, c [3]int, s string) float64 {
+	if p.width(s, wrapAt) <= pdfContentW || maxLines < 2 {
+		if stroke > 0 {
+			p.bold(y, size, stroke, c, s)
+		} else {
+			p.centered(y, size, c, s)
+		}
+		return y
+	}
+	var lines []string
+	for size = wrapAt; ; size -= 0.5 {
+		lines = p.wrap(s, pdfContentW, size)
+		if len(lines) <= maxLines || size-0.5 < minSize {
+			break
+		}
+	}
+	if len(lines) > maxLines {
+		// What does not fit goes on the last line, which shrinks.
+		rest := strings.Join(lines[maxLines-1:], " ")
+		if pdfIsCJK(s) {
+			rest = strings.Join(lines[maxLines-1:], "")
+		}
+		lines = append(lines[:maxLines-1], rest)
+	}
+	for i, l := range lines {
+		if i > 0 {
+			y += size * pdfPtToMM * 1.2
+		}
+		if stroke > 0 {
+			p.bold(y, size, stroke, c, l)
+		} else {
+			p.centered(y, size, c, l)
+		}
+	}
+	return y
+}
+
+// pdfIsCJK reports whether s is mostly CJK text, which is written without
+// spaces between words.
+func pdfIsCJK(s string) bool {
+	n := 0
+	for _, r := range s {
+		if r >= 0x2E80 {
+			n++
+		}
+	}
+	return n*2 > utf8.RuneCountInString(s)
 }
 
 // pdfLine is one line of wrapped text.
@@ -575,7 +627,7 @@ func (p *pdfPainter) pdfScopeLines(zh, en string, w, size float64) []pdfLine {
 // and the size on annex pages.
 const (
 	pdfScopeMax   = 11.0
-	pdfScopeMin   = 7.0
+	pdfScopeMin   = 6.0
 	pdfScopeAnnex = 10.0
 )
 
@@ -607,7 +659,11 @@ func (p *pdfPainter) scope(y float64, sc pdfPair) [][]pdfLine {
 	}
 	pages := p.annexPages(p.pdfScopeLines(zh, en, pdfContentW, pdfScopeAnnex))
 	p.centered(y, pdfScopeMax, pdfInk, fmt.Sprintf("%s：%s", sc.labelZh, fmt.Sprintf(pdfAnnexRefZh, len(pages))))
-	p.centered(y+pdfScopeMax*pdfPtToMM*1.5*0.9, pdfScopeMax*0.82, pdfMuted, fmt.Sprintf("%s: %s", sc.labelEn, fmt.Sprintf(pdfAnnexRefEn, len(pages))))
+	ref := fmt.Sprintf(pdfAnnexRefEn, len(pages))
+	if len(pages) == 1 {
+		ref = strings.Replace(ref, "pages", "page", 1)
+	}
+	p.centered(y+pdfScopeMax*pdfPtToMM*1.5*0.9, pdfScopeMax*0.82, pdfMuted, sc.labelEn+": "+ref)
 	return pages
 }
 

@@ -349,6 +349,8 @@ func TestRenderPDFLongText(t *testing.T) {
 		name          string
 		scope, en     string
 		orgName       string
+		address       string
+		nameEn        string
 		zhN, enN      int
 		pages         int
 		annexOnPage1  bool
@@ -356,6 +358,8 @@ func TestRenderPDFLongText(t *testing.T) {
 	}{
 		{name: "scope-200", zhN: 6, enN: 2, pages: 1, scopeAboveRul: true},
 		{name: "name-60-scope-200", orgName: strings.Repeat("北京示例科技", 9) + "有限公司名称", zhN: 6, enN: 2, pages: 1, scopeAboveRul: true},
+		{name: "name-200-address-500", orgName: strings.Repeat("北京示例科技有限公司", 20), address: strings.Repeat("北京市海淀区中关村大街1号", 38),
+			nameEn: strings.Repeat("Beijing Example Technology Co., Ltd. ", 8), zhN: 6, enN: 2, pages: 2, annexOnPage1: true},
 		{name: "scope-1000", zhN: 30, enN: 10, pages: 2, annexOnPage1: true},
 		{name: "scope-2000-scopeEn-4000", zhN: 54, enN: 48, pages: 3, annexOnPage1: true},
 	}
@@ -367,6 +371,12 @@ func TestRenderPDFLongText(t *testing.T) {
 			c.ScopeEn = marked("E", enSentence, tc.enN)
 			if tc.orgName != "" {
 				c.Organization.Name = tc.orgName
+			}
+			if tc.address != "" {
+				c.Organization.Address = tc.address
+			}
+			if tc.nameEn != "" {
+				c.Organization.NameEn = tc.nameEn
 			}
 			if n := len([]rune(c.Scope)); tc.zhN >= 30 && n < 1000 || n > 2000 {
 				t.Fatalf("scope of %d characters", n)
@@ -410,7 +420,7 @@ func TestRenderPDFLongText(t *testing.T) {
 			if strings.Contains(text, "见附件") != tc.annexOnPage1 || strings.Contains(text, "see the annex") != tc.annexOnPage1 {
 				t.Errorf("reference to the annex: %v, want %v", !tc.annexOnPage1, tc.annexOnPage1)
 			}
-			if tc.orgName != "" && !strings.Contains(text, tc.orgName) {
+			if tc.orgName != "" && !strings.Contains(strings.ReplaceAll(text, " ", ""), tc.orgName) {
 				t.Errorf("pdftotext output lacks the name %q", tc.orgName)
 			}
 			for _, want := range []string{"2029-11-26", c.Number} {
