@@ -211,6 +211,16 @@ func TestAPIPrintableText(t *testing.T) {
 			wantFieldProblem(t, a.do("POST", "/api/v1/certificates", body), tc.field, tc.has)
 		})
 	}
+	t.Run("refused/batch", func(t *testing.T) {
+		item := map[string]any{
+			"scheme": "itss", "category": "运行维护", "level": 3, "scope": "信息系统运行维护服务", "validFrom": "2026-11-27",
+			"organization": map[string]any{"name": "北京示例科技有限公司😀", "uscc": "91110108MA0123456G"},
+		}
+		r := a.do("POST", "/api/v1/certificates/batch", map[string]any{"certificates": []any{item}})
+		if r.code != http.StatusOK || !strings.Contains(string(r.body), `"certificates[0].organization.name"`) || !strings.Contains(string(r.body), "U+1F600") {
+			t.Errorf("batch: HTTP %d %s, want an item problem naming certificates[0].organization.name and U+1F600", r.code, r.body)
+		}
+	})
 	pdftotext, err := exec.LookPath("pdftotext")
 	if err != nil {
 		if os.Getenv("CERTD_REQUIRE_TOOLS") == "1" {
