@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -207,15 +208,22 @@ func principal(c *echo.Context) cert.Principal {
 }
 
 // decodeJSON reads a JSON body of at most limit bytes into v, strictly:
-// unknown fields and trailing data are errors that name the field.
+// a body that is not UTF-8, unknown fields and trailing data are errors
+// that name the field.
 func decodeJSON(c *echo.Context, v any, limit int64) error {
 	r := c.Request()
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return newHTTPError(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
 			"Send the body as JSON with 'Content-Type: application/json'.")
 	}
-	body := http.MaxBytesReader(c.Response(), r.Body, limit)
-	dec := json.NewDecoder(body)
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, limit))
+	if err != nil {
+		return jsonError(err, limit)
+	}
+	if err := checkUTF8(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err, limit)

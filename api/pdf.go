@@ -60,9 +60,9 @@ func (s *Server) certificatePDF(c *echo.Context) error {
 	if !ok {
 		return notRegistered()
 	}
-	if s.cfg.FontErr != nil || s.cfg.Font == nil {
-		detail := "No TrueType font covering Chinese is configured, so certificates cannot be printed: install fonts-arphic-gbsn00lp or fonts-lxgw-wenkai, or start certd with --pdf-font FILE."
-		return newHTTPError(http.StatusServiceUnavailable, "pdf-unavailable", "PDF rendering unavailable", detail)
+	if s.cfg.FontErr != nil || s.cfg.Fonts == nil || s.cfg.Fonts.Len() == 0 {
+		return newHTTPError(http.StatusServiceUnavailable, "pdf-unavailable", "PDF rendering unavailable",
+			"This service has no fonts to print certificates with. The verification page shows the certificate meanwhile.")
 	}
 	crt, err := s.existing(c, id)
 	if err != nil {
@@ -101,12 +101,13 @@ func (s *Server) certificatePDF(c *echo.Context) error {
 			Certificate: crt, Issuer: is, Scheme: scheme, Status: st.Status,
 			VerifyURL: cert.VerifyURL(s.cfg.PublicURL, crt.ID), QRContent: templates.QRContent(s.cfg.PublicURL, crt.ID),
 			Credential: crt.Credential, GeneratedAt: now,
-		}, *s.cfg.Font)
+		}, *s.cfg.Fonts)
 		release()
 		if errors.Is(err, templates.ErrFontCoverage) {
-			s.log.Error("certificate cannot be printed with the configured font", "request_id", requestID(c), "id", crt.ID, "error", err.Error())
-			return s.pdfFailures.remember(key, newHTTPError(http.StatusServiceUnavailable, "pdf-font-coverage", "The certificate cannot be printed with the configured font",
-				"The font lacks characters of this certificate ("+err.Error()+"). The operator must configure a font that covers them (--pdf-font); the verification page shows the certificate meanwhile."), now)
+			// The error names the font files: for the log only.
+			s.log.Error("certificate cannot be printed with the configured fonts", "request_id", requestID(c), "id", crt.ID, "error", err.Error())
+			return s.pdfFailures.remember(key, newHTTPError(http.StatusServiceUnavailable, "pdf-font-coverage", "The certificate cannot be printed",
+				"This certificate holds characters that the fonts of this service cannot print. The verification page shows the certificate meanwhile."), now)
 		}
 		if err != nil {
 			s.log.Error("certificate PDF render failed", "request_id", requestID(c), "id", crt.ID, "error", err.Error())

@@ -42,14 +42,17 @@ func decodeProblem(t testing.TB, rec *httptest.ResponseRecorder) problemDoc {
 // calls and answers with render.
 func withFakePDF(srv *api.Server, render func(templates.CertificateDoc) ([]byte, error)) *atomic.Int64 {
 	var calls atomic.Int64
-	srv.SetRenderPDF(func(d templates.CertificateDoc, _ templates.Font) ([]byte, error) {
+	srv.SetRenderPDF(func(d templates.CertificateDoc, _ templates.Fonts) ([]byte, error) {
 		calls.Add(1)
 		return render(d)
 	})
 	return &calls
 }
 
-func withFont(cfg *api.Config) { cfg.Font = &templates.Font{Path: "test.ttf"} }
+func withFont(cfg *api.Config) {
+	fonts := templates.NewFonts(templates.Font{Path: "test.ttf"})
+	cfg.Fonts = &fonts
+}
 
 // QR code PNGs come in a few sizes; any other size is refused with a
 // problem naming the field and the sizes offered.

@@ -83,8 +83,8 @@ type Config struct {
 	RenderWait        time.Duration
 	Logger            *slog.Logger
 	Now               func() time.Time
-	// Font sets the certificate PDFs; FontErr says why there is none.
-	Font    *templates.Font
+	// Fonts set the certificate PDFs; FontErr says why there are none.
+	Fonts   *templates.Fonts
 	FontErr error
 }
 
@@ -104,7 +104,7 @@ type Server struct {
 	// pdfFailures remembers failed PDF renders.
 	pdfFailures failureCache
 	// renderPDF is templates.RenderPDF (tests count its calls).
-	renderPDF func(templates.CertificateDoc, templates.Font) ([]byte, error)
+	renderPDF func(templates.CertificateDoc, templates.Fonts) ([]byte, error)
 	issuers   issuerCache
 }
 

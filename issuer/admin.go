@@ -42,6 +42,10 @@ func (s *Service) CreateIssuer(ctx context.Context, p cert.Principal, req Issuer
 	if err := is.Validate(); err != nil {
 		return nil, err
 	}
+	if err := s.checkPrintable([]cert.FieldText{{Field: "name", Text: is.Name}, {Field: "nameZh", Text: is.NameZh},
+		{Field: "accreditationBody", Text: is.AccreditationBody}, {Field: "accreditationNumber", Text: is.AccreditationNumber}}); err != nil {
+		return nil, err
+	}
 	is.StatusKey = make([]byte, 32)
 	_, _ = rand.Read(is.StatusKey)
 	// The key ring first: an issuer without keys could not sign, while a
@@ -98,7 +102,9 @@ func (s *Service) CreateAPIKey(ctx context.Context, p cert.Principal, req APIKey
 	default:
 		v.Add("role", `must be "issuer", "viewer" or "admin"`)
 	}
-	if len(req.Name) > 100 {
+	if err := cert.CheckText(req.Name, cert.SingleLine); err != nil {
+		v.Add("name", err.Error())
+	} else if len(req.Name) > 100 {
 		v.Add("name", "must be at most 100 characters")
 	}
 	if err := v.Err(); err != nil {

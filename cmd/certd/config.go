@@ -38,7 +38,8 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	LogFormat      string
 	LogLevel       string
-	// PDFFont is a TrueType font covering Latin and CJK for PDFs.
+	// PDFFont lists the TrueType fonts of PDFs, in fallback order,
+	// separated by the path list separator; empty: search the system.
 	PDFFont string
 	// Demo adds sample certificates in every status on first start.
 	Demo bool
@@ -79,7 +80,7 @@ var flagSpecs = []flagSpec{
 	{"trusted-proxies", "CERTD_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted"},
 	{"log-format", "CERTD_LOG_FORMAT", "text", "log format: text or json"},
 	{"log-level", "CERTD_LOG_LEVEL", "info", "log level: debug, info, warn or error"},
-	{"pdf-font", "CERTD_PDF_FONT", "", "TrueType font covering Latin and CJK for certificate PDFs (default: search the system fonts)"},
+	{"pdf-font", "CERTD_PDF_FONT", "", "TrueType fonts of certificate PDFs, in fallback order separated by ':' (a Latin face, then CJK faces); together they must cover Latin and Chinese (default: search the system fonts)"},
 	{"demo", "CERTD_DEMO", "false", "on first start, add sample certificates in every status"},
 	{"shutdown-timeout", "CERTD_SHUTDOWN_TIMEOUT", "20s", "how long in-flight requests may take to finish on SIGTERM"},
 	{"store-timeout", "CERTD_STORE_TIMEOUT", "5s", "deadline of every store call"},
@@ -237,8 +238,8 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("--schemes-file: %v", err))
 		}
 	}
-	if c.PDFFont != "" {
-		if _, err := os.Stat(c.PDFFont); err != nil {
+	for _, f := range filepath.SplitList(c.PDFFont) {
+		if _, err := os.Stat(f); err != nil {
 			errs = append(errs, fmt.Errorf("--pdf-font: %v", err))
 		}
 	}

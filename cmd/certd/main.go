@@ -153,25 +153,27 @@ func (m *Main) Run(ctx context.Context) error {
 		Store: st, Signer: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, TTL: cfg.StatusTTL, Now: m.Now,
 	})
 	m.StatusLists = lists
+	fonts, fontErr := templates.FindFonts(cfg.PDFFont)
+	var printer issuer.Printer
+	switch {
+	case fontErr != nil && cfg.PDFFont != "":
+		return fontErr // names --pdf-font
+	case fontErr != nil:
+		m.Logger.Warn("certificate PDFs are unavailable until TrueType fonts are installed; issuing does not check that certificates can be printed meanwhile", "error", fontErr.Error())
+	default:
+		printer = fonts
+		m.Logger.Info("PDF fonts", "paths", fonts.Paths())
+	}
 	m.Issuer = issuer.New(issuer.Config{
 		Store: st, Signer: m.Keys, Rings: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now,
-		OnChange: lists.Invalidate,
+		OnChange: lists.Invalidate, Printer: printer,
 	})
 	ver := verifier.New(verifier.Config{Store: st, Keys: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now, StatusLists: lists})
 	if err := m.bootstrap(ctx); err != nil {
 		return err
 	}
-	font, fontErr := templates.FindFont(cfg.PDFFont)
-	switch {
-	case fontErr != nil && cfg.PDFFont != "":
-		return fmt.Errorf("--pdf-font: %w", fontErr)
-	case fontErr != nil:
-		m.Logger.Warn("certificate PDFs are unavailable until a CJK TrueType font is installed", "error", fontErr.Error())
-	default:
-		m.Logger.Info("PDF font", "path", font.Path)
-	}
 	m.API = api.New(api.Config{
-		Font: &font, FontErr: fontErr,
+		Fonts: &fonts, FontErr: fontErr,
 		Issuing: m.Issuer, Verifying: ver, Keys: m.Keys, Store: st, Search: st, StatusLists: lists, PublicURL: cfg.PublicURL,
 		TrustedProxies: cfg.TrustedProxies, Logger: m.Logger, Now: m.Now,
 		PublicRate: cfg.RateLimit, PublicBurst: int(2 * cfg.RateLimit), RenderRate: cfg.RenderRate,
