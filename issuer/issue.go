@@ -231,7 +231,7 @@ func (s *Service) IssueBatch(ctx context.Context, p cert.Principal, reqs []Reque
 // resolveIssuer decides which issuer a request acts for.
 func (s *Service) resolveIssuer(p cert.Principal, named string) (string, error) {
 	switch {
-	case p.Role == cert.RoleAdmin:
+	case p.DeploymentAdmin():
 		if named == "" {
 			return "", cert.Invalid("issuer", "is required with an admin key: name the issuer id, e.g. \"default\"")
 		}
