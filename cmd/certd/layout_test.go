@@ -24,6 +24,7 @@ var allowedImports = map[string][]string{
 	"store/mongo/mongotest": {"std", "cert", "store", "store/mongo", "github.com/FerretDB/FerretDB", "go.mongodb.org/mongo-driver/v2"},
 	"templates":             {"std", "cert", "github.com/skip2/go-qrcode", "github.com/go-pdf/fpdf"},
 	"issuer":                {"std", "cert", "store", "keys"},
+	"accounts":              {"std", "cert", "store", "golang.org/x/crypto/argon2", "github.com/pquerna/otp"},
 	"verifier":              {"std", "cert", "store", "keys"},
 	"api": {"std", "cert", "issuer", "verifier", "templates", "store",
 		"github.com/labstack/echo/v5", "github.com/prometheus/client_golang", "golang.org/x/time/rate"},
@@ -38,6 +39,8 @@ var owners = map[string]string{
 	"github.com/go-pdf/fpdf":         "templates",
 	"github.com/skip2/go-qrcode":     "templates",
 	"github.com/labstack/echo/v5":    "api",
+	"github.com/pquerna/otp":         "accounts",
+	"golang.org/x/crypto/argon2":     "accounts",
 }
 
 type listedPackage struct {
