@@ -236,7 +236,7 @@ func (s *Service) resolveIssuer(p cert.Principal, named string) (string, error) 
 			return "", cert.Invalid("issuer", "is required with an admin key: name the issuer id, e.g. \"default\"")
 		}
 		return named, nil
-	case p.Role != cert.RoleIssuer:
+	case !p.CanWrite(p.Issuer):
 		return "", fmt.Errorf("a %s key cannot issue certificates: use a key with the issuer role: %w", p.Role, cert.ErrForbidden)
 	case named != "" && named != p.Issuer:
 		return "", fmt.Errorf("this API key belongs to issuer %q and cannot issue for %q: %w", p.Issuer, named, cert.ErrForbidden)

@@ -25,6 +25,7 @@ var allowedImports = map[string][]string{
 	"templates":             {"std", "cert", "github.com/skip2/go-qrcode", "github.com/go-pdf/fpdf"},
 	"issuer":                {"std", "cert", "store", "keys"},
 	"accounts":              {"std", "cert", "store", "golang.org/x/crypto/argon2", "github.com/pquerna/otp"},
+	"console":               {"std", "cert", "accounts", "issuer"},
 	"verifier":              {"std", "cert", "store", "keys"},
 	"api": {"std", "cert", "issuer", "verifier", "templates", "store",
 		"github.com/labstack/echo/v5", "github.com/prometheus/client_golang", "golang.org/x/time/rate"},
