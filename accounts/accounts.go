@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"runtime"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -66,6 +67,9 @@ type Service struct {
 	now   func() time.Time
 	ips   *ipThrottle
 	dummy string
+	// hashing bounds the argon2id computations running at once: each
+	// takes Password.Memory, and sign-in is open to anyone.
+	hashing chan struct{}
 }
 
 // New returns a Service for cfg.
@@ -99,7 +103,8 @@ func New(cfg Config) *Service {
 		ips: newIPThrottle(cfg.IPFailures, cfg.ThrottleFor, 10000),
 		// Checking an unknown email against a hash of the same cost keeps
 		// the answer's timing from telling which emails exist.
-		dummy: hashPassword(randomSecret(), cfg.Password),
+		dummy:   hashPassword(randomSecret(), cfg.Password),
+		hashing: make(chan struct{}, max(1, runtime.GOMAXPROCS(0))),
 	}
 }
 
@@ -165,6 +170,19 @@ func (s *Service) event(ctx context.Context, issuer, typ, actor, subject, detail
 		return fmt.Errorf("record %s event: %w", typ, err)
 	}
 	return nil
+}
+
+// checkPassword checks a password within the bound of concurrent hashes;
+// a caller that waits longer than its context allows gets the context's
+// error.
+func (s *Service) checkPassword(ctx context.Context, password, phc string) (bool, error) {
+	select {
+	case s.hashing <- struct{}{}:
+	case <-ctx.Done():
+		return false, fmt.Errorf("password check: %w: %w", cert.ErrUnavailable, ctx.Err())
+	}
+	defer func() { <-s.hashing }()
+	return checkPassword(password, phc)
 }
 
 // Events returns the newest account events of an issuer (admins of the

@@ -44,7 +44,7 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest) (*SignedIn, err
 	}
 	u, err := s.st.UserByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && email == "") {
-		_, _ = checkPassword(req.Password, s.dummy)
+		_, _ = s.checkPassword(ctx, req.Password, s.dummy)
 		s.ips.fail(req.IP, now)
 		return nil, ErrSignIn
 	}
@@ -55,7 +55,10 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest) (*SignedIn, err
 		s.ips.fail(req.IP, now)
 		return nil, errors.Join(ErrThrottled, s.event(ctx, u.Issuer, "sign_in_refused", email, u.ID, "account throttled", req.IP))
 	}
-	ok, err := checkPassword(req.Password, u.PasswordHash)
+	ok, err := s.checkPassword(ctx, req.Password, u.PasswordHash)
+	if errors.Is(err, cert.ErrUnavailable) {
+		return nil, err
+	}
 	if err != nil || !ok || u.Disabled {
 		detail := "wrong password"
 		if ok {

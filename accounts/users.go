@@ -211,7 +211,7 @@ func (s *Service) ChangeUser(ctx context.Context, p cert.Principal, id string, c
 // ChangePassword sets a user's own password after checking the current
 // one, and ends every session of the user (it signs in again).
 func (s *Service) ChangePassword(ctx context.Context, u *cert.User, current, next string) error {
-	ok, err := checkPassword(current, u.PasswordHash)
+	ok, err := s.checkPassword(ctx, current, u.PasswordHash)
 	if err != nil || !ok {
 		return cert.Invalid("currentPassword", "is not right")
 	}

@@ -74,6 +74,9 @@ type Config struct {
 	PublicBurst int
 	Logger      *slog.Logger
 	Now         func() time.Time
+	// Console, when set, serves the staff web application under
+	// /console/ (it has its own sessions and CSRF defence).
+	Console http.Handler
 	// Font sets the certificate PDFs; FontErr says why there is none.
 	Font    *templates.Font
 	FontErr error
