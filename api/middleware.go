@@ -195,7 +195,7 @@ func (s *Server) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
 // requireAdmin refuses non-admin keys.
 func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
-		if principal(c).Role != cert.RoleAdmin {
+		if !principal(c).DeploymentAdmin() {
 			return fmt.Errorf("this route needs an admin key: %w", cert.ErrForbidden)
 		}
 		return next(c)

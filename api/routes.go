@@ -51,6 +51,14 @@ func (s *Server) routes() {
 	e.GET("/.well-known/jwt-vc-issuer/issuers/:issuer", s.issuerMetadata, limit)
 	e.GET("/status/:issuer/:purpose/:n", s.statusList, limit)
 
+	// The staff console: its own router behind the common middleware and
+	// the public per-IP budget (sign-in is not free: argon2id).
+	if s.cfg.Console != nil {
+		h := echo.WrapHandler(s.cfg.Console)
+		e.Any("/console", h, limit)
+		e.Any("/console/*", h, limit)
+	}
+
 	// Certification bodies.
 	g := e.Group("/api/v1", auth)
 	g.POST("/certificates", s.createCertificate)

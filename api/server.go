@@ -83,6 +83,9 @@ type Config struct {
 	RenderWait        time.Duration
 	Logger            *slog.Logger
 	Now               func() time.Time
+	// Console, when set, serves the staff web application under
+	// /console/ (it has its own sessions and CSRF defence).
+	Console http.Handler
 	// Fonts set the certificate PDFs; FontErr says why there are none.
 	Fonts   *templates.Fonts
 	FontErr error

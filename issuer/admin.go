@@ -29,7 +29,7 @@ type IssuerRequest struct {
 
 // CreateIssuer creates an issuer and its key ring. Only admins may.
 func (s *Service) CreateIssuer(ctx context.Context, p cert.Principal, req IssuerRequest) (*cert.Issuer, error) {
-	if p.Role != cert.RoleAdmin {
+	if !p.DeploymentAdmin() {
 		return nil, fmt.Errorf("only an admin key can create issuers: %w", cert.ErrForbidden)
 	}
 	is := &cert.Issuer{
@@ -82,7 +82,7 @@ func HashToken(token string) string {
 // CreateAPIKey creates an API key and returns it with its token, which is
 // shown once and never stored.
 func (s *Service) CreateAPIKey(ctx context.Context, p cert.Principal, req APIKeyRequest) (*cert.APIKey, string, error) {
-	if p.Role != cert.RoleAdmin {
+	if !p.DeploymentAdmin() {
 		return nil, "", fmt.Errorf("only an admin key can create API keys: %w", cert.ErrForbidden)
 	}
 	var v cert.ValidationError
@@ -129,7 +129,7 @@ func (s *Service) newAPIKey(ctx context.Context, req APIKeyRequest) (*cert.APIKe
 
 // RevokeAPIKey revokes an API key; it stops working at once.
 func (s *Service) RevokeAPIKey(ctx context.Context, p cert.Principal, id string) error {
-	if p.Role != cert.RoleAdmin {
+	if !p.DeploymentAdmin() {
 		return fmt.Errorf("only an admin key can revoke API keys: %w", cert.ErrForbidden)
 	}
 	k, err := s.st.APIKey(ctx, id)

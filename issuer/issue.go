@@ -233,12 +233,12 @@ func (s *Service) IssueBatch(ctx context.Context, p cert.Principal, reqs []Reque
 // resolveIssuer decides which issuer a request acts for.
 func (s *Service) resolveIssuer(p cert.Principal, named string) (string, error) {
 	switch {
-	case p.Role == cert.RoleAdmin:
+	case p.DeploymentAdmin():
 		if named == "" {
 			return "", cert.Invalid("issuer", "is required with an admin key: name the issuer id, e.g. \"default\"")
 		}
 		return named, nil
-	case p.Role != cert.RoleIssuer:
+	case !p.CanWrite(p.Issuer):
 		return "", fmt.Errorf("a %s key cannot issue certificates: use a key with the issuer role: %w", p.Role, cert.ErrForbidden)
 	case named != "" && named != p.Issuer:
 		return "", fmt.Errorf("this API key belongs to issuer %q and cannot issue for %q: %w", p.Issuer, named, cert.ErrForbidden)

@@ -89,7 +89,7 @@ func (s *Service) StatusOf(c *cert.Certificate) cert.Standing {
 // List returns a page of certificates the principal may read. Issuer keys
 // see only their issuer's certificates, whatever the query says.
 func (s *Service) List(ctx context.Context, p cert.Principal, q store.Query) ([]*cert.Certificate, string, error) {
-	if p.Role != cert.RoleAdmin {
+	if !p.DeploymentAdmin() {
 		if q.Issuer != "" && q.Issuer != p.Issuer {
 			return nil, "", nil
 		}

@@ -27,6 +27,8 @@ var allowedImports = map[string][]string{
 	"pdfattach":               {"std"},
 	"pdfattach/pdfattachtest": {"std"},
 	"issuer":                  {"std", "cert", "store", "keys"},
+	"accounts":                {"std", "cert", "store", "golang.org/x/crypto/argon2", "github.com/pquerna/otp"},
+	"console":                 {"std", "cert", "accounts", "issuer"},
 	"verifier":                {"std", "cert", "store", "keys"},
 	"api": {"std", "cert", "issuer", "verifier", "templates", "store", "pdfattach",
 		"github.com/labstack/echo/v5", "github.com/prometheus/client_golang", "golang.org/x/time/rate"},
@@ -41,6 +43,8 @@ var owners = map[string]string{
 	"github.com/go-pdf/fpdf":         "templates",
 	"github.com/skip2/go-qrcode":     "templates",
 	"github.com/labstack/echo/v5":    "api",
+	"github.com/pquerna/otp":         "accounts",
+	"golang.org/x/crypto/argon2":     "accounts",
 }
 
 type listedPackage struct {

@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/certd/certd/accounts"
 	"github.com/certd/certd/api"
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/issuer"
@@ -94,6 +95,10 @@ type Main struct {
 	Issuer      *issuer.Service
 	StatusLists *issuer.StatusLists
 	API         *api.Server
+	Accounts    *accounts.Service
+	// PasswordParams are the argon2id parameters of console passwords
+	// (accounts.DefaultPasswordParams when zero; tests make them cheap).
+	PasswordParams accounts.PasswordParams
 }
 
 // NewMain returns a Main for cfg, logging to stderr.
@@ -169,6 +174,10 @@ func (m *Main) Run(ctx context.Context) error {
 		OnChange: lists.Invalidate, Printer: printer,
 	})
 	ver := verifier.New(verifier.Config{Store: st, Keys: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now, StatusLists: lists})
+	con, err := m.wireConsole()
+	if err != nil {
+		return err
+	}
 	if err := m.bootstrap(ctx); err != nil {
 		return err
 	}
@@ -177,6 +186,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Issuing: m.Issuer, Verifying: ver, Keys: m.Keys, Store: st, Search: st, StatusLists: lists, PublicURL: cfg.PublicURL,
 		TrustedProxies: cfg.TrustedProxies, Logger: m.Logger, Now: m.Now,
 		PublicRate: cfg.RateLimit, PublicBurst: int(2 * cfg.RateLimit), RenderRate: cfg.RenderRate,
+		Console: con,
 	})
 	if cl, ok := m.listener.(*connLimiter); ok {
 		cl.refused = m.API.ObserveConnections(cl.open)
