@@ -381,14 +381,25 @@ func TestOpenDamaged(t *testing.T) {
 	}
 	// bbolt grows the file ahead of the data: damage what lies below the
 	// high-water mark, where the pages in use are.
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, PreLoadFreelist: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var hwm int
-	_ = db.View(func(tx *bbolt.Tx) error { hwm = int(tx.Size()); return nil })
+	var (
+		hwm   int
+		inUse []int // offsets of branch and leaf pages
+	)
+	_ = db.View(func(tx *bbolt.Tx) error {
+		hwm = int(tx.Size())
+		for id := 2; id < hwm/4096; id++ {
+			if pi, err := tx.Page(id); err == nil && pi != nil && (pi.Type == "leaf" || pi.Type == "branch") {
+				inUse = append(inUse, id*4096)
+			}
+		}
+		return nil
+	})
 	db.Close()
-	if hwm < 64<<10 {
+	if hwm < 64<<10 || len(inUse) < 8 {
 		t.Fatalf("data of %d bytes, want a few pages more", hwm)
 	}
 	garbage := func(at int) []byte {
@@ -398,7 +409,6 @@ func TestOpenDamaged(t *testing.T) {
 		}
 		return b
 	}
-	page := func(off int) int { return off &^ 4095 }
 	cases := []struct {
 		name string
 		data []byte
@@ -411,9 +421,10 @@ func TestOpenDamaged(t *testing.T) {
 		{"truncated/odd", good[:hwm-1]},
 		{"garbage/meta", garbage(0)},
 		{"garbage/third-page", garbage(2 * 4096)},
-		{"garbage/quarter", garbage(page(hwm / 4))},
-		{"garbage/middle", garbage(page(hwm / 2))},
-		{"garbage/three-quarters", garbage(page(hwm * 3 / 4))},
+		{"garbage/quarter", garbage(inUse[len(inUse)/4])},
+		{"garbage/middle", garbage(inUse[len(inUse)/2])},
+		{"garbage/three-quarters", garbage(inUse[len(inUse)*3/4])},
+		{"garbage/last-in-use", garbage(inUse[len(inUse)-1])},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -429,7 +440,6 @@ func TestOpenDamaged(t *testing.T) {
 			if !errors.Is(err, bolt.ErrDamaged) {
 				t.Fatalf("Open error = %v, want one matching ErrDamaged", err)
 			}
-			t.Log(err)
 			if !strings.Contains(err.Error(), "restore it from a backup") {
 				t.Errorf("error %q does not say what to do", err)
 			}
