@@ -2,6 +2,7 @@ package issuer
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/certd/certd/cert"
@@ -52,6 +53,8 @@ type Service struct {
 	publicURL string
 	now       func() time.Time
 	positions positionBlocks
+	// used maps an API key id to when this process last recorded its use.
+	used sync.Map
 }
 
 // New returns a Service.
