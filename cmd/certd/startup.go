@@ -43,8 +43,14 @@ func checkDataDir(cfg *Config) error {
 	default:
 		return nil
 	}
+	// A KEK given with --kek-file may be put in place before a first
+	// start; only one certd generated is a trace of an earlier start.
+	names := []string{kekFile, tokenFile}
+	if cfg.KEKFile != "" {
+		names = names[1:]
+	}
 	var traces []string
-	for _, name := range []string{kekFile, tokenFile} {
+	for _, name := range names {
 		if _, err := os.Lstat(filepath.Join(cfg.DataDir, name)); err == nil {
 			traces = append(traces, name)
 		}
