@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -357,4 +359,52 @@ func jsonUnmarshal(b []byte, v any) error {
 		return fmt.Errorf("decode %s: %w", b, err)
 	}
 	return nil
+}
+
+// As a process: a refused start exits with status 1 and says why on stderr;
+// `certd admin-key` prints a token that the restarted server accepts.
+func TestStartupProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds certd")
+	}
+	bin, err := buildCertd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, token := usedDataDir(t)
+	if err := os.Truncate(filepath.Join(dir, dbFile), 0); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--data-dir", dir)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(stderr.String(), "not a first start") {
+		t.Fatalf("certd on an emptied store: %v, want exit status 1 saying it is not a first start\n%s", err, stderr.String())
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, tokenFile)); !bytes.Equal(after, token) {
+		t.Errorf("admin.token changed")
+	}
+
+	dir, _ = usedDataDir(t)
+	out, err := exec.Command(bin, "admin-key", "--data-dir", dir).Output()
+	newToken := strings.TrimSpace(string(out))
+	if err != nil || !strings.HasPrefix(newToken, "certd_") {
+		t.Fatalf("certd admin-key: %v %q", err, out)
+	}
+	addr := freePort(t)
+	startProcess(t, bin, dir, addr)
+	resp, err := http.DefaultClient.Do(func() *http.Request {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/apikeys", nil)
+		req.Header.Set("Authorization", "Bearer "+newToken)
+		return req
+	}())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /api/v1/apikeys with the key from certd admin-key: %d", resp.StatusCode)
+	}
 }
