@@ -22,8 +22,8 @@ const maxReported = 3
 // a page past its end is touched, and a page with garbage trips its
 // assertions (panics); both are turned into an error matching ErrDamaged
 // here, where faults are made recoverable, instead of a crash of the
-// process at some later request. The check reads the whole file once
-// (about a second per few hundred MB).
+// process at some later request. The check reads every page in use once,
+// so it takes time in proportion to the data.
 func checkFile(path string, lockTimeout time.Duration) error {
 	fi, err := os.Stat(path)
 	if err != nil || fi.Size() == 0 {
