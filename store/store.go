@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/certd/certd/cert"
@@ -157,6 +158,17 @@ type APIKeys interface {
 	UpdateAPIKey(ctx context.Context, k *cert.APIKey) error
 	// APIKeys lists the keys, of one issuer or all when issuer is "".
 	APIKeys(ctx context.Context, issuer string) ([]*cert.APIKey, error)
+	// RevokeAPIKey sets the key's RevokedAt to at and returns the stored
+	// key; a key already revoked is returned unchanged. It refuses, with
+	// cert.ErrLastAdminKey and nothing changed, to revoke the last active
+	// admin key, also against concurrent revocations on other instances:
+	// when two admin keys revoke each other at once, at most one succeeds.
+	// ErrNotFound when there is no such key.
+	RevokeAPIKey(ctx context.Context, id string, at time.Time) (*cert.APIKey, error)
+	// MarkAPIKeyUsed records at as the key's LastUsedAt unless a later
+	// time is stored; it changes no other field (a concurrent revocation
+	// stays). ErrNotFound when there is no such key.
+	MarkAPIKeyUsed(ctx context.Context, id string, at time.Time) error
 }
 
 // Counters hands out sequence numbers.
