@@ -367,7 +367,9 @@ func TestMongoProcessesSuspendOnce(t *testing.T) {
 		case o.codes[1] == http.StatusOK && o.codes[0] == refused:
 			won = 1
 		}
-		var ev struct{ Events []struct{ Type, Reason string } }
+		var ev struct {
+			Events []struct{ Type, Reason string }
+		}
 		if err := json.Unmarshal(b.do("GET", "/api/v1/certificates/"+ids[i]+"/events", b.Admin, nil).Body, &ev); err != nil {
 			t.Fatal(err)
 		}
