@@ -29,7 +29,7 @@ func TestSerialProxy(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
-	db := client.Database(mustPath(t, uri))
+	db := client.Database(databaseOf(uri))
 	coll := db.Collection("counters")
 
 	const workers, each = 16, 20
@@ -86,9 +86,8 @@ func TestSerialProxy(t *testing.T) {
 	}
 }
 
-// mustPath returns the database name of a URI from DatabaseURI.
-func mustPath(t *testing.T, uri string) string {
-	t.Helper()
+// databaseOf returns the database name of a URI from DatabaseURI.
+func databaseOf(uri string) string {
 	return uri[strings.LastIndex(uri, "/")+1:]
 }
 
