@@ -40,7 +40,10 @@
 // NULL, and NULLs never collide).
 //
 // Consistency and deadlines. Writes use write concern majority, reads read
-// concern majority (local when the server refuses majority reads). Every
+// concern majority (local when the server refuses majority reads), except
+// CertificateByIdempotencyKey, which reads the primary with read concern
+// local: after an insert lost on the key's unique index, the winner is on
+// the primary, perhaps not yet majority-committed, and must be found. Every
 // call, including those Open and Close make, runs under
 // context.WithTimeout(ctx, timeout) (WithTimeout, default 5s), so no call
 // hangs on a database that is gone; the driver reconnects by itself when the
