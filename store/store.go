@@ -38,7 +38,9 @@ type Certificates interface {
 	// number, or ErrNotFound.
 	CertificateByNumber(ctx context.Context, issuer, number string) (*cert.Certificate, error)
 	// CertificateByIdempotencyKey returns the certificate created with the
-	// key, or ErrNotFound.
+	// key, or ErrNotFound. It sees every certificate whose creation has
+	// failed with ErrAlreadyExists before the call (read your winner), so
+	// that a concurrent retry under the same key is a replay.
 	CertificateByIdempotencyKey(ctx context.Context, issuer, key string) (*cert.Certificate, error)
 	// UpdateCertificate replaces the certificate whose stored version is
 	// c.Version, storing c with Version+1 (set on c). A stored version that
