@@ -20,6 +20,7 @@ import (
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/issuer"
 	"github.com/certd/certd/keys"
+	"github.com/certd/certd/profile"
 	"github.com/certd/certd/store/bolt"
 	"github.com/certd/certd/verifier"
 )
@@ -108,6 +109,7 @@ func newTestAPI(t testing.TB, start string) *testAPI {
 	}
 	srv := api.New(api.Config{
 		Issuing: svc, Verifying: ver, Keys: ks, Store: st, PublicURL: publicURL,
+		Profiles:   profile.New(profile.Config{Store: st, Schemes: schemes, Now: clk.Now}),
 		PublicRate: 1e6, PublicBurst: 1e6, Now: clk.Now,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

@@ -43,6 +43,7 @@ var kinds = []struct {
 	{cert.ErrTransition, http.StatusConflict, "transition-not-allowed", "The certificate's status does not allow this action"},
 	{cert.ErrConflict, http.StatusConflict, "conflict", "Concurrent change"},
 	{cert.ErrPrecondition, http.StatusPreconditionFailed, "precondition-failed", "The certificate changed since you read it"},
+	{cert.ErrUnsupportedMedia, http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type"},
 	{cert.ErrForbidden, http.StatusForbidden, "forbidden", "Not allowed for this API key"},
 	{cert.ErrUnavailable, http.StatusServiceUnavailable, "unavailable", "Service temporarily unavailable"},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, "unavailable", "Service temporarily unavailable"},

@@ -36,8 +36,23 @@ func (s *Server) writeVerdict(c *echo.Context, v cert.Verdict) error {
 	return writeJSON(c, verdictStatus(v), v.AppendJSON)
 }
 
+// verifyByID answers the verdict of a certificate id, or of a printed
+// certificate number (URL-escaped: a "/" in a number is sent as %2F). A
+// number that several issuers use answers 300 Multiple Choices with
+// {"matches": [...]}, one entry per issuer.
 func (s *Server) verifyByID(c *echo.Context) error {
-	return s.writeVerdict(c, s.cfg.Verifying.ByID(c.Request().Context(), c.Param("id")))
+	v, matches := s.cfg.Verifying.Resolve(c.Request().Context(), c.Param("id"))
+	if len(matches) > 0 {
+		return writeMatches(c, matches)
+	}
+	return s.writeVerdict(c, v)
+}
+
+func writeMatches(c *echo.Context, matches []cert.NumberMatch) error {
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusMultipleChoices, struct {
+		Matches []cert.NumberMatch `json:"matches"`
+	}{matches})
 }
 
 // verifyToken verifies a presented credential: the compact JWS as
@@ -93,7 +108,18 @@ func (s *Server) verifyBatch(c *echo.Context) error {
 // as JSON for programs that ask for it.
 func (s *Server) verifyPage(c *echo.Context) error {
 	ctx := c.Request().Context()
-	v := s.cfg.Verifying.ByID(ctx, c.Param("id"))
+	v, matches := s.cfg.Verifying.Resolve(ctx, c.Param("id"))
+	if len(matches) > 0 {
+		if wantsJSON(c.Request()) {
+			return writeMatches(c, matches)
+		}
+		lang := pageLang(c)
+		page, err := templates.MatchesPage(templates.MatchesPageData{Lang: lang, PublicURL: s.cfg.PublicURL, Number: c.Param("id"), Matches: matches})
+		if err != nil {
+			return err
+		}
+		return writePage(c, http.StatusMultipleChoices, lang, page)
+	}
 	if wantsJSON(c.Request()) {
 		return s.writeVerdict(c, v)
 	}

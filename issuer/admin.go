@@ -34,14 +34,16 @@ func (s *Service) CreateIssuer(ctx context.Context, p cert.Principal, req Issuer
 	}
 	is := &cert.Issuer{
 		ID: req.ID, Name: strings.TrimSpace(req.Name), NameZh: strings.TrimSpace(req.NameZh),
-		AccreditationBody: req.AccreditationBody, AccreditationNumber: req.AccreditationNumber,
 		Contact: req.Contact, TimeZone: req.TimeZone, NumberPattern: req.NumberPattern,
 		NumberPrefix: req.NumberPrefix, KeyType: req.KeyType, CreatedAt: s.now(),
 	}
+	is.MigrateAccreditation(req.AccreditationBody, req.AccreditationNumber)
 	is.Normalize()
 	if err := is.Validate(); err != nil {
 		return nil, err
 	}
+	is.Version = 1
+	is.AppendEvent(cert.IssuerEvent{Type: cert.IssuerCreated, At: is.CreatedAt, Actor: p.Actor()})
 	is.StatusKey = make([]byte, 32)
 	_, _ = rand.Read(is.StatusKey)
 	// The key ring first: an issuer without keys could not sign, while a

@@ -30,7 +30,7 @@ type Request struct {
 	Level          int               `json:"level,omitempty"`
 	Scope          string            `json:"scope,omitempty"`
 	ScopeEn        string            `json:"scopeEn,omitempty"`
-	Sites          []string          `json:"sites,omitempty"`
+	Sites          []cert.Site       `json:"sites,omitempty"`
 	AssessmentBody string            `json:"assessmentBody,omitempty"`
 	DecisionDate   string            `json:"decisionDate,omitempty"`
 	ValidFrom      string            `json:"validFrom,omitempty"`
@@ -74,12 +74,7 @@ func (r *Request) Check(schemes cert.Schemes, now time.Time) *cert.ValidationErr
 	checkText(&v, "scope", r.Scope, 2000, true)
 	checkText(&v, "scopeEn", r.ScopeEn, 4000, false)
 	checkText(&v, "assessmentBody", r.AssessmentBody, 200, false)
-	if len(r.Sites) > 50 {
-		v.Add("sites", "must list at most 50 sites")
-	}
-	for i, site := range r.Sites {
-		checkText(&v, fmt.Sprintf("sites[%d]", i), site, 500, true)
-	}
+	checkSites(&v, r.Sites)
 	v.Fields = append(v.Fields, r.Organization.Validate().Prefix("organization.").Fields...)
 	if r.ValidFrom != "" {
 		d, err := parseDay(r.ValidFrom, now.Location())
@@ -300,6 +295,20 @@ func parseDay(s string, loc *time.Location) (time.Time, error) {
 	return time.Parse(time.RFC3339, s)
 }
 
+// checkSites checks the certified sites of a certificate: at most 50,
+// each with a name.
+func checkSites(v *cert.ValidationError, sites []cert.Site) {
+	if len(sites) > 50 {
+		v.Add("sites", "must list at most 50 sites")
+	}
+	for i, site := range sites {
+		f := fmt.Sprintf("sites[%d].", i)
+		checkText(v, f+"name", site.Name, 500, true)
+		checkText(v, f+"address", site.Address, 500, false)
+		checkText(v, f+"scope", site.Scope, 2000, false)
+	}
+}
+
 func checkText(v *cert.ValidationError, field, value string, max int, required bool) {
 	switch {
 	case required && strings.TrimSpace(value) == "":
@@ -333,8 +342,9 @@ func (s *Service) issuer(ctx context.Context, id string, cache map[string]*cert.
 // counter.
 func (s *Service) assign(ctx context.Context, prs []*prepared) error {
 	type group struct {
-		is  *cert.Issuer
-		prs []*prepared
+		is      *cert.Issuer
+		pattern string
+		prs     []*prepared
 	}
 	numbering := map[string]*group{}
 	positions := map[string]*group{}
@@ -350,11 +360,15 @@ func (s *Service) assign(ctx context.Context, prs []*prepared) error {
 		if pr.c.Number != "" {
 			continue
 		}
-		name := "number/" + is.ID + "/" + cert.CounterScope(is.NumberPattern, pr.c.ValidFrom)
+		pattern := is.NumberPatternFor(s.schemes[pr.c.Scheme])
+		// Patterns that render alike share a counter; the group key keeps
+		// the pattern too, so each certificate gets its own pattern's form.
+		counter := cert.NumberCounter(is, pattern, pr.c.ValidFrom)
+		name := counter + "\x00" + pattern
 		if g := numbering[name]; g != nil {
 			g.prs = append(g.prs, pr)
 		} else {
-			numbering[name] = &group{is: is, prs: []*prepared{pr}}
+			numbering[name] = &group{is: is, pattern: pattern, prs: []*prepared{pr}}
 			order = append(order, name)
 		}
 	}
@@ -370,12 +384,13 @@ func (s *Service) assign(ctx context.Context, prs []*prepared) error {
 			continue
 		}
 		g := numbering[name]
-		first, err := s.st.NextSequence(ctx, name, int64(len(g.prs)))
+		counter, _, _ := strings.Cut(name, "\x00")
+		first, err := s.st.NextSequence(ctx, counter, int64(len(g.prs)))
 		if err != nil {
 			return fmt.Errorf("reserve certificate numbers: %w", err)
 		}
 		for i, pr := range g.prs {
-			pr.c.Number = cert.FormatNumber(g.is.NumberPattern, g.is.NumberPrefix, pr.c.ValidFrom, first+int64(i))
+			pr.c.Number = cert.FormatNumber(g.pattern, g.is.NumberPrefix, pr.c.ValidFrom, first+int64(i))
 		}
 	}
 	for _, pr := range prs {

@@ -25,7 +25,8 @@ var allowedImports = map[string][]string{
 	"templates":             {"std", "cert", "github.com/skip2/go-qrcode", "github.com/go-pdf/fpdf"},
 	"issuer":                {"std", "cert", "store", "keys"},
 	"verifier":              {"std", "cert", "store", "keys"},
-	"api": {"std", "cert", "issuer", "verifier", "templates", "store",
+	"profile":               {"std", "cert", "store"},
+	"api": {"std", "cert", "issuer", "verifier", "profile", "templates", "store",
 		"github.com/labstack/echo/v5", "github.com/prometheus/client_golang", "golang.org/x/time/rate"},
 }
 

@@ -32,6 +32,7 @@ const (
 	collKeyRings     = "keyrings"
 	collAPIKeys      = "apikeys"
 	collCounters     = "counters"
+	collImages       = "issuerimages"
 )
 
 // Option configures Open.
@@ -59,7 +60,7 @@ type Store struct {
 	db      *mongo.Database
 	timeout time.Duration
 
-	certs, issuers, keyRings, apiKeys, counters *mongo.Collection
+	certs, issuers, keyRings, apiKeys, counters, images *mongo.Collection
 
 	// ferret is true when the server is FerretDB, whose v1 updates are a
 	// read followed by a write and therefore not atomic: conditional
@@ -129,6 +130,7 @@ func (s *Store) useDatabase(name string, rc *readconcern.ReadConcern) {
 	s.keyRings = s.db.Collection(collKeyRings)
 	s.apiKeys = s.db.Collection(collAPIKeys)
 	s.counters = s.db.Collection(collCounters)
+	s.images = s.db.Collection(collImages)
 }
 
 // detectFerret asks buildInfo whether the server is FerretDB.
