@@ -304,3 +304,50 @@ func TestIssuerImagesThroughMain(t *testing.T) {
 		t.Error("verification page does not show the issuer's logo")
 	}
 }
+
+// TestSitesAndSuccessorLinksThroughMain: a revision replaces the sites
+// (plain strings still accepted); the old page links to the successor by
+// number and status, the successor's page links back; a batch takes
+// structured sites too.
+func TestSitesAndSuccessorLinksThroughMain(t *testing.T) {
+	ts := startServer(t, "")
+	old := ts.issueCert(t, map[string]any{"sites": []any{"旧场所"}}, nil)
+	r := ts.do("POST", "/api/v1/certificates/"+old["id"].(string)+"/revise", ts.Admin, map[string]any{
+		"reason": "新增场所", "sites": []any{"旧场所", map[string]any{"name": "新机房", "address": "杭州市滨江区", "scope": "云计算"}}})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("revise: %d %s", r.Status, r.Body)
+	}
+	next := r.JSON(t)
+	sites, _ := payload(t, next["credential"].(string))["credentialSubject"].(map[string]any)["sites"].([]any)
+	if len(sites) != 2 || sites[1].(map[string]any)["address"] != "杭州市滨江区" {
+		t.Errorf("revised credential's sites = %v", sites)
+	}
+	v := ts.do("GET", "/api/v1/verify/"+old["id"].(string), "", nil).JSON(t)
+	succ, _ := v["certificate"].(map[string]any)["successor"].(map[string]any)
+	if succ == nil || succ["number"] != next["number"] || succ["status"] != "active" {
+		t.Errorf("old verdict's successor = %v, want %s active", succ, next["number"])
+	}
+	oldPage := string(ts.do("GET", "/v/"+old["id"].(string)+"?lang=en", "", nil).Body)
+	if !strings.Contains(oldPage, `href="/v/`+next["id"].(string)+`"`) || !strings.Contains(oldPage, next["number"].(string)) {
+		t.Error("the superseded certificate's page does not link to its successor by number")
+	}
+	newPage := string(ts.do("GET", "/v/"+next["id"].(string)+"?lang=en", "", nil).Body)
+	if !strings.Contains(newPage, `href="/v/`+old["id"].(string)+`"`) || !strings.Contains(newPage, "Replaces certificate: "+old["number"].(string)) {
+		t.Error("the successor's page does not link back to the certificate it replaces")
+	}
+	if !strings.Contains(newPage, "新机房, 杭州市滨江区") || !strings.Contains(newPage, "云计算") {
+		t.Error("the page does not show the structured site")
+	}
+
+	body := sampleCertificate("default", testUSCC)
+	body["sites"] = []any{map[string]any{"name": "批量场所", "address": "深圳"}, "第二场所"}
+	r = ts.do("POST", "/api/v1/certificates/batch", ts.Admin, map[string]any{"certificates": []any{body}})
+	res, _ := r.JSON(t)["results"].([]any)
+	if r.Status != http.StatusOK || len(res) != 1 {
+		t.Fatalf("batch: %d %s", r.Status, r.Body)
+	}
+	got, _ := res[0].(map[string]any)["certificate"].(map[string]any)["sites"].([]any)
+	if len(got) != 2 || got[0].(map[string]any)["address"] != "深圳" || got[1].(map[string]any)["name"] != "第二场所" {
+		t.Errorf("batch sites = %v", got)
+	}
+}
