@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -350,4 +352,24 @@ func TestSitesAndSuccessorLinksThroughMain(t *testing.T) {
 	if len(got) != 2 || got[0].(map[string]any)["address"] != "深圳" || got[1].(map[string]any)["name"] != "第二场所" {
 		t.Errorf("batch sites = %v", got)
 	}
+}
+
+// TestCredentialPayloadGolden holds the credential payload of a
+// certificate issued under a full profile (accreditation, approval
+// number) with sites to a golden file; random ids, positions and the
+// public URL are replaced by placeholders.
+func TestCredentialPayloadGolden(t *testing.T) {
+	ts := startServer(t, "", withClock(fixedClock))
+	if r := ts.patch(t, `{"accreditation": [{"body": "CNAS", "number": "CNAS C001-M"}], "approvalNumber": "CNCA-R-2002-001"}`, ""); r.Status != http.StatusOK {
+		t.Fatalf("PATCH: %d %s", r.Status, r.Body)
+	}
+	c := ts.issueCert(t, map[string]any{"sites": []any{map[string]any{"name": "总部", "address": "北京市海淀区中关村大街1号", "scope": "运行维护"}, "上海分公司"}}, nil)
+	p := payload(t, c["credential"].(string))
+	for _, e := range p["credentialStatus"].([]any) {
+		m := e.(map[string]any)
+		m["statusListIndex"] = "{index}"
+	}
+	pretty, _ := json.MarshalIndent(p, "", "  ")
+	norm := strings.NewReplacer(c["id"].(string), "{id}", ts.m.PublicURL(), "{public-url}")
+	golden(t, filepath.Join("testdata", "golden", "credential_payload.json"), []byte(norm.Replace(string(pretty))+"\n"))
 }
