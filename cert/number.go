@@ -49,21 +49,30 @@ func CheckNumberPatternOutput(p, prefix string) error {
 }
 
 // NumberPatternFor returns the number pattern of the issuer for a scheme:
-// the issuer's entry for the scheme in NumberPatterns; else its own
-// NumberPattern when it chose one (it then applies to every scheme); else
-// the scheme's default pattern (ITSS-…, QMS-…); else DefaultNumberPattern.
-// {PREFIX} is always the issuer's NumberPrefix.
+// the issuer's entry for the scheme in NumberPatterns, else its
+// NumberPattern (DefaultNumberPattern when empty), which applies to every
+// scheme without an entry. {PREFIX} is always the issuer's NumberPrefix.
 func (is *Issuer) NumberPatternFor(s *Scheme) string {
 	if p := is.NumberPatterns[s.ID]; p != "" {
 		return p
 	}
-	if is.NumberPattern != "" && is.NumberPattern != DefaultNumberPattern {
+	if is.NumberPattern != "" {
 		return is.NumberPattern
 	}
-	if s.NumberPattern != "" {
-		return s.NumberPattern
-	}
 	return DefaultNumberPattern
+}
+
+// DefaultNumberPatterns returns the default pattern of every scheme that
+// has one (Scheme.NumberPattern: ITSS-…, QMS-…), for an issuer that numbers
+// each scheme with its own prefix.
+func (s Schemes) DefaultNumberPatterns() map[string]string {
+	out := map[string]string{}
+	for id, sc := range s {
+		if sc.NumberPattern != "" {
+			out[id] = sc.NumberPattern
+		}
+	}
+	return out
 }
 
 // NumberCounter names the counter that numbers certificates of the issuer

@@ -56,9 +56,9 @@ type Scheme struct {
 	CategoriesEn []string `json:"categoriesEn,omitempty"`
 	// Levels is nil when the scheme grants no levels.
 	Levels *LevelRange `json:"levels,omitempty"`
-	// NumberPattern is the default certificate number pattern of the
-	// scheme, for issuers that set none (ITSS-{YYYY}-{SEQ:6}); empty means
-	// DefaultNumberPattern, with the issuer's prefix.
+	// NumberPattern is the scheme's own certificate number pattern
+	// (ITSS-{YYYY}-{SEQ:6}), which the bootstrap issuer uses; an issuer
+	// picks it up through its numberPatterns.
 	NumberPattern string `json:"numberPattern,omitempty"`
 }
 

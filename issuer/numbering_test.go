@@ -18,14 +18,26 @@ func TestNumbersPerScheme(t *testing.T) {
 	if _, err := e.st.NextSequence(ctx, "number/cb/2026", 41); err != nil {
 		t.Fatal(err)
 	}
-	if c := e.issue(t, "itss", ""); c.Number != "ITSS-2026-000042" {
-		t.Errorf("itss number = %s, want ITSS-2026-000042 (the old sequence continued)", c.Number)
+	// Until then every scheme took the issuer's one pattern.
+	if c := e.issue(t, "iso17021", ""); c.Number != "ITSS-2026-000042" {
+		t.Errorf("iso17021 number under the single pattern = %s, want ITSS-2026-000042", c.Number)
+	}
+	is, err := e.st.Issuer(ctx, "cb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	is.NumberPatterns = mustSchemes().DefaultNumberPatterns()
+	if err := e.st.UpdateIssuer(ctx, is); err != nil {
+		t.Fatal(err)
+	}
+	if c := e.issue(t, "itss", ""); c.Number != "ITSS-2026-000043" {
+		t.Errorf("itss number = %s, want ITSS-2026-000043 (the old sequence continued)", c.Number)
 	}
 	if c := e.issue(t, "iso17021", ""); c.Number != "QMS-2026-000001" {
 		t.Errorf("iso17021 number = %s, want QMS-2026-000001", c.Number)
 	}
 
-	is, err := e.st.Issuer(ctx, "cb")
+	is, err = e.st.Issuer(ctx, "cb")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,8 +46,8 @@ func TestNumbersPerScheme(t *testing.T) {
 	if err := e.st.UpdateIssuer(ctx, is); err != nil {
 		t.Fatal(err)
 	}
-	if c := e.issue(t, "itss", ""); c.Number != "ITSS-2026-0043" {
-		t.Errorf("itss number with {SEQ:4} = %s, want ITSS-2026-0043", c.Number)
+	if c := e.issue(t, "itss", ""); c.Number != "ITSS-2026-0044" {
+		t.Errorf("itss number with {SEQ:4} = %s, want ITSS-2026-0044", c.Number)
 	}
 	if c := e.issue(t, "iso17021", ""); c.Number != "ISO/26/1" {
 		t.Errorf("iso17021 number with ISO/{YY}/{SEQ} = %s, want ISO/26/1", c.Number)

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/certd/certd/store/bolt"
 )
 
 // patch sends a JSON merge patch of the default issuer's profile.
@@ -372,4 +374,39 @@ func TestCredentialPayloadGolden(t *testing.T) {
 	pretty, _ := json.MarshalIndent(p, "", "  ")
 	norm := strings.NewReplacer(c["id"].(string), "{id}", ts.m.PublicURL(), "{public-url}")
 	golden(t, filepath.Join("testdata", "golden", "credential_payload.json"), []byte(norm.Replace(string(pretty))+"\n"))
+}
+
+// TestBootstrapIssuerMigratesNumberPatterns: the default issuer of a data
+// directory made before per-scheme numbering gets the schemes' patterns
+// on the next start; its ITSS numbers continue the old sequence and its
+// ISO/IEC 17021 certificates are numbered QMS-….
+func TestBootstrapIssuerMigratesNumberPatterns(t *testing.T) {
+	dir := t.TempDir()
+	ts := startServer(t, dir)
+	first := ts.issue(t, "default")
+	_ = ts.m.Close()
+	// Make the issuer look as an older version stored it.
+	st, err := bolt.Open(filepath.Join(dir, "certd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	is, err := st.Issuer(t.Context(), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	is.NumberPatterns, is.Events = nil, nil
+	if err := st.UpdateIssuer(t.Context(), is); err != nil {
+		t.Fatal(err)
+	}
+	_ = st.Close()
+
+	ts = startServer(t, dir)
+	itss := ts.issue(t, "default")
+	iso := ts.issueCert(t, map[string]any{"scheme": "iso17021", "category": "", "level": 0}, nil)
+	if first["number"] != "ITSS-"+itss["number"].(string)[5:9]+"-000001" || !strings.HasSuffix(itss["number"].(string), "-000002") {
+		t.Errorf("ITSS numbers %s then %s, want the sequence continued", first["number"], itss["number"])
+	}
+	if n := iso["number"].(string); !strings.HasPrefix(n, "QMS-") {
+		t.Errorf("iso17021 number after the upgrade = %s, want QMS-…", n)
+	}
 }
