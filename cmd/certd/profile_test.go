@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/certd/certd/store/bolt"
@@ -408,5 +410,50 @@ func TestBootstrapIssuerMigratesNumberPatterns(t *testing.T) {
 	}
 	if n := iso["number"].(string); !strings.HasPrefix(n, "QMS-") {
 		t.Errorf("iso17021 number after the upgrade = %s, want QMS-…", n)
+	}
+}
+
+// TestMongoProfileAcrossInstances: two instances on one database change
+// the same issuer from the same version: one wins, the other gets 412;
+// a certificate issued by the other instance afterwards signs the winner's
+// name.
+func TestMongoProfileAcrossInstances(t *testing.T) {
+	a, b := twoInstances(t)
+	for round := range 4 {
+		version := strconv.Quote(strconv.Itoa(round + 1))
+		var wg sync.WaitGroup
+		var ra, rb response
+		var errA, errB error
+		start := make(chan struct{})
+		wg.Add(2)
+		patch := func(ts *testServer, name string) (response, error) {
+			return ts.send(nil, "PATCH", "/api/v1/issuers/default", ts.Admin, `{"nameZh": "`+name+`"}`,
+				"Content-Type", "application/merge-patch+json", "If-Match", version)
+		}
+		go func() { defer wg.Done(); <-start; ra, errA = patch(a, "甲认证中心"+strconv.Itoa(round)) }()
+		go func() { defer wg.Done(); <-start; rb, errB = patch(b, "乙认证中心"+strconv.Itoa(round)) }()
+		close(start)
+		wg.Wait()
+		if errA != nil || errB != nil {
+			t.Fatal(errA, errB)
+		}
+		won, lost := ra, rb
+		if rb.Status == http.StatusOK {
+			won, lost = rb, ra
+		}
+		if won.Status != http.StatusOK || lost.Status != http.StatusPreconditionFailed {
+			t.Fatalf("round %d: %d and %d, want one 200 and one 412", round, ra.Status, rb.Status)
+		}
+		name := won.JSON(t)["nameZh"].(string)
+		for _, ts := range []*testServer{a, b} {
+			c := ts.issue(t, "default")
+			if got := payload(t, c["credential"].(string))["issuer"].(map[string]any)["name"]; got != name {
+				t.Errorf("round %d: credential issued after the change names %v, want %s", round, got, name)
+			}
+		}
+	}
+	var ev struct{ Events []any }
+	if err := json.Unmarshal(b.do("GET", "/api/v1/issuers/default/events", b.Admin, nil).Body, &ev); err != nil || len(ev.Events) != 5 {
+		t.Errorf("events: %d (%v), want created and 4 updates", len(ev.Events), err)
 	}
 }
