@@ -39,7 +39,9 @@ var csvColumns = []csvColumn{
 	{"level", "level", false, "itss: 1 to 4; iso17021: empty"},
 	{"scope", "scope", true, "certified scope (Chinese); required"},
 	{"scope_en", "scopeEn", false, "certified scope in English"},
-	{"sites", "sites", false, "certified sites, separated by |"},
+	{"sites", "sites", false, "names of the certified sites, separated by |"},
+	{"site_addresses", "sites[].address", false, "addresses of the sites, separated by |, in the order of sites (may be empty)"},
+	{"site_scopes", "sites[].scope", false, "scope at each site, separated by |, in the order of sites (may be empty)"},
 	{"assessment_body", "assessmentBody", false, "who audited, when not the issuer"},
 	{"decision_date", "decisionDate", false, "certification decision date, YYYY-MM-DD"},
 	{"valid_from", "validFrom", false, "first day of validity, YYYY-MM-DD; empty: the day it is issued; past dates import existing certificates"},
@@ -292,6 +294,7 @@ func buildRow(rowIndex int, rec []string, cols []*csvColumn, chk csvCheck) (csvR
 	row := csvRow{row: rowIndex}
 	req := &row.req
 	var errs []rowError
+	var siteAddresses, siteScopes []string
 	for i, col := range cols {
 		v := strings.TrimSpace(rec[i])
 		switch col.name {
@@ -322,9 +325,13 @@ func buildRow(rowIndex int, rec []string, cols []*csvColumn, chk csvCheck) (csvR
 		case "sites":
 			for _, s := range strings.Split(v, "|") {
 				if s = strings.TrimSpace(s); s != "" {
-					req.Sites = append(req.Sites, s)
+					req.Sites = append(req.Sites, cert.Site{Name: s})
 				}
 			}
+		case "site_addresses":
+			siteAddresses = splitList(v)
+		case "site_scopes":
+			siteScopes = splitList(v)
 		case "assessment_body":
 			req.AssessmentBody = v
 		case "decision_date":
@@ -343,6 +350,22 @@ func buildRow(rowIndex int, rec []string, cols []*csvColumn, chk csvCheck) (csvR
 			req.Organization.Address = v
 		case "country":
 			req.Organization.Country = v
+		}
+	}
+	for _, f := range []struct {
+		name   string
+		values []string
+		set    func(*cert.Site, string)
+	}{
+		{"site_addresses", siteAddresses, func(s *cert.Site, v string) { s.Address = v }},
+		{"site_scopes", siteScopes, func(s *cert.Site, v string) { s.Scope = v }},
+	} {
+		if len(f.values) > len(req.Sites) {
+			errs = append(errs, rowError{rowIndex, f.name, fmt.Sprintf("has %d entries but sites names %d sites: give one entry per site, in the same order", len(f.values), len(req.Sites))})
+			continue
+		}
+		for i, v := range f.values {
+			f.set(&req.Sites[i], v)
 		}
 	}
 	if req.Issuer == "" {
@@ -387,4 +410,17 @@ func idempotencyKey(r csvRow) string {
 	h.Write([]byte{0})
 	h.Write([]byte(r.rowID))
 	return "certctl-csv-" + hex.EncodeToString(h.Sum(nil))
+}
+
+// splitList splits a |-separated cell, keeping empty entries in the
+// middle (a site without an address) but not a wholly empty cell.
+func splitList(v string) []string {
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	parts := strings.Split(v, "|")
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return parts
 }

@@ -40,7 +40,7 @@ func TestSampleCSVIsValid(t *testing.T) {
 		t.Fatalf("testdata/certificates.csv: %d rows, errors %v; want 5 valid rows", len(f.rows), f.errs)
 	}
 	sites := f.rows[2].req.Sites
-	if len(sites) != 2 || sites[1] != "东莞市松山湖数据中心" {
+	if len(sites) != 2 || sites[1].Name != "东莞市松山湖数据中心" {
 		t.Errorf("sites of row 4 = %q, want two sites split at |", sites)
 	}
 }

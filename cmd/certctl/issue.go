@@ -242,7 +242,9 @@ interrupted (outcome unknown: run the file again) or not_sent.
 					result: result, concurrency: concurrency, dryRun: dryRun, schemes: schemes, defaultIssuer: req.Issuer,
 				})
 			}
-			req.Sites = sites
+			for _, name := range sites {
+				req.Sites = append(req.Sites, cert.Site{Name: name})
+			}
 			if file != "" {
 				r, err := a.readRequestFile(file)
 				if err != nil {

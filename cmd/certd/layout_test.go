@@ -31,7 +31,7 @@ var allowedImports = map[string][]string{
 	"accounts":                             {"std", "cert", "store", "golang.org/x/crypto/argon2", "github.com/pquerna/otp"},
 	"console":                              {"std", "cert", "accounts", "issuer"},
 	"verifier":                             {"std", "cert", "store", "keys"},
-	"api": {"std", "cert", "issuer", "verifier", "templates", "store", "pdfattach",
+	"api": {"std", "cert", "issuer", "verifier", "profile", "templates", "store", "pdfattach",
 		"github.com/labstack/echo/v5", "github.com/prometheus/client_golang", "golang.org/x/time/rate"},
 }
 
