@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/certd/certd/cert"
+	"github.com/certd/certd/importfile"
 )
 
 // issuerRequest is the body of POST /api/v1/issuers.
@@ -89,7 +90,7 @@ func adminCommands() []*command {
 			},
 			run: func(a *app, args []string) int {
 				is.ID = args[0]
-				if !slugShape(is.ID) {
+				if !importfile.IssuerIDShape(is.ID) {
 					return a.report(fmt.Errorf("%q: an issuer id is 1-64 lower-case letters, digits and '-'", is.ID))
 				}
 				if is.Name == "" {
