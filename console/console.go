@@ -32,6 +32,8 @@ type Issuing interface {
 type Config struct {
 	Accounts *accounts.Service
 	Issuing  Issuing
+	// Profiles edits the issuer's profile (nil: no profile page).
+	Profiles Profiles
 	// PublicURL is the base URL readers see; an https URL makes the
 	// session cookie Secure.
 	PublicURL string
@@ -48,6 +50,7 @@ type Console struct {
 	cfg     Config
 	acc     *accounts.Service
 	iss     Issuing
+	prof    Profiles
 	log     *slog.Logger
 	now     func() time.Time
 	secure  bool
@@ -76,7 +79,7 @@ func New(cfg Config) (*Console, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &Console{cfg: cfg, acc: cfg.Accounts, iss: cfg.Issuing, log: cfg.Logger, now: cfg.Now,
+	c := &Console{cfg: cfg, acc: cfg.Accounts, iss: cfg.Issuing, prof: cfg.Profiles, log: cfg.Logger, now: cfg.Now,
 		secure: strings.HasPrefix(cfg.PublicURL, "https://")}
 	switch {
 	case cfg.DashboardTTL == 0:
@@ -118,6 +121,9 @@ func New(cfg Config) (*Console, error) {
 	private("GET "+prefix+"/settings/users", c.users)
 	private("POST "+prefix+"/settings/users/invite", c.invite)
 	private("POST "+prefix+"/settings/users/{id}", c.changeUser)
+	private("GET "+prefix+"/settings/profile", c.profile)
+	private("POST "+prefix+"/settings/profile", c.saveProfile)
+	private("POST "+prefix+"/settings/profile/{kind}", c.saveImage)
 	private("GET "+prefix+"/settings/security", c.security)
 	private("POST "+prefix+"/settings/security", c.securityPost)
 	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, r *http.Request) {
@@ -186,7 +192,7 @@ func (c *Console) signedIn(h pageFunc) http.Handler {
 		}
 		if r.Method == http.MethodPost {
 			limit := int64(maxForm)
-			if r.URL.Path == prefix+"/import" {
+			if r.URL.Path == prefix+"/import" || strings.HasPrefix(r.URL.Path, prefix+"/settings/profile/") {
 				limit = maxImport
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)

@@ -22,6 +22,7 @@ import (
 	"github.com/certd/certd/console"
 	"github.com/certd/certd/issuer"
 	"github.com/certd/certd/keys"
+	"github.com/certd/certd/profile"
 	"github.com/certd/certd/store/bolt"
 )
 
@@ -81,7 +82,7 @@ func newEnvTB(t testing.TB, dashboardTTL time.Duration) *env {
 		}
 	}
 	acc := accounts.New(accounts.Config{Store: st, Now: c.Now, Password: accounts.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
-	con, err := console.New(console.Config{Accounts: acc, Issuing: iss, PublicURL: "http://certd.test", Now: c.Now, DashboardTTL: dashboardTTL})
+	con, err := console.New(console.Config{Accounts: acc, Issuing: iss, Profiles: profile.New(profile.Config{Store: st, Schemes: schemes, Now: c.Now}), PublicURL: "http://certd.test", Now: c.Now, DashboardTTL: dashboardTTL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -465,4 +466,39 @@ func (e *env) count(t *testing.T, issuerID string) int {
 		t.Fatal(err)
 	}
 	return len(list)
+}
+
+func TestProfileSettings(t *testing.T) {
+	e := newEnv(t)
+	b := e.signUp(t, "a", "admin@a.cn", cert.RoleAdmin)
+	tok := b.csrf("/console/settings/profile")
+	form := url.Values{"csrf": {tok}, "version": {"1"}, "name": {"China Example Certification Center"}, "nameZh": {"中国示例认证中心"},
+		"timeZone": {"Asia/Shanghai"}, "accreditation": {"CNAS | CNAS C001-M\nIAF MLA | IAF-001"}, "approvalNumber": {"CNCA-R-2002-001"},
+		"signatory.name": {"张三"}, "signatory.title": {"主任"}, "numberPatterns.iso17021": {"QMS-{YYYY}-{SEQ:6}"}}
+	code, body, _ := b.post("/console/settings/profile", form)
+	if code != http.StatusSeeOther {
+		t.Fatalf("save profile: %d\n%.800s", code, body)
+	}
+	is, err := e.iss.Issuer(context.Background(), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if is.NameZh != "中国示例认证中心" || len(is.Accreditation) != 2 || is.Accreditation[1].Number != "IAF-001" || is.Signatory == nil || is.Signatory.Name != "张三" {
+		t.Errorf("stored profile %+v", is.Profile())
+	}
+	// The same form again, based on the old version: the conflict is shown.
+	if code, _, _ := b.post("/console/settings/profile", form); code != http.StatusConflict {
+		t.Errorf("stale form: %d, want 409", code)
+	}
+	form.Set("version", "2")
+	form.Set("numberPatterns.itss", "ITSS-{YYYY}")
+	if code, body, _ := b.post("/console/settings/profile", form); code != http.StatusUnprocessableEntity || !strings.Contains(body, "numberPatterns.itss") {
+		t.Errorf("pattern without SEQ: %d, want 422 naming numberPatterns.itss", code)
+	}
+	viewer := e.signUp(t, "a", "viewer@a.cn", cert.RoleViewer)
+	vt := viewer.csrf("/console/certificates")
+	form.Set("csrf", vt)
+	if code, _, _ := viewer.post("/console/settings/profile", form); code != http.StatusForbidden {
+		t.Errorf("viewer saving the profile: %d, want 403", code)
+	}
 }
