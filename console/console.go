@@ -34,6 +34,9 @@ type Config struct {
 	Issuing  Issuing
 	// Profiles edits the issuer's profile (nil: no profile page).
 	Profiles Profiles
+	// APIKeys and SigningKeys serve the keys page (nil: none).
+	APIKeys     APIKeys
+	SigningKeys SigningKeys
 	// PublicURL is the base URL readers see; an https URL makes the
 	// session cookie Secure.
 	PublicURL string
@@ -51,6 +54,8 @@ type Console struct {
 	acc     *accounts.Service
 	iss     Issuing
 	prof    Profiles
+	apiKeys APIKeys
+	signing SigningKeys
 	log     *slog.Logger
 	now     func() time.Time
 	secure  bool
@@ -79,7 +84,7 @@ func New(cfg Config) (*Console, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &Console{cfg: cfg, acc: cfg.Accounts, iss: cfg.Issuing, prof: cfg.Profiles, log: cfg.Logger, now: cfg.Now,
+	c := &Console{cfg: cfg, acc: cfg.Accounts, iss: cfg.Issuing, prof: cfg.Profiles, apiKeys: cfg.APIKeys, signing: cfg.SigningKeys, log: cfg.Logger, now: cfg.Now,
 		secure: strings.HasPrefix(cfg.PublicURL, "https://")}
 	switch {
 	case cfg.DashboardTTL == 0:
@@ -124,6 +129,8 @@ func New(cfg Config) (*Console, error) {
 	private("GET "+prefix+"/settings/profile", c.profile)
 	private("POST "+prefix+"/settings/profile", c.saveProfile)
 	private("POST "+prefix+"/settings/profile/{kind}", c.saveImage)
+	private("GET "+prefix+"/settings/keys", c.keys)
+	private("POST "+prefix+"/settings/keys", c.keysPost)
 	private("GET "+prefix+"/settings/security", c.security)
 	private("POST "+prefix+"/settings/security", c.securityPost)
 	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, r *http.Request) {

@@ -82,7 +82,7 @@ func newEnvTB(t testing.TB, dashboardTTL time.Duration) *env {
 		}
 	}
 	acc := accounts.New(accounts.Config{Store: st, Now: c.Now, Password: accounts.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
-	con, err := console.New(console.Config{Accounts: acc, Issuing: iss, Profiles: profile.New(profile.Config{Store: st, Schemes: schemes, Now: c.Now}), PublicURL: "http://certd.test", Now: c.Now, DashboardTTL: dashboardTTL})
+	con, err := console.New(console.Config{Accounts: acc, Issuing: iss, Profiles: profile.New(profile.Config{Store: st, Schemes: schemes, Now: c.Now}), APIKeys: iss, SigningKeys: ks, PublicURL: "http://certd.test", Now: c.Now, DashboardTTL: dashboardTTL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -500,5 +500,46 @@ func TestProfileSettings(t *testing.T) {
 	form.Set("csrf", vt)
 	if code, _, _ := viewer.post("/console/settings/profile", form); code != http.StatusForbidden {
 		t.Errorf("viewer saving the profile: %d, want 403", code)
+	}
+}
+
+func TestKeysSettings(t *testing.T) {
+	e := newEnv(t)
+	b := e.signUp(t, "a", "admin@a.cn", cert.RoleAdmin)
+	tok := b.csrf("/console/settings/keys")
+	code, body, _ := b.post("/console/settings/keys", url.Values{"csrf": {tok}, "do": {"create-api-key"}, "name": {"CRM"}, "role": {"issuer"}})
+	m := regexp.MustCompile(`<code>(certd_[^<]+)</code>`).FindStringSubmatch(body)
+	if code != 200 || m == nil {
+		t.Fatalf("create API key: %d, token shown: %v", code, m != nil)
+	}
+	p, err := e.iss.Authenticate(context.Background(), m[1])
+	if err != nil || p.Issuer != "a" || p.Role != cert.RoleIssuer {
+		t.Errorf("the new key authenticates as %+v, %v; want an issuer key of a", p, err)
+	}
+	if _, body, _ := b.get("/console/settings/keys"); strings.Contains(body, m[1]) {
+		t.Error("the token is shown again")
+	}
+	// Rotation needs the confirmation; with it the ring has two keys.
+	if code, _, _ := b.post("/console/settings/keys", url.Values{"csrf": {tok}, "do": {"rotate"}}); code != http.StatusUnprocessableEntity {
+		t.Errorf("rotate without confirmation: %d, want 422", code)
+	}
+	if code, _, _ := b.post("/console/settings/keys", url.Values{"csrf": {tok}, "do": {"rotate"}, "confirm": {"yes"}}); code != http.StatusSeeOther {
+		t.Errorf("rotate: %d", code)
+	}
+	_, body, _ = b.get("/console/settings/keys")
+	if strings.Count(body, "<td>retired</td>") != 1 || strings.Count(body, "<td>active</td>") != 1 {
+		t.Errorf("after rotation the page shows:\n%.1500s", body)
+	}
+	// Issuer b's admin sees none of a's keys and cannot revoke them.
+	other := e.signUp(t, "b", "admin@b.cn", cert.RoleAdmin)
+	ot := other.csrf("/console/settings/keys")
+	if _, body, _ := other.get("/console/settings/keys"); strings.Contains(body, "CRM") {
+		t.Error("issuer b's admin sees a's API key")
+	}
+	keys, _ := e.iss.APIKeys(context.Background(), cert.Principal{Role: cert.RoleAdmin})
+	for _, k := range keys {
+		if code, _, _ := other.post("/console/settings/keys", url.Values{"csrf": {ot}, "do": {"revoke-api-key"}, "id": {k.ID}, "confirm": {"yes"}}); code != http.StatusNotFound {
+			t.Errorf("issuer b revoking a's key: %d, want 404", code)
+		}
 	}
 }
