@@ -70,6 +70,9 @@ type Console struct {
 //go:embed templates/*.html
 var templateFS embed.FS
 
+//go:embed static/console.js
+var consoleJS []byte
+
 const (
 	prefix     = "/console"
 	cookieName = "certd_session"
@@ -107,6 +110,10 @@ func New(cfg Config) (*Console, error) {
 		c.routes = append(c.routes, pattern)
 	}
 	// The map of the console: every route in one place.
+	public("GET "+prefix+"/static/console.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		_, _ = w.Write(consoleJS)
+	})
 	public("GET "+prefix+"/login", c.loginPage)
 	public("POST "+prefix+"/login", c.login)
 	public("GET "+prefix+"/setup/{token}", c.setupPage)

@@ -122,7 +122,17 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#f-level"), "3"),
 		chromedp.SetValue(chromedp.CSS("#f-scope"), "信息系统运行维护服务"),
 		chromedp.SetValue(chromedp.CSS("#f-organization\\.name"), "北京示例科技有限公司"),
-		chromedp.SetValue(chromedp.CSS("#f-organization\\.uscc"), "91110108MA0123456G"),
+		chromedp.SendKeys(chromedp.CSS("#f-organization\\.uscc"), "91110108ma0123456x"))
+	// With scripts on, a wrong check character is flagged as it is typed.
+	if msg, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("f-organization.uscc").validationMessage`)); err != nil || !strings.Contains(msg, "check character") {
+		t.Errorf("USCC typed with a wrong check character: message %q, %v", msg, err)
+	}
+	// The message is the browser's; the server checks again on submit. The
+	// right code clears it when typed (an input event).
+	if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(function(){var i=document.getElementById("f-organization.uscc"); i.value="91110108MA0123456"; i.dispatchEvent(new Event("input")); i.value+="G"; i.dispatchEvent(new Event("input")); return i.validationMessage===""})()`)); err != nil || !ok {
+		t.Errorf("the right USCC typed leaves a validation message (%v)", err)
+	}
+	do(t, ctx, chromedp.SetValue(chromedp.CSS("#f-organization\\.uscc"), "91110108MA0123456G"),
 		chromedp.Click(chromedp.CSS(`button[value="preview"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#h-preview")))
 	shoot(t, ctx, shots, "issue-preview")
