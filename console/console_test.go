@@ -210,7 +210,7 @@ func TestIssueSuspendConflictAndTenancy(t *testing.T) {
 		t.Fatalf("bad USCC: %d", code)
 	}
 	form.Set("organization.uscc", "91110108MA0123456G")
-	form.Set("organization.name", "北京<script>alert(1)</script>科技有限公司")
+	form.Set("organization.name", "北京<script>alert(1)</script>\"引号'科技有限公司")
 	code, _, h := clerk.post("/console/certificates/new", form)
 	if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/console/certificates/") {
 		t.Fatalf("issue: %d → %s", code, h.Get("Location"))
@@ -223,7 +223,7 @@ func TestIssueSuspendConflictAndTenancy(t *testing.T) {
 		t.Errorf("resubmitted form: %d → %s, want the same certificate", code, h.Get("Location"))
 	}
 	_, body, _ = clerk.get(certPage)
-	if strings.Contains(body, "<script>alert(1)</script>") || !strings.Contains(body, "&lt;script&gt;") {
+	if strings.Contains(body, "<script>alert(1)</script>") || !strings.Contains(body, "&lt;script&gt;") || !strings.Contains(body, "&#34;引号&#39;") {
 		t.Error("the organization name is not escaped on the certificate page")
 	}
 	// Two tabs: both open the suspend form at version 1; the first wins,
