@@ -337,13 +337,22 @@ func TestSignInThrottledAndSameAnswer(t *testing.T) {
 func TestPagesHaveLangAndLabels(t *testing.T) {
 	e := newEnv(t)
 	b := e.signUp(t, "a", "admin@a.cn", cert.RoleAdmin)
-	for _, p := range []string{"/console/", "/console/certificates", "/console/certificates/new", "/console/settings/users", "/console/login"} {
+	for _, p := range []string{"/console/", "/console/certificates", "/console/certificates/new", "/console/settings/users", "/console/settings/profile", "/console/settings/keys", "/console/settings/security", "/console/import", "/console/login"} {
 		for _, lang := range []string{"zh-CN", "en"} {
 			_, body, _ := b.get(p + "?lang=" + lang)
 			if !strings.Contains(body, `<html lang="`+lang+`">`) {
 				t.Errorf("%s?lang=%s: no lang attribute", p, lang)
 			}
-			for _, m := range regexp.MustCompile(`<input id="([^"]+)"`).FindAllStringSubmatch(body, -1) {
+			// Headings start at h1 and never skip a level going down.
+			level := 0
+			for _, h := range regexp.MustCompile(`<h([1-6])[ >]`).FindAllStringSubmatch(body, -1) {
+				n := int(h[1][0] - '0')
+				if (level == 0 && n != 1) || n > level+1 {
+					t.Errorf("%s: heading h%d after h%d", p, n, level)
+				}
+				level = n
+			}
+			for _, m := range regexp.MustCompile(`<(?:input|select|textarea) id="([^"]+)"`).FindAllStringSubmatch(body, -1) {
 				if !strings.Contains(body, `for="`+m[1]+`"`) {
 					t.Errorf("%s: input %s has no label", p, m[1])
 				}
