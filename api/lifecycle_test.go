@@ -73,6 +73,8 @@ type testAPI struct {
 	svc   *issuer.Service
 	clock *clock
 	token string
+	store *bolt.Store
+	keys  *keys.Service
 }
 
 const publicURL = "https://verify.example.cn"
@@ -111,7 +113,7 @@ func newTestAPI(t testing.TB, start string) *testAPI {
 		PublicRate: 1e6, PublicBurst: 1e6, Now: clk.Now,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
-	return &testAPI{t: t, srv: srv, svc: svc, clock: clk, token: token}
+	return &testAPI{t: t, srv: srv, svc: svc, clock: clk, token: token, store: st, keys: ks}
 }
 
 type response struct {
