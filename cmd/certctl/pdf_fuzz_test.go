@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/go-pdf/fpdf"
+)
+
+// attachedPDF writes a one-page PDF with content attached as name, as
+// templates does for the certificate PDF (same library, same call).
+func attachedPDF(t testing.TB, name string, content []byte, compress bool) []byte {
+	t.Helper()
+	pdf := fpdf.New("L", "mm", "A4", "")
+	pdf.SetCompression(compress)
+	pdf.SetAttachments([]fpdf.Attachment{{Content: content, Filename: name, Description: "Signed credential"}})
+	pdf.AddPage()
+	var buf bytes.Buffer
+	if err := pdf.Output(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// FuzzPDFAttachmentRoundTrip: whatever a credential holds, the attachment
+// fpdf writes into a certificate PDF is read back byte for byte with its
+// checksum intact, the page compressed or not; and a PDF with a byte changed in the
+// attachment is never read back as the original with an intact checksum.
+func FuzzPDFAttachmentRoundTrip(f *testing.F) {
+	f.Add([]byte(sampleToken), true, uint16(0))
+	f.Add([]byte(sampleToken), false, uint16(400))
+	f.Add([]byte("endstream endobj ) ( \\ \r\n%%EOF"), false, uint16(9))
+	f.Add([]byte{0, 0xff, '(', ')', '\\'}, true, uint16(65535))
+	f.Fuzz(func(t *testing.T, content []byte, compress bool, flip uint16) {
+		if len(content) == 0 {
+			return // fpdf writes no embedded file for empty content
+		}
+		pdf := attachedPDF(t, credentialAttachment, content, compress)
+		att, err := extractAttachment(pdf, credentialAttachment)
+		if err != nil {
+			t.Fatalf("extractAttachment: %v", err)
+		}
+		if !bytes.Equal(att.data, content) || !att.checksumOK {
+			t.Fatalf("read back %q (checksum ok %v), want %q", att.data, att.checksumOK, content)
+		}
+		if _, err := extractAttachment(pdf, "other.jwt"); err == nil {
+			t.Fatal("an attachment that is not there was found")
+		}
+		// Change one bit of the embedded file's stream (fpdf writes it
+		// first, deflated) and read again.
+		i := bytes.Index(pdf, []byte("stream\n"))
+		if i < 0 {
+			t.Fatal("no stream in the PDF")
+		}
+		at := i + len("stream\n") + int(flip)%len(content)
+		changed := bytes.Clone(pdf)
+		changed[at] ^= 0x01
+		if att, err := extractAttachment(changed, credentialAttachment); err == nil && att.checksumOK && bytes.Equal(att.data, content) {
+			t.Fatalf("a changed attachment (byte %d) reads as the original", at)
+		}
+	})
+}
