@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/certd/certd/api"
+	"github.com/certd/certd/cert"
+	"github.com/certd/certd/issuer"
 )
 
 var fuzzActions = []string{"surveillance", "suspend", "reinstate", "withdraw", "cancel", "renew", "revise", "unknown-action"}
@@ -18,12 +21,18 @@ var fuzzActions = []string{"surveillance", "suspend", "reinstate", "withdraw", "
 // send posts body to path through the router with the issuer's key.
 func (a *testAPI) send(t testing.TB, path, contentType string, body []byte, headers ...string) *httptest.ResponseRecorder {
 	t.Helper()
+	return a.sendAs(t, a.token, path, contentType, body, headers...)
+}
+
+// sendAs posts body to path through the router with the API key token.
+func (a *testAPI) sendAs(t testing.TB, token, path, contentType string, body []byte, headers ...string) *httptest.ResponseRecorder {
+	t.Helper()
 	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
 	req.RemoteAddr = "192.0.2.10:40000"
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	req.Header.Set("Authorization", "Bearer "+a.token)
+	req.Header.Set("Authorization", "Bearer "+token)
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
@@ -126,6 +135,38 @@ func FuzzRequestBodies(f *testing.F) {
 			path, ct = "/api/v1/certificates", "text/csv"
 		}
 		rec := a.send(t, path, ct, body, headers...)
+		wantNoFault(t, "POST "+path, rec)
+	})
+}
+
+// FuzzAdminBodies: the same for the bodies an admin key sends: a new
+// issuer, a new API key, a key rotation.
+func FuzzAdminBodies(f *testing.F) {
+	a := newTestAPI(f, "2026-11-27")
+	_, admin, err := a.svc.CreateAPIKey(context.Background(), cert.Principal{Role: cert.RoleAdmin, KeyID: "test"},
+		issuer.APIKeyRequest{Role: cert.RoleAdmin, Name: "fuzz admin"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []struct {
+		route uint8
+		body  string
+	}{
+		{0, `{"id":"cb2","name":"Second CB","nameZh":"第二认证中心","timeZone":"Asia/Shanghai","numberPattern":"{PREFIX}-{YYYY}-{SEQ:6}","keyType":"ES256"}`},
+		{0, `{"id":"UPPER","name":"","timeZone":"Mars/Olympus","numberPattern":"{SEQ:99}"}`},
+		{0, `{"id":"x","name":"X","numberPattern":"{YYYY}{YYYY}{SEQ:0}"}`},
+		{1, `{"issuer":"cb","role":"viewer","name":"reader"}`},
+		{1, `{"role":"admin"}`},
+		{1, `{"issuer":"nope","role":"owner"}`},
+		{2, `{"keyType":"ES256"}`},
+		{2, `{"keyType":"RSA"}`},
+		{2, ``},
+	} {
+		f.Add(s.route, []byte(s.body))
+	}
+	f.Fuzz(func(t *testing.T, route uint8, body []byte) {
+		path := []string{"/api/v1/issuers", "/api/v1/apikeys", "/api/v1/issuers/cb/keys/rotate"}[route%3]
+		rec := a.sendAs(t, admin, path, "application/json", body)
 		wantNoFault(t, "POST "+path, rec)
 	})
 }
