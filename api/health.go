@@ -8,6 +8,36 @@ import (
 	"github.com/labstack/echo/v5"
 )
 
+type healthOnlyKey struct{}
+
+// HealthOnly serves the health endpoints and refuses every other request
+// with 503, closing the connection after each answer: the handler of the
+// connections a listener accepts beyond its cap, so that health probes
+// answer while the instance is full.
+func (s *Server) HealthOnly() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Connection", "close")
+		s.e.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), healthOnlyKey{}, true)))
+	})
+}
+
+// healthOnlyGate refuses what HealthOnly does not serve.
+func healthOnlyGate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		if c.Request().Context().Value(healthOnlyKey{}) == nil {
+			return next(c)
+		}
+		switch c.Path() {
+		case "/healthz", "/readyz":
+			return next(c)
+		}
+		full := newHTTPError(http.StatusServiceUnavailable, "connection-capacity", "At connection capacity",
+			"certd holds as many connections as it serves; this connection answers health probes only. Retry in a few seconds.")
+		full.quiet = true
+		return full
+	}
+}
+
 // healthz answers while the process runs.
 func (s *Server) healthz(c *echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})

@@ -81,6 +81,13 @@ const publicURL = "https://verify.example.cn"
 
 func newTestAPI(t testing.TB, start string) *testAPI {
 	t.Helper()
+	return newTestAPIWith(t, start, nil)
+}
+
+// newTestAPIWith is newTestAPI with a hook that may change the issuing
+// service's and the server's configuration before they are built.
+func newTestAPIWith(t testing.TB, start string, configure func(*issuer.Config, *api.Config)) *testAPI {
+	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "certd.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +104,16 @@ func newTestAPI(t testing.TB, start string) *testAPI {
 	}
 	clk := &clock{t: bj(t, start).Add(10 * time.Hour)}
 	ks := keys.NewService(st, kek, clk.Now)
-	svc := issuer.New(issuer.Config{Store: st, Signer: ks, Rings: ks, Schemes: schemes, PublicURL: publicURL, Now: clk.Now})
+	icfg := issuer.Config{Store: st, Signer: ks, Rings: ks, Schemes: schemes, PublicURL: publicURL, Now: clk.Now}
+	acfg := api.Config{
+		Keys: ks, Store: st, PublicURL: publicURL,
+		PublicRate: 1e6, PublicBurst: 1e6, Now: clk.Now,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	if configure != nil {
+		configure(&icfg, &acfg)
+	}
+	svc := issuer.New(icfg)
 	ver := verifier.New(verifier.Config{Store: st, Keys: ks, Schemes: schemes, PublicURL: publicURL, Now: clk.Now})
 	ctx := context.Background()
 	admin := cert.Principal{Role: cert.RoleAdmin, KeyID: "test"}
@@ -108,11 +124,8 @@ func newTestAPI(t testing.TB, start string) *testAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := api.New(api.Config{
-		Issuing: svc, Verifying: ver, Keys: ks, Store: st, PublicURL: publicURL,
-		PublicRate: 1e6, PublicBurst: 1e6, Now: clk.Now,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	acfg.Issuing, acfg.Verifying = svc, ver
+	srv := api.New(acfg)
 	return &testAPI{t: t, srv: srv, svc: svc, clock: clk, token: token, store: st, keys: ks}
 }
 

@@ -18,11 +18,15 @@ type metrics struct {
 	issued   prometheus.Counter
 	verdicts *prometheus.CounterVec
 	handler  http.Handler
+	// routes are the route templates of the router: the only values of
+	// the route label besides "unmatched".
+	routes map[string]bool
 }
 
 func newMetrics() *metrics {
 	m := &metrics{
-		reg: prometheus.NewRegistry(),
+		routes: map[string]bool{},
+		reg:    prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "certd_http_requests_total", Help: "HTTP requests by method, route and status code.",
 		}, []string{"method", "route", "code"}),
@@ -43,10 +47,53 @@ func newMetrics() *metrics {
 	return m
 }
 
+// observe counts one request. Every label value comes from a closed set, so
+// that no request can add a series: the method is a standard one or
+// "other", the route a registered template or "unmatched", the code one
+// net/http knows or its class ("5xx").
 func (m *metrics) observe(method, route string, status int, d time.Duration) {
-	if route == "" {
+	if !m.routes[route] {
 		route = "unmatched"
 	}
-	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	m.requests.WithLabelValues(methodLabel(method), route, codeLabel(status)).Inc()
 	m.duration.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// ObserveConnections exports the listener's figures on /metrics: open
+// reports the connections open now; the function returned counts a
+// connection refused by a cap, per client IP or in total. Call it once.
+func (s *Server) ObserveConnections(open func() float64) (refused func(perIP bool)) {
+	refusedTotal := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "certd_connections_refused_total", Help: "Connections closed unserved by a cap, by cap (per_ip or total).",
+	}, []string{"cap"})
+	s.metrics.reg.MustRegister(refusedTotal, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "certd_connections_open", Help: "Connections open now, the health-only reserve included.",
+	}, open))
+	perIP, total := refusedTotal.WithLabelValues("per_ip"), refusedTotal.WithLabelValues("total")
+	return func(byIP bool) {
+		if byIP {
+			perIP.Inc()
+		} else {
+			total.Inc()
+		}
+	}
+}
+
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "other"
+}
+
+func codeLabel(status int) string {
+	if status < 100 || status > 599 {
+		return "other"
+	}
+	if http.StatusText(status) == "" {
+		return strconv.Itoa(status/100) + "xx"
+	}
+	return strconv.Itoa(status)
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -73,7 +74,8 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		route := c.Path()
 		s.metrics.observe(c.Request().Method, route, status, time.Since(start))
 		level := slog.LevelDebug
-		if status >= 500 {
+		var he *httpError
+		if status >= 500 && !(errors.As(err, &he) && he.quiet) {
 			level = slog.LevelWarn
 		}
 		if !s.log.Enabled(c.Request().Context(), level) {
@@ -119,7 +121,13 @@ func newRateLimiter(perSecond float64, burst int) *rateLimiter {
 	return &rateLimiter{r: rate.Limit(perSecond), burst: burst, clients: map[string]*client{}}
 }
 
-func (l *rateLimiter) allow(ip string, now time.Time) bool {
+func (l *rateLimiter) allow(ip string, now time.Time) bool { return l.allowN(ip, now, 1) }
+
+// allowN takes n tokens from the bucket of ip's client, if it holds them.
+func (l *rateLimiter) allowN(ip string, now time.Time, n int) bool {
+	if a, err := netip.ParseAddr(ip); err == nil {
+		ip = ClientKey(a)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Sub(l.sweep) > time.Minute {
@@ -136,7 +144,7 @@ func (l *rateLimiter) allow(ip string, now time.Time) bool {
 		l.clients[ip] = c
 	}
 	c.seen = now
-	return c.lim.AllowN(now, 1)
+	return c.lim.AllowN(now, n)
 }
 
 func (l *rateLimiter) middleware(next echo.HandlerFunc) echo.HandlerFunc {
@@ -148,6 +156,19 @@ func (l *rateLimiter) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// ClientKey is the key of a client address for per-client limits (request
+// rates, connections): an IPv4 address itself, an IPv6 address its /64,
+// the network of one subscriber, which holds more addresses than any
+// limit could count.
+func ClientKey(a netip.Addr) string {
+	a = a.Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
 }
 
 // requireAuth authenticates the bearer API key; the principal is kept on the
@@ -174,7 +195,7 @@ func (s *Server) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
 // requireAdmin refuses non-admin keys.
 func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
-		if principal(c).Role != cert.RoleAdmin {
+		if !principal(c).DeploymentAdmin() {
 			return fmt.Errorf("this route needs an admin key: %w", cert.ErrForbidden)
 		}
 		return next(c)
@@ -187,15 +208,22 @@ func principal(c *echo.Context) cert.Principal {
 }
 
 // decodeJSON reads a JSON body of at most limit bytes into v, strictly:
-// unknown fields and trailing data are errors that name the field.
+// a body that is not UTF-8, unknown fields and trailing data are errors
+// that name the field.
 func decodeJSON(c *echo.Context, v any, limit int64) error {
 	r := c.Request()
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return newHTTPError(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
 			"Send the body as JSON with 'Content-Type: application/json'.")
 	}
-	body := http.MaxBytesReader(c.Response(), r.Body, limit)
-	dec := json.NewDecoder(body)
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, limit))
+	if err != nil {
+		return jsonError(err, limit)
+	}
+	if err := checkUTF8(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err, limit)

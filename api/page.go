@@ -27,15 +27,21 @@ func pageLang(c *echo.Context) string {
 
 // writePage answers an HTML page in lang.
 func writePage(c *echo.Context, status int, lang string, page []byte) error {
+	setPageHeaders(c, lang, len(page))
+	return c.HTMLBlob(status, page)
+}
+
+// setPageHeaders sets the headers of an HTML page of n bytes.
+func setPageHeaders(c *echo.Context, lang string, n int) {
 	h := c.Response().Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Language", lang)
 	h.Set("Vary", "Accept, Accept-Language")
 	h.Set("Content-Security-Policy", pageCSP)
+	h.Set("Content-Type", "text/html; charset=UTF-8")
 	// Known length: net/http would otherwise send a page this size
 	// chunked.
-	h.Set("Content-Length", strconv.Itoa(len(page)))
-	return c.HTMLBlob(status, page)
+	h.Set("Content-Length", strconv.Itoa(n))
 }
 
 // publicPath is path as readers reach it: below the path of the public

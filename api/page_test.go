@@ -30,11 +30,12 @@ type pageAPI struct {
 	t   testing.TB
 	srv *api.Server
 	svc *issuer.Service
+	st  *bolt.Store
 }
 
 var pageNow = time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
 
-func newPageAPI(t testing.TB, publicURL string, rate float64) *pageAPI {
+func newPageAPI(t testing.TB, publicURL string, rate float64, opts ...func(*api.Config)) *pageAPI {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "certd.db"))
 	if err != nil {
@@ -60,12 +61,16 @@ func newPageAPI(t testing.TB, publicURL string, rate float64) *pageAPI {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	srv := api.New(api.Config{
+	cfg := api.Config{
 		Issuing: svc, Verifying: ver, Keys: ks, Store: st, Search: st, PublicURL: publicURL,
 		PublicRate: rate, PublicBurst: int(max(1, rate)), Now: now,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	return &pageAPI{t: t, srv: srv, svc: svc}
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv := api.New(cfg)
+	return &pageAPI{t: t, srv: srv, svc: svc, st: st}
 }
 
 func (a *pageAPI) issue(name, nameEn, uscc string) *cert.Certificate {

@@ -60,9 +60,9 @@ func (s *Server) certificatePDF(c *echo.Context) error {
 	if !ok {
 		return notRegistered()
 	}
-	if s.cfg.FontErr != nil || s.cfg.Font == nil {
-		detail := "No TrueType font covering Chinese is configured, so certificates cannot be printed: install fonts-arphic-gbsn00lp or fonts-lxgw-wenkai, or start certd with --pdf-font FILE."
-		return newHTTPError(http.StatusServiceUnavailable, "pdf-unavailable", "PDF rendering unavailable", detail)
+	if s.cfg.FontErr != nil || s.cfg.Fonts == nil || s.cfg.Fonts.Len() == 0 {
+		return newHTTPError(http.StatusServiceUnavailable, "pdf-unavailable", "PDF rendering unavailable",
+			"This service has no fonts to print certificates with. The verification page shows the certificate meanwhile.")
 	}
 	crt, err := s.existing(c, id)
 	if err != nil {
@@ -85,20 +85,34 @@ func (s *Server) certificatePDF(c *echo.Context) error {
 	// new PDF and the old one ages out.
 	body, hit := s.pdfs.get(key)
 	if !hit {
-		s.renders <- struct{}{}
-		body, err = templates.RenderPDF(templates.CertificateDoc{
+		// A render that failed for this version, status and day fails
+		// again: answer what it answered, without rendering or logging.
+		if perr, failed := s.pdfFailures.get(key, now); failed {
+			return perr
+		}
+		if err := s.renderBudget(c, costPDF); err != nil {
+			return err
+		}
+		release, err := s.renderSlot(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		body, err = s.renderPDF(templates.CertificateDoc{
 			Certificate: crt, Issuer: is, Scheme: scheme, Status: st.Status,
 			VerifyURL: cert.VerifyURL(s.cfg.PublicURL, crt.ID), QRContent: templates.QRContent(s.cfg.PublicURL, crt.ID),
 			Credential: crt.Credential, GeneratedAt: now,
-		}, *s.cfg.Font)
-		<-s.renders
+		}, *s.cfg.Fonts)
+		release()
 		if errors.Is(err, templates.ErrFontCoverage) {
-			s.log.Error("certificate cannot be printed with the configured font", "request_id", requestID(c), "id", crt.ID, "error", err.Error())
-			return newHTTPError(http.StatusServiceUnavailable, "pdf-font-coverage", "The certificate cannot be printed with the configured font",
-				"The font lacks characters of this certificate ("+err.Error()+"). The operator must configure a font that covers them (--pdf-font); the verification page shows the certificate meanwhile.")
+			// The error names the font files: for the log only.
+			s.log.Error("certificate cannot be printed with the configured fonts", "request_id", requestID(c), "id", crt.ID, "error", err.Error())
+			return s.pdfFailures.remember(key, newHTTPError(http.StatusServiceUnavailable, "pdf-font-coverage", "The certificate cannot be printed",
+				"This certificate holds characters that the fonts of this service cannot print. The verification page shows the certificate meanwhile."), now)
 		}
 		if err != nil {
-			return err
+			s.log.Error("certificate PDF render failed", "request_id", requestID(c), "id", crt.ID, "error", err.Error())
+			return s.pdfFailures.remember(key, newHTTPError(http.StatusInternalServerError, "internal", "Internal error",
+				"Something went wrong on our side; nothing you sent was at fault. Quote the request id when you report it."), now)
 		}
 		s.pdfs.put(key, body)
 	}

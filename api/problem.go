@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v5"
 
 	"github.com/certd/certd/cert"
+	"github.com/certd/certd/templates"
 )
 
 // Problem is an RFC 9457 problem document.
@@ -56,6 +58,11 @@ type httpError struct {
 	title  string
 	detail string
 	fields []cert.FieldError
+	// quiet marks a 5xx that is no news: shedding load (render slots,
+	// connection capacity) or a remembered failure whose cause was logged
+	// once. The access log keeps it to debug, so a client cannot flood the
+	// log with it; /metrics counts it.
+	quiet bool
 }
 
 func (e *httpError) Error() string { return e.detail }
@@ -141,7 +148,40 @@ func (s *Server) errorHandler(c *echo.Context, err error) {
 	if p.Status == http.StatusUnauthorized {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="certd"`)
 	}
+	if !strings.HasPrefix(c.Request().URL.Path, "/api/") {
+		// Outside the API the same address answers a page or a problem
+		// by Accept: a cache must keep them apart.
+		c.Response().Header().Set("Vary", "Accept, Accept-Language")
+	}
+	if wantsHTML(c.Request()) {
+		s.writeErrorPage(c, p)
+		return
+	}
 	writeProblem(c, p)
+}
+
+// wantsHTML reports whether an error is answered as an HTML page: to a
+// browser (its Accept names text/html) anywhere outside the JSON API,
+// unknown routes included. Programs, and every route under /api/, get
+// problem documents.
+func wantsHTML(r *http.Request) bool {
+	return !strings.HasPrefix(r.URL.Path, "/api/") && strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// writeErrorPage answers the HTML page of problem p.
+func (s *Server) writeErrorPage(c *echo.Context, p Problem) {
+	lang := pageLang(c)
+	page, err := templates.ErrorPage(templates.ErrorPageData{Lang: lang, PublicURL: s.cfg.PublicURL, Status: p.Status, RequestID: p.RequestID})
+	if err != nil {
+		writeProblem(c, p)
+		return
+	}
+	if c.Request().Method == http.MethodHead {
+		setPageHeaders(c, lang, len(page))
+		_ = c.NoContent(p.Status)
+		return
+	}
+	_ = writePage(c, p.Status, lang, page)
 }
 
 func writeProblem(c *echo.Context, p Problem) {
@@ -150,6 +190,9 @@ func writeProblem(c *echo.Context, p Problem) {
 		b = []byte(fmt.Sprintf(`{"type":"%sinternal","title":"Internal error","status":500}`, problemTypeBase))
 	}
 	if c.Request().Method == http.MethodHead {
+		// The headers GET would have sent, without the body.
+		c.Response().Header().Set("Content-Type", "application/problem+json")
+		c.Response().Header().Set("Content-Length", strconv.Itoa(len(b)))
 		_ = c.NoContent(p.Status)
 		return
 	}

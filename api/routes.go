@@ -10,7 +10,7 @@ import (
 func (s *Server) routes() {
 	e := s.e
 	e.Use(middleware.Recover())
-	e.Use(requestIDMiddleware, s.accessLog, securityHeaders)
+	e.Use(requestIDMiddleware, s.accessLog, securityHeaders, healthOnlyGate)
 
 	limit := newRateLimiter(s.cfg.PublicRate, s.cfg.PublicBurst).middleware
 	// A search that matches nothing reads every certificate: it gets a tenth
@@ -35,6 +35,12 @@ func (s *Server) routes() {
 	e.GET("/", s.landing, limit)
 	e.GET("/search", s.searchPage, limit, searchLimit)
 	e.GET("/api/v1/search", s.searchAPI, limit, searchLimit)
+	// Verifying a file reads up to 16 MiB and parses a PDF: a fifth of
+	// the search budget on top of the common one.
+	fileLimit := newRateLimiter(s.cfg.PublicRate/50, max(s.cfg.PublicBurst/50, 3)).middleware
+	e.GET("/verify", s.verifyFileForm, limit)
+	e.POST("/verify", s.verifyFilePage, limit, fileLimit)
+	e.POST("/api/v1/verify/file", s.verifyFileAPI, limit, fileLimit)
 	e.GET("/api/v1/verify/:id", s.verifyByID, limit)
 	e.POST("/api/v1/verify", s.verifyToken, limit)
 	e.POST("/api/v1/verify/batch", s.verifyBatch, limit)
@@ -44,6 +50,14 @@ func (s *Server) routes() {
 	e.GET("/.well-known/jwks.json", s.allJWKS, limit)
 	e.GET("/.well-known/jwt-vc-issuer/issuers/:issuer", s.issuerMetadata, limit)
 	e.GET("/status/:issuer/:purpose/:n", s.statusList, limit)
+
+	// The staff console: its own router behind the common middleware and
+	// the public per-IP budget (sign-in is not free: argon2id).
+	if s.cfg.Console != nil {
+		h := echo.WrapHandler(s.cfg.Console)
+		e.Any("/console", h, limit)
+		e.Any("/console/*", h, limit)
+	}
 
 	// Certification bodies.
 	g := e.Group("/api/v1", auth)

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -158,7 +159,11 @@ func (s *Server) searchPage(c *echo.Context) error {
 	}
 	switch err := checkSearchText(q); {
 	case raw == "":
-		// The empty form.
+		// The empty form: no search can run while the store does not
+		// answer, and the page says so rather than offer one.
+		if err := s.cfg.Store.Ping(c.Request().Context()); err != nil {
+			return fmt.Errorf("ping the store: %w: %w", cert.ErrUnavailable, err)
+		}
 	case err != nil && utf8.RuneCountInString(q) < minSearchText:
 		d.Problem, status = templates.SearchTooShort, http.StatusUnprocessableEntity
 	case err != nil:

@@ -72,10 +72,22 @@ type Config struct {
 	// per second, PublicBurst the burst; 0 picks defaults.
 	PublicRate  float64
 	PublicBurst int
-	Logger      *slog.Logger
-	Now         func() time.Time
-	// Font sets the certificate PDFs; FontErr says why there is none.
-	Font    *templates.Font
+	// RenderRate is the render budget per client IP, in PDFs per second
+	// (a QR code costs a fraction of a PDF by its size), with bursts of
+	// twice as many; 0 picks 5.
+	RenderRate float64
+	// RenderConcurrency bounds the renders running at once in the process
+	// (0: the number of cores); RenderWait is how long a render waits for
+	// a free slot before it is refused with 503 (0: 2 s).
+	RenderConcurrency int
+	RenderWait        time.Duration
+	Logger            *slog.Logger
+	Now               func() time.Time
+	// Console, when set, serves the staff web application under
+	// /console/ (it has its own sessions and CSRF defence).
+	Console http.Handler
+	// Fonts set the certificate PDFs; FontErr says why there are none.
+	Fonts   *templates.Fonts
 	FontErr error
 }
 
@@ -88,9 +100,15 @@ type Server struct {
 	metrics *metrics
 	pdfs    *byteCache
 	qrs     *byteCache
-	// renders bounds concurrent PDF renders to the number of cores.
+	// renders bounds concurrent renders (RenderConcurrency).
 	renders chan struct{}
-	issuers issuerCache
+	// renderLimit is the render budget per client IP, in cost units.
+	renderLimit *rateLimiter
+	// pdfFailures remembers failed PDF renders.
+	pdfFailures failureCache
+	// renderPDF is templates.RenderPDF (tests count its calls).
+	renderPDF func(templates.CertificateDoc, templates.Fonts) ([]byte, error)
+	issuers   issuerCache
 }
 
 // New builds the server with every route registered.
@@ -107,13 +125,35 @@ func New(cfg Config) *Server {
 	if cfg.PublicBurst == 0 {
 		cfg.PublicBurst = 100
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, metrics: newMetrics(), pdfs: newByteCache(256), qrs: newByteCache(4096), renders: make(chan struct{}, runtime.GOMAXPROCS(0))}
-	e := echo.New()
+	if cfg.RenderRate == 0 {
+		cfg.RenderRate = defaultRenderRate
+	}
+	if cfg.RenderConcurrency == 0 {
+		cfg.RenderConcurrency = runtime.GOMAXPROCS(0)
+	}
+	if cfg.RenderWait == 0 {
+		cfg.RenderWait = defaultRenderWait
+	}
+	units := cfg.RenderRate * costPDF
+	s := &Server{
+		cfg: cfg, log: cfg.Logger, now: cfg.Now, metrics: newMetrics(), pdfs: newByteCache(256), qrs: newByteCache(4096),
+		renders: make(chan struct{}, cfg.RenderConcurrency),
+		// The burst holds at least one PDF, so that a low rate still
+		// renders.
+		renderLimit: newRateLimiter(units, max(int(2*units), costPDF)),
+		renderPDF:   templates.RenderPDF,
+	}
+	// HEAD is answered by every GET route, with the GET's status and
+	// headers and no body.
+	e := echo.NewWithConfig(echo.Config{Router: echo.NewRouter(echo.RouterConfig{AutoHandleHEAD: true})})
 	e.Logger = cfg.Logger
 	e.HTTPErrorHandler = s.errorHandler
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
 	s.e = e
 	s.routes()
+	for _, r := range s.e.Router().Routes() {
+		s.metrics.routes[r.Path] = true
+	}
 	return s
 }
 

@@ -107,8 +107,6 @@ func (s *Server) verifyPage(c *echo.Context) error {
 	if wantsJSON(c.Request()) {
 		return s.writeVerdict(c, v)
 	}
-	s.noteVerdict(c, v)
-	lang := pageLang(c)
 	id, ok := cert.NormalizeID(c.Param("id"))
 	if !ok {
 		id = c.Param("id")
@@ -116,6 +114,15 @@ func (s *Server) verifyPage(c *echo.Context) error {
 			id = id[:64]
 		}
 	}
+	return s.writeVerdictPage(c, v, id)
+}
+
+// writeVerdictPage answers the verification page of verdict v; id is the
+// certificate id as requested.
+func (s *Server) writeVerdictPage(c *echo.Context, v cert.Verdict, id string) error {
+	ctx := c.Request().Context()
+	s.noteVerdict(c, v)
+	lang := pageLang(c)
 	d := templates.VerifyPageData{Verdict: v, Lang: lang, PublicURL: s.cfg.PublicURL, ID: id}
 	if v.Certificate != nil {
 		d.Scheme = s.cfg.Issuing.Schemes()[v.Certificate.Scheme]
@@ -145,13 +152,13 @@ func (s *Server) qrPNG(c *echo.Context) error {
 	if !ok {
 		return notRegistered()
 	}
-	size := 512
+	size := templates.DefaultQRSize
 	if q := c.QueryParam("size"); q != "" {
-		n, err := strconv.Atoi(q)
-		if err != nil || n < 64 || n > 2048 {
-			return cert.Invalid("size", "must be an integer number of pixels from 64 to 2048")
-		}
-		size = n
+		size, _ = strconv.Atoi(q)
+	}
+	cost, offered := qrSizeCost(size)
+	if !offered {
+		return cert.Invalid("size", "must be one of "+qrSizeList()+" (pixels)")
 	}
 	if _, err := s.existing(c, id); err != nil {
 		return err
@@ -160,8 +167,16 @@ func (s *Server) qrPNG(c *echo.Context) error {
 	key := id + "/" + strconv.Itoa(size)
 	png, ok := s.qrs.get(key)
 	if !ok {
-		var err error
-		if png, err = templates.QRPNG(templates.QRContent(s.cfg.PublicURL, id), size); err != nil {
+		if err := s.renderBudget(c, cost); err != nil {
+			return err
+		}
+		release, err := s.renderSlot(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		png, err = templates.QRPNG(templates.QRContent(s.cfg.PublicURL, id), size)
+		release()
+		if err != nil {
 			return err
 		}
 		s.qrs.put(key, png)
@@ -178,9 +193,22 @@ func (s *Server) qrSVG(c *echo.Context) error {
 	if _, err := s.existing(c, id); err != nil {
 		return err
 	}
-	svg, err := templates.QRSVG(templates.QRContent(s.cfg.PublicURL, id))
-	if err != nil {
-		return err
+	key := id + "/svg"
+	svg, ok := s.qrs.get(key)
+	if !ok {
+		if err := s.renderBudget(c, costQRSVG); err != nil {
+			return err
+		}
+		release, err := s.renderSlot(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		svg, err = templates.QRSVG(templates.QRContent(s.cfg.PublicURL, id))
+		release()
+		if err != nil {
+			return err
+		}
+		s.qrs.put(key, svg)
 	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=86400, immutable")
 	return c.Blob(http.StatusOK, "image/svg+xml", svg)

@@ -31,10 +31,16 @@ type Principal struct {
 	Issuer string
 	Role   Role
 	Name   string
+	// User is true for a console user (KeyID "user:{id}"): its admin role
+	// is bound to its issuer, unlike an admin API key's.
+	User bool
 }
 
 // Actor names the principal in events.
 func (p Principal) Actor() string {
+	if p.User {
+		return p.KeyID + " (" + p.Name + ")"
+	}
 	if p.Name != "" {
 		return "apikey:" + p.KeyID + " (" + p.Name + ")"
 	}
@@ -43,10 +49,14 @@ func (p Principal) Actor() string {
 
 // CanRead reports whether p may read issuer's data.
 func (p Principal) CanRead(issuer string) bool {
-	return p.Role == RoleAdmin || p.Issuer == issuer
+	return p.DeploymentAdmin() || p.Issuer == issuer
 }
+
+// DeploymentAdmin reports whether p acts for every issuer: an admin API
+// key, never a console user.
+func (p Principal) DeploymentAdmin() bool { return p.Role == RoleAdmin && !p.User }
 
 // CanWrite reports whether p may change issuer's certificates.
 func (p Principal) CanWrite(issuer string) bool {
-	return p.Role == RoleAdmin || (p.Role == RoleIssuer && p.Issuer == issuer)
+	return p.DeploymentAdmin() || ((p.Role == RoleIssuer || p.Role == RoleAdmin) && p.Issuer == issuer)
 }

@@ -21,25 +21,38 @@ type Organization struct {
 // them ("organization.").
 func (o *Organization) Validate() *ValidationError {
 	var v ValidationError
-	if strings.TrimSpace(o.Name) == "" {
+	// Text that breaks CheckText is refused first, with the character named,
+	// and its field is not judged further.
+	bad := map[string]bool{}
+	for _, f := range []FieldText{{"name", o.Name}, {"nameEn", o.NameEn}, {"uscc", o.USCC}, {"address", o.Address}, {"country", o.Country}} {
+		if err := CheckText(f.Text, SingleLine); err != nil {
+			v.Add(f.Field, err.Error())
+			bad[f.Field] = true
+		}
+	}
+	switch {
+	case bad["name"]:
+	case strings.TrimSpace(o.Name) == "":
 		v.Add("name", "is required: the legal name as on the business licence")
-	} else if len([]rune(o.Name)) > 200 {
+	case len([]rune(o.Name)) > 200:
 		v.Add("name", "must be at most 200 characters")
 	}
-	if len([]rune(o.NameEn)) > 300 {
+	if !bad["nameEn"] && len([]rune(o.NameEn)) > 300 {
 		v.Add("nameEn", "must be at most 300 characters")
 	}
-	if o.Country == "" || o.Country == "CN" {
+	switch {
+	case bad["uscc"] || bad["country"]:
+	case o.Country == "" || o.Country == "CN":
 		if err := ValidateUSCC(o.USCC); err != nil {
 			v.Add("uscc", err.Error())
 		}
-	} else if len(o.USCC) > 64 {
+	case len(o.USCC) > 64:
 		v.Add("uscc", "must be at most 64 characters")
 	}
-	if len([]rune(o.Address)) > 500 {
+	if !bad["address"] && len([]rune(o.Address)) > 500 {
 		v.Add("address", "must be at most 500 characters")
 	}
-	if o.Country != "" && (len(o.Country) != 2 || strings.ToUpper(o.Country) != o.Country) {
+	if !bad["country"] && o.Country != "" && (len(o.Country) != 2 || strings.ToUpper(o.Country) != o.Country) {
 		v.Add("country", "must be an ISO 3166-1 alpha-2 code in upper case, e.g. CN")
 	}
 	return &v

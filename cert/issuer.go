@@ -58,6 +58,11 @@ func (is *Issuer) Validate() error {
 	if !validSlug(is.ID) {
 		v.Add("id", "must be 1-64 characters of a-z, 0-9 and '-', starting with a letter or digit")
 	}
+	for _, f := range []FieldText{{"name", is.Name}, {"nameZh", is.NameZh}, {"accreditationBody", is.AccreditationBody}, {"accreditationNumber", is.AccreditationNumber}} {
+		if err := CheckText(f.Text, SingleLine); err != nil {
+			v.Add(f.Field, err.Error())
+		}
+	}
 	if strings.TrimSpace(is.Name) == "" {
 		v.Add("name", "is required (the legal name in English)")
 	}

@@ -61,6 +61,9 @@ func FormatNumber(pattern, prefix string, at time.Time, seq int64) string {
 
 // CheckNumber validates a certificate number supplied by a CB.
 func CheckNumber(n string) error {
+	if err := CheckText(n, SingleLine); err != nil {
+		return err
+	}
 	if !numberShape.MatchString(n) {
 		return fmt.Errorf("must be 1-64 letters, digits and - / _ . ( ), starting with a letter or digit")
 	}

@@ -29,7 +29,7 @@ type IssuerRequest struct {
 
 // CreateIssuer creates an issuer and its key ring. Only admins may.
 func (s *Service) CreateIssuer(ctx context.Context, p cert.Principal, req IssuerRequest) (*cert.Issuer, error) {
-	if p.Role != cert.RoleAdmin {
+	if !p.DeploymentAdmin() {
 		return nil, fmt.Errorf("only an admin key can create issuers: %w", cert.ErrForbidden)
 	}
 	is := &cert.Issuer{
@@ -40,6 +40,10 @@ func (s *Service) CreateIssuer(ctx context.Context, p cert.Principal, req Issuer
 	}
 	is.Normalize()
 	if err := is.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.checkPrintable([]cert.FieldText{{Field: "name", Text: is.Name}, {Field: "nameZh", Text: is.NameZh},
+		{Field: "accreditationBody", Text: is.AccreditationBody}, {Field: "accreditationNumber", Text: is.AccreditationNumber}}); err != nil {
 		return nil, err
 	}
 	is.StatusKey = make([]byte, 32)
@@ -78,7 +82,7 @@ func HashToken(token string) string {
 // CreateAPIKey creates an API key and returns it with its token, which is
 // shown once and never stored.
 func (s *Service) CreateAPIKey(ctx context.Context, p cert.Principal, req APIKeyRequest) (*cert.APIKey, string, error) {
-	if p.Role != cert.RoleAdmin {
+	if !p.DeploymentAdmin() {
 		return nil, "", fmt.Errorf("only an admin key can create API keys: %w", cert.ErrForbidden)
 	}
 	var v cert.ValidationError
@@ -98,7 +102,9 @@ func (s *Service) CreateAPIKey(ctx context.Context, p cert.Principal, req APIKey
 	default:
 		v.Add("role", `must be "issuer", "viewer" or "admin"`)
 	}
-	if len(req.Name) > 100 {
+	if err := cert.CheckText(req.Name, cert.SingleLine); err != nil {
+		v.Add("name", err.Error())
+	} else if len(req.Name) > 100 {
 		v.Add("name", "must be at most 100 characters")
 	}
 	if err := v.Err(); err != nil {
@@ -123,7 +129,7 @@ func (s *Service) newAPIKey(ctx context.Context, req APIKeyRequest) (*cert.APIKe
 
 // RevokeAPIKey revokes an API key; it stops working at once.
 func (s *Service) RevokeAPIKey(ctx context.Context, p cert.Principal, id string) error {
-	if p.Role != cert.RoleAdmin {
+	if !p.DeploymentAdmin() {
 		return fmt.Errorf("only an admin key can revoke API keys: %w", cert.ErrForbidden)
 	}
 	k, err := s.st.APIKey(ctx, id)

@@ -58,7 +58,9 @@ func (r *Request) Check(schemes cert.Schemes, now time.Time) *cert.ValidationErr
 	case scheme == nil:
 		v.Add("scheme", fmt.Sprintf("unknown scheme %q: must be one of %q", r.Scheme, schemes.IDs()))
 	default:
-		if err := scheme.CheckCategory(r.Category); err != nil {
+		if err := cert.CheckText(r.Category, cert.SingleLine); err != nil {
+			v.Add("category", err.Error())
+		} else if err := scheme.CheckCategory(r.Category); err != nil {
 			v.Add("category", err.Error())
 		}
 		if err := scheme.CheckLevel(r.Level); err != nil {
@@ -70,15 +72,15 @@ func (r *Request) Check(schemes cert.Schemes, now time.Time) *cert.ValidationErr
 			v.Add("number", err.Error())
 		}
 	}
-	checkText(&v, "standard", r.Standard, 100, false)
-	checkText(&v, "scope", r.Scope, 2000, true)
-	checkText(&v, "scopeEn", r.ScopeEn, 4000, false)
-	checkText(&v, "assessmentBody", r.AssessmentBody, 200, false)
+	checkText(&v, "standard", r.Standard, cert.SingleLine, 100, false)
+	checkText(&v, "scope", r.Scope, cert.MultiLine, 2000, true)
+	checkText(&v, "scopeEn", r.ScopeEn, cert.MultiLine, 4000, false)
+	checkText(&v, "assessmentBody", r.AssessmentBody, cert.SingleLine, 200, false)
 	if len(r.Sites) > 50 {
 		v.Add("sites", "must list at most 50 sites")
 	}
 	for i, site := range r.Sites {
-		checkText(&v, fmt.Sprintf("sites[%d]", i), site, 500, true)
+		checkText(&v, fmt.Sprintf("sites[%d]", i), site, cert.SingleLine, 500, true)
 	}
 	v.Fields = append(v.Fields, r.Organization.Validate().Prefix("organization.").Fields...)
 	if r.ValidFrom != "" {
@@ -231,12 +233,12 @@ func (s *Service) IssueBatch(ctx context.Context, p cert.Principal, reqs []Reque
 // resolveIssuer decides which issuer a request acts for.
 func (s *Service) resolveIssuer(p cert.Principal, named string) (string, error) {
 	switch {
-	case p.Role == cert.RoleAdmin:
+	case p.DeploymentAdmin():
 		if named == "" {
 			return "", cert.Invalid("issuer", "is required with an admin key: name the issuer id, e.g. \"default\"")
 		}
 		return named, nil
-	case p.Role != cert.RoleIssuer:
+	case !p.CanWrite(p.Issuer):
 		return "", fmt.Errorf("a %s key cannot issue certificates: use a key with the issuer role: %w", p.Role, cert.ErrForbidden)
 	case named != "" && named != p.Issuer:
 		return "", fmt.Errorf("this API key belongs to issuer %q and cannot issue for %q: %w", p.Issuer, named, cert.ErrForbidden)
@@ -290,7 +292,35 @@ func (s *Service) prepare(ctx context.Context, p cert.Principal, req Request, ca
 		c.OriginalDate = from.Format(cert.DateLayout)
 	}
 	c.Append(cert.Event{Type: cert.EventIssued, At: now, RecordedAt: now, Actor: p.Actor()})
+	if err := s.checkPrintable(c.Texts()); err != nil {
+		return nil, err
+	}
 	return &prepared{c: c, issuer: is}, nil
+}
+
+// checkPrintable refuses texts that the certificate PDF cannot print,
+// naming each field and character, so that no certificate is accepted
+// whose PDF could never be made.
+func (s *Service) checkPrintable(texts []cert.FieldText) error {
+	if s.printer == nil {
+		return nil
+	}
+	var v cert.ValidationError
+	for _, f := range texts {
+		missing := s.printer.Missing(f.Text)
+		if len(missing) == 0 {
+			continue
+		}
+		var b strings.Builder
+		for i, r := range missing {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%U %q", r, r)
+		}
+		v.Add(f.Field, "cannot be printed on the certificate: no font of this service has "+b.String()+"; leave it out or write it another way")
+	}
+	return v.Err()
 }
 
 func parseDay(s string, loc *time.Location) (time.Time, error) {
@@ -300,12 +330,15 @@ func parseDay(s string, loc *time.Location) (time.Time, error) {
 	return time.Parse(time.RFC3339, s)
 }
 
-func checkText(v *cert.ValidationError, field, value string, max int, required bool) {
+// checkText applies cert.CheckText, then the length and presence rules.
+func checkText(v *cert.ValidationError, field, value string, kind cert.TextKind, max int, required bool) {
+	if err := cert.CheckText(value, kind); err != nil {
+		v.Add(field, err.Error())
+		return
+	}
 	switch {
 	case required && strings.TrimSpace(value) == "":
 		v.Add(field, "is required")
-	case !utf8.ValidString(value):
-		v.Add(field, "must be valid UTF-8")
 	case utf8.RuneCountInString(value) > max:
 		v.Add(field, fmt.Sprintf("must be at most %d characters", max))
 	}

@@ -41,6 +41,16 @@ type Config struct {
 	// OnChange, when set, is called with the issuer after every successful
 	// write of a certificate (StatusLists.Invalidate).
 	OnChange func(issuer string)
+	// Printer, when set, is what certificate PDFs are printed with: a
+	// certificate or issuer whose text it cannot print is refused. Without
+	// it (no font installed) only cert.CheckText applies.
+	Printer Printer
+}
+
+// Printer reports the characters of a text that certificate PDFs cannot
+// print (templates.Fonts, the fonts the PDFs are set in).
+type Printer interface {
+	Missing(text string) []rune
 }
 
 // Service issues certificates and applies lifecycle actions.
@@ -52,6 +62,7 @@ type Service struct {
 	publicURL string
 	now       func() time.Time
 	positions positionBlocks
+	printer   Printer
 }
 
 // New returns a Service.
@@ -64,7 +75,7 @@ func New(cfg Config) *Service {
 	if cfg.OnChange != nil {
 		st = notifyingStore{Store: st, onChange: cfg.OnChange}
 	}
-	return &Service{st: st, signer: cfg.Signer, rings: cfg.Rings, schemes: cfg.Schemes, publicURL: cfg.PublicURL, now: now}
+	return &Service{st: st, signer: cfg.Signer, rings: cfg.Rings, schemes: cfg.Schemes, publicURL: cfg.PublicURL, now: now, printer: cfg.Printer}
 }
 
 // Schemes returns the schemes the service knows.
@@ -78,7 +89,7 @@ func (s *Service) StatusOf(c *cert.Certificate) cert.Standing {
 // List returns a page of certificates the principal may read. Issuer keys
 // see only their issuer's certificates, whatever the query says.
 func (s *Service) List(ctx context.Context, p cert.Principal, q store.Query) ([]*cert.Certificate, string, error) {
-	if p.Role != cert.RoleAdmin {
+	if !p.DeploymentAdmin() {
 		if q.Issuer != "" && q.Issuer != p.Issuer {
 			return nil, "", nil
 		}

@@ -119,6 +119,9 @@ func (s *Service) Act(ctx context.Context, p cert.Principal, id, action string, 
 		return nil, fmt.Errorf("unknown action %q: the actions are %s: %w", action, strings.Join(actionNames, ", "), cert.ErrNotFound)
 	}
 	req.Reason = strings.TrimSpace(req.Reason)
+	if err := cert.CheckText(req.Reason, cert.MultiLine); err != nil {
+		return nil, cert.Invalid("reason", err.Error())
+	}
 	if a.successor != nil {
 		return s.supersede(ctx, p, id, action, a.successor, req, ifMatch)
 	}
@@ -272,7 +275,9 @@ func (s *Service) surveillance(c *cert.Certificate, _ cert.Standing, req ActionR
 	default:
 		v.Add("result", `must be "passed" or "failed"`)
 	}
-	if len(req.AuditRef) > 200 {
+	if err := cert.CheckText(req.AuditRef, cert.SingleLine); err != nil {
+		v.Add("auditRef", err.Error())
+	} else if len(req.AuditRef) > 200 {
 		v.Add("auditRef", "must be at most 200 characters")
 	}
 	if err := v.Err(); err != nil {

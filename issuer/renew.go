@@ -256,6 +256,9 @@ func (s *Service) renewal(ctx context.Context, old *cert.Certificate, scheme *ce
 	c.ValidFrom, c.ValidUntil = from, until
 	c.DecisionDate = req.DecisionDate
 	c.Append(cert.Event{Type: cert.EventIssued, At: now, RecordedAt: now, Actor: p.Actor(), Reason: req.Reason, Related: old.ID})
+	if err := s.checkPrintable(c.Texts()); err != nil {
+		return nil, err
+	}
 	return &prepared{c: c, issuer: is}, nil
 }
 
@@ -305,17 +308,19 @@ func (s *Service) revision(ctx context.Context, old *cert.Certificate, scheme *c
 		c.Level, changed = *req.Level, true
 	}
 	if req.Category != nil && *req.Category != old.Category {
-		if err := scheme.CheckCategory(*req.Category); err != nil {
+		if err := cert.CheckText(*req.Category, cert.SingleLine); err != nil {
+			v.Add("category", err.Error())
+		} else if err := scheme.CheckCategory(*req.Category); err != nil {
 			v.Add("category", err.Error())
 		}
 		c.Category, changed = *req.Category, true
 	}
 	if req.Scope != nil && *req.Scope != old.Scope {
-		checkText(&v, "scope", *req.Scope, 2000, true)
+		checkText(&v, "scope", *req.Scope, cert.MultiLine, 2000, true)
 		c.Scope, changed = *req.Scope, true
 	}
 	if req.ScopeEn != nil && *req.ScopeEn != old.ScopeEn {
-		checkText(&v, "scopeEn", *req.ScopeEn, 4000, false)
+		checkText(&v, "scopeEn", *req.ScopeEn, cert.MultiLine, 4000, false)
 		c.ScopeEn, changed = *req.ScopeEn, true
 	}
 	if o := req.Organization; o != nil {
@@ -353,6 +358,9 @@ func (s *Service) revision(ctx context.Context, old *cert.Certificate, scheme *c
 		c.DecisionDate = req.DecisionDate
 	}
 	c.Append(cert.Event{Type: cert.EventIssued, At: now, RecordedAt: now, Actor: p.Actor(), Reason: req.Reason, Related: old.ID})
+	if err := s.checkPrintable(c.Texts()); err != nil {
+		return nil, err
+	}
 	for _, e := range old.Events {
 		if e.Type == cert.EventSurveillancePassed && !e.At.After(now) {
 			e.Related = old.ID

@@ -33,7 +33,7 @@ type ringView struct {
 // viewKey is one key of a view: its current state and its parsed public key.
 type viewKey struct {
 	state cert.KeyState
-	pub   *publicKey
+	pub   *PublicKey
 }
 
 // ringCache holds the current view of one issuer.
@@ -172,10 +172,10 @@ func (s *Service) buildView(r *cert.KeyRing, fetched time.Time, seq uint64) (*ri
 // public returns the parsed public key of rec, from the cache when this
 // (issuer, kid) was parsed before. A kid is the thumbprint of its key,
 // checked when parsed, so the entry never goes stale.
-func (s *Service) public(issuer string, rec *cert.KeyRecord) (*publicKey, error) {
+func (s *Service) public(issuer string, rec *cert.KeyRecord) (*PublicKey, error) {
 	ck := issuer + "\x00" + rec.Kid
 	if p, ok := s.pubs.Load(ck); ok {
-		pk := p.(*publicKey)
+		pk := p.(*PublicKey)
 		if pk.alg == rec.Alg {
 			return pk, nil
 		}

@@ -14,10 +14,13 @@
 // sealed key moved to another record does not open. The KEK and private
 // keys never appear in an error, a String, a log value or a marshalled form.
 //
-// Verification takes the key by kid from a cached view of the ring, read
-// again after a second or when the kid is not in it, and the algorithm from
-// that key, never from the token. Claims (iss, exp, iat) are checked by the
-// verifier package, not here. Signing reads the ring from the store on every
+// VerifyToken is the one strict JWS verification of certd and certctl, and
+// UnmarshalStrict the one strict JSON reader of headers and claims (no
+// member twice, none spelt in another case). Service.Verify takes the key by
+// kid from a cached view of the ring, read again after a second or when the
+// kid is not in it, and the algorithm from that key, never from the token.
+// Claims (iss, exp, iat, nbf, jti) are checked by the verifier package, not
+// here. Signing reads the ring from the store on every
 // call, so a rotation on another instance sharing the store takes effect at
 // once, and keeps decrypted keys in memory by kid.
 //

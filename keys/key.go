@@ -35,9 +35,11 @@ func algOf(keyType string) (string, error) {
 	return "", cert.Invalid("keyType", `must be "Ed25519" (default) or "ES256"`)
 }
 
-// publicKey is a parsed public key of a ring with what verification and
-// publication need, built once per (issuer, kid).
-type publicKey struct {
+// PublicKey is a public signing key with what verification and
+// publication need: an Ed25519 key (EdDSA) or a P-256 key (ES256). certd
+// builds one per (issuer, kid) from its rings; certctl from a JWK Set it
+// pins (ParsePublicJWK).
+type PublicKey struct {
 	kid string
 	alg string
 	ed  ed25519.PublicKey
@@ -48,22 +50,44 @@ type publicKey struct {
 	header string
 }
 
+// Kid returns the key's kid, its RFC 7638 thumbprint.
+func (p *PublicKey) Kid() string { return p.kid }
+
+// Alg returns the key's JWS algorithm, EdDSA or ES256.
+func (p *PublicKey) Alg() string { return p.alg }
+
+// p256HalfOrder is n/2 for the order n of P-256: an ECDSA signature (r, s)
+// has a twin (r, n-s) that verifies as well, so only the low-S one, s <=
+// n/2, is accepted, and certd signs only that one.
+var p256HalfOrder = new(big.Int).Rsh(elliptic.P256().Params().N, 1)
+
+// errHighS is the reason an ES256 signature in its high-S form is refused.
+const errHighS = "ES256 signature has a high S value: it is the second spelling of a signature, which certd never writes"
+
 // verify checks a JWS signature over input with the key, the algorithm being
-// the key's own.
-func (p *publicKey) verify(input, sig []byte) bool {
+// the key's own. It returns "" when the signature verifies, else the reason.
+func (p *PublicKey) verify(input, sig []byte) string {
 	switch p.alg {
 	case algEdDSA:
-		return len(sig) == ed25519.SignatureSize && ed25519.Verify(p.ed, input, sig)
+		if len(sig) == ed25519.SignatureSize && ed25519.Verify(p.ed, input, sig) {
+			return ""
+		}
 	case algES256:
 		if len(sig) != 64 {
-			return false
+			break
 		}
 		h := sha256.Sum256(input)
 		r := new(big.Int).SetBytes(sig[:32])
 		s := new(big.Int).SetBytes(sig[32:])
-		return ecdsa.Verify(p.ec, h[:], r, s)
+		if !ecdsa.Verify(p.ec, h[:], r, s) {
+			break
+		}
+		if s.Cmp(p256HalfOrder) > 0 {
+			return errHighS
+		}
+		return ""
 	}
-	return false
+	return "the signature does not verify: the content was altered, or another key signed it"
 }
 
 // signer is a decrypted private key ready to sign, with its encoded header.
@@ -92,6 +116,10 @@ func (s *signer) sign(input []byte) ([]byte, error) {
 		r, ss, err := ecdsa.Sign(rand.Reader, s.ec, h[:])
 		if err != nil {
 			return nil, fmt.Errorf("sign with key %s: %w", s.kid, err)
+		}
+		// The low-S form, the only one verification accepts.
+		if ss.Cmp(p256HalfOrder) > 0 {
+			ss.Sub(elliptic.P256().Params().N, ss)
 		}
 		sig := make([]byte, 64)
 		r.FillBytes(sig[:32])
@@ -148,7 +176,7 @@ func generate(kek KEK, issuer, alg string) (cert.KeyRecord, error) {
 		return cert.KeyRecord{}, fmt.Errorf("generate key: unsupported alg %q", alg)
 	}
 	defer clear(priv)
-	kid, pubJWK, err := publicJWK(pub, alg)
+	kid, pubJWK, err := PublicJWK(pub, alg)
 	if err != nil {
 		return cert.KeyRecord{}, err
 	}
@@ -159,9 +187,11 @@ func generate(kek KEK, issuer, alg string) (cert.KeyRecord, error) {
 	return cert.KeyRecord{Kid: kid, Alg: alg, State: cert.KeyActive, Public: pubJWK, Sealed: sealed}, nil
 }
 
-// publicJWK returns the RFC 7638 thumbprint of a raw public key and its JWK
-// with kid, alg and use "sig" (and nothing else beyond the key parameters).
-func publicJWK(pub crypto.PublicKey, alg string) (string, json.RawMessage, error) {
+// PublicJWK returns the kid of a raw public key (ed25519.PublicKey or a
+// P-256 *ecdsa.PublicKey), its RFC 7638 thumbprint, and its JWK with kid,
+// alg ("EdDSA" or "ES256") and use "sig" (and nothing else beyond the key
+// parameters). It is the one thumbprint function of certd.
+func PublicJWK(pub crypto.PublicKey, alg string) (string, json.RawMessage, error) {
 	k, err := jwk.Import(pub)
 	if err != nil {
 		return "", nil, fmt.Errorf("public key to JWK: %w", err)
@@ -200,7 +230,7 @@ func publicJWK(pub crypto.PublicKey, alg string) (string, json.RawMessage, error
 // public key of the record's algorithm whose thumbprint is the record's kid.
 // The published JWK is rebuilt from the key itself, so nothing else that
 // the stored JSON might carry (a private member, an x5u) is ever published.
-func parsePublic(rec *cert.KeyRecord) (*publicKey, error) {
+func parsePublic(rec *cert.KeyRecord) (*PublicKey, error) {
 	k, err := jwk.ParseKey(rec.Public)
 	if err != nil {
 		// jwx's message is not quoted: the stored JSON should be public, but
@@ -214,7 +244,7 @@ func parsePublic(rec *cert.KeyRecord) (*publicKey, error) {
 	if err := jwk.Export(k, &raw); err != nil {
 		return nil, fmt.Errorf("key %s: stored public key cannot be used", rec.Kid)
 	}
-	p := &publicKey{kid: rec.Kid, alg: rec.Alg}
+	p := &PublicKey{kid: rec.Kid, alg: rec.Alg}
 	switch rec.Alg {
 	case algEdDSA:
 		ed, ok := raw.(ed25519.PublicKey)
@@ -231,7 +261,7 @@ func parsePublic(rec *cert.KeyRecord) (*publicKey, error) {
 	default:
 		return nil, fmt.Errorf("key %s: unsupported alg %q", rec.Kid, rec.Alg)
 	}
-	kid, pubJWK, err := publicJWK(raw, rec.Alg)
+	kid, pubJWK, err := PublicJWK(raw, rec.Alg)
 	if err != nil {
 		return nil, fmt.Errorf("key %s: %w", rec.Kid, err)
 	}
@@ -275,7 +305,7 @@ func unseal(kek KEK, issuer string, rec *cert.KeyRecord) (*signer, error) {
 	default:
 		return nil, fmt.Errorf("key %s of issuer %s: unsupported alg %q", rec.Kid, issuer, rec.Alg)
 	}
-	kid, _, err := publicJWK(pub, rec.Alg)
+	kid, _, err := PublicJWK(pub, rec.Alg)
 	if err != nil {
 		return nil, fmt.Errorf("key %s of issuer %s: %w", rec.Kid, issuer, err)
 	}
@@ -283,4 +313,62 @@ func unseal(kek KEK, issuer string, rec *cert.KeyRecord) (*signer, error) {
 		return nil, fmt.Errorf("key %s of issuer %s: private key does not match its kid", rec.Kid, issuer)
 	}
 	return newSigner(kid, rec.Alg, ed, ec), nil
+}
+
+// ParsePublicJWK reads one published JWK into a key that verifies tokens:
+// an Ed25519 (EdDSA) or P-256 (ES256) public key whose kid is its RFC 7638
+// thumbprint, with use "sig" and alg fitting the key when they are present.
+// Private or symmetric key material is refused.
+func ParsePublicJWK(raw []byte) (*PublicKey, error) {
+	var m struct {
+		Kty string `json:"kty"`
+		Crv string `json:"crv"`
+		Kid string `json:"kid"`
+		Alg string `json:"alg"`
+		Use string `json:"use"`
+	}
+	if err := UnmarshalStrict(raw, &m); err != nil {
+		return nil, fmt.Errorf("not a JWK: %v", err)
+	}
+	if m.Use != "" && m.Use != "sig" {
+		return nil, fmt.Errorf("use is %q, not sig", truncate(m.Use, 20))
+	}
+	k, err := jwk.ParseKey(raw)
+	if err != nil {
+		return nil, errors.New("not a valid JWK")
+	}
+	if priv, err := jwk.IsPrivateKey(k); err != nil || priv {
+		return nil, errors.New("holds private or symmetric key material")
+	}
+	var pub any
+	if err := jwk.Export(k, &pub); err != nil {
+		return nil, errors.New("not a usable public key")
+	}
+	p := &PublicKey{}
+	switch key := pub.(type) {
+	case ed25519.PublicKey:
+		if len(key) != ed25519.PublicKeySize {
+			return nil, errors.New("an Ed25519 key has 32 bytes")
+		}
+		p.alg, p.ed = algEdDSA, key
+	case *ecdsa.PublicKey:
+		if key.Curve != elliptic.P256() {
+			return nil, fmt.Errorf("key type %s %s is not one certd signs with (Ed25519, P-256)", truncate(m.Kty, 10), truncate(m.Crv, 10))
+		}
+		p.alg, p.ec = algES256, key
+	default:
+		return nil, fmt.Errorf("key type %s %s is not one certd signs with (Ed25519, P-256)", truncate(m.Kty, 10), truncate(m.Crv, 10))
+	}
+	if m.Alg != "" && m.Alg != p.alg {
+		return nil, fmt.Errorf("alg %q does not fit a %s key", truncate(m.Alg, 20), m.Crv)
+	}
+	kid, pubJWK, err := PublicJWK(pub, p.alg)
+	if err != nil {
+		return nil, err
+	}
+	if kid != m.Kid {
+		return nil, errors.New("kid is not the key's RFC 7638 thumbprint")
+	}
+	p.kid, p.jwk, p.header = kid, pubJWK, encodeHeader(kid, p.alg)
+	return p, nil
 }

@@ -10,7 +10,7 @@ import (
 // use. The payload must be a JSON object with exactly one top-level "iss"
 // member, a non-empty string. Errors match ErrBadToken and cert.ErrInvalid.
 func PeekIssuer(token string) (string, error) {
-	c, err := splitCompact(token)
+	c, err := splitCompact(token, MaxTokenSize)
 	if err != nil {
 		return "", err
 	}

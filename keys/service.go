@@ -40,7 +40,7 @@ type Service struct {
 
 	// caches maps issuer → *ringCache.
 	caches sync.Map
-	// pubs maps issuer+"\x00"+kid → *publicKey.
+	// pubs maps issuer+"\x00"+kid → *PublicKey.
 	pubs sync.Map
 	// signers maps issuer+"\x00"+kid → *signer.
 	signers sync.Map

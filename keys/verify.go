@@ -1,15 +1,12 @@
 package keys
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"maps"
-	"slices"
+	"reflect"
 	"strings"
 
 	"github.com/certd/certd/cert"
@@ -61,12 +58,12 @@ type compact struct {
 	input string
 }
 
-// splitCompact checks the size and the compact form: three non-empty parts
-// of the base64url alphabet, separated by two dots, no padding, no
-// whitespace.
-func splitCompact(token string) (compact, error) {
-	if len(token) > MaxTokenSize {
-		return compact{}, reject(fmt.Sprintf("larger than %d bytes", MaxTokenSize))
+// splitCompact checks the size (at most maxSize bytes) and the compact
+// form: three non-empty parts of the base64url alphabet, separated by two
+// dots, no padding, no whitespace.
+func splitCompact(token string, maxSize int) (compact, error) {
+	if len(token) > maxSize {
+		return compact{}, reject(fmt.Sprintf("larger than %d bytes", maxSize))
 	}
 	if len(token) == 0 {
 		return compact{}, reject("empty")
@@ -81,7 +78,7 @@ func splitCompact(token string) (compact, error) {
 		case charDot:
 			dots++
 		case charPad:
-			return compact{}, reject("base64url padding '=' is not allowed")
+			return compact{}, reject("must be base64url without padding: '=' is not allowed")
 		default:
 			return compact{}, reject("must be a compact JWS: only base64url characters and two dots")
 		}
@@ -118,9 +115,10 @@ var tokenChars = func() (t [256]uint8) {
 // would let one token have several spellings, are refused.
 var b64 = base64.RawURLEncoding.Strict()
 
-// header is the protected header as presented. The members certd never
-// accepts are declared so that their presence is reported by name; any other
-// member is refused by the decoder.
+// header is the protected header as presented: the members certd accepts
+// (alg, kid, typ, cty) and the ones it never accepts, declared so that
+// their presence is reported by name. Any other member, a member spelt in
+// another case and a member present twice are refused by the strict reader.
 type header struct {
 	Alg  *string         `json:"alg"`
 	Kid  *string         `json:"kid"`
@@ -133,61 +131,34 @@ type header struct {
 	X5c  json.RawMessage `json:"x5c"`
 }
 
-// parseHeader decodes and checks the protected header, except alg, which is
-// checked against the key.
+var headerType = reflect.TypeFor[header]()
+
+// parseHeader decodes and checks the protected header, except that alg is
+// checked against the key later.
 func parseHeader(enc string) (*header, error) {
 	raw, err := b64.DecodeString(enc)
 	if err != nil {
 		return nil, reject("header is not valid base64url")
 	}
+	if err := checkStrict(raw, headerType, false); err != nil {
+		return nil, reject("header " + err.Error())
+	}
 	var h header
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&h); err != nil {
-		return nil, headerError(raw)
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return nil, reject("header members alg, kid, typ and cty must be strings")
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, reject("header has data after the JSON object")
-	}
+	// A member certd refuses by name is the better reason; then any other.
 	if err := h.check(); err != nil {
 		return nil, err
+	}
+	if err := checkStrict(raw, headerType, true); err != nil {
+		return nil, reject("header " + err.Error())
 	}
 	return &h, nil
 }
 
-// headerError explains why a header failed to decode strictly; it runs only
-// on that path, so the common case decodes once.
-func headerError(raw []byte) error {
-	var h header
-	if json.Unmarshal(raw, &h) != nil {
-		var m map[string]json.RawMessage
-		if json.Unmarshal(raw, &m) == nil {
-			// Only the named members have a type to break.
-			return reject("header members alg, kid, typ and cty must be strings")
-		}
-		return reject("header is not a JSON object")
-	}
-	// A known forbidden member is the better reason.
-	if err := h.check(); err != nil {
-		return err
-	}
-	var m map[string]json.RawMessage
-	_ = json.Unmarshal(raw, &m)
-	for _, name := range slices.Sorted(maps.Keys(m)) {
-		switch strings.ToLower(name) {
-		case "alg", "kid", "typ", "cty":
-			continue
-		}
-		if len(name) > 20 {
-			name = name[:20] + "..."
-		}
-		return reject(fmt.Sprintf("header member %q is not accepted", name))
-	}
-	return reject("header is not accepted")
-}
-
-// check applies the header rules, except alg, which is checked against the
-// key.
+// check applies the header rules, except that alg is checked against the
+// key later.
 func (h *header) check() error {
 	switch {
 	case h.Crit != nil:
@@ -200,23 +171,90 @@ func (h *header) check() error {
 		return reject("header jwk is not accepted: keys are pinned, never embedded")
 	case h.X5c != nil:
 		return reject("header x5c is not accepted: keys are pinned, never embedded")
+	case h.Alg == nil:
+		return reject("header alg is required")
+	case strings.EqualFold(*h.Alg, "none"):
+		return reject("header alg none is never accepted: the credential is unsigned")
+	case strings.HasPrefix(strings.ToUpper(*h.Alg), "HS"):
+		return reject("header alg " + truncate(*h.Alg, 10) + " is never accepted: a symmetric algorithm proves nothing about the issuer")
 	case h.Typ == nil || *h.Typ != typVC:
 		return reject("header typ must be " + typVC)
 	case h.Cty != nil && *h.Cty != ctyVC:
 		return reject("header cty must be " + ctyVC + " when present")
 	case h.Kid == nil || *h.Kid == "":
 		return reject("header kid is required")
-	case h.Alg == nil:
-		return reject("header alg is required")
 	}
 	return nil
 }
 
+// checkAlg requires the token's alg to be the key's: a token naming another
+// (none, HS256, or the other curve) is refused before its signature is
+// looked at.
+func (h *header) checkAlg(k *PublicKey) error {
+	if *h.Alg != k.alg {
+		return reject("header alg must be " + k.alg + " for key " + k.kid + ", got " + truncate(*h.Alg, 10))
+	}
+	return nil
+}
+
+// verifySigned checks the signature of c with k and returns the payload.
+func (c compact) verifySigned(k *PublicKey) ([]byte, error) {
+	sig, err := b64.DecodeString(c.sig)
+	if err != nil {
+		return nil, reject("signature is not valid base64url")
+	}
+	if why := k.verify([]byte(c.input), sig); why != "" {
+		return nil, reject(why)
+	}
+	payload, err := b64.DecodeString(c.payload)
+	if err != nil {
+		return nil, reject("payload is not valid base64url")
+	}
+	return payload, nil
+}
+
+// KeyFunc returns the pinned key a token names by kid, or the error that
+// rejects the token (the kid is not pinned, the key was revoked).
+type KeyFunc func(kid string) (*PublicKey, error)
+
+// VerifyToken checks a compact JWS of at most maxSize bytes by the strict
+// rules of DESIGN.md section 5, against the key that key returns for the
+// token's kid, and returns the payload and the key. The rules: compact
+// form, exactly one signature, strict base64url; a protected header of
+// only alg, kid, typ ("vc+jwt") and cty ("vc"), each spelt exactly and
+// present once, never crit, jku, x5u, jwk or x5c; the algorithm is the
+// key's, never the token's; an ES256 signature in its low-S form only.
+// The claims are the caller's to check (verifier.ParseClaims).
+//
+// It is the one verification of certd (Service.Verify) and of certctl's
+// offline verification. Its own rejections match ErrBadToken and
+// cert.ErrInvalid; errors of key pass through.
+func VerifyToken(token string, maxSize int, key KeyFunc) (payload []byte, k *PublicKey, err error) {
+	c, err := splitCompact(token, maxSize)
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := parseHeader(c.header)
+	if err != nil {
+		return nil, nil, err
+	}
+	if k, err = key(*h.Kid); err != nil {
+		return nil, nil, err
+	}
+	if err := h.checkAlg(k); err != nil {
+		return nil, nil, err
+	}
+	if payload, err = c.verifySigned(k); err != nil {
+		return nil, nil, err
+	}
+	return payload, k, nil
+}
+
 // Verify checks a presented compact JWS against the issuer's key ring
-// (DESIGN.md section 5) and returns its payload bytes and kid. The key is
-// selected by kid among the ring's active and retired keys and the algorithm
-// is the key's, never the token's. The claims (iss, exp, iat) are the
-// caller's to check.
+// (DESIGN.md section 5) by the rules of VerifyToken and returns its payload
+// and kid. The key is selected by kid among the ring's active and retired
+// keys and the algorithm is the key's, never the token's. The claims (iss,
+// exp, iat) are the caller's to check.
 //
 // Every rejection of the token matches ErrBadToken and cert.ErrInvalid;
 // ErrUnknownKey and ErrRevokedKey single out the key cases (an issuer with no
@@ -225,66 +263,55 @@ func (h *header) check() error {
 // rejections. The ring is cached for about a second and read again at once
 // when the kid is not in it.
 func (s *Service) Verify(ctx context.Context, issuer, token string) (payload []byte, kid string, err error) {
-	c, err := splitCompact(token)
-	if err != nil {
-		return nil, "", err
-	}
-	k, err := s.tokenKey(ctx, issuer, c.header)
-	if err != nil {
-		return nil, "", err
-	}
-	sig, err := b64.DecodeString(c.sig)
-	if err != nil {
-		return nil, "", reject("signature is not valid base64url")
-	}
-	if !k.pub.verify([]byte(c.input), sig) {
-		return nil, "", reject("signature does not verify")
-	}
-	payload, err = b64.DecodeString(c.payload)
-	if err != nil {
-		return nil, "", reject("payload is not valid base64url")
-	}
-	return payload, k.pub.kid, nil
-}
-
-// tokenKey selects the key of the issuer that is to verify a token with the
-// encoded protected header enc, applying the header rules.
-func (s *Service) tokenKey(ctx context.Context, issuer, enc string) (viewKey, error) {
 	// The exact header certd writes for a key of a fresh view passes every
 	// header rule: it needs no JSON decoding.
 	if c, ok := s.caches.Load(issuer); ok {
 		if v := c.(*ringCache).view.Load(); v != nil && s.fresh(v) {
-			if k, ok := v.byHeader[enc]; ok {
-				return k, k.usable(issuer)
+			if enc, _, _ := strings.Cut(token, "."); enc != "" {
+				if k, ok := v.byHeader[enc]; ok {
+					if err := k.usable(issuer); err != nil {
+						return nil, "", err
+					}
+					c, err := splitCompact(token, MaxTokenSize)
+					if err != nil {
+						return nil, "", err
+					}
+					if payload, err = c.verifySigned(k.pub); err != nil {
+						return nil, "", err
+					}
+					return payload, k.pub.kid, nil
+				}
 			}
 		}
 	}
-	h, err := parseHeader(enc)
+	payload, k, err := VerifyToken(token, MaxTokenSize, func(kid string) (*PublicKey, error) {
+		return s.tokenKey(ctx, issuer, kid)
+	})
 	if err != nil {
-		return viewKey{}, err
+		return nil, "", err
 	}
-	kid := *h.Kid
+	return payload, k.kid, nil
+}
+
+// tokenKey returns the key kid of the issuer's ring that is to verify a
+// token, or the error that rejects the token.
+func (s *Service) tokenKey(ctx context.Context, issuer, kid string) (*PublicKey, error) {
 	v, err := s.cachedRing(ctx, issuer, kid)
 	if err != nil {
 		if errors.Is(err, cert.ErrNotFound) {
 			rej := &rejection{reason: "issuer " + issuer + " has no keys", kind: ErrUnknownKey}
-			return viewKey{}, fmt.Errorf("%w (%w)", rej, err)
+			return nil, fmt.Errorf("%w (%w)", rej, err)
 		}
-		return viewKey{}, err
+		return nil, err
 	}
 	k, ok := v.keys[kid]
 	if !ok {
-		return viewKey{}, &rejection{reason: "kid is not a key of issuer " + issuer, kind: ErrUnknownKey}
+		return nil, &rejection{reason: "kid is not a key of issuer " + issuer, kind: ErrUnknownKey}
 	}
 	if err := k.usable(issuer); err != nil {
-		return viewKey{}, err
+		return nil, err
 	}
-	// The algorithm is the key's: a token naming another (none, HS256, or
-	// the other curve) is refused before its signature is looked at.
-	if *h.Alg != k.pub.alg {
-		return viewKey{}, reject("header alg must be " + k.pub.alg + " for key " + kid)
-	}
-	return k, nil
+	return k.pub, nil
 }
 
 // usable refuses keys that no longer verify.

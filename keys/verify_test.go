@@ -13,6 +13,7 @@ import (
 
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/keys"
+	"github.com/certd/certd/keys/keystest"
 )
 
 // attacker holds a key that is not in any ring.
@@ -137,6 +138,12 @@ func TestVerifyRejects(t *testing.T) {
 		{"fail/non-canonical-sig-bits", "a", parts[0] + "." + parts[1] + "." + flipLastBits(parts[2]), nil, "signature"},
 		{"fail/sig-truncated", "a", parts[0] + "." + parts[1] + "." + parts[2][:40], nil, "signature"},
 		{"fail/sig-of-es-key", "es", strings.Split(esTok, ".")[0] + "." + strings.Split(esTok, ".")[1] + "." + parts[2], nil, "signature"},
+		{"fail/header-names-upper-case", "a", genuine(`{"ALG":"EdDSA","KID":"` + kid + `","TYP":"vc+jwt","CTY":"vc"}`), nil, `must be spelt "alg"`},
+		{"fail/header-typ-mixed-case", "a", genuine(`{"alg":"EdDSA","kid":"` + kid + `","Typ":"vc+jwt"}`), nil, `must be spelt "typ"`},
+		{"fail/header-duplicate-typ", "a", genuine(hdr(`,"typ":"vc+jwt"`)), nil, `"typ" appears twice`},
+		{"fail/header-duplicate-typ-jwt-first", "a", genuine(`{"alg":"EdDSA","kid":"` + kid + `","typ":"JWT","typ":"vc+jwt"}`), nil, `"typ" appears twice`},
+		{"fail/header-duplicate-kid", "a", genuine(`{"alg":"EdDSA","kid":"x","kid":"` + kid + `","typ":"vc+jwt"}`), nil, `"kid" appears twice`},
+		{"fail/es256-high-s", "es", keystest.HighS(esTok), nil, "high S"},
 		{"fail/es256-zero-sig", "es", strings.Split(esTok, ".")[0] + "." + strings.Split(esTok, ".")[1] + "." + b64url.EncodeToString(make([]byte, 64)), nil, "signature"},
 	}
 	_ = esKid
@@ -262,4 +269,64 @@ func FuzzVerify(f *testing.F) {
 		}
 		keys.PeekIssuer(token)
 	})
+}
+
+// TestES256SignsLowS: every ES256 signature certd writes is in the low-S
+// form, the only one Verify accepts; its high-S twin is refused.
+func TestES256SignsLowS(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.createRing(t, "es", cert.KeyTypeES256)
+	for i := 0; i < 32; i++ {
+		tok, _ := e.sign(t, "es", []byte(testPayload))
+		if _, _, err := e.svc.Verify(ctx, "es", tok); err != nil {
+			t.Fatalf("signature %d: %v", i, err)
+		}
+		if _, _, err := e.svc.Verify(ctx, "es", keystest.HighS(tok)); err == nil || !strings.Contains(err.Error(), "high S") {
+			t.Fatalf("signature %d: the high-S twin: %v, want refused", i, err)
+		}
+	}
+}
+
+// TestUnmarshalStrict: the rules encoding/json does not apply.
+func TestUnmarshalStrict(t *testing.T) {
+	type inner struct {
+		Name string `json:"name"`
+	}
+	type doc struct {
+		A     string           `json:"a"`
+		Kid   string           `json:"kid"`
+		In    inner            `json:"in"`
+		List  []inner          `json:"list"`
+		Map   map[string]inner `json:"map"`
+		Other json.RawMessage  `json:"other"`
+	}
+	for _, tc := range []struct{ name, in, want string }{
+		{"ok/plain", `{"a":"x","in":{"name":"n"},"list":[{"name":"n"}],"map":{"k":{"name":"n"}},"other":{"b":1},"unknown":[1]}`, ""},
+		{"fail/duplicate-top", `{"a":"x","a":"y"}`, `"a" appears twice`},
+		{"fail/duplicate-escaped", `{"a":"x","\u0061":"y"}`, `"a" appears twice`},
+		{"fail/duplicate-nested", `{"in":{"name":"n","name":"m"}}`, `"name" appears twice`},
+		{"fail/duplicate-in-array", `{"list":[{"name":"n"},{"name":"n","name":"m"}]}`, `"name" appears twice`},
+		{"fail/duplicate-in-map-value", `{"map":{"k":{"name":"n","name":"m"}}}`, `"name" appears twice`},
+		{"fail/duplicate-in-unread-member", `{"other":{"b":1,"b":2}}`, `"b" appears twice`},
+		{"fail/case-top", `{"A":"x"}`, `must be spelt "a"`},
+		{"fail/case-nested", `{"in":{"NAME":"n"}}`, `must be spelt "name"`},
+		{"fail/case-in-array", `{"list":[{"Name":"n"}]}`, `must be spelt "name"`},
+		{"fail/case-kelvin-sign", `{"\u212aid":"x"}`, `must be spelt "kid"`},
+		{"fail/not-object", `[1]`, "not a JSON object"},
+		{"fail/trailing", `{"a":"x"} {}`, "data after"},
+		{"fail/deep", `{"other":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}`, "nested more than"},
+		{"fail/type", `{"a":1}`, "member a must be a string"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var d doc
+			err := keys.UnmarshalStrict([]byte(tc.in), &d)
+			switch {
+			case strings.HasPrefix(tc.name, "ok/") && err != nil:
+				t.Fatalf("refused: %v", err)
+			case strings.HasPrefix(tc.name, "fail/") && tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
 }

@@ -176,6 +176,7 @@ type Store interface {
 	KeyRings
 	APIKeys
 	Counters
+	Accounts
 	// Ping reports whether the backend can answer now.
 	Ping(ctx context.Context) error
 	io.Closer

@@ -1,11 +1,13 @@
 // Package templates renders what certd shows to people: the public pages
 // (the verification page, VerifyPage; the search page, SearchPage; the
-// landing page, LandingPage), the QR code that leads to a certificate's
+// landing page, LandingPage; the "verify a file" page, VerifyFilePage; the
+// error pages browsers get, ErrorPage), the QR code that leads to a certificate's
 // verification page (PNG and SVG, QRContent for what it encodes), the
 // certificate PDF (RenderPDF, one A4 landscape page in Chinese with English
-// beneath, with the signed credential attached as credential.jwt so it can
-// be verified offline), and the discovery of the TrueType font the PDF
-// embeds (FindFont).
+// beneath, and annex pages for a scope too long for it, with the signed
+// credential attached as credential.jwt so it can be verified offline), and
+// the discovery of the TrueType fonts the PDF embeds (FindFonts: a Latin
+// face, then CJK faces, as a fallback chain).
 //
 // The pages speak Chinese (zh-CN, the default) and English (PickLanguage):
 // their fixed texts are in messages, and every sentence that depends on a
@@ -35,10 +37,15 @@
 //     language and public URL, are rendered once.
 //   - The PDF library embeds TrueType (glyf) fonts with a Unicode cmap of
 //     format 4 only, and prints characters of the Basic Multilingual Plane
-//     only. RenderPDF checks every printed string against the font first and
-//     fails with ErrFontCoverage rather than print empty boxes.
-//   - A Font holds the whole font file (several MB); load it once at start
-//     and share it: RenderPDF only reads it.
+//     only. Fonts.Missing is the one rule of what can be printed: RenderPDF
+//     checks every printed string with it first and fails with
+//     ErrFontCoverage rather than print empty boxes, and certd's issuing
+//     refuses text that breaks it (issuer.Config.Printer), so the check at
+//     render time only fails for certificates issued before, or after the
+//     fonts changed. The error names the font files: log it, do not show it.
+//   - A Font holds the whole font file (several MB); load the Fonts once at
+//     start and share them: RenderPDF only reads them. Each render parses
+//     and subsets only the fonts the certificate uses.
 //   - The status printed on a PDF (footer, watermark) is the status at
 //     CertificateDoc.GeneratedAt; the verification page is authoritative.
 package templates

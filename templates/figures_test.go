@@ -13,12 +13,12 @@ import (
 // 99th percentile of one render; run it with -cpu 1 for the figure of one
 // core.
 func BenchmarkRenderPDFLatency(b *testing.B) {
-	font := testFont(b)
+	fonts := testFonts(b)
 	doc := testDoc(b, cert.StatusActive)
 	var took []time.Duration
 	for b.Loop() {
 		start := time.Now()
-		if _, err := RenderPDF(doc, font); err != nil {
+		if _, err := RenderPDF(doc, fonts); err != nil {
 			b.Fatal(err)
 		}
 		took = append(took, time.Since(start))

@@ -8,31 +8,53 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
+	"unicode"
 )
 
-// ErrNoFont reports that no usable TrueType font for PDFs was found.
+// ErrNoFont reports that no usable set of TrueType fonts for PDFs was found.
 var ErrNoFont = errors.New("no CJK TrueType font found")
 
-// fontPaths lists the fonts FindFont tries, in order, when no font is named.
-// Entries may be glob patterns. All are TrueType (glyf) fonts with Chinese
-// and Latin glyphs; .ttc collections and CFF-flavoured .otf files are left
-// out because the PDF library can embed neither.
-var fontPaths = []string{
-	// Debian fonts-arphic-gbsn00lp: AR PL SungtiL GB, a Song face (GB 2312).
-	"/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf",
-	// Debian fonts-lxgw-wenkai: LXGW WenKai, a Kai face with wide coverage.
-	"/usr/share/fonts/truetype/lxgw*/LXGWWenKai-Regular.ttf",
-	"/usr/share/fonts/truetype/lxgw*/*.ttf",
-	// Debian fonts-arphic-gkai00mp: AR PL KaitiM GB, a Kai face (GB 2312).
-	"/usr/share/fonts/truetype/arphic-gkai00mp/gkai00mp.ttf",
-	// Other layouts (Fedora, fonts a user copied in).
-	"/usr/share/fonts/arphic-gbsn00lp*/gbsn00lp.ttf",
-	"/usr/share/fonts/lxgw*/*.ttf",
-	"/usr/local/share/fonts/*.ttf",
+// latinFontPaths lists the Latin faces FindFonts tries, in order, when no
+// font is named; the first usable one sets Latin, Cyrillic, Greek and
+// symbols (®, ™, €, –). Entries may be glob patterns.
+var latinFontPaths = []string{
+	// Debian fonts-liberation2: Liberation Serif, metric-compatible with
+	// Times New Roman.
+	"/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
+	"/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf",
+	// Debian fonts-noto-core: Noto Serif.
+	"/usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf",
+	// Other layouts (Fedora).
+	"/usr/share/fonts/liberation-serif*/LiberationSerif-Regular.ttf",
 }
 
-// fontProbe holds characters every certificate prints: a font without them
-// is not used. CJK fallback fonts without Latin letters fail here.
+// cjkFontPaths lists the CJK fonts FindFonts tries when no font is named:
+// one file of each group that is usable joins the chain, in this order.
+// Entries may be glob patterns. All are TrueType (glyf) fonts; .ttc
+// collections and CFF-flavoured .otf files are left out because the PDF
+// library can embed neither.
+var cjkFontPaths = [][]string{
+	// Debian fonts-arphic-gbsn00lp: AR PL SungtiL GB, a Song face (GB 2312:
+	// simplified Chinese, kana, Greek, Cyrillic).
+	{"/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf", "/usr/share/fonts/arphic-gbsn00lp*/gbsn00lp.ttf"},
+	// Debian fonts-lxgw-wenkai: LXGW WenKai, a Kai face with wide coverage.
+	{"/usr/share/fonts/truetype/lxgw*/LXGWWenKai-Regular.ttf", "/usr/share/fonts/truetype/lxgw*/*.ttf", "/usr/share/fonts/lxgw*/*.ttf"},
+	// Debian fonts-arphic-gkai00mp: AR PL KaitiM GB, a Kai face (GB 2312).
+	{"/usr/share/fonts/truetype/arphic-gkai00mp/gkai00mp.ttf"},
+	// Debian fonts-arphic-bsmi00lp: AR PL Mingti2L Big5, a Ming face
+	// (Big5: traditional Chinese).
+	{"/usr/share/fonts/truetype/arphic-bsmi00lp/bsmi00lp.ttf"},
+	// Debian fonts-droid-fallback: Droid Sans Fallback, a sans face for
+	// what the others lack (CJK ideographs, Japanese kana, Hangul).
+	{"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"},
+	// Fonts a user copied in.
+	{"/usr/local/share/fonts/*.ttf"},
+}
+
+// fontProbe holds characters every certificate prints: a set of fonts that
+// lacks one of them is not used.
 const fontProbe = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~" +
 	"证书编号兹证明统一社会信用代码地址认证范围颁发日期有效至年月日机构：，。"
 
@@ -49,50 +71,174 @@ type Font struct {
 
 type runeRange struct{ lo, hi rune }
 
-// FindFont returns the TrueType font used for PDFs. When explicit is set
-// (the --pdf-font flag) that file is loaded and any problem with it is an
-// error; otherwise the first usable file among known paths is used:
-// Debian's fonts-arphic-gbsn00lp, fonts-lxgw-wenkai and
-// fonts-arphic-gkai00mp, other layouts of them, and /usr/local/share/fonts.
-// A usable font passes LoadFont and has ASCII and the common Chinese
-// characters of the certificate's wording. The error matches ErrNoFont when
-// no font is found, and says what to install.
-func FindFont(explicit string) (Font, error) {
-	if explicit != "" {
-		f, err := loadUsableFont(explicit)
-		if err != nil {
-			return Font{}, fmt.Errorf("--pdf-font: %w", err)
-		}
-		return f, nil
-	}
-	var tried []string
-	for _, pattern := range fontPaths {
-		matches, _ := filepath.Glob(pattern) // only ErrBadPattern, and the patterns are constant
-		for _, p := range matches {
-			f, err := loadUsableFont(p)
-			if err == nil {
-				return f, nil
-			}
-			tried = append(tried, err.Error())
-		}
-	}
-	msg := "install the Debian package fonts-arphic-gbsn00lp (or fonts-lxgw-wenkai), or pass --pdf-font with the path of a TrueType (.ttf) font that has Chinese glyphs"
-	if len(tried) > 0 {
-		msg += fmt.Sprintf(" (unusable: %q)", tried)
-	}
-	return Font{}, fmt.Errorf("%w: %s", ErrNoFont, msg)
+// Fonts is the fallback chain certificate PDFs are set in: each character
+// is set in the first font of the chain that has a glyph for it, so with a
+// Latin face first, English is set in it and Chinese in the CJK faces that
+// follow. Missing is the one rule of what can be printed: RenderPDF refuses
+// a certificate that breaks it, and issuing refuses text that breaks it.
+// The zero Fonts prints nothing.
+type Fonts struct {
+	list []Font
 }
 
-// loadUsableFont loads a font and checks it has the fontProbe characters.
-func loadUsableFont(path string) (Font, error) {
-	f, err := LoadFont(path)
-	if err != nil {
-		return Font{}, err
+// NewFonts returns the chain of the given fonts, in order.
+func NewFonts(fonts ...Font) Fonts { return Fonts{list: slices.Clone(fonts)} }
+
+// Paths returns the files of the chain, in order.
+func (fs Fonts) Paths() []string {
+	out := make([]string, len(fs.list))
+	for i, f := range fs.list {
+		out[i] = f.Path
 	}
-	if m := f.Missing(fontProbe); m != nil {
-		return Font{}, fmt.Errorf("font %s lacks %d of the characters every certificate prints, such as %q", path, len(m), string(m[:min(len(m), 10)]))
+	return out
+}
+
+// family names font i of the chain in a PDF: its file name without the
+// extension, in the characters a PDF font name may hold, so that pdffonts
+// and viewers show which font it is.
+func (fs Fonts) family(i int) string {
+	name := strings.Map(func(r rune) rune {
+		if r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-') {
+			return r
+		}
+		return -1
+	}, strings.TrimSuffix(filepath.Base(fs.list[i].Path), filepath.Ext(fs.list[i].Path)))
+	for j := range i {
+		if fs.family(j) == name {
+			return name + "-" + strconv.Itoa(i)
+		}
 	}
-	return f, nil
+	if name == "" {
+		return "font-" + strconv.Itoa(i)
+	}
+	return name
+}
+
+// Len returns the number of fonts in the chain.
+func (fs Fonts) Len() int { return len(fs.list) }
+
+// index returns the font that sets r, or -1 when none can. The PDF library
+// addresses glyphs by 16-bit code, so characters outside the Basic
+// Multilingual Plane cannot be printed whatever the fonts have.
+func (fs Fonts) index(r rune) int {
+	if r > 0xFFFF {
+		return -1
+	}
+	for i, f := range fs.list {
+		if f.Has(r) {
+			return i
+		}
+	}
+	return -1
+}
+
+// Missing returns the characters of text that no font of the chain can
+// print, each once, in order of first appearance; nil when all can be.
+func (fs Fonts) Missing(text string) []rune {
+	var out []rune
+	for _, r := range text {
+		if fs.index(r) < 0 && !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// fontRun is a piece of text set in one font of a chain.
+type fontRun struct {
+	font int
+	text string
+}
+
+// runs splits s into pieces each set in one font. White space stays in
+// the run it is in when that font has it, so that a space between two
+// Chinese words does not switch fonts. A character no font has goes with
+// its neighbours (the coverage check keeps it from being drawn).
+func (fs Fonts) runs(s string) []fontRun {
+	var out []fontRun
+	start, cur := 0, -1
+	for i, r := range s {
+		f := fs.index(r)
+		switch {
+		case cur >= 0 && unicode.IsSpace(r) && fs.list[cur].Has(r):
+			f = cur
+		case f < 0:
+			f = max(cur, 0)
+		}
+		if f != cur {
+			if cur >= 0 && i > start {
+				out = append(out, fontRun{cur, s[start:i]})
+			}
+			start, cur = i, f
+		}
+	}
+	if cur >= 0 && len(s) > start {
+		out = append(out, fontRun{cur, s[start:]})
+	}
+	return out
+}
+
+// FindFonts returns the chain of TrueType fonts used for PDFs. When
+// explicit is set (the --pdf-font flag: one file, or several separated by
+// the list separator, ':' on Unix, in fallback order) those files are
+// loaded and any problem with them is an error. Otherwise the chain is the
+// first usable Latin face of latinFontPaths (Debian's fonts-liberation2 or
+// fonts-noto-core), then one usable file of each group of cjkFontPaths
+// (Debian's fonts-arphic-gbsn00lp, fonts-lxgw-wenkai,
+// fonts-arphic-gkai00mp, fonts-arphic-bsmi00lp, fonts-droid-fallback,
+// then /usr/local/share/fonts). Either way the chain must cover ASCII and
+// the common Chinese characters of the certificate's wording; the error
+// matches ErrNoFont when it does not, and says what to install.
+func FindFonts(explicit string) (Fonts, error) {
+	if explicit != "" {
+		var fs Fonts
+		for _, p := range filepath.SplitList(explicit) {
+			f, err := LoadFont(p)
+			if err != nil {
+				return Fonts{}, fmt.Errorf("--pdf-font: %w", err)
+			}
+			fs.list = append(fs.list, f)
+		}
+		if m := fs.Missing(fontProbe); m != nil {
+			return Fonts{}, fmt.Errorf("--pdf-font: %w: %s lack %d of the characters every certificate prints, such as %q",
+				ErrNoFont, strings.Join(fs.Paths(), ", "), len(m), string(m[:min(len(m), 10)]))
+		}
+		return fs, nil
+	}
+	var fs Fonts
+	var tried []string
+	first := func(patterns []string) (Font, bool) {
+		for _, pattern := range patterns {
+			matches, _ := filepath.Glob(pattern) // only ErrBadPattern, and the patterns are constant
+			for _, p := range matches {
+				f, err := LoadFont(p)
+				if err == nil {
+					return f, true
+				}
+				tried = append(tried, err.Error())
+			}
+		}
+		return Font{}, false
+	}
+	if f, ok := first(latinFontPaths); ok {
+		fs.list = append(fs.list, f)
+	}
+	for _, group := range cjkFontPaths {
+		if f, ok := first(group); ok {
+			fs.list = append(fs.list, f)
+		}
+	}
+	if m := fs.Missing(fontProbe); m != nil {
+		msg := "install the Debian packages fonts-liberation2 and fonts-arphic-gbsn00lp (and fonts-arphic-bsmi00lp and fonts-droid-fallback for traditional Chinese and Japanese), or pass --pdf-font with the paths of TrueType (.ttf) fonts that have Latin and Chinese glyphs"
+		if fs.Len() > 0 {
+			msg += fmt.Sprintf(" (the fonts found, %s, lack %q)", strings.Join(fs.Paths(), ", "), string(m[:min(len(m), 10)]))
+		}
+		if len(tried) > 0 {
+			msg += fmt.Sprintf(" (unusable: %q)", tried)
+		}
+		return Fonts{}, fmt.Errorf("%w: %s", ErrNoFont, msg)
+	}
+	return fs, nil
 }
 
 // LoadFont reads and checks a TrueType font file: it must be a single font

@@ -11,8 +11,28 @@ import (
 	"testing"
 )
 
-// gbsn00lp is the font CI installs (Debian fonts-arphic-gbsn00lp).
-const gbsn00lp = "/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf"
+// The fonts CI installs: Debian fonts-arphic-gbsn00lp, fonts-liberation2,
+// fonts-arphic-bsmi00lp and fonts-droid-fallback.
+const (
+	gbsn00lp        = "/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf"
+	liberationSerif = "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"
+	bsmi00lp        = "/usr/share/fonts/truetype/arphic-bsmi00lp/bsmi00lp.ttf"
+	droidFallback   = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"
+)
+
+// testFonts returns the chain FindFonts finds on a machine with the fonts
+// CI installs, or skips (fails under CERTD_REQUIRE_TOOLS=1) without them.
+func testFonts(t testing.TB) Fonts {
+	t.Helper()
+	for _, f := range []string{liberationSerif, gbsn00lp, bsmi00lp, droidFallback} {
+		requireTool(t, f)
+	}
+	fs, err := FindFonts("")
+	if err != nil {
+		t.Fatalf("FindFonts: %v", err)
+	}
+	return fs
+}
 
 // testFont loads the font CI installs, or skips (fails under
 // CERTD_REQUIRE_TOOLS=1) without it.
@@ -57,35 +77,102 @@ func TestFontCoverage(t *testing.T) {
 	}
 }
 
-func TestFindFont(t *testing.T) {
-	requireTool(t, gbsn00lp)
-	f, err := FindFont("")
-	if err != nil {
-		t.Fatalf("FindFont: %v", err)
+func TestFindFonts(t *testing.T) {
+	fs := testFonts(t)
+	// The Latin face first, then the CJK faces in the order of
+	// cjkFontPaths.
+	want := []string{liberationSerif, gbsn00lp}
+	if got := fs.Paths(); len(got) < 2 || !slices.Equal(got[:2], want) {
+		t.Errorf("FindFonts found %q, want %q first", got, want)
 	}
-	if f.Path != gbsn00lp {
-		t.Errorf("FindFont found %s, want %s (first in order)", f.Path, gbsn00lp)
+	for _, p := range []string{bsmi00lp, droidFallback} {
+		if !slices.Contains(fs.Paths(), p) {
+			t.Errorf("FindFonts found %q, without %s", fs.Paths(), p)
+		}
 	}
-	f, err = FindFont(gbsn00lp)
-	if err != nil || f.Path != gbsn00lp || !f.Has('京') {
-		t.Errorf("FindFont(%q) = %q, %v", gbsn00lp, f.Path, err)
+	// One file alone, as before.
+	one, err := FindFonts(gbsn00lp)
+	if err != nil || !slices.Equal(one.Paths(), []string{gbsn00lp}) {
+		t.Errorf("FindFonts(%q) = %q, %v", gbsn00lp, one.Paths(), err)
+	}
+	// A list, in the order given.
+	two, err := FindFonts(liberationSerif + string(filepath.ListSeparator) + gbsn00lp)
+	if err != nil || !slices.Equal(two.Paths(), want) {
+		t.Errorf("FindFonts(list) = %q, %v", two.Paths(), err)
+	}
+	// A Latin face alone lacks the Chinese wording.
+	if _, err := FindFonts(liberationSerif); !errors.Is(err, ErrNoFont) || !strings.Contains(err.Error(), "--pdf-font") {
+		t.Errorf("FindFonts(Latin only): %v, want ErrNoFont naming --pdf-font", err)
 	}
 }
 
-func TestFindFontNone(t *testing.T) {
-	saved := fontPaths
-	t.Cleanup(func() { fontPaths = saved })
+// TestFontsChain checks which font of the chain sets what: English,
+// symbols and Cyrillic in the Latin face, simplified Chinese in
+// gbsn00lp, traditional Chinese and Japanese in the fallbacks, and
+// nothing outside the Basic Multilingual Plane.
+func TestFontsChain(t *testing.T) {
+	fs := testFonts(t)
+	paths := fs.Paths()
+	tests := []struct {
+		text string
+		font string // "" for none
+	}{
+		{"Beijing Example Technology Co., Ltd.", liberationSerif},
+		{"®™€–—“”", liberationSerif},
+		{"Москва", liberationSerif},
+		{"2026", liberationSerif},
+		{"北京示例科技有限公司", gbsn00lp},
+		{"：，。", gbsn00lp},
+		{"臺灣體", bsmi00lp},
+		{"😀", ""},
+		{"𠮷", ""},
+	}
+	for _, tc := range tests {
+		for _, r := range tc.text {
+			i := fs.index(r)
+			got := ""
+			if i >= 0 {
+				got = paths[i]
+			}
+			if got != tc.font {
+				t.Errorf("%q (%U) is set in %q, want %q", r, r, got, tc.font)
+			}
+		}
+	}
+	// Kana: in gbsn00lp (GB 2312 has them) or a later fallback.
+	if m := fs.Missing("あいうえおアイウエオ株式会社"); m != nil {
+		t.Errorf("Missing(Japanese) = %U, want nil", m)
+	}
+	if m := fs.Missing("北京😀示例𠮷"); !slices.Equal(m, []rune{0x1F600, 0x20BB7}) {
+		t.Errorf("Missing = %U, want U+1F600 U+20BB7", m)
+	}
+	// Runs: spaces stay in the run they are in; each run in one font.
+	runs := fs.runs("证书编号 Certificate No. ITSS-2026 北京 示例")
+	var texts []string
+	for _, r := range runs {
+		texts = append(texts, paths[r.font]+"|"+r.text)
+	}
+	wantRuns := []string{gbsn00lp + "|证书编号 ", liberationSerif + "|Certificate No. ITSS-2026 ", gbsn00lp + "|北京 示例"}
+	if !slices.Equal(texts, wantRuns) {
+		t.Errorf("runs = %q, want %q", texts, wantRuns)
+	}
+}
+
+func TestFindFontsNone(t *testing.T) {
+	savedLatin, savedCJK := latinFontPaths, cjkFontPaths
+	t.Cleanup(func() { latinFontPaths, cjkFontPaths = savedLatin, savedCJK })
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.ttf")
 	if err := os.WriteFile(bad, []byte("ttcf and more bytes than twelve"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	fontPaths = []string{filepath.Join(dir, "none", "*.ttf"), bad}
-	_, err := FindFont("")
+	latinFontPaths = []string{filepath.Join(dir, "none", "*.ttf")}
+	cjkFontPaths = [][]string{{filepath.Join(dir, "none", "*.ttf"), bad}}
+	_, err := FindFonts("")
 	if !errors.Is(err, ErrNoFont) {
-		t.Fatalf("FindFont with no fonts: %v, want ErrNoFont", err)
+		t.Fatalf("FindFonts with no fonts: %v, want ErrNoFont", err)
 	}
-	for _, want := range []string{"fonts-arphic-gbsn00lp", "--pdf-font", "bad.ttf", "collection"} {
+	for _, want := range []string{"fonts-arphic-gbsn00lp", "fonts-liberation2", "--pdf-font", "bad.ttf", "collection"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
@@ -94,7 +181,7 @@ func TestFindFontNone(t *testing.T) {
 
 // sfnt builds a font file with the tables LoadFont looks for: a maxp of
 // numGlyphs, the given cmap, and empty stand-ins for the others. The PDF
-// library could not use it, but LoadFont and FindFont can judge it.
+// library could not use it, but LoadFont and FindFonts can judge it.
 func sfnt(cmap []byte, numGlyphs uint16) []byte {
 	tables := map[string][]byte{"cmap": cmap, "maxp": binary.BigEndian.AppendUint16([]byte{0, 0, 0x50, 0}, numGlyphs)}
 	for _, name := range []string{"OS/2", "glyf", "head", "hhea", "hmtx", "loca", "name", "post"} {
@@ -129,8 +216,8 @@ func TestFindFontNoLatin(t *testing.T) {
 	if err != nil || !f.Has('京') || f.Has('A') {
 		t.Fatalf("LoadFont: has 京 %v, has A %v, %v; want 京 without A", f.Has('京'), f.Has('A'), err)
 	}
-	_, err = FindFont(file)
-	if err == nil || !strings.Contains(err.Error(), "lacks") || !strings.Contains(err.Error(), "--pdf-font") {
+	_, err = FindFonts(file)
+	if err == nil || !strings.Contains(err.Error(), "lack") || !strings.Contains(err.Error(), "--pdf-font") {
 		t.Errorf("FindFont: %v, want an error saying the --pdf-font font lacks characters", err)
 	}
 }
@@ -161,8 +248,8 @@ func TestLoadFontErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("LoadFont: %v, want an error mentioning %q", err, tc.want)
 			}
-			if _, err := FindFont(path); err == nil || !strings.Contains(err.Error(), "--pdf-font") {
-				t.Errorf("FindFont(%q): %v, want an error naming --pdf-font", path, err)
+			if _, err := FindFonts(path); err == nil || !strings.Contains(err.Error(), "--pdf-font") {
+				t.Errorf("FindFonts(%q): %v, want an error naming --pdf-font", path, err)
 			}
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/certd/certd/cert"
 	"github.com/go-pdf/fpdf"
@@ -23,17 +24,18 @@ const CredentialFilename = "credential.jwt"
 // that the certificate would print; see CoverageError.
 var ErrFontCoverage = errors.New("font lacks characters")
 
-// CoverageError lists, per printed field, the characters the font lacks. It
-// matches ErrFontCoverage with errors.Is.
+// CoverageError lists, per printed field, the characters no font of the
+// chain has. It matches ErrFontCoverage with errors.Is. Its message names
+// the font files: log it, never show it to the public.
 type CoverageError struct {
-	// Font is the path of the font file.
-	Font string
+	// Fonts are the paths of the font files of the chain.
+	Fonts []string
 	// Fields holds each field with missing characters, in print order.
 	Fields []FieldCoverage
 }
 
 // FieldCoverage names one printed field and the characters of it that the
-// font cannot print. Field "label" is the fixed wording of the certificate.
+// fonts cannot print. Field "label" is the fixed wording of the certificate.
 type FieldCoverage struct {
 	Field   string
 	Missing []rune
@@ -42,7 +44,7 @@ type FieldCoverage struct {
 // Error names the font, then each field and its missing characters.
 func (e *CoverageError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "pdf: font %s lacks characters:", e.Font)
+	fmt.Fprintf(&b, "pdf: fonts %s lack characters:", strings.Join(e.Fonts, ", "))
 	for i, f := range e.Fields {
 		if i > 0 {
 			b.WriteByte(';')
@@ -52,7 +54,7 @@ func (e *CoverageError) Error() string {
 			fmt.Fprintf(&b, " %U %q", r, r)
 		}
 	}
-	b.WriteString(" (pass --pdf-font with a font that has them)")
+	b.WriteString(" (pass --pdf-font with fonts that have them)")
 	return b.String()
 }
 
@@ -101,20 +103,24 @@ var (
 	pdfRed   = [3]int{200, 30, 30}
 )
 
-// RenderPDF lays out doc as a one-page A4 landscape certificate in Chinese
-// with English beneath, with a QR code of doc.QRContent, embeds the subset
-// of font it uses, and attaches doc.Credential as CredentialFilename.
+// RenderPDF lays out doc as an A4 landscape certificate in Chinese with
+// English beneath, with a QR code of doc.QRContent, embeds the subsets of
+// the fonts it uses, and attaches doc.Credential as CredentialFilename.
+// Each character is set in the first font of the chain that has it
+// (Fonts). Text that is too long for its place shrinks, and wraps where it
+// may; a scope too long for the page is printed on annex pages that follow
+// the certificate, and the certificate says so.
 //
-// Before drawing it checks that font has every character of every printed
-// string: when it does not, the error matches ErrFontCoverage (a
-// *CoverageError naming the fields and characters) and no PDF is made, so a
-// certificate never shows empty boxes.
-func RenderPDF(doc CertificateDoc, font Font) (out []byte, err error) {
+// Before drawing it checks that the fonts have every character of every
+// printed string (Fonts.Missing): when they do not, the error matches
+// ErrFontCoverage (a *CoverageError naming the fields and characters) and
+// no PDF is made, so a certificate never shows empty boxes.
+func RenderPDF(doc CertificateDoc, fonts Fonts) (out []byte, err error) {
 	s, err := newPDFSheet(doc)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkCoverage(font); err != nil {
+	if err := s.checkCoverage(fonts); err != nil {
 		return nil, err
 	}
 	qrContent := doc.QRContent
@@ -129,7 +135,7 @@ func RenderPDF(doc CertificateDoc, font Font) (out []byte, err error) {
 	// fail one request, not the server.
 	defer func() {
 		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("pdf: render with font %s: %v", font.Path, r)
+			out, err = nil, fmt.Errorf("pdf: render with fonts %s: %v", strings.Join(fonts.Paths(), ", "), r)
 		}
 	}()
 
@@ -137,7 +143,21 @@ func RenderPDF(doc CertificateDoc, font Font) (out []byte, err error) {
 	pdf.SetMargins(0, 0, 0)
 	pdf.SetAutoPageBreak(false, 0)
 	pdf.SetCompression(true)
-	pdf.AddUTF8FontFromBytes(pdfFontFamily, "", font.Data)
+	pdf.SetCatalogSort(true) // the same document gives the same bytes
+	// Only the fonts the sheet uses are parsed and embedded; the first
+	// (the Latin face) always is, as it sets the digits.
+	used := make([]bool, fonts.Len())
+	used[0] = true
+	for _, f := range s.printed() {
+		for _, r := range fonts.runs(f[1]) {
+			used[r.font] = true
+		}
+	}
+	for i, u := range used {
+		if u {
+			pdf.AddUTF8FontFromBytes(fonts.family(i), "", fonts.list[i].Data)
+		}
+	}
 	pdf.SetTitle(s.titleZh+" "+s.number, true)
 	pdf.SetSubject(s.nameZh, true)
 	pdf.SetAuthor(s.issuerZh, true)
@@ -153,16 +173,22 @@ func RenderPDF(doc CertificateDoc, font Font) (out []byte, err error) {
 	}})
 	pdf.AddPage()
 
-	p := &pdfPainter{pdf}
+	p := &pdfPainter{pdf: pdf, fonts: fonts}
 	p.frame()
-	if err := p.body(s); err != nil {
-		return nil, err
-	}
+	annex := p.body(s)
 	if err := p.bottom(s, qr); err != nil {
 		return nil, err
 	}
 	if s.watermarkZh != "" {
 		p.watermark(s.watermarkZh, s.watermarkEn)
+	}
+	for i, page := range annex {
+		pdf.AddPage()
+		p.frame()
+		p.annexPage(s, page, i+1, len(annex))
+		if s.watermarkZh != "" {
+			p.watermark(s.watermarkZh, s.watermarkEn)
+		}
 	}
 	var b bytes.Buffer
 	if err := pdf.Output(&b); err != nil {
@@ -170,8 +196,6 @@ func RenderPDF(doc CertificateDoc, font Font) (out []byte, err error) {
 	}
 	return b.Bytes(), nil
 }
-
-const pdfFontFamily = "certd"
 
 // pdfPair is one printed item: Chinese first, English beneath. field names
 // where the value comes from, for coverage errors. A pair without valEn
@@ -294,7 +318,7 @@ func (s *pdfSheet) printed() [][2]string {
 		{"verifyURL", s.verifyURL},
 		{"status", s.watermarkZh + s.watermarkEn},
 		{"label", "证书编号 Certificate No. 兹证明 This is to certify that 统一社会信用代码 USCC 地址 Address：: 扫码验证 Scan to verify 验证网址 Verify at　" +
-			s.footerZh + s.footerEn},
+			pdfAnnexLabels + s.footerZh + s.footerEn},
 	}
 	for _, p := range slices.Concat(s.claims, []pdfPair{s.scope}, s.dates, s.issuer) {
 		out = append(out, [2]string{"label", p.labelZh + p.labelEn}, [2]string{p.field, p.valZh + p.valEn})
@@ -302,18 +326,12 @@ func (s *pdfSheet) printed() [][2]string {
 	return out
 }
 
-// checkCoverage fails with a *CoverageError when font cannot print the
-// sheet. fpdf addresses glyphs by 16-bit code, so characters outside the
-// Basic Multilingual Plane cannot be printed whatever the font has.
-func (s *pdfSheet) checkCoverage(font Font) error {
-	e := &CoverageError{Font: font.Path}
+// checkCoverage fails with a *CoverageError when the fonts cannot print
+// the sheet.
+func (s *pdfSheet) checkCoverage(fonts Fonts) error {
+	e := &CoverageError{Fonts: fonts.Paths()}
 	for _, f := range s.printed() {
-		var missing []rune
-		for _, r := range f[1] {
-			if (r > 0xFFFF || !font.Has(r)) && !pdfContainsRune(missing, r) {
-				missing = append(missing, r)
-			}
-		}
+		missing := fonts.Missing(f[1])
 		if len(missing) == 0 {
 			continue
 		}
@@ -385,8 +403,30 @@ func pdfClean(s string) string {
 	}), " ")
 }
 
-// pdfPainter draws on the single page.
-type pdfPainter struct{ pdf *fpdf.Fpdf }
+// pdfPainter draws on the pages, each string in the fonts of its runs.
+type pdfPainter struct {
+	pdf   *fpdf.Fpdf
+	fonts Fonts
+}
+
+// width returns how wide s is at size.
+func (p *pdfPainter) width(s string, size float64) float64 {
+	w := 0.0
+	for _, r := range p.fonts.runs(s) {
+		p.pdf.SetFont(p.fonts.family(r.font), "", size)
+		w += p.pdf.GetStringWidth(r.text)
+	}
+	return w
+}
+
+// draw writes s with its left end at x and baseline at y, run by run.
+func (p *pdfPainter) draw(x, y, size float64, s string) {
+	for _, r := range p.fonts.runs(s) {
+		p.pdf.SetFont(p.fonts.family(r.font), "", size)
+		p.pdf.Text(x, y, r.text)
+		x += p.pdf.GetStringWidth(r.text)
+	}
+}
 
 func (p *pdfPainter) color(c [3]int) {
 	p.pdf.SetTextColor(c[0], c[1], c[2])
@@ -420,18 +460,16 @@ func (p *pdfPainter) frame() {
 
 // text draws s with its left end at x and baseline at y.
 func (p *pdfPainter) text(x, y, size float64, c [3]int, s string) {
-	p.pdf.SetFont(pdfFontFamily, "", size)
 	p.color(c)
-	p.pdf.Text(x, y, s)
+	p.draw(x, y, size, s)
 }
 
 // centered draws s centred on the page, shrinking the size until it fits
 // the content width.
 func (p *pdfPainter) centered(y, size float64, c [3]int, s string) {
 	size = p.fit(s, pdfContentW, size)
-	p.pdf.SetFont(pdfFontFamily, "", size)
 	p.color(c)
-	p.pdf.Text((pdfPageW-p.pdf.GetStringWidth(s))/2, y, s)
+	p.draw((pdfPageW-p.width(s, size))/2, y, size, s)
 }
 
 // bold draws centred text filled and stroked, the only emphasis a single
@@ -446,8 +484,7 @@ func (p *pdfPainter) bold(y, size, stroke float64, c [3]int, s string) {
 // fit returns the largest size, not above size, at which s is at most w
 // wide.
 func (p *pdfPainter) fit(s string, w, size float64) float64 {
-	p.pdf.SetFont(pdfFontFamily, "", size)
-	if sw := p.pdf.GetStringWidth(s); sw > w {
+	if sw := p.width(s, size); sw > w {
 		size = math.Floor(size*w/sw*10) / 10
 	}
 	return size
@@ -462,8 +499,9 @@ const (
 	pdfRule       = 139.0 // pdfGold rule above the bottom block
 )
 
-// body draws the title, the organization and what it is certified for.
-func (p *pdfPainter) body(s *pdfSheet) error {
+// body draws the title, the organization and what it is certified for. It
+// returns the annex pages the scope continues on, if any.
+func (p *pdfPainter) body(s *pdfSheet) [][]pdfLine {
 	f := p.pdf
 	p.bold(33, 26, 0.25, pdfNavy, s.titleZh)
 	p.centered(41, 12, pdfNavy, s.titleEn)
@@ -474,17 +512,14 @@ func (p *pdfPainter) body(s *pdfSheet) error {
 
 	p.centered(61, 11, pdfMuted, "兹证明")
 	p.centered(65.5, 8.5, pdfMuted, "This is to certify that")
-	y := 77.0
-	p.bold(y, 22, 0.2, pdfInk, s.nameZh)
+	y := p.paragraph(77, 22, 16, 12, 2, 0.2, pdfInk, s.nameZh)
 	if s.nameEn != "" {
-		y += 8
-		p.centered(y, 13, pdfInk, s.nameEn)
+		y = p.paragraph(y+8, 13, 10, 8, 2, 0, pdfInk, s.nameEn)
 	}
 	y += 6.5
 	p.centered(y, 9, pdfMuted, "统一社会信用代码 USCC  "+s.uscc)
 	if s.address != "" {
-		y += 5
-		p.centered(y, 9, pdfMuted, "地址 Address  "+s.address)
+		y = p.paragraph(y+5, 9, 8, 6.5, 2, 0, pdfMuted, "地址 Address  "+s.address)
 	}
 	if len(s.claims) > 0 {
 		var zh, en []string
@@ -503,89 +538,245 @@ func (p *pdfPainter) body(s *pdfSheet) error {
 	return nil
 }
 
+// paragraph draws s centred from baseline y: on one line at the largest
+// size from size down to wrapAt at which it fits, else in at most maxLines
+// lines of the content width at the largest size from wrapAt down to
+// minSize at which they fit; below that, the last line shrinks to fit. A
+// stroke above 0 draws it bold. It returns the baseline of the last line.
+func (p *pdfPainter) paragraph(y, size, wrapAt, minSize float64, maxLines int, stroke float64, c [3]int, s string) float64 {
+	if p.width(s, wrapAt) <= pdfContentW || maxLines < 2 {
+		if stroke > 0 {
+			p.bold(y, size, stroke, c, s)
+		} else {
+			p.centered(y, size, c, s)
+		}
+		return y
+	}
+	var lines []string
+	for size = wrapAt; ; size -= 0.5 {
+		lines = p.wrap(s, pdfContentW, size)
+		if len(lines) <= maxLines || size-0.5 < minSize {
+			break
+		}
+	}
+	if len(lines) > maxLines {
+		// What does not fit goes on the last line, which shrinks.
+		rest := strings.Join(lines[maxLines-1:], " ")
+		if pdfIsCJK(s) {
+			rest = strings.Join(lines[maxLines-1:], "")
+		}
+		lines = append(lines[:maxLines-1], rest)
+	}
+	for i, l := range lines {
+		if i > 0 {
+			y += size * pdfPtToMM * 1.2
+		}
+		if stroke > 0 {
+			p.bold(y, size, stroke, c, l)
+		} else {
+			p.centered(y, size, c, l)
+		}
+	}
+	return y
+}
+
+// pdfIsCJK reports whether s is mostly CJK text, which is written without
+// spaces between words.
+func pdfIsCJK(s string) bool {
+	n := 0
+	for _, r := range s {
+		if r >= 0x2E80 {
+			n++
+		}
+	}
+	return n*2 > utf8.RuneCountInString(s)
+}
+
+// pdfLine is one line of wrapped text.
+type pdfLine struct {
+	text  string
+	size  float64
+	color [3]int
+	// step is the distance from the previous baseline.
+	step float64
+}
+
+// pdfScopeLines wraps the scope at size (the English at 82% of it) into
+// lines w wide, the English beneath the Chinese.
+func (p *pdfPainter) pdfScopeLines(zh, en string, w, size float64) []pdfLine {
+	enSize := size * 0.82
+	zhStep, enStep := size*pdfPtToMM*1.5, enSize*pdfPtToMM*1.5
+	var out []pdfLine
+	for _, l := range p.wrap(zh, w, size) {
+		out = append(out, pdfLine{l, size, pdfInk, zhStep})
+	}
+	for i, l := range p.wrap(en, w, enSize) {
+		step := enStep
+		if i == 0 {
+			step = enStep * 0.9
+		}
+		out = append(out, pdfLine{l, enSize, pdfMuted, step})
+	}
+	if len(out) > 0 {
+		out[0].step = 0
+	}
+	return out
+}
+
+// Sizes of the scope: the largest and the smallest on the certificate,
+// and the size on annex pages.
+const (
+	pdfScopeMax   = 11.0
+	pdfScopeMin   = 6.0
+	pdfScopeAnnex = 10.0
+)
+
 // scope draws the scope, the one long free text, centred from baseline y:
-// wrapped, and smaller when needed to end above pdfScopeLimit.
-func (p *pdfPainter) scope(y float64, sc pdfPair) error {
+// wrapped, and smaller when needed to end above pdfScopeLimit. A scope
+// that does not fit even at pdfScopeMin is replaced by a line that refers
+// to the annex, and returned as the lines of the annex pages.
+func (p *pdfPainter) scope(y float64, sc pdfPair) [][]pdfLine {
 	zh := sc.labelZh + "：" + sc.valZh
 	en := ""
 	if sc.valEn != "" {
 		en = sc.labelEn + ": " + sc.valEn
 	}
 	const w = pdfContentW - 20
-	for size := 11.0; size >= 6; size -= 0.5 {
-		enSize := size * 0.82
-		p.pdf.SetFont(pdfFontFamily, "", size)
-		zhLines := p.wrap(zh, w)
-		p.pdf.SetFont(pdfFontFamily, "", enSize)
-		enLines := p.wrap(en, w)
-		zhStep, enStep := size*pdfPtToMM*1.5, enSize*pdfPtToMM*1.5
-		last := y + float64(len(zhLines)-1)*zhStep
-		if len(enLines) > 0 {
-			last += enStep*0.9 + float64(len(enLines)-1)*enStep
+	for size := pdfScopeMax; size >= pdfScopeMin; size -= 0.5 {
+		lines := p.pdfScopeLines(zh, en, w, size)
+		last := y
+		for _, l := range lines {
+			last += l.step
 		}
 		if last > pdfScopeLimit {
 			continue
 		}
-		for _, l := range zhLines {
-			p.centered(y, size, pdfInk, l)
-			y += zhStep
-		}
-		y -= zhStep - enStep*0.9
-		for _, l := range enLines {
-			p.centered(y, enSize, pdfMuted, l)
-			y += enStep
+		for _, l := range lines {
+			y += l.step
+			p.centered(y, l.size, l.color, l.text)
 		}
 		return nil
 	}
-	return fmt.Errorf("pdf: scope is too long to print (%d characters in Chinese, %d in English)",
-		len([]rune(sc.valZh)), len([]rune(sc.valEn)))
+	pages := p.annexPages(p.pdfScopeLines(zh, en, pdfContentW, pdfScopeAnnex))
+	p.centered(y, pdfScopeMax, pdfInk, fmt.Sprintf("%s：%s", sc.labelZh, fmt.Sprintf(pdfAnnexRefZh, len(pages))))
+	ref := fmt.Sprintf(pdfAnnexRefEn, len(pages))
+	if len(pages) == 1 {
+		ref = strings.Replace(ref, "pages", "page", 1)
+	}
+	p.centered(y+pdfScopeMax*pdfPtToMM*1.5*0.9, pdfScopeMax*0.82, pdfMuted, sc.labelEn+": "+ref)
+	return pages
 }
 
-// wrap breaks s into lines at most w wide with the current font: between
-// any two CJK characters, and at spaces elsewhere.
-func (p *pdfPainter) wrap(s string, w float64) []string {
+// Annex pages: the wording, and the baselines the text flows between.
+const (
+	pdfAnnexTitleZh = "附件　认证范围"
+	pdfAnnexTitleEn = "Annex: Scope of certification"
+	pdfAnnexRefZh   = "见附件（%d页）"
+	pdfAnnexRefEn   = "see the annex (%d pages)"
+	pdfAnnexPageZh  = "附件第%d页，共%d页"
+	pdfAnnexPageEn  = "Annex page %d of %d"
+	// pdfAnnexLabels holds every fixed character of annex pages, for the
+	// coverage check.
+	pdfAnnexLabels = pdfAnnexTitleZh + pdfAnnexTitleEn + pdfAnnexRefZh + pdfAnnexRefEn + pdfAnnexPageZh + pdfAnnexPageEn + "·"
+	pdfAnnexTop    = 58.0  // first baseline
+	pdfAnnexBottom = 182.0 // last baseline
+)
+
+// annexPages splits lines into pages.
+func (p *pdfPainter) annexPages(lines []pdfLine) [][]pdfLine {
+	var pages [][]pdfLine
+	var page []pdfLine
+	y := pdfAnnexTop
+	for _, l := range lines {
+		if len(page) > 0 && y+l.step > pdfAnnexBottom {
+			pages = append(pages, page)
+			page, y = nil, pdfAnnexTop
+		}
+		if len(page) == 0 {
+			l.step = 0
+		}
+		y += l.step
+		page = append(page, l)
+	}
+	if len(page) > 0 {
+		pages = append(pages, page)
+	}
+	return pages
+}
+
+// annexPage draws annex page n of total: the heading that names the
+// certificate, the lines, and the page number.
+func (p *pdfPainter) annexPage(s *pdfSheet, lines []pdfLine, n, total int) {
+	p.bold(30, 18, 0.2, pdfNavy, pdfAnnexTitleZh)
+	p.centered(37, 10, pdfNavy, pdfAnnexTitleEn)
+	p.centered(44, 9, pdfMuted, "证书编号 Certificate No.  "+s.number+"  ·  "+s.nameZh)
+	p.color(pdfGold)
+	p.pdf.SetLineWidth(0.4)
+	p.pdf.Line(pdfPageW/2-60, 48, pdfPageW/2+60, 48)
+	y := pdfAnnexTop
+	for _, l := range lines {
+		y += l.step
+		p.color(l.color)
+		p.draw(pdfLeft, y, l.size, l.text)
+	}
+	p.centered(192, 7.5, pdfMuted, fmt.Sprintf(pdfAnnexPageZh, n, total)+"  ·  "+fmt.Sprintf(pdfAnnexPageEn, n, total))
+}
+
+// wrap breaks s into lines at most w wide at size: between any two CJK
+// characters, and at spaces elsewhere. fpdf does not kern, so a string is
+// as wide as the sum of its characters.
+func (p *pdfPainter) wrap(s string, w, size float64) []string {
+	widths := map[rune]float64{}
+	rw := func(r rune) float64 {
+		v, ok := widths[r]
+		if !ok {
+			v = p.width(string(r), size)
+			widths[r] = v
+		}
+		return v
+	}
 	var lines []string
-	var line, word strings.Builder
-	width := p.pdf.GetStringWidth
+	var line, word []rune
+	var lineW, wordW float64
+	emit := func() {
+		lines = append(lines, strings.TrimRight(string(line), " "))
+		line, lineW = line[:0], 0
+	}
 	flushWord := func() {
-		if word.Len() == 0 {
+		if len(word) == 0 {
 			return
 		}
-		if line.Len() > 0 && width(line.String()+word.String()) > w {
-			lines = append(lines, strings.TrimRight(line.String(), " "))
-			line.Reset()
+		if len(line) > 0 && lineW+wordW > w {
+			emit()
 		}
-		line.WriteString(word.String())
-		word.Reset()
+		line, lineW = append(line, word...), lineW+wordW
+		word, wordW = word[:0], 0
 	}
 	for _, r := range s {
 		switch {
 		case r == ' ':
 			flushWord()
-			if line.Len() > 0 {
-				line.WriteRune(r)
+			if len(line) > 0 {
+				line, lineW = append(line, r), lineW+rw(r)
 			}
+			continue
 		case r >= 0x2E80 && !strings.ContainsRune("，。、；：）》」』】", r):
 			flushWord()
-			word.WriteRune(r)
-		default:
-			word.WriteRune(r)
 		}
+		word, wordW = append(word, r), wordW+rw(r)
 		// A word longer than a line is broken where it must.
-		if width(word.String()) > w {
-			ws := []rune(word.String())
-			word.Reset()
-			word.WriteRune(ws[len(ws)-1])
-			if line.Len() > 0 {
-				lines = append(lines, strings.TrimRight(line.String(), " "))
-				line.Reset()
+		if wordW > w && len(word) > 1 {
+			last := word[len(word)-1]
+			if len(line) > 0 {
+				emit()
 			}
-			lines = append(lines, string(ws[:len(ws)-1]))
+			lines = append(lines, string(word[:len(word)-1]))
+			word, wordW = append(word[:0], last), rw(last)
 		}
 	}
 	flushWord()
-	if line.Len() > 0 {
-		lines = append(lines, strings.TrimRight(line.String(), " "))
+	if len(line) > 0 {
+		emit()
 	}
 	return lines
 }
@@ -609,8 +800,7 @@ func (p *pdfPainter) bottom(s *pdfSheet, qr [][]bool) error {
 	qx, qy := pdfRight+2-side, pdfRule+2
 	f.ImageOptions("qr", qx, qy, side, side, false, opt, 0, "")
 	caption := "扫码验证 Scan to verify"
-	f.SetFont(pdfFontFamily, "", 8)
-	p.text(qx+(side-f.GetStringWidth(caption))/2, qy+side+2, 8, pdfNavy, caption)
+	p.text(qx+(side-p.width(caption, 8))/2, qy+side+2, 8, pdfNavy, caption)
 
 	p.color(pdfGold)
 	f.SetLineWidth(0.3)

@@ -75,9 +75,9 @@ func pdfTools(t testing.TB) map[string]string {
 }
 
 // render renders doc and writes it to a temporary file (and to -out).
-func render(t testing.TB, doc CertificateDoc, font Font, name string) (pdf []byte, file string) {
+func render(t testing.TB, doc CertificateDoc, fonts Fonts, name string) (pdf []byte, file string) {
 	t.Helper()
-	pdf, err := RenderPDF(doc, font)
+	pdf, err := RenderPDF(doc, fonts)
 	if err != nil {
 		t.Fatalf("RenderPDF: %v", err)
 	}
@@ -139,10 +139,10 @@ func rasterize(t testing.TB, pdftoppm, file string) string {
 }
 
 func TestRenderPDF(t *testing.T) {
-	font := testFont(t)
+	fonts := testFonts(t)
 	tools := pdfTools(t)
 	doc := testDoc(t, cert.StatusActive)
-	pdf, file := render(t, doc, font, "certificate-active")
+	pdf, file := render(t, doc, fonts, "certificate-active")
 
 	t.Run("text", func(t *testing.T) {
 		text := pdfText(t, tools["pdftotext"], file)
@@ -200,19 +200,29 @@ func TestRenderPDF(t *testing.T) {
 	})
 
 	t.Run("fonts", func(t *testing.T) {
+		// The Latin face and the simplified Chinese face, both embedded
+		// with a ToUnicode map; the fallbacks are not needed here and so
+		// not embedded.
 		out := run(t, tools["pdffonts"], file)
 		lines := strings.Split(strings.TrimSpace(out), "\n")
-		if len(lines) != 3 {
-			t.Fatalf("pdffonts lists %d fonts, want 1:\n%s", len(lines)-2, out)
+		if len(lines) != 4 {
+			t.Fatalf("pdffonts lists %d fonts, want 2:\n%s", len(lines)-2, out)
 		}
 		// Columns: name, type, encoding, emb, sub, uni, object ID. fpdf
 		// subsets without the tag pdffonts reads "sub" from; the file size
 		// shows the subsetting.
-		if !regexp.MustCompile(`CID TrueType\s+Identity-H\s+yes\s+(yes|no)\s+yes\s+\d+\s+\d+$`).MatchString(lines[2]) {
-			t.Errorf("font not embedded with a ToUnicode map (emb, uni):\n%s", out)
+		for _, l := range lines[2:] {
+			if !regexp.MustCompile(`CID TrueType\s+Identity-H\s+yes\s+(yes|no)\s+yes\s+\d+\s+\d+$`).MatchString(l) {
+				t.Errorf("font not embedded with a ToUnicode map (emb, uni):\n%s", out)
+			}
 		}
-		if len(pdf) > len(font.Data)/10 {
-			t.Errorf("PDF of %d bytes for a font of %d: the font is not subset", len(pdf), len(font.Data))
+		for _, name := range []string{"liberationserif-regular", "gbsn00lp"} {
+			if !strings.Contains(out, name) {
+				t.Errorf("pdffonts does not list %s:\n%s", name, out)
+			}
+		}
+		if len(pdf) > len(fonts.list[1].Data)/10 {
+			t.Errorf("PDF of %d bytes for a font of %d: the font is not subset", len(pdf), len(fonts.list[1].Data))
 		}
 	})
 
@@ -232,7 +242,7 @@ func TestRenderPDF(t *testing.T) {
 	})
 
 	t.Run("deterministic", func(t *testing.T) {
-		again, err := RenderPDF(doc, font)
+		again, err := RenderPDF(doc, fonts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -243,7 +253,7 @@ func TestRenderPDF(t *testing.T) {
 }
 
 func TestRenderPDFWatermark(t *testing.T) {
-	font := testFont(t)
+	fonts := testFonts(t)
 	tools := pdfTools(t)
 	tests := []struct {
 		status cert.Status
@@ -258,8 +268,10 @@ func TestRenderPDFWatermark(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(string(tc.status), func(t *testing.T) {
 			doc := testDoc(t, tc.status)
-			_, file := render(t, doc, font, "certificate-"+string(tc.status))
-			text := pdfText(t, tools["pdftotext"], file)
+			_, file := render(t, doc, fonts, "certificate-"+string(tc.status))
+			// The rotated watermark comes out with spaces between some of
+			// its letters.
+			text := strings.ReplaceAll(pdfText(t, tools["pdftotext"], file), " ", "")
 			for _, want := range []string{tc.zh, tc.en, "北京示例科技有限公司"} {
 				if !strings.Contains(text, want) {
 					t.Errorf("pdftotext output lacks %q:\n%s", want, text)
@@ -280,7 +292,7 @@ func TestRenderPDFWatermark(t *testing.T) {
 }
 
 func TestRenderPDFFontCoverage(t *testing.T) {
-	font := testFont(t)
+	fonts := testFonts(t)
 	tests := []struct {
 		name    string
 		edit    func(*CertificateDoc)
@@ -295,7 +307,7 @@ func TestRenderPDFFontCoverage(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			doc := testDoc(t, cert.StatusActive)
 			tc.edit(&doc)
-			pdf, err := RenderPDF(doc, font)
+			pdf, err := RenderPDF(doc, fonts)
 			if !errors.Is(err, ErrFontCoverage) {
 				t.Fatalf("RenderPDF: %v, want ErrFontCoverage", err)
 			}
@@ -316,27 +328,135 @@ func TestRenderPDFFontCoverage(t *testing.T) {
 	}
 }
 
-// TestRenderPDFLongScope checks that a long scope shrinks to fit above
-// the dates, and that one too long to print is an error, not a PDF with
-// overlapping text.
-func TestRenderPDFLongScope(t *testing.T) {
-	font := testFont(t)
+// TestRenderPDFLongText checks that long texts stay inside the frame: a
+// long scope shrinks to fit above the dates, one too long for the page
+// goes on annex pages in full and in order, and a long name shrinks.
+func TestRenderPDFLongText(t *testing.T) {
+	fonts := testFonts(t)
 	pdftotext := requireTool(t, "pdftotext")
-	doc := testDoc(t, cert.StatusActive)
-	c := doc.Certificate
-	c.Scope = strings.Repeat(c.Scope+"；", 3) + "以及终点"
-	c.ScopeEn = strings.Repeat(c.ScopeEn+"; ", 2) + "and the end"
-	_, file := render(t, doc, font, "certificate-long-scope")
-	text := pdfText(t, pdftotext, file)
-	for _, want := range []string{"以及终点", "and the end", "2029-11-26"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("pdftotext output lacks %q:\n%s", want, text)
+	// marked repeats a sentence n times, each time after a marker (S001,
+	// S002, ...) that pdftotext reads back as one word.
+	marked := func(prefix, sentence string, n int) string {
+		var b strings.Builder
+		for i := 1; i <= n; i++ {
+			fmt.Fprintf(&b, "%s%03d %s", prefix, i, sentence)
 		}
+		return b.String()
 	}
-	c.Scope = strings.Repeat(c.Scope, 10)
-	if pdf, err := RenderPDF(doc, font); err == nil || !strings.Contains(err.Error(), "scope is too long") {
-		t.Errorf("RenderPDF with a %d-character scope: %d bytes, %v; want a scope error", len([]rune(c.Scope)), len(pdf), err)
+	const zhSentence = "信息系统运行维护服务，包括基础环境、硬件、软件及数据的例行操作；"
+	const enSentence = "IT operation and maintenance of infrastructure, hardware, software and data; "
+	tests := []struct {
+		name          string
+		scope, en     string
+		orgName       string
+		address       string
+		nameEn        string
+		zhN, enN      int
+		pages         int
+		annexOnPage1  bool
+		scopeAboveRul bool
+	}{
+		{name: "scope-200", zhN: 6, enN: 2, pages: 1, scopeAboveRul: true},
+		{name: "name-60-scope-200", orgName: strings.Repeat("北京示例科技", 9) + "有限公司名称", zhN: 6, enN: 2, pages: 1, scopeAboveRul: true},
+		{name: "name-200-address-500", orgName: strings.Repeat("北京示例科技有限公司", 20), address: strings.Repeat("北京市海淀区中关村大街1号", 38),
+			nameEn: strings.Repeat("Beijing Example Technology Co., Ltd. ", 8), zhN: 6, enN: 2, pages: 2, annexOnPage1: true},
+		{name: "scope-1000", zhN: 30, enN: 10, pages: 2, annexOnPage1: true},
+		{name: "scope-2000-scopeEn-4000", zhN: 54, enN: 48, pages: 3, annexOnPage1: true},
 	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := testDoc(t, cert.StatusActive)
+			c := doc.Certificate
+			c.Scope = marked("S", zhSentence, tc.zhN)
+			c.ScopeEn = marked("E", enSentence, tc.enN)
+			if tc.orgName != "" {
+				c.Organization.Name = tc.orgName
+			}
+			if tc.address != "" {
+				c.Organization.Address = tc.address
+			}
+			if tc.nameEn != "" {
+				c.Organization.NameEn = tc.nameEn
+			}
+			if n := len([]rune(c.Scope)); tc.zhN >= 30 && n < 1000 || n > 2000 {
+				t.Fatalf("scope of %d characters", n)
+			}
+			if n := len([]rune(c.ScopeEn)); n > 4000 {
+				t.Fatalf("scopeEn of %d characters", n)
+			}
+			_, file := render(t, doc, fonts, "certificate-"+tc.name)
+			pages := wordBoxes(t, pdftotext, file)
+			if len(pages) != tc.pages {
+				t.Fatalf("%d pages, want %d", len(pages), tc.pages)
+			}
+			// Every word inside the inner frame line, on every page.
+			const inner = pdfFrameInner / pdfPtToMM
+			for i, words := range pages {
+				for _, w := range words {
+					if w.xMin < inner || w.yMin < inner || w.xMax > pdfPageW/pdfPtToMM-inner || w.yMax > pdfPageH/pdfPtToMM-inner {
+						t.Errorf("page %d: %q at (%.1f,%.1f)-(%.1f,%.1f) pt crosses the frame", i+1, w.text, w.xMin, w.yMin, w.xMax, w.yMax)
+					}
+					if tc.scopeAboveRul && i == 0 && regexp.MustCompile(`^[SE]\d{3}$`).MatchString(w.text) && w.yMax > pdfRule/pdfPtToMM {
+						t.Errorf("scope word %q at y %.1f pt runs into the bottom block (rule at %.1f)", w.text, w.yMax, pdfRule/pdfPtToMM)
+					}
+				}
+			}
+			// The whole scope, in order.
+			text := pdfText(t, pdftotext, file)
+			pos := 0
+			for _, m := range []struct {
+				prefix string
+				n      int
+			}{{"S", tc.zhN}, {"E", tc.enN}} {
+				for i := 1; i <= m.n; i++ {
+					marker := fmt.Sprintf("%s%03d", m.prefix, i)
+					at := strings.Index(text[pos:], marker)
+					if at < 0 {
+						t.Fatalf("pdftotext output lacks %s after byte %d:\n%s", marker, pos, text)
+					}
+					pos += at + len(marker)
+				}
+			}
+			if strings.Contains(text, "见附件") != tc.annexOnPage1 || strings.Contains(text, "see the annex") != tc.annexOnPage1 {
+				t.Errorf("reference to the annex: %v, want %v", !tc.annexOnPage1, tc.annexOnPage1)
+			}
+			if tc.orgName != "" && !strings.Contains(strings.ReplaceAll(text, " ", ""), tc.orgName) {
+				t.Errorf("pdftotext output lacks the name %q", tc.orgName)
+			}
+			for _, want := range []string{"2029-11-26", c.Number} {
+				if !strings.Contains(text, want) {
+					t.Errorf("pdftotext output lacks %q", want)
+				}
+			}
+		})
+	}
+}
+
+type wordBox struct {
+	text                   string
+	xMin, yMin, xMax, yMax float64
+}
+
+var bboxWord = regexp.MustCompile(`<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>`)
+
+// wordBoxes returns the words of each page with their boxes in points
+// from the top left, as pdftotext -bbox reads them.
+func wordBoxes(t testing.TB, pdftotext, file string) [][]wordBox {
+	t.Helper()
+	out := run(t, pdftotext, "-bbox", "-enc", "UTF-8", file, "-")
+	var pages [][]wordBox
+	for _, page := range strings.Split(out, "<page ")[1:] {
+		var words []wordBox
+		for _, m := range bboxWord.FindAllStringSubmatch(page, -1) {
+			var f [4]float64
+			for i := range f {
+				fmt.Sscan(m[i+1], &f[i])
+			}
+			words = append(words, wordBox{m[5], f[0], f[1], f[2], f[3]})
+		}
+		pages = append(pages, words)
+	}
+	return pages
 }
 
 func TestRenderPDFInvalid(t *testing.T) {
@@ -356,14 +476,14 @@ func TestRenderPDFInvalid(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			doc := testDoc(t, cert.StatusActive)
 			tc.edit(&doc)
-			pdf, err := RenderPDF(doc, Font{})
+			pdf, err := RenderPDF(doc, Fonts{})
 			if err == nil || !strings.Contains(err.Error(), tc.want) || pdf != nil {
 				t.Errorf("RenderPDF: %d bytes, %v; want an error naming %s", len(pdf), err, tc.want)
 			}
 		})
 	}
 	// With no font at all, the coverage check refuses to print anything.
-	if _, err := RenderPDF(testDoc(t, cert.StatusActive), Font{}); !errors.Is(err, ErrFontCoverage) {
+	if _, err := RenderPDF(testDoc(t, cert.StatusActive), Fonts{}); !errors.Is(err, ErrFontCoverage) {
 		t.Errorf("RenderPDF with the zero Font: %v, want ErrFontCoverage", err)
 	}
 }
@@ -371,16 +491,16 @@ func TestRenderPDFInvalid(t *testing.T) {
 // TestRenderPDFConcurrent renders with one Font from several goroutines, as
 // the server does; under -race it also guards against shared state.
 func TestRenderPDFConcurrent(t *testing.T) {
-	font := testFont(t)
+	fonts := testFonts(t)
 	doc := testDoc(t, cert.StatusActive)
-	want, err := RenderPDF(doc, font)
+	want, err := RenderPDF(doc, fonts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	errs := make(chan error, 3)
 	for range 3 {
 		go func() {
-			got, err := RenderPDF(doc, font)
+			got, err := RenderPDF(doc, fonts)
 			if err == nil && !bytes.Equal(got, want) {
 				err = errors.New("concurrent render differs")
 			}
@@ -395,11 +515,39 @@ func TestRenderPDFConcurrent(t *testing.T) {
 }
 
 func BenchmarkRenderPDF(b *testing.B) {
-	font := testFont(b)
+	fonts := testFonts(b)
 	doc := testDoc(b, cert.StatusActive)
 	for b.Loop() {
-		if _, err := RenderPDF(doc, font); err != nil {
+		if _, err := RenderPDF(doc, fonts); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestRenderPDFSymbols prints what the CJK font alone could not: Latin
+// symbols, Cyrillic, traditional Chinese and kana, each in the font of the
+// chain that has it, and reads them back.
+func TestRenderPDFSymbols(t *testing.T) {
+	fonts := testFonts(t)
+	tools := pdfTools(t)
+	doc := testDoc(t, cert.StatusActive)
+	c := doc.Certificate
+	c.Organization.NameEn = "Example® Widgets™ – Москва Ltd."
+	c.Scope = "信息系统运行维护服务（臺灣體系、株式会社あいうえお）"
+	c.ScopeEn = "Services priced in € – quality™ — «Ω»"
+	_, file := render(t, doc, fonts, "certificate-symbols")
+	text := pdfText(t, tools["pdftotext"], file)
+	for _, want := range []string{c.Organization.NameEn, c.Scope, c.ScopeEn} {
+		if !strings.Contains(text, want) {
+			t.Errorf("pdftotext output lacks %q:\n%s", want, text)
+		}
+	}
+	// The Latin face, the simplified Chinese face (which has the kana of
+	// GB 2312) and the traditional Chinese face.
+	out := run(t, tools["pdffonts"], file)
+	for _, name := range []string{"liberationserif-regular", "gbsn00lp", "bsmi00lp"} {
+		if !strings.Contains(out, name) {
+			t.Errorf("pdffonts does not list %s:\n%s", name, out)
 		}
 	}
 }

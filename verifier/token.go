@@ -2,10 +2,8 @@ package verifier
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -14,14 +12,11 @@ import (
 	"github.com/certd/certd/keys"
 )
 
-// clockSkew is the tolerance on exp and iat.
-const clockSkew = 2 * time.Minute
-
 // ByToken verifies a presented credential (a compact JWS) strictly: size and
 // form; the key ring of the issuer named by iss, the key chosen by kid and
-// the algorithm taken from that key; the protected header; the required
-// claims; then validity and status. Keys are pinned: nothing named by the
-// token is ever fetched.
+// the algorithm taken from that key; the protected header; the claims
+// (ParseClaims); then the registered certificate that jti names, validity
+// and status. Keys are pinned: nothing named by the token is ever fetched.
 func (v *Service) ByToken(ctx context.Context, token string) cert.Verdict {
 	now := v.now()
 	token = strings.TrimSpace(token)
@@ -47,7 +42,7 @@ func (v *Service) ByToken(ctx context.Context, token string) cert.Verdict {
 	}
 	// A verified signature fixes the payload: the claims of a token seen
 	// before are taken from the cache, and only their times are checked again.
-	var claims *cert.Credential
+	var claims *Claims
 	if seen != nil {
 		claims = seen.claims
 	} else {
@@ -56,11 +51,13 @@ func (v *Service) ByToken(ctx context.Context, token string) cert.Verdict {
 		}
 		v.claims.put(token, &seenToken{issuer: issuerID, claims: claims})
 	}
-	if err := checkTimes(claims, now); err != nil {
+	if err := claims.CheckIssued(now); err != nil {
 		return rejected(now, err.Error())
 	}
-	id := strings.TrimPrefix(claims.Jti, v.publicURL+"/v/")
-	c, err := v.st.Certificate(ctx, id)
+	if claims.Expired(now) {
+		return rejected(now, "the credential expired on "+time.Unix(claims.Exp, 0).UTC().Format(cert.DateLayout))
+	}
+	c, err := v.st.Certificate(ctx, claims.CertificateID)
 	if errors.Is(err, cert.ErrNotFound) {
 		// Signed by a key of ours but not registered: never valid.
 		vd := rejected(now, "the credential is signed by this issuer but no such certificate is registered here")
@@ -69,26 +66,41 @@ func (v *Service) ByToken(ctx context.Context, token string) cert.Verdict {
 	if err != nil {
 		return unknown(now, err)
 	}
-	if c.Issuer != issuerID {
-		return rejected(now, "the credential's issuer does not match the registered certificate")
+	if err := bindsTo(claims, c, v.publicURL, token); err != nil {
+		return rejected(now, err.Error())
 	}
 	is, err := v.issuer(ctx, issuerID)
 	if err != nil {
 		return unknown(now, err)
 	}
 	sig := &cert.Check{Name: cert.CheckSignature, OK: true, Detail: fmt.Sprintf("signature verified with key %s of %s", kid, issuerName(is))}
-	if kid != c.Kid || !sameCredential(c, claims) {
-		// A genuine older credential (e.g. of a revision) still speaks for
-		// the registered certificate; its status decides.
+	if token != c.Credential {
+		// A genuine older credential (e.g. signed before a key rotation)
+		// still speaks for the registered certificate; its status decides.
 		sig.Detail += "; this credential is an earlier signature of the registered certificate"
 	}
 	vd := v.judge(ctx, c, now, sig)
-	v.checkStatusLists(ctx, claims, &vd)
+	v.checkStatusLists(ctx, &claims.Credential, &vd)
 	return vd
 }
 
-func sameCredential(c *cert.Certificate, cl *cert.Credential) bool {
-	return cl.CredentialSubject.Certificate.Number == c.Number && cl.CredentialSubject.USCC == c.Organization.USCC
+// bindsTo checks that a genuine credential speaks for the registered
+// certificate c that its jti names: the certificate's own verification URL,
+// the same issuer, and, unless it is the stored credential itself, the same
+// certificate number and organization. A genuine token whose jti names
+// another certificate than the one it describes is never valid.
+func bindsTo(cl *Claims, c *cert.Certificate, publicURL, token string) error {
+	switch {
+	case c.Issuer != cl.IssuerID:
+		return errors.New("the credential's issuer does not match the registered certificate")
+	case cl.Jti != cert.VerifyURL(publicURL, c.ID):
+		return errors.New("the credential's jti does not name the registered certificate")
+	case token == c.Credential:
+		return nil
+	case cl.CredentialSubject.Certificate.Number != c.Number || cl.CredentialSubject.USCC != c.Organization.USCC:
+		return fmt.Errorf("the credential's jti names certificate %s, but its content (number %q) is not that certificate's", c.ID, truncate(cl.CredentialSubject.Certificate.Number, 60))
+	}
+	return nil
 }
 
 // rejected is the verdict for a token that fails a check of its own.
@@ -124,54 +136,17 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// checkClaims enforces the claim rules of section 5 on a verified payload.
-func (v *Service) parseClaims(payload []byte, issuerID string) (*cert.Credential, error) {
-	// One decode: the outer fields shadow the credential's and tell whether
-	// a claim is present at all.
-	var c struct {
-		cert.Credential
-		Exp *int64          `json:"exp"`
-		Iat *int64          `json:"iat"`
-		VC  json.RawMessage `json:"vc"`
-		VP  json.RawMessage `json:"vp"`
+// parseClaims applies ParseClaims and requires the credential to be of
+// this service and of the issuer whose key ring verified it.
+func (v *Service) parseClaims(payload []byte, issuerID string) (*Claims, error) {
+	c, err := ParseClaims(payload)
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(payload, &c); err != nil {
-		return nil, errors.New("payload does not have the shape of a certificate credential")
+	if c.Iss != cert.IssuerURL(v.publicURL, issuerID) {
+		return nil, errors.New("iss and issuer.id must both name the signing issuer of this service")
 	}
-	switch {
-	case c.VC != nil:
-		return nil, errors.New(`payload must not carry a "vc" claim`)
-	case c.VP != nil:
-		return nil, errors.New(`payload must not carry a "vp" claim`)
-	case c.Exp == nil:
-		return nil, errors.New(`payload lacks the required "exp" claim`)
-	case c.Iat == nil:
-		return nil, errors.New(`payload lacks the required "iat" claim`)
-	}
-	cred := c.Credential
-	cred.Exp, cred.Iat = *c.Exp, *c.Iat
-	issuerURL := cert.IssuerURL(v.publicURL, issuerID)
-	switch {
-	case cred.Iss != issuerURL || cred.Issuer.ID != issuerURL:
-		return nil, errors.New("iss and issuer.id must both name the signing issuer")
-	case cred.Jti != cred.ID || !strings.HasPrefix(cred.Jti, v.publicURL+"/v/"):
-		return nil, errors.New("jti must equal id, a verification URL of this service")
-	}
-	if !slices.Contains(cred.Type, cert.CredentialType) {
-		return nil, fmt.Errorf("type must include %s", cert.CredentialType)
-	}
-	return &cred, nil
-}
-
-// checkTimes checks iat and exp against now, with the allowed skew.
-func checkTimes(cred *cert.Credential, now time.Time) error {
-	switch {
-	case time.Unix(cred.Iat, 0).After(now.Add(clockSkew)):
-		return errors.New("iat lies in the future")
-	case !time.Unix(cred.Exp, 0).After(now.Add(-clockSkew)):
-		return fmt.Errorf("the credential expired on %s", time.Unix(cred.Exp, 0).UTC().Format(cert.DateLayout))
-	}
-	return nil
+	return c, nil
 }
 
 // claimsCache keeps the issuer and the parsed claims of tokens whose
@@ -185,7 +160,7 @@ type claimsCache struct {
 
 type seenToken struct {
 	issuer string
-	claims *cert.Credential
+	claims *Claims
 }
 
 const claimsCacheMax = 10000

@@ -34,10 +34,21 @@ func (f *flakyStore) Certificate(ctx context.Context, id string) (*cert.Certific
 type env struct {
 	st   *flakyStore
 	ver  *verifier.Service
+	iss  *issuer.Service
 	cert *cert.Certificate
 }
 
-func newEnv(t *testing.T) *env {
+// issue issues another certificate of issuer cb to the organization.
+func (e *env) issue(t testing.TB, org, uscc string) (*cert.Certificate, error) {
+	t.Helper()
+	c, _, err := e.iss.Issue(context.Background(), cert.Principal{Role: cert.RoleAdmin, KeyID: "t"}, issuer.Request{
+		Issuer: "cb", Scheme: "itss", Category: "运行维护", Level: 2, Scope: "信息系统运行维护服务",
+		Organization: cert.Organization{Name: org, USCC: uscc},
+	}, "")
+	return c, err
+}
+
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	b, err := bolt.Open(filepath.Join(t.TempDir(), "certd.db"))
 	if err != nil {
@@ -65,7 +76,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	ver := verifier.New(verifier.Config{Store: st, Keys: ks, Schemes: schemes, PublicURL: "https://verify.example.cn", Now: now})
-	return &env{st: st, ver: ver, cert: c}
+	return &env{st: st, ver: ver, iss: iss, cert: c}
 }
 
 func TestVerdicts(t *testing.T) {

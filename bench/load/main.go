@@ -60,6 +60,7 @@ func main() {
 	log.SetFlags(0)
 	tmp, err := os.MkdirTemp("", "certd-load")
 	check(err)
+	tmpDir = tmp
 	if !*keep {
 		defer os.RemoveAll(tmp)
 	}
@@ -82,7 +83,11 @@ func main() {
 	waitReady(base + "/readyz")
 	token := strings.TrimSpace(string(must(os.ReadFile(filepath.Join(data, "admin.token")))))
 
-	fmt.Printf("certd load benchmark: %d CPUs, store %s, %d certificates, %d connections, %s per run, %d rounds of each comparison\n\n", runtime.NumCPU(), backend, *certs, *conns, *duration, *rounds)
+	generator := "Go HTTP client"
+	if haveWrk() {
+		generator = fmt.Sprintf("wrk, %d threads, for the read scenarios", *wrkThreads)
+	}
+	fmt.Printf("certd load benchmark: %d CPUs, store %s, %d certificates, %d connections, %s per run, %d rounds of each comparison; load generator: %s\n\n", runtime.NumCPU(), backend, *certs, *conns, *duration, *rounds, generator)
 	fmt.Printf("%-44s %12s %10s %10s\n", "scenario", "ops/s", "p50", "p99")
 
 	// Batch issuance: seed the store with batches of 1,000.
@@ -97,23 +102,24 @@ func main() {
 	res.print(fmt.Sprintf("issue: single, %d clients (certificates/s)", *writers))
 
 	// Verify by id against the bare JSON handler.
-	credential := fetch(base + "/v/" + ids[0] + "/credential.jwt")
 	pub := jwkX(fetch(base + "/issuers/default/jwks.json"))
 	bareAddr := freeAddr()
 	b := start(bare, "--addr", bareAddr, "--ed25519-public", pub)
 	defer stop(b)
 	waitReady("http://" + bareAddr + "/json/x")
 
+	idFile := writeLines(tmp, "ids.txt", ids)
+	const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 	reads := compare([]scenario{
 		{"bare echo JSON handler", func(c *http.Client) bool {
 			return get(c, "http://"+bareAddr+"/json/"+ids[mathrand.IntN(len(ids))]) == 200
-		}},
+		}, &wrkSpec{url: "http://" + bareAddr + "/json/", file: idFile, mode: "path"}},
 		{"GET /api/v1/verify/{id}", func(c *http.Client) bool {
 			return get(c, base+"/api/v1/verify/"+ids[mathrand.IntN(len(ids))]) == 200
-		}},
+		}, &wrkSpec{url: base + "/api/v1/verify/", file: idFile, mode: "path"}},
 		{"GET /v/{id} (HTML page)", func(c *http.Client) bool {
 			return getHTML(c, base+"/v/"+ids[mathrand.IntN(len(ids))]+"?lang=zh-CN") == 200
-		}},
+		}, &wrkSpec{url: base + "/v/", file: idFile, mode: "path", accept: browser}},
 	})
 	reads.ratio(1, 0, "  verify by id / bare JSON")
 	reads.ratio(2, 0, "  verification page / bare JSON")
@@ -138,13 +144,15 @@ func main() {
 		return get(c, base+"/v/"+ids[mathrand.IntN(len(ids))]+"/qr.png") == 200
 	})
 	qr.print("GET /v/{id}/qr.png (encodes/s)")
+	toks := credentials(base, ids[:min(*tokenCount, len(ids))])
+	tokFile := writeLines(tmp, "tokens.txt", toks)
 	tokens := compare([]scenario{
 		{"bare handler: ed25519.Verify only", func(c *http.Client) bool {
-			return post(c, "http://"+bareAddr+"/ed25519", "", "text/plain", []byte(credential)) == 200
-		}},
-		{"POST /api/v1/verify (presented token)", func(c *http.Client) bool {
-			return post(c, base+"/api/v1/verify", "", "application/vc+jwt", []byte(credential)) == 200
-		}},
+			return post(c, "http://"+bareAddr+"/ed25519", "", "text/plain", []byte(toks[mathrand.IntN(len(toks))])) == 200
+		}, &wrkSpec{url: "http://" + bareAddr + "/ed25519", file: tokFile, mode: "body"}},
+		{fmt.Sprintf("POST /api/v1/verify (%d distinct tokens)", len(toks)), func(c *http.Client) bool {
+			return post(c, base+"/api/v1/verify", "", "application/vc+jwt", []byte(toks[mathrand.IntN(len(toks))])) == 200
+		}, &wrkSpec{url: base + "/api/v1/verify", file: tokFile, mode: "body"}},
 	})
 	tokens.ratio(1, 0, "  verify token / ed25519.Verify only")
 
@@ -230,7 +238,12 @@ func (r result) print(name string) {
 type scenario struct {
 	name string
 	op   func(*http.Client) bool
+	// wrk, when set and wrk is installed, is how wrk runs the same scenario.
+	wrk *wrkSpec
 }
+
+// tmpDir holds the run's files (data, id and token lists, the wrk script).
+var tmpDir string
 
 // comparison holds the rounds of scenarios measured side by side.
 type comparison [][]result // [scenario][round]
@@ -243,7 +256,11 @@ func compare(scs []scenario) comparison {
 	out := make(comparison, len(scs))
 	for range *rounds {
 		for i, sc := range scs {
-			out[i] = append(out[i], run(*conns, *duration, sc.op))
+			if sc.wrk != nil && haveWrk() {
+				out[i] = append(out[i], runWrk(tmpDir, *sc.wrk, *conns, *duration))
+			} else {
+				out[i] = append(out[i], run(*conns, *duration, sc.op))
+			}
 		}
 	}
 	for i, sc := range scs {
@@ -256,6 +273,13 @@ func compare(scs []scenario) comparison {
 		}
 		all.rate = median(rates)
 		all.setPercentiles()
+		if len(all.lats) == 0 { // wrk reports percentiles per run, not latencies
+			var p50s, p99s []float64
+			for _, r := range out[i] {
+				p50s, p99s = append(p50s, float64(r.p50)), append(p99s, float64(r.p99))
+			}
+			all.p50, all.p99 = time.Duration(median(p50s)), time.Duration(median(p99s))
+		}
 		all.print(sc.name)
 	}
 	return out
@@ -431,6 +455,28 @@ func post(c *http.Client, url, token, contentType string, body []byte) int {
 	return resp.StatusCode
 }
 
+// credentials fetches the credential of each id, eight at a time.
+func credentials(base string, ids []string) []string {
+	out := make([]string, len(ids))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i] = strings.TrimSpace(fetch(base + "/v/" + ids[i] + "/credential.jwt"))
+			}
+		}()
+	}
+	for i := range ids {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out
+}
+
 func fetch(url string) string {
 	resp := must(http.Get(url))
 	defer resp.Body.Close()
@@ -458,8 +504,9 @@ func build(root, dir, pkg string) string {
 func start(bin string, args ...string) *exec.Cmd {
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
-	// The rate limit of public routes would cap a load test from one IP.
-	cmd.Env = append(os.Environ(), "CERTD_RATE_LIMIT=1000000")
+	// The rate limits of public routes and renders, and the cap on
+	// connections per client, would cap a load test from one IP.
+	cmd.Env = append(os.Environ(), "CERTD_RATE_LIMIT=1000000", "CERTD_RENDER_RATE=1000000", "CERTD_MAX_CONNS_PER_IP=4096")
 	check(cmd.Start())
 	return cmd
 }

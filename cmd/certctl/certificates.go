@@ -271,7 +271,7 @@ func (a *app) download(arg string, pdf, qr bool, size int, out string) int {
 		if isTerminal(a.stdout) {
 			return a.report(errors.New("refusing to write binary data to a terminal: pass -o FILE"))
 		}
-		if _, err := a.stdout.Write(resp.body); err != nil {
+		if _, err := rawWriter(a.stdout).Write(resp.body); err != nil {
 			return a.report(err)
 		}
 		return exitOK

@@ -283,3 +283,40 @@ func TestCSVImportSmall(t *testing.T) {
 		t.Errorf("result of a failed row:\n%s", res)
 	}
 }
+
+// TestCSVInvisibleCharacters checks that certctl holds every row to the
+// server's text rule (issuer.Request.Check, cert.CheckText): bidi
+// controls, zero-width and control characters are reported with their
+// row, column and code point before anything is sent.
+func TestCSVInvisibleCharacters(t *testing.T) {
+	content := csvHeader +
+		"1,default,itss,N-1,运行维护,3,运维,甲\u202E公司," + uscc(t, 1) + "\n" +
+		"2,default,itss,N-2,运行维护,3,运维,乙\u200B公司," + uscc(t, 2) + "\n" +
+		"3,default,itss,N-3,运行维护,3,运维\u2066,丙公司," + uscc(t, 3) + "\n" +
+		"4,default,itss,N-4\uFEFF,运行维护,3,运维,丁公司," + uscc(t, 4) + "\n" +
+		"5,default,itss,N-5,运行维护,3,运维,戊公司\u0007," + uscc(t, 5) + "\n" +
+		"6,default,itss,N-6,运行维护,3,运维,己公司," + uscc(t, 6) + "\n"
+	f, err := readString(t, testCheck(t), content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		row            int
+		column, reason string
+	}{
+		{2, "org_name", "U+202E"},
+		{3, "org_name", "U+200B"},
+		{4, "scope", "U+2066"},
+		{5, "number", "U+FEFF"},
+		{6, "org_name", "U+0007"},
+	}
+	if len(f.errs) != len(want) || len(f.rows) != 1 {
+		t.Fatalf("got %d errors %v and %d valid rows, want %d errors and 1 valid row", len(f.errs), f.errs, len(f.rows), len(want))
+	}
+	for i, w := range want {
+		e := f.errs[i]
+		if e.Row != w.row || e.Column != w.column || !strings.Contains(e.Message, w.reason) {
+			t.Errorf("error %d = %s; want row %d, column %q, reason containing %q", i, e, w.row, w.column, w.reason)
+		}
+	}
+}

@@ -133,7 +133,7 @@ func (a *app) importCSV(path string, opts csvOptions) int {
 	// Idempotency-Key, so a retry never issues twice.
 	c.retries, c.dialRetries = 8, 8
 	start := time.Now()
-	prog := newProgress(a.stderr, len(rows))
+	prog := newProgress(rawWriter(a.stderr), len(rows))
 	results := sendRows(a.ctx, c, rows, opts.concurrency, prog)
 	prog.finish()
 	elapsed := time.Since(start)
@@ -323,7 +323,7 @@ func writeResults(path string, results []rowResult) error {
 	w := csv.NewWriter(f)
 	_ = w.Write([]string{"row", "id", "number", "status", "error", "row_id"})
 	for _, r := range results {
-		_ = w.Write([]string{strconv.Itoa(r.Row), r.ID, r.Number, r.Status, r.Error, r.RowID})
+		_ = w.Write(csvSafeRow([]string{strconv.Itoa(r.Row), r.ID, r.Number, r.Status, r.Error, r.RowID}))
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {

@@ -51,6 +51,8 @@ type app struct {
 // run executes certctl with args (without the program name) and returns the
 // exit code. Tests call it in-process.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	// Everything certctl prints for people may hold text from outside.
+	stdout, stderr = escapeWriter(stdout), escapeWriter(stderr)
 	a := &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, now: time.Now, g: newGlobals()}
 	top := flag.NewFlagSet("certctl", flag.ContinueOnError)
 	top.SetOutput(io.Discard)

@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -113,6 +114,9 @@ func (f *fakeIssuer) signRaw(header, payload []byte, kid string) string {
 		if err != nil {
 			f.t.Fatal(err)
 		}
+		if half := new(big.Int).Rsh(elliptic.P256().Params().N, 1); s.Cmp(half) > 0 {
+			s.Sub(elliptic.P256().Params().N, s) // the low-S form certd writes
+		}
 		sig = make([]byte, 64)
 		r.FillBytes(sig[:32])
 		s.FillBytes(sig[32:])
@@ -207,6 +211,10 @@ func (f *fakeIssuer) serveStatus(w http.ResponseWriter, r *http.Request) {
 		listPurpose = map[string]string{"revocation": "suspension", "suspension": "revocation"}[purpose]
 	}
 	url := f.srv.URL + r.URL.Path
+	if mode == "moved" {
+		// A genuine list of the issuer, but another one than the URL names.
+		url = strings.TrimSuffix(url, "/1") + "/2"
+	}
 	payload := map[string]any{
 		"@context": []string{"https://www.w3.org/ns/credentials/v2"},
 		"id":       url, "type": []string{"VerifiableCredential", "BitstringStatusListCredential"},
@@ -277,6 +285,15 @@ func TestOfflineVerdicts(t *testing.T) {
 		f.set("revocation", -1, "swapped")
 		defer f.set("revocation", -1, "")
 		check(t, f.verify(f.token(nil), true), cert.VerdictUnknown, "", "is a suspension list, not a revocation list")
+	})
+	t.Run("unknown/status list served at another list's URL", func(t *testing.T) {
+		f.set("revocation", -1, "moved")
+		defer f.set("revocation", -1, "")
+		check(t, f.verify(f.token(nil), true), cert.VerdictUnknown, "", "is not the URL it was fetched from")
+	})
+	t.Run("invalid/nbf in the future", func(t *testing.T) {
+		check(t, f.verify(f.token(func(_, p map[string]any) { p["nbf"] = f.now.Add(time.Hour).Unix() }), true),
+			cert.VerdictInvalid, cert.StatusNotFound, "nbf lies in the future")
 	})
 	t.Run("unknown/no status entry", func(t *testing.T) {
 		check(t, f.verify(f.token(func(_, p map[string]any) { p["credentialStatus"] = []any{} }), true),

@@ -5,7 +5,12 @@ import (
 	"testing"
 
 	"github.com/go-pdf/fpdf"
+
+	"github.com/certd/certd/pdfattach"
 )
+
+// fuzzToken has the shape of a credential (a compact JWS).
+const fuzzToken = "eyJhbGciOiJFZERTQSIsImtpZCI6ImsiLCJ0eXAiOiJ2Yytqd3QiLCJjdHkiOiJ2YyJ9.eyJpc3MiOiJodHRwczovL3ZlcmlmeS5leGFtcGxlLmNuL2lzc3VlcnMvY2IifQ.c2ln"
 
 // attachedPDF writes a one-page PDF with content attached as name, as
 // templates does for the certificate PDF (same library, same call).
@@ -22,28 +27,30 @@ func attachedPDF(t testing.TB, name string, content []byte, compress bool) []byt
 	return buf.Bytes()
 }
 
-// FuzzPDFAttachmentRoundTrip: whatever a credential holds, the attachment
-// fpdf writes into a certificate PDF is read back byte for byte with its
-// checksum intact, the page compressed or not; and a PDF with a byte changed in the
-// attachment is never read back as the original with an intact checksum.
+// FuzzPDFAttachmentRoundTrip holds the PDF attachment reader (package
+// pdfattach, which certctl and certd use) to the writer of the certificate
+// PDF: whatever a credential holds, the attachment fpdf writes is read back
+// byte for byte with its checksum intact, the page compressed or not; and
+// a PDF with a bit changed in the attachment is never read back as the
+// original with an intact checksum.
 func FuzzPDFAttachmentRoundTrip(f *testing.F) {
-	f.Add([]byte(sampleToken), true, uint16(0))
-	f.Add([]byte(sampleToken), false, uint16(400))
+	f.Add([]byte(fuzzToken), true, uint16(0))
+	f.Add([]byte(fuzzToken), false, uint16(400))
 	f.Add([]byte("endstream endobj ) ( \\ \r\n%%EOF"), false, uint16(9))
 	f.Add([]byte{0, 0xff, '(', ')', '\\'}, true, uint16(65535))
 	f.Fuzz(func(t *testing.T, content []byte, compress bool, flip uint16) {
 		if len(content) == 0 {
 			return // fpdf writes no embedded file for empty content
 		}
-		pdf := attachedPDF(t, credentialAttachment, content, compress)
-		att, err := extractAttachment(pdf, credentialAttachment)
+		pdf := attachedPDF(t, pdfattach.CredentialName, content, compress)
+		att, err := pdfattach.Extract(pdf, pdfattach.CredentialName)
 		if err != nil {
 			t.Fatalf("extractAttachment: %v", err)
 		}
-		if !bytes.Equal(att.data, content) || !att.checksumOK {
-			t.Fatalf("read back %q (checksum ok %v), want %q", att.data, att.checksumOK, content)
+		if !bytes.Equal(att.Data, content) || !att.ChecksumOK {
+			t.Fatalf("read back %q (checksum ok %v), want %q", att.Data, att.ChecksumOK, content)
 		}
-		if _, err := extractAttachment(pdf, "other.jwt"); err == nil {
+		if _, err := pdfattach.Extract(pdf, "other.jwt"); err == nil {
 			t.Fatal("an attachment that is not there was found")
 		}
 		// Change one bit of the embedded file's stream (fpdf writes it
@@ -55,7 +62,7 @@ func FuzzPDFAttachmentRoundTrip(f *testing.F) {
 		at := i + len("stream\n") + int(flip)%len(content)
 		changed := bytes.Clone(pdf)
 		changed[at] ^= 0x01
-		if att, err := extractAttachment(changed, credentialAttachment); err == nil && att.checksumOK && bytes.Equal(att.data, content) {
+		if att, err := pdfattach.Extract(changed, pdfattach.CredentialName); err == nil && att.ChecksumOK && bytes.Equal(att.Data, content) {
 			t.Fatalf("a changed attachment (byte %d) reads as the original", at)
 		}
 	})

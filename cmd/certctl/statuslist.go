@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/certd/certd/cert"
+	"github.com/certd/certd/keys"
 )
 
 // A W3C Bitstring Status List (DESIGN.md section 7): a vc+jwt
@@ -93,6 +94,7 @@ func (s *statusLists) get(ctx context.Context, rawURL, issuerURL string) (*bitst
 
 // statusListCredential is the payload of a status list vc+jwt.
 type statusListCredential struct {
+	ID                string          `json:"id"`
 	Type              []string        `json:"type"`
 	Issuer            json.RawMessage `json:"issuer"`
 	ValidFrom         string          `json:"validFrom"`
@@ -121,8 +123,13 @@ func (s *statusLists) load(ctx context.Context, rawURL, issuerURL string) (*bits
 		return nil, fmt.Errorf("the status list at %s is not genuine: %v", rawURL, err)
 	}
 	var c statusListCredential
-	if err := json.Unmarshal(payload, &c); err != nil {
+	if err := keys.UnmarshalStrict(payload, &c); err != nil {
 		return nil, fmt.Errorf("the status list at %s is malformed: %v", rawURL, err)
+	}
+	// A genuine list of the issuer served at another list's URL (of
+	// another purpose, or an older one) must not answer for it.
+	if c.ID != rawURL {
+		return nil, fmt.Errorf("the status list at %s cannot be used: its id %q is not the URL it was fetched from", rawURL, truncate(c.ID, 100))
 	}
 	if err := c.check(issuerURL, s.now); err != nil {
 		return nil, fmt.Errorf("the status list at %s cannot be used: %v", rawURL, err)

@@ -33,25 +33,25 @@ func verifyOffline(ctx context.Context, token string, ks *keySet, now time.Time,
 	if err != nil {
 		return fail(err.Error())
 	}
-	issuerID := c.Iss[strings.LastIndex(c.Iss, "/")+1:]
+	issuerID := c.IssuerID
 	v.Issuer = &cert.VerdictIssuer{ID: issuerID, Name: c.Issuer.Name, URL: c.Iss}
 	from, _ := time.Parse(time.RFC3339, c.ValidFrom)
 	until, _ := time.Parse(time.RFC3339, c.ValidUntil)
 	last := until.AddDate(0, 0, -1)
 	subj := c.CredentialSubject
 	v.Certificate = &cert.VerdictCertificate{
-		ID: c.ID[strings.LastIndex(c.ID, "/")+1:], Number: subj.Certificate.Number, Scheme: subj.Certificate.Scheme,
+		ID: c.CertificateID, Number: subj.Certificate.Number, Scheme: subj.Certificate.Scheme,
 		Standard: subj.Certificate.Standard, Category: subj.Certificate.Category, Level: subj.Certificate.Level,
 		Scope: subj.Certificate.Scope, AssessmentBody: subj.Certificate.AssessmentBody,
 		Organization: cert.Organization{Name: subj.Name, NameEn: subj.NameEn, USCC: subj.USCC, Address: subj.Address},
-		ValidFrom:    from.Format(cert.DateLayout), ValidUntil: last.Format(cert.DateLayout), Kid: key.kid,
+		ValidFrom:    from.Format(cert.DateLayout), ValidUntil: last.Format(cert.DateLayout), Kid: key.Kid(),
 	}
 	issuerName := c.Issuer.Name
 	if issuerName == "" {
 		issuerName = issuerID
 	}
 	v.Checks = append(v.Checks, cert.Check{Name: cert.CheckSignature, OK: true,
-		Detail: fmt.Sprintf("signed by %s with key %s (%s) of the trusted JWKS %s", issuerName, key.kid, key.alg, ks.source)})
+		Detail: fmt.Sprintf("signed by %s with key %s (%s) of the trusted JWKS %s", issuerName, key.Kid(), key.Alg(), ks.source)})
 
 	period := fmt.Sprintf("%s to %s", from.Format(cert.DateLayout), last.Format(cert.DateLayout))
 	var invalid []string

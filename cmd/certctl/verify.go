@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/certd/certd/cert"
+	"github.com/certd/certd/pdfattach"
 )
 
 func verifyCommands() []*command {
@@ -91,14 +92,14 @@ func (a *app) classify(arg string) (*verifyInput, []string, error) {
 		}
 		switch {
 		case bytes.HasPrefix(b, []byte("%PDF-")):
-			att, err := extractAttachment(b, credentialAttachment)
+			token, checksumOK, err := pdfattach.Credential(b)
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s: %v", arg, err)
 			}
-			if !att.checksumOK {
-				notes = append(notes, fmt.Sprintf("the checksum of the %s attachment of %s does not match its content: the PDF was changed after it was made", credentialAttachment, arg))
+			if !checksumOK {
+				notes = append(notes, fmt.Sprintf("the checksum of the %s attachment of %s does not match its content: the PDF was changed after it was made", pdfattach.CredentialName, arg))
 			}
-			return &verifyInput{token: strings.TrimSpace(string(att.data)), what: "the credential attached to " + arg}, notes, nil
+			return &verifyInput{token: token, what: "the credential attached to " + arg}, notes, nil
 		case isImage(b):
 			text, err := decodeQR(b)
 			if err != nil {

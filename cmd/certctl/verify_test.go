@@ -11,6 +11,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -183,6 +186,21 @@ func TestVerify(t *testing.T) {
 	t.Run("ok/number", func(t *testing.T) { expect(t, cli(t, env, "verify", c.Number), exitValid, c.ID, "") })
 	t.Run("ok/token online", func(t *testing.T) { expect(t, cli(t, env, "verify", c.Credential), exitValid, "VALID", "") })
 	t.Run("ok/pdf online", func(t *testing.T) { expect(t, cli(t, env, "verify", pdfFile), exitValid, "VALID", "") })
+	t.Run("ok/pdf re-saved with object streams", func(t *testing.T) {
+		// The reader certd's "verify a file" uses (pdfattach) copes with a
+		// PDF a viewer re-saved.
+		if _, err := exec.LookPath("qpdf"); err != nil {
+			if os.Getenv("CERTD_REQUIRE_TOOLS") == "1" {
+				t.Fatal("qpdf is required (CERTD_REQUIRE_TOOLS=1) but not installed")
+			}
+			t.Skip("qpdf not installed")
+		}
+		resaved := filepath.Join(t.TempDir(), "resaved.pdf")
+		if out, err := exec.Command("qpdf", "--object-streams=generate", pdfFile, resaved).CombinedOutput(); err != nil {
+			t.Fatalf("qpdf: %v %s", err, out)
+		}
+		expect(t, cli(t, env, "verify", resaved), exitValid, "VALID", "")
+	})
 	t.Run("ok/pdf offline", func(t *testing.T) {
 		// The server is not asked: only the status lists are fetched.
 		r := cli(t, map[string]string{"CERTD_SERVER": closedPort(t)}, "verify", pdfFile, "--offline", "--jwks", jwksFile)

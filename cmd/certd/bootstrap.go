@@ -42,6 +42,10 @@ func (m *Main) bootstrap(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("create admin key: %w", err)
 	}
+	setup, err := m.consoleSetup(ctx)
+	if err != nil {
+		return err
+	}
 	var demo []demoLink
 	if m.Config.Demo {
 		if demo, err = m.seedDemo(ctx, admin); err != nil {
@@ -66,7 +70,8 @@ Issue a sample ITSS certificate:
 
 Then open the "verify" link of the answer in a browser.
 
-`, DefaultIssuer, tokenPath, token, sampleCurl(m.Config.PublicURL, token))
+%s
+`, DefaultIssuer, tokenPath, token, sampleCurl(m.Config.PublicURL, token), setup)
 	if len(demo) > 0 {
 		fmt.Fprintf(m.Stdout, "Sample certificates (--demo), in every status:\n\n")
 		for _, d := range demo {

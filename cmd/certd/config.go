@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/netip"
 	"net/url"
@@ -37,7 +38,8 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	LogFormat      string
 	LogLevel       string
-	// PDFFont is a TrueType font covering Latin and CJK for PDFs.
+	// PDFFont lists the TrueType fonts of PDFs, in fallback order,
+	// separated by the path list separator; empty: search the system.
 	PDFFont string
 	// Demo adds sample certificates in every status on first start.
 	Demo bool
@@ -51,6 +53,15 @@ type Config struct {
 	// StatusTTL is the ttl of the published status lists: the longest time
 	// a list is served without being derived again (0: 5 minutes).
 	StatusTTL time.Duration
+	// RenderRate is the render budget per client IP in PDFs per second (a
+	// QR code costs a fraction of a PDF by size; 0: 5).
+	RenderRate float64
+	// MaxConns caps the open connections, MaxConnsPerIP those of one
+	// client IP (0: DefaultMaxConns, DefaultMaxConnsPerIP).
+	MaxConns      int
+	MaxConnsPerIP int
+	// IdleTimeout closes keep-alive connections idle this long (0: 30s).
+	IdleTimeout time.Duration
 }
 
 // flagSpec documents one setting; the README's table mirrors this list.
@@ -69,12 +80,16 @@ var flagSpecs = []flagSpec{
 	{"trusted-proxies", "CERTD_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted"},
 	{"log-format", "CERTD_LOG_FORMAT", "text", "log format: text or json"},
 	{"log-level", "CERTD_LOG_LEVEL", "info", "log level: debug, info, warn or error"},
-	{"pdf-font", "CERTD_PDF_FONT", "", "TrueType font covering Latin and CJK for certificate PDFs (default: search the system fonts)"},
+	{"pdf-font", "CERTD_PDF_FONT", "", "TrueType fonts of certificate PDFs, in fallback order separated by ':' (a Latin face, then CJK faces); together they must cover Latin and Chinese (default: search the system fonts)"},
 	{"demo", "CERTD_DEMO", "false", "on first start, add sample certificates in every status"},
 	{"shutdown-timeout", "CERTD_SHUTDOWN_TIMEOUT", "20s", "how long in-flight requests may take to finish on SIGTERM"},
 	{"store-timeout", "CERTD_STORE_TIMEOUT", "5s", "deadline of every store call"},
 	{"rate-limit", "CERTD_RATE_LIMIT", "50", "public requests per second and client IP (verification, QR, PDF, search), bursts of twice as many"},
 	{"status-ttl", "CERTD_STATUS_TTL", "5m", "ttl of the published status lists: they reflect time-derived changes and other instances' changes within it (at least 1s)"},
+	{"render-rate", "CERTD_RENDER_RATE", "5", "PDF renders per second and client IP, bursts of twice as many; a QR code costs 1/40 to 1/5 of a PDF by size, answers from the cache nothing"},
+	{"max-conns", "CERTD_MAX_CONNS", "4096", "open connections in all; beyond it, 16 more answer health probes only"},
+	{"max-conns-per-ip", "CERTD_MAX_CONNS_PER_IP", "256", "open connections of one client IP (an IPv6 /64); trusted proxies are held to --max-conns only"},
+	{"idle-timeout", "CERTD_IDLE_TIMEOUT", "30s", "how long a keep-alive connection may stay idle (1s to 10m)"},
 }
 
 // switches are the flags that may be given alone, as --demo for
@@ -137,7 +152,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration
-	}{{"shutdown-timeout", &cfg.ShutdownTimeout}, {"store-timeout", &cfg.StoreTimeout}, {"status-ttl", &cfg.StatusTTL}} {
+	}{{"shutdown-timeout", &cfg.ShutdownTimeout}, {"store-timeout", &cfg.StoreTimeout}, {"status-ttl", &cfg.StatusTTL}, {"idle-timeout", &cfg.IdleTimeout}} {
 		v, err := time.ParseDuration(get(d.name))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("--%s: must be a duration such as 5s", d.name))
@@ -151,6 +166,25 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		errs = append(errs, fmt.Errorf("--rate-limit: must be a positive number of requests per second"))
 	} else {
 		cfg.RateLimit = r
+	}
+	if d, err := time.ParseDuration(get("idle-timeout")); err == nil && d == 0 {
+		errs = append(errs, fmt.Errorf("--idle-timeout: must be from 1s to 10m, e.g. 30s"))
+	}
+	if r, err := strconv.ParseFloat(get("render-rate"), 64); err != nil || r <= 0 {
+		errs = append(errs, fmt.Errorf("--render-rate: must be a positive number of PDFs per second"))
+	} else {
+		cfg.RenderRate = r
+	}
+	for _, n := range []struct {
+		name string
+		dst  *int
+	}{{"max-conns", &cfg.MaxConns}, {"max-conns-per-ip", &cfg.MaxConnsPerIP}} {
+		v, err := strconv.Atoi(get(n.name))
+		if err != nil || v < 1 {
+			errs = append(errs, fmt.Errorf("--%s: must be a positive whole number of connections", n.name))
+			continue
+		}
+		*n.dst = v
 	}
 	if tp := get("trusted-proxies"); tp != "" {
 		for _, part := range strings.Split(tp, ",") {
@@ -204,8 +238,8 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("--schemes-file: %v", err))
 		}
 	}
-	if c.PDFFont != "" {
-		if _, err := os.Stat(c.PDFFont); err != nil {
+	for _, f := range filepath.SplitList(c.PDFFont) {
+		if _, err := os.Stat(f); err != nil {
 			errs = append(errs, fmt.Errorf("--pdf-font: %v", err))
 		}
 	}
@@ -228,7 +262,39 @@ func (c *Config) Validate() error {
 	if c.StatusTTL != 0 && (c.StatusTTL < time.Second || c.StatusTTL%time.Second != 0) {
 		errs = append(errs, errors.New("--status-ttl: must be a whole number of seconds, at least 1s, e.g. 5m"))
 	}
+	if c.RenderRate < 0 || math.IsNaN(c.RenderRate) || math.IsInf(c.RenderRate, 0) {
+		errs = append(errs, errors.New("--render-rate: must be a positive number of PDFs per second"))
+	}
+	if c.MaxConns < 0 || c.MaxConnsPerIP < 0 {
+		errs = append(errs, errors.New("--max-conns, --max-conns-per-ip: must be positive"))
+	}
+	if maxConns, perIP := c.connCaps(); perIP > maxConns {
+		errs = append(errs, fmt.Errorf("--max-conns-per-ip: %d must not exceed --max-conns (%d)", perIP, maxConns))
+	}
+	if c.IdleTimeout != 0 && (c.IdleTimeout < time.Second || c.IdleTimeout > 10*time.Minute) {
+		errs = append(errs, errors.New("--idle-timeout: must be from 1s to 10m, e.g. 30s"))
+	}
 	return errors.Join(errs...)
+}
+
+// connCaps is the total and per-client connection caps in use.
+func (c *Config) connCaps() (total, perIP int) {
+	total, perIP = c.MaxConns, c.MaxConnsPerIP
+	if total == 0 {
+		total = DefaultMaxConns
+	}
+	if perIP == 0 {
+		perIP = DefaultMaxConnsPerIP
+	}
+	return total, perIP
+}
+
+// idleTimeout is the keep-alive idle timeout in use.
+func (c *Config) idleTimeout() time.Duration {
+	if c.IdleTimeout == 0 {
+		return 30 * time.Second
+	}
+	return c.IdleTimeout
 }
 
 // kekPath is the KEK file in use.

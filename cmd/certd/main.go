@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/certd/certd/accounts"
 	"github.com/certd/certd/api"
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/issuer"
@@ -94,6 +95,10 @@ type Main struct {
 	Issuer      *issuer.Service
 	StatusLists *issuer.StatusLists
 	API         *api.Server
+	Accounts    *accounts.Service
+	// PasswordParams are the argon2id parameters of console passwords
+	// (accounts.DefaultPasswordParams when zero; tests make them cheap).
+	PasswordParams accounts.PasswordParams
 }
 
 // NewMain returns a Main for cfg, logging to stderr.
@@ -132,7 +137,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	m.listener = ln
+	maxConns, perIP := cfg.connCaps()
+	m.listener = newConnLimiter(ln, maxConns, perIP, cfg.TrustedProxies)
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = defaultPublicURL(ln.Addr())
 	}
@@ -152,40 +158,51 @@ func (m *Main) Run(ctx context.Context) error {
 		Store: st, Signer: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, TTL: cfg.StatusTTL, Now: m.Now,
 	})
 	m.StatusLists = lists
+	fonts, fontErr := templates.FindFonts(cfg.PDFFont)
+	var printer issuer.Printer
+	switch {
+	case fontErr != nil && cfg.PDFFont != "":
+		return fontErr // names --pdf-font
+	case fontErr != nil:
+		m.Logger.Warn("certificate PDFs are unavailable until TrueType fonts are installed; issuing does not check that certificates can be printed meanwhile", "error", fontErr.Error())
+	default:
+		printer = fonts
+		m.Logger.Info("PDF fonts", "paths", fonts.Paths())
+	}
 	m.Issuer = issuer.New(issuer.Config{
 		Store: st, Signer: m.Keys, Rings: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now,
-		OnChange: lists.Invalidate,
+		OnChange: lists.Invalidate, Printer: printer,
 	})
 	ver := verifier.New(verifier.Config{Store: st, Keys: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now, StatusLists: lists})
+	con, err := m.wireConsole()
+	if err != nil {
+		return err
+	}
 	if err := m.bootstrap(ctx); err != nil {
 		return err
 	}
-	font, fontErr := templates.FindFont(cfg.PDFFont)
-	switch {
-	case fontErr != nil && cfg.PDFFont != "":
-		return fmt.Errorf("--pdf-font: %w", fontErr)
-	case fontErr != nil:
-		m.Logger.Warn("certificate PDFs are unavailable until a CJK TrueType font is installed", "error", fontErr.Error())
-	default:
-		m.Logger.Info("PDF font", "path", font.Path)
-	}
 	m.API = api.New(api.Config{
-		Font: &font, FontErr: fontErr,
+		Fonts: &fonts, FontErr: fontErr,
 		Issuing: m.Issuer, Verifying: ver, Keys: m.Keys, Store: st, Search: st, StatusLists: lists, PublicURL: cfg.PublicURL,
 		TrustedProxies: cfg.TrustedProxies, Logger: m.Logger, Now: m.Now,
-		PublicRate: cfg.RateLimit, PublicBurst: int(2 * cfg.RateLimit),
+		PublicRate: cfg.RateLimit, PublicBurst: int(2 * cfg.RateLimit), RenderRate: cfg.RenderRate,
+		Console: con,
 	})
+	if cl, ok := m.listener.(*connLimiter); ok {
+		cl.refused = m.API.ObserveConnections(cl.open)
+	}
 	m.server = &http.Server{
-		Handler:           m.API,
+		Handler:           serveWithinCaps(m.API, m.API.HealthOnly()),
+		ConnContext:       connContext,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       cfg.idleTimeout(),
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
 	m.served = make(chan error, 1)
-	go func() { m.served <- m.server.Serve(ln) }()
+	go func() { m.served <- m.server.Serve(m.listener) }()
 	sweepCtx, stop := context.WithCancel(context.Background())
 	m.stopSweep, m.swept = stop, make(chan struct{})
 	go m.sweep(sweepCtx)

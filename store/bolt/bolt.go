@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"time"
 
@@ -131,7 +132,7 @@ var (
 
 // initialize creates the buckets and checks the layout version.
 func initialize(tx *bbolt.Tx) error {
-	for _, name := range allBuckets {
+	for _, name := range slices.Concat(allBuckets, accountBuckets) {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w: %w", name, store.ErrUnavailable, err)
 		}

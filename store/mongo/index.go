@@ -3,6 +3,7 @@ package mongo
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -58,7 +59,7 @@ func (s *Store) createIndexes(ctx context.Context) error {
 		{coll: s.apiKeys, name: idxAPIKeyHash, keys: keys("hash"), unique: true},
 		{coll: s.apiKeys, name: idxAPIKeyIssuer, keys: keys("issuer")},
 	}
-	for _, ix := range indexes {
+	for _, ix := range slices.Concat(indexes, s.accountIndexes()) {
 		if err := s.createIndex(ctx, ix); err != nil {
 			return err
 		}

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		keyRingTests,
 		apiKeyTests,
 		counterTests,
+		accountTests,
 		miscTests,
 	}
 	for _, g := range groups {

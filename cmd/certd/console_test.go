@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/certd/certd/accounts"
+)
+
+// withCheapPasswords makes argon2id cheap for tests; each hash records
+// its parameters, so the code path is the production one.
+func withCheapPasswords() serverOption {
+	return func(m *Main) { m.PasswordParams = accounts.PasswordParams{Memory: 64, Time: 1, Threads: 1} }
+}
+
+// chrome starts headless Chromium through chromedp (killed at the end of
+// the test) and returns a context for its first tab.
+func chrome(t *testing.T) context.Context {
+	t.Helper()
+	path := requireTool(t, "chromium")
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
+		chromedp.Flag("user-data-dir", t.TempDir()), chromedp.WindowSize(1280, 900))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancel3)
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// shoot saves screenshots of the current page at 1280 and 390 px wide.
+func shoot(t *testing.T, ctx context.Context, dir, name string) {
+	t.Helper()
+	for _, w := range []int64{1280, 390} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, 900)); err != nil {
+			t.Fatal(err)
+		}
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+"-"+map[int64]string{1280: "1280", 390: "390"}[w]+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(sctx, steps...); err != nil {
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		body, _ := chromedp.Run(ctx, chromedp.Evaluate[string]("document.body ? document.body.innerText : ''"))
+		t.Fatalf("%v\nat %s:\n%.600s", err, loc, body)
+	}
+}
+
+// TestConsoleInBrowser walks the clerk's day in headless Chromium: the
+// first-start setup link, sign-in, dashboard, issuing through the form,
+// the public page, a surveillance audit, a suspension, two tabs on one
+// certificate, and sign-out. Screenshots of each page go to the test's
+// artifact directory at 1280 and 390 px.
+func TestConsoleInBrowser(t *testing.T) {
+	ctx := chrome(t)
+	ts := startServer(t, "", withCheapPasswords())
+	shots := t.ArtifactDir()
+	b, err := os.ReadFile(filepath.Join(ts.DataDir, consoleSetupFile))
+	if err != nil {
+		t.Fatalf("console setup link: %v", err)
+	}
+	if fi, _ := os.Stat(filepath.Join(ts.DataDir, consoleSetupFile)); fi == nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s is not mode 0600", consoleSetupFile)
+	}
+	setupURL := strings.TrimSpace(string(b))
+	// The browser stays on the public URL's host, where its cookie lives.
+	base := setupURL[:strings.Index(setupURL, "/console/")]
+	if !strings.Contains(ts.Stdout.String(), setupURL) {
+		t.Error("the first-start message does not print the console setup link")
+	}
+
+	do(t, ctx, chromedp.Navigate(setupURL))
+	shoot(t, ctx, shots, "setup")
+	do(t, ctx,
+		chromedp.SetValue(chromedp.CSS("#email"), "clerk@example.cn"),
+		chromedp.SetValue(chromedp.CSS("#displayName"), "王小明"),
+		chromedp.SetValue(chromedp.CSS("#password"), "correct horse battery"),
+		chromedp.Submit(chromedp.CSS("#password")),
+		chromedp.WaitVisible(chromedp.CSS("#h-status")))
+	if got := text(t, ctx, "header"); !strings.Contains(got, "clerk@example.cn") {
+		t.Errorf("dashboard header %q does not name the user", got)
+	}
+	shoot(t, ctx, shots, "dashboard")
+
+	do(t, ctx, chromedp.Navigate(base+"/console/certificates/new"), chromedp.WaitVisible(chromedp.CSS("#f-scope")),
+		chromedp.SetValue(chromedp.CSS("#f-standard"), "GB/T 28827.1-2022"),
+		chromedp.SetValue(chromedp.CSS("#f-category"), "运行维护"),
+		chromedp.SetValue(chromedp.CSS("#f-level"), "3"),
+		chromedp.SetValue(chromedp.CSS("#f-scope"), "信息系统运行维护服务"),
+		chromedp.SetValue(chromedp.CSS("#f-organization\\.name"), "北京示例科技有限公司"),
+		chromedp.SetValue(chromedp.CSS("#f-organization\\.uscc"), "91110108MA0123456G"),
+		chromedp.Click(chromedp.CSS(`button[value="preview"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#h-preview")))
+	shoot(t, ctx, shots, "issue-preview")
+	do(t, ctx, chromedp.Click(chromedp.CSS(`button[value="issue"]`)), chromedp.WaitVisible(chromedp.CSS(`a[href$="/certificate.pdf"]`)))
+	certURL, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil || !strings.Contains(certURL, "/console/certificates/") {
+		t.Fatalf("after issuing: %s %v", certURL, err)
+	}
+	id := certURL[strings.LastIndex(certURL, "/")+1:]
+	shoot(t, ctx, shots, "certificate")
+
+	// The public page of the new certificate says it is valid.
+	do(t, ctx, chromedp.Navigate(base+"/v/"+id+"?lang=en"), chromedp.WaitReady(chromedp.CSS("body")))
+	if got := text(t, ctx, "body"); !strings.Contains(got, "Valid") {
+		t.Errorf("public page of the new certificate: %.200q", got)
+	}
+
+	// A passed surveillance audit.
+	do(t, ctx, chromedp.Navigate(certURL+"/surveillance"), chromedp.WaitVisible(chromedp.CSS("#date")),
+		chromedp.SetValue(chromedp.CSS("#date"), time.Now().Format("2006-01-02")),
+		chromedp.SetValue(chromedp.CSS("#auditRef"), "SA-2026-001"))
+	shoot(t, ctx, shots, "surveillance-form")
+	do(t, ctx, chromedp.Submit(chromedp.CSS("#reason")), chromedp.WaitVisible(chromedp.CSS(`a[href$="/certificate.pdf"]`)))
+	if got := text(t, ctx, "main"); !strings.Contains(got, "surveillance_passed") {
+		t.Errorf("history after the audit: %.300q", got)
+	}
+
+	// Two tabs open the suspend and withdraw forms at the same version.
+	front := func(tab context.Context) {
+		t.Helper()
+		if _, err := chromedp.Call(tab, page.BringToFront, cdp.Empty{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tab2, cancel := chromedp.NewContext(ctx)
+	defer cancel()
+	// The first action on a new context opens its tab, and the tab lives
+	// as long as the context of that action: run it on tab2 itself.
+	if err := chromedp.Do(tab2, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	do(t, tab2, chromedp.Navigate(certURL+"/withdraw"), chromedp.WaitVisible(chromedp.CSS("#reason")))
+	front(ctx)
+	do(t, ctx, chromedp.Navigate(certURL+"/suspend"), chromedp.WaitVisible(chromedp.CSS("#reason")),
+		chromedp.SetValue(chromedp.CSS("#reason"), "客户申请暂停"),
+		chromedp.Submit(chromedp.CSS("#reason")), chromedp.WaitVisible(chromedp.CSS(`a[href$="/certificate.pdf"]`)))
+	front(tab2)
+	do(t, tab2, chromedp.SetValue(chromedp.CSS("#reason"), "误发"), chromedp.Click(chromedp.CSS(`input[name="confirm"]`)),
+		chromedp.Submit(chromedp.CSS("#reason")), chromedp.WaitVisible(chromedp.CSS(`p[role="alert"]`)))
+	if got := text(t, tab2, "h1"); !strings.Contains(got, "证书已被他人修改") && !strings.Contains(got, "changed meanwhile") {
+		t.Errorf("the second tab got %q, want the conflict page", got)
+	}
+	shoot(t, tab2, shots, "conflict")
+
+	// The public page turned to suspended.
+	do(t, ctx, chromedp.Navigate(base+"/v/"+id+"?lang=en"), chromedp.WaitReady(chromedp.CSS("body")))
+	if got := text(t, ctx, "body"); !strings.Contains(got, "Suspended") {
+		t.Errorf("public page after suspension: %.200q", got)
+	}
+
+	do(t, ctx, chromedp.Navigate(base+"/console/certificates?status=suspended"), chromedp.WaitReady(chromedp.CSS("main")))
+	if got := text(t, ctx, "main"); !strings.Contains(got, "北京示例科技有限公司") {
+		t.Errorf("filtered list: %.300q", got)
+	}
+	shoot(t, ctx, shots, "certificates")
+
+	// Sign out: a console URL then leads to the sign-in page.
+	do(t, ctx, chromedp.Navigate(base+"/console/"), chromedp.WaitVisible(chromedp.CSS(`header button`)),
+		chromedp.Click(chromedp.CSS(`header button`)), chromedp.WaitVisible(chromedp.CSS("#password")),
+		chromedp.Navigate(base+"/console/certificates"), chromedp.WaitVisible(chromedp.CSS("#password")))
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	if !strings.Contains(loc, "/console/login") {
+		t.Errorf("after sign-out a console URL leads to %s", loc)
+	}
+	shoot(t, ctx, shots, "login")
+}

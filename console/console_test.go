@@ -1,0 +1,347 @@
+package console_test
+
+import (
+	"context"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/certd/certd/accounts"
+	"github.com/certd/certd/cert"
+	"github.com/certd/certd/console"
+	"github.com/certd/certd/issuer"
+	"github.com/certd/certd/keys"
+	"github.com/certd/certd/store/bolt"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// env is the real wiring of the console: bolt in a temp dir, keys, the
+// issuer and accounts use cases, served by httptest.
+type env struct {
+	srv   *httptest.Server
+	acc   *accounts.Service
+	iss   *issuer.Service
+	clock *clock
+	con   *console.Console
+}
+
+const password = "correct horse battery"
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "certd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	raw := make([]byte, 32)
+	for i := range raw {
+		raw[i] = byte(i + 7)
+	}
+	kek, err := keys.ParseKEK([]byte(base64.StdEncoding.EncodeToString(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{t: time.Date(2026, 12, 3, 2, 0, 0, 0, time.UTC)}
+	ks := keys.NewService(st, kek, c.Now)
+	schemes, err := cert.NewSchemes(cert.BuiltinSchemes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := issuer.New(issuer.Config{Store: st, Signer: ks, Rings: ks, Schemes: schemes, PublicURL: "http://certd.test", Now: c.Now})
+	admin := cert.Principal{Role: cert.RoleAdmin, KeyID: "bootstrap"}
+	for _, id := range []string{"a", "b"} {
+		if _, err := iss.CreateIssuer(t.Context(), admin, issuer.IssuerRequest{ID: id, Name: "CB " + id, TimeZone: "Asia/Shanghai", NumberPrefix: "ITSS"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	acc := accounts.New(accounts.Config{Store: st, Now: c.Now, Password: accounts.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
+	con, err := console.New(console.Config{Accounts: acc, Issuing: iss, PublicURL: "http://certd.test", Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(con)
+	t.Cleanup(srv.Close)
+	return &env{srv: srv, acc: acc, iss: iss, clock: c, con: con}
+}
+
+// browser is an HTTP client with a cookie jar that does not follow
+// redirects, so tests see each 303.
+type browser struct {
+	t    *testing.T
+	c    *http.Client
+	base string
+}
+
+func (e *env) browser(t *testing.T) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, base: e.srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (b *browser) get(path string) (int, string, http.Header) {
+	b.t.Helper()
+	resp, err := b.c.Get(b.base + path)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), resp.Header
+}
+
+// post sends a form as a same-origin browser would.
+func (b *browser) post(path string, form url.Values) (int, string, http.Header) {
+	b.t.Helper()
+	req, _ := http.NewRequest("POST", b.base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), resp.Header
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf reads the form token of a page.
+func (b *browser) csrf(path string) string {
+	b.t.Helper()
+	_, body, _ := b.get(path)
+	m := csrfRE.FindStringSubmatch(body)
+	if m == nil {
+		b.t.Fatalf("no form token on %s", path)
+	}
+	return m[1]
+}
+
+// signUp makes a user of issuer with role through a setup or invitation
+// link and returns a browser signed in as that user.
+func (e *env) signUp(t *testing.T, issuerID, email string, role cert.Role) *browser {
+	t.Helper()
+	ctx := context.Background()
+	var link accounts.Link
+	var err error
+	if role == cert.RoleAdmin {
+		link, err = e.acc.NewSetupLink(ctx, issuerID)
+	} else {
+		link, err = e.acc.Invite(ctx, cert.Principal{Role: cert.RoleAdmin, KeyID: "test"}, accounts.InviteRequest{Issuer: issuerID, Email: email, Role: role})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser(t)
+	code, _, h := b.post("/console/setup/"+link.Secret, url.Values{"email": {email}, "displayName": {"测试"}, "password": {password}})
+	if code != http.StatusSeeOther || h.Get("Location") != "/console/" {
+		t.Fatalf("setup: %d → %s", code, h.Get("Location"))
+	}
+	return b
+}
+
+func TestRoutesNeedSession(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	walked := 0
+	for _, r := range e.con.Routes() {
+		method, path, _ := strings.Cut(r, " ")
+		if strings.HasSuffix(path, "/login") || strings.Contains(path, "/setup/") {
+			continue
+		}
+		path = strings.NewReplacer("{id}", "01ABCDEFGHJKMNPQRSTVWXYZ0", "{action}", "suspend", "{$}", "").Replace(path)
+		var code int
+		var h http.Header
+		if method == "GET" {
+			code, _, h = b.get(path)
+		} else {
+			code, _, h = b.post(path, url.Values{"csrf": {"x"}})
+		}
+		if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/console/login") {
+			t.Errorf("%s %s without a session: %d → %q, want 303 to the sign-in page", method, path, code, h.Get("Location"))
+		}
+		walked++
+	}
+	if walked < 10 {
+		t.Errorf("walked %d routes, want every private one", walked)
+	}
+}
+
+func TestIssueSuspendConflictAndTenancy(t *testing.T) {
+	e := newEnv(t)
+	clerk := e.signUp(t, "a", "clerk@a.cn", cert.RoleAdmin)
+	code, body, _ := clerk.get("/console/")
+	if code != 200 || !strings.Contains(body, "clerk@a.cn") {
+		t.Fatalf("dashboard: %d", code)
+	}
+	csrf := clerk.csrf("/console/certificates/new")
+	form := url.Values{"csrf": {csrf}, "scheme": {"itss"}, "standard": {"GB/T 28827.1-2022"}, "category": {"运行维护"}, "level": {"3"},
+		"scope": {"信息系统运行维护服务"}, "organization.name": {"北京<script>alert(1)</script>科技有限公司\u202e"},
+		"organization.uscc": {"91110108MA0123456X"}, "idempotencyKey": {"console-test-1"}, "step": {"issue"}}
+	// A wrong USCC check character is shown by field, nothing issued.
+	code, body, _ = clerk.post("/console/certificates/new", form)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "organization.uscc") {
+		t.Fatalf("bad USCC: %d", code)
+	}
+	form.Set("organization.uscc", "91110108MA0123456G")
+	form.Set("organization.name", "北京<script>alert(1)</script>科技有限公司")
+	code, _, h := clerk.post("/console/certificates/new", form)
+	if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/console/certificates/") {
+		t.Fatalf("issue: %d → %s", code, h.Get("Location"))
+	}
+	certPage := h.Get("Location")
+	id := strings.TrimPrefix(certPage, "/console/certificates/")
+	// The same form again (a double click) issues nothing new.
+	code, _, h = clerk.post("/console/certificates/new", form)
+	if code != http.StatusSeeOther || h.Get("Location") != certPage {
+		t.Errorf("resubmitted form: %d → %s, want the same certificate", code, h.Get("Location"))
+	}
+	_, body, _ = clerk.get(certPage)
+	if strings.Contains(body, "<script>alert(1)</script>") || !strings.Contains(body, "&lt;script&gt;") {
+		t.Error("the organization name is not escaped on the certificate page")
+	}
+	// Two tabs: both open the suspend form at version 1; the first wins,
+	// the second gets the conflict page.
+	tab1 := clerk.csrf(certPage + "/suspend")
+	code, _, h = clerk.post(certPage+"/suspend", url.Values{"csrf": {tab1}, "version": {"1"}, "reason": {"客户申请暂停"}})
+	if code != http.StatusSeeOther || h.Get("Location") != certPage {
+		t.Fatalf("suspend: %d → %s", code, h.Get("Location"))
+	}
+	code, body, _ = clerk.post(certPage+"/withdraw", url.Values{"csrf": {tab1}, "version": {"1"}, "reason": {"误发"}, "confirm": {"yes"}})
+	if code != http.StatusConflict {
+		t.Errorf("second tab: %d, want 409 and the conflict page", code)
+	}
+	crt, err := e.iss.Certificate(context.Background(), cert.Principal{Role: cert.RoleAdmin}, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := e.iss.StatusOf(crt); st.Status != cert.StatusSuspended {
+		t.Errorf("status %s, want suspended (the second tab's withdrawal must not apply)", st.Status)
+	}
+	// Withdrawal without the confirmation is refused.
+	code, _, _ = clerk.post(certPage+"/withdraw", url.Values{"csrf": {tab1}, "version": {"2"}, "reason": {"误发"}})
+	if code != http.StatusUnprocessableEntity {
+		t.Errorf("withdraw without confirmation: %d, want 422", code)
+	}
+	// A POST without the form token, or from another site, is refused.
+	if code, _, _ := clerk.post(certPage+"/reinstate", url.Values{"version": {"2"}, "reason": {"x"}}); code != http.StatusForbidden {
+		t.Errorf("no form token: %d, want 403", code)
+	}
+	req, _ := http.NewRequest("POST", e.srv.URL+certPage+"/reinstate", strings.NewReader(url.Values{"csrf": {tab1}, "version": {"2"}, "reason": {"x"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := clerk.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site POST: %d, want 403", resp.StatusCode)
+	}
+	// Another issuer's user sees nothing of a's.
+	other := e.signUp(t, "b", "admin@b.cn", cert.RoleAdmin)
+	if code, _, _ := other.get(certPage); code != http.StatusNotFound {
+		t.Errorf("issuer b reading a's certificate: %d, want 404", code)
+	}
+	if _, body, _ := other.get("/console/certificates"); strings.Contains(body, id) {
+		t.Error("issuer b's list shows a's certificate")
+	}
+	// A viewer reads and changes nothing.
+	viewer := e.signUp(t, "a", "viewer@a.cn", cert.RoleViewer)
+	if code, body, _ := viewer.get(certPage); code != 200 || strings.Contains(body, "/suspend\"") {
+		t.Errorf("viewer on the certificate page: %d, actions shown: %v", code, strings.Contains(body, "/suspend\""))
+	}
+	vt := viewer.csrf("/console/certificates")
+	if code, _, _ := viewer.post(certPage+"/reinstate", url.Values{"csrf": {vt}, "version": {"2"}, "reason": {"x"}}); code != http.StatusForbidden {
+		t.Errorf("viewer POST: %d, want 403", code)
+	}
+	// The list filters by status and exports CSV with formula cells neutralized.
+	_, body, _ = clerk.get("/console/certificates?status=suspended")
+	if !strings.Contains(body, id) {
+		t.Error("the suspended certificate is not in the filtered list")
+	}
+	_, body, _ = clerk.get("/console/certificates?status=active")
+	if strings.Contains(body, id) {
+		t.Error("the suspended certificate is in the list of active ones")
+	}
+	code, body, h = clerk.get("/console/certificates?format=csv")
+	if code != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") || !strings.Contains(body, crt.Number) {
+		t.Errorf("CSV export: %d %s", code, h.Get("Content-Type"))
+	}
+	// Sign out: the cookie stops working.
+	lt := clerk.csrf("/console/")
+	if code, _, _ := clerk.post("/console/logout", url.Values{"csrf": {lt}}); code != http.StatusSeeOther {
+		t.Errorf("logout: %d", code)
+	}
+	if code, _, h := clerk.get("/console/"); code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/console/login") {
+		t.Errorf("after sign-out: %d → %s", code, h.Get("Location"))
+	}
+}
+
+func TestSessionExpiresWithFakeClock(t *testing.T) {
+	e := newEnv(t)
+	b := e.signUp(t, "a", "admin@a.cn", cert.RoleAdmin)
+	if code, _, _ := b.get("/console/"); code != 200 {
+		t.Fatalf("dashboard: %d", code)
+	}
+	e.clock.Add(31 * time.Minute)
+	if code, _, h := b.get("/console/certificates"); code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "next=%2Fconsole%2Fcertificates") {
+		t.Errorf("idle session: %d → %s, want the sign-in page with the way back", code, h.Get("Location"))
+	}
+}
+
+func TestSignInThrottledAndSameAnswer(t *testing.T) {
+	e := newEnv(t)
+	e.signUp(t, "a", "admin@a.cn", cert.RoleAdmin)
+	b := e.browser(t)
+	_, unknown, _ := b.post("/console/login", url.Values{"email": {"nobody@a.cn"}, "password": {"whatever password"}})
+	_, wrong, _ := b.post("/console/login", url.Values{"email": {"admin@a.cn"}, "password": {"whatever password"}})
+	msg := regexp.MustCompile(`role="alert">([^<]*)<`)
+	if m1, m2 := msg.FindStringSubmatch(unknown), msg.FindStringSubmatch(wrong); m1 == nil || m2 == nil || m1[1] != m2[1] {
+		t.Errorf("unknown email and wrong password answer differently: %v / %v", m1, m2)
+	}
+	for range 9 {
+		b.post("/console/login", url.Values{"email": {"admin@a.cn"}, "password": {"whatever password"}})
+	}
+	if code, _, _ := b.post("/console/login", url.Values{"email": {"admin@a.cn"}, "password": {password}}); code != http.StatusTooManyRequests {
+		t.Errorf("right password after 10 wrong ones: %d, want 429", code)
+	}
+}
+
+func TestPagesHaveLangAndLabels(t *testing.T) {
+	e := newEnv(t)
+	b := e.signUp(t, "a", "admin@a.cn", cert.RoleAdmin)
+	for _, p := range []string{"/console/", "/console/certificates", "/console/certificates/new", "/console/settings/users", "/console/login"} {
+		for _, lang := range []string{"zh-CN", "en"} {
+			_, body, _ := b.get(p + "?lang=" + lang)
+			if !strings.Contains(body, `<html lang="`+lang+`">`) {
+				t.Errorf("%s?lang=%s: no lang attribute", p, lang)
+			}
+			for _, m := range regexp.MustCompile(`<input id="([^"]+)"`).FindAllStringSubmatch(body, -1) {
+				if !strings.Contains(body, `for="`+m[1]+`"`) {
+					t.Errorf("%s: input %s has no label", p, m[1])
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,182 @@
+package console
+
+import (
+	"net/http"
+	"strings"
+)
+
+// Languages of the console: zh-CN (default) and en.
+const (
+	langZH = "zh-CN"
+	langEN = "en"
+)
+
+// pickLang takes ?lang=, then the lang cookie, then Accept-Language.
+func pickLang(r *http.Request) string {
+	for _, v := range []string{r.URL.Query().Get("lang"), cookieValue(r, "lang")} {
+		switch strings.ToLower(v) {
+		case "en":
+			return langEN
+		case "zh-cn", "zh":
+			return langZH
+		}
+	}
+	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+		switch {
+		case strings.HasPrefix(tag, "zh"):
+			return langZH
+		case strings.HasPrefix(tag, "en"):
+			return langEN
+		}
+	}
+	return langZH
+}
+
+func cookieValue(r *http.Request, name string) string {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}
+
+// messages holds each text of the pages in Chinese and English.
+var messages = map[string][2]string{
+	"console":            {"证书管理控制台", "Certificate console"},
+	"signin":             {"登录", "Sign in"},
+	"signout":            {"退出登录", "Sign out"},
+	"signout.everywhere": {"在所有设备上退出", "Sign out everywhere"},
+	"email":              {"电子邮箱", "Email"},
+	"password":           {"密码", "Password"},
+	"totp":               {"动态验证码或恢复码", "Authenticator code or recovery code"},
+	"displayName":        {"姓名", "Name"},
+	"setup.title":        {"设置控制台账户", "Set up your console account"},
+	"setup.intro":        {"请设置登录邮箱和密码（至少 12 个字符）。", "Choose your sign-in email and a password (at least 12 characters)."},
+	"setup.submit":       {"创建账户", "Create account"},
+	"dashboard":          {"概览", "Dashboard"},
+	"certificates":       {"证书", "Certificates"},
+	"new":                {"签发证书", "Issue a certificate"},
+	"users":              {"用户", "Users"},
+	"status":             {"状态", "Status"},
+	"scheme":             {"认证类型", "Scheme"},
+	"number":             {"证书编号", "Number"},
+	"organization":       {"获证组织", "Organization"},
+	"validUntil":         {"有效期至", "Valid until"},
+	"validFrom":          {"发证日期", "Valid from"},
+	"surveillance":       {"监督审核", "Surveillance"},
+	"search":             {"搜索", "Search"},
+	"filter":             {"筛选", "Filter"},
+	"all":                {"全部", "All"},
+	"text":               {"编号、名称或信用代码", "Number, name or USCC"},
+	"export.csv":         {"导出 CSV", "Export CSV"},
+	"next":               {"下一页", "Next page"},
+	"prev":               {"上一页", "Previous page"},
+	"count":              {"共 %d 张", "%d certificates"},
+	"none":               {"没有符合条件的证书。", "No certificate matches."},
+	"by.status":          {"按状态", "By status"},
+	"by.scheme":          {"按认证类型", "By scheme"},
+	"due":                {"监督审核到期", "Surveillance audits due"},
+	"due.window":         {"%d 天内", "within %d days"},
+	"overdue":            {"逾期未审核", "Overdue"},
+	"suspended.recent":   {"近期暂停", "Recently suspended"},
+	"expiring":           {"6 个月内到期（需换证）", "Expiring within 6 months (renewal)"},
+	"recent":             {"最近变更", "Recent changes"},
+	"public.page":        {"公开验证页", "Public verification page"},
+	"pdf":                {"PDF 证书", "PDF certificate"},
+	"qr":                 {"二维码", "QR code"},
+	"history":            {"变更记录", "History"},
+	"actions":            {"操作", "Actions"},
+	"reason":             {"原因", "Reason"},
+	"confirm":            {"确认", "Confirm"},
+	"confirm.irreversible": {"此操作不可撤销。我已确认。",
+		"This cannot be undone. I confirm."},
+	"submit":        {"提交", "Submit"},
+	"preview":       {"预览", "Preview"},
+	"issue":         {"签发", "Issue"},
+	"edit":          {"修改", "Edit"},
+	"conflict":      {"证书已被他人修改", "The certificate was changed meanwhile"},
+	"conflict.text": {"您打开此页面后，另一位用户修改了这张证书。请查看下面的最新状态，再决定是否重新操作。", "Someone else changed this certificate after you opened the page. Check its current state below before you try again."},
+	"forbidden":     {"您的角色不能执行此操作。", "Your role does not allow this."},
+	"notfound":      {"没有找到。", "Not found."},
+	"error":         {"出错了", "Something went wrong"},
+	"invite":        {"邀请同事", "Invite a colleague"},
+	"role":          {"角色", "Role"},
+	"disabled":      {"已停用", "Disabled"},
+	"disable":       {"停用", "Disable"},
+	"enable":        {"启用", "Enable"},
+	"save":          {"保存", "Save"},
+	"invite.link":   {"邀请链接（24 小时内有效，只显示一次）：", "Invitation link (valid 24 hours, shown once):"},
+	"audit":         {"账户审计记录", "Account audit trail"},
+	"language":      {"English", "中文"},
+	"skip":          {"跳到正文", "Skip to content"},
+	"required":      {"必填", "required"},
+	"sites":         {"认证场所", "Certified sites"},
+	"scope":         {"认证范围", "Scope"},
+	"scopeEn":       {"认证范围（英文）", "Scope (English)"},
+	"standard":      {"标准", "Standard"},
+	"category":      {"类别", "Category"},
+	"level":         {"级别", "Level"},
+	"uscc":          {"统一社会信用代码", "Unified social credit code"},
+	"nameEn":        {"英文名称", "English name"},
+	"address":       {"地址", "Address"},
+	"decisionDate":  {"认证决定日期", "Decision date"},
+	"preview.text":  {"请核对将要签发的内容。签发后证书内容即被签名，不能更改。", "Check what will be signed. Once issued, the certificate is signed and cannot change."},
+	"fix.errors":    {"请更正以下错误：", "Please correct these errors:"},
+	"date":          {"日期", "Date"},
+	"result":        {"结果", "Result"},
+	"passed":        {"通过", "Passed"},
+	"failed":        {"未通过", "Failed"},
+	"auditRef":      {"审核报告编号", "Audit report reference"},
+	"until":         {"暂停至（可选）", "Suspended until (optional)"},
+	"will.change":   {"将发生的变化", "What will change"},
+	"version":       {"版本", "Version"},
+	"event":         {"事件", "Event"},
+	"actor":         {"操作人", "By"},
+	"at":            {"时间", "When"},
+	"viewer.note":   {"您是只读用户，不能修改证书。", "You are a viewer: you can read everything and change nothing."},
+}
+
+// actionNames are the lifecycle actions' titles.
+var actionNames = map[string][2]string{
+	"surveillance": {"记录监督审核", "Record a surveillance audit"},
+	"suspend":      {"暂停", "Suspend"},
+	"reinstate":    {"恢复", "Reinstate"},
+	"withdraw":     {"撤销", "Withdraw"},
+	"cancel":       {"注销", "Cancel"},
+	"renew":        {"换证（再认证）", "Renew"},
+	"revise":       {"变更（换发新版本）", "Revise"},
+}
+
+// actionEffects says what each action does, for the confirmation page.
+var actionEffects = map[string][2]string{
+	"surveillance": {"记录一次监督审核结果；通过的审核满足当前监督周期，未通过的审核不改变状态。", "Records an audit result; a passed audit fulfils the current surveillance window, a failed one changes nothing by itself."},
+	"suspend":      {"证书立即变为“暂停”，公开验证页显示暂停及原因。", "The certificate becomes suspended at once; the public page shows it with the reason."},
+	"reinstate":    {"结束人工暂停，证书恢复有效（若无其他暂停原因）。", "Ends a manual suspension; the certificate is active again unless another cause holds it."},
+	"withdraw":     {"证书立即被撤销，永久无效。", "The certificate is withdrawn at once and permanently invalid."},
+	"cancel":       {"证书立即被注销，永久无效。", "The certificate is cancelled at once and permanently invalid."},
+	"renew":        {"签发一张新证书（新的三年有效期），旧证书在新证书生效时被替代。", "Issues a new certificate for a new three-year term; the old one is superseded when the new one starts."},
+	"revise":       {"签发修订后的新证书，旧证书立即被替代。", "Issues a revised certificate; the old one is superseded at once."},
+}
+
+// irreversible actions ask for an explicit confirmation.
+var irreversible = map[string]bool{"withdraw": true, "cancel": true, "renew": true, "revise": true}
+
+// statusNames are the derived statuses' labels.
+var statusNames = map[string][2]string{
+	"active": {"有效", "Active"}, "suspended": {"暂停", "Suspended"}, "withdrawn": {"撤销", "Withdrawn"},
+	"cancelled": {"注销", "Cancelled"}, "expired": {"过期", "Expired"}, "superseded": {"已换证", "Superseded"},
+	"not_due": {"未到期", "Not due"}, "due": {"待审核", "Due"}, "done": {"已完成", "Done"}, "overdue": {"逾期", "Overdue"}, "none": {"无", "None"},
+}
+
+// tr returns the text of key in lang (the key itself when unknown).
+func tr(table map[string][2]string, lang, key string) string {
+	m, ok := table[key]
+	if !ok {
+		return key
+	}
+	if lang == langEN {
+		return m[1]
+	}
+	return m[0]
+}
