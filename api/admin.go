@@ -92,3 +92,42 @@ func (s *Server) revokeAPIKey(c *echo.Context) error {
 	s.log.Info("API key revoked", "request_id", requestID(c), "key_id", c.Param("id"), "actor", principal(c).Actor())
 	return c.NoContent(http.StatusNoContent)
 }
+
+// apiKeyResource is an API key as the API lists it: never its token, never
+// the token's hash.
+type apiKeyResource struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name,omitempty"`
+	Role       cert.Role  `json:"role"`
+	Issuer     string     `json:"issuer,omitempty"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	LastUsedAt *time.Time `json:"lastUsedAt"`
+	Revoked    bool       `json:"revoked"`
+	RevokedAt  *time.Time `json:"revokedAt,omitempty"`
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func (s *Server) listAPIKeys(c *echo.Context) error {
+	all, err := s.cfg.Issuing.APIKeys(c.Request().Context(), principal(c))
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Items []apiKeyResource `json:"items"`
+	}{Items: make([]apiKeyResource, len(all))}
+	for i, k := range all {
+		out.Items[i] = apiKeyResource{
+			ID: k.ID, Name: k.Name, Role: k.Role, Issuer: k.Issuer, CreatedAt: k.CreatedAt.UTC(),
+			LastUsedAt: utc(k.LastUsedAt), Revoked: k.RevokedAt != nil, RevokedAt: utc(k.RevokedAt),
+		}
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, out)
+}

@@ -43,6 +43,7 @@ var kinds = []struct {
 	{cert.ErrNotFound, http.StatusNotFound, "not-found", "Not found"},
 	{cert.ErrAlreadyExists, http.StatusConflict, "already-exists", "Already exists"},
 	{cert.ErrTransition, http.StatusConflict, "transition-not-allowed", "The certificate's status does not allow this action"},
+	{cert.ErrLastAdminKey, http.StatusConflict, "last-admin-key", "The last active admin API key cannot be revoked"},
 	{cert.ErrConflict, http.StatusConflict, "conflict", "Concurrent change"},
 	{cert.ErrPrecondition, http.StatusPreconditionFailed, "precondition-failed", "The certificate changed since you read it"},
 	{cert.ErrForbidden, http.StatusForbidden, "forbidden", "Not allowed for this API key"},

@@ -74,6 +74,7 @@ func (s *Server) routes() {
 	g.POST("/issuers/:issuer/keys/rotate", s.rotateKey, requireAdmin)
 	g.GET("/issuers/:issuer/keys", s.listKeys, requireAdmin)
 	g.POST("/apikeys", s.createAPIKey, requireAdmin)
+	g.GET("/apikeys", s.listAPIKeys, requireAdmin)
 	g.DELETE("/apikeys/:id", s.revokeAPIKey, requireAdmin)
 }
 

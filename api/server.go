@@ -29,6 +29,7 @@ type Issuing interface {
 	Issuer(ctx context.Context, id string) (*cert.Issuer, error)
 	CreateAPIKey(ctx context.Context, p cert.Principal, req issuer.APIKeyRequest) (*cert.APIKey, string, error)
 	RevokeAPIKey(ctx context.Context, p cert.Principal, id string) error
+	APIKeys(ctx context.Context, p cert.Principal) ([]*cert.APIKey, error)
 	Authenticate(ctx context.Context, token string) (cert.Principal, error)
 }
 
@@ -59,6 +60,9 @@ type Config struct {
 	Verifying Verifying
 	Keys      Keys
 	Store     Pinger
+	// ReadyChecks are the conditions of /readyz; nil means one check,
+	// "store", that pings Store.
+	ReadyChecks []ReadyCheck
 	// Search serves /search and /api/v1/search (the store).
 	Search Searching
 	// StatusLists publishes /status/{issuer}/{purpose}/{n}.
@@ -109,6 +113,7 @@ type Server struct {
 	// renderPDF is templates.RenderPDF (tests count its calls).
 	renderPDF func(templates.CertificateDoc, templates.Fonts) ([]byte, error)
 	issuers   issuerCache
+	ready     readiness
 }
 
 // New builds the server with every route registered.

@@ -23,6 +23,14 @@ type APIKey struct {
 	Name      string     `json:"name,omitempty"`
 	CreatedAt time.Time  `json:"createdAt"`
 	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+	// LastUsedAt is when the key last authenticated a request, recorded at
+	// most about once a minute per key; nil when never used.
+	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
+}
+
+// ActiveAdmin reports whether k is an admin key that is not revoked.
+func (k *APIKey) ActiveAdmin() bool {
+	return k.Role == RoleAdmin && k.RevokedAt == nil
 }
 
 // Principal is the authenticated caller of a request.

@@ -31,6 +31,9 @@ var (
 	// ErrIdempotencyMismatch reports an Idempotency-Key reused with a
 	// different request body.
 	ErrIdempotencyMismatch = errors.New("idempotency key reused with a different request")
+	// ErrLastAdminKey reports a change that would leave no active admin API
+	// key, so that nobody could administer the deployment through the API.
+	ErrLastAdminKey = errors.New("last active admin API key")
 )
 
 // FieldError names one invalid field and says what is accepted.

@@ -37,6 +37,9 @@ type Config struct {
 	PublicURL string
 	Logger    *slog.Logger
 	Now       func() time.Time
+	// DashboardTTL is how long a dashboard is reused (0: 30 s; negative:
+	// never, for measurements).
+	DashboardTTL time.Duration
 }
 
 // Console is the staff web application; it is an http.Handler for the
@@ -73,7 +76,15 @@ func New(cfg Config) (*Console, error) {
 		cfg.Now = time.Now
 	}
 	c := &Console{cfg: cfg, acc: cfg.Accounts, iss: cfg.Issuing, log: cfg.Logger, now: cfg.Now,
-		secure: strings.HasPrefix(cfg.PublicURL, "https://"), dash: newDashboardCache(30 * time.Second)}
+		secure: strings.HasPrefix(cfg.PublicURL, "https://")}
+	switch {
+	case cfg.DashboardTTL == 0:
+		c.dash = newDashboardCache(30 * time.Second)
+	case cfg.DashboardTTL > 0:
+		c.dash = newDashboardCache(cfg.DashboardTTL)
+	default:
+		c.dash = newDashboardCache(0)
+	}
 	if err := c.parse(); err != nil {
 		return nil, err
 	}
@@ -102,6 +113,8 @@ func New(cfg Config) (*Console, error) {
 	private("GET "+prefix+"/settings/users", c.users)
 	private("POST "+prefix+"/settings/users/invite", c.invite)
 	private("POST "+prefix+"/settings/users/{id}", c.changeUser)
+	private("GET "+prefix+"/settings/security", c.security)
+	private("POST "+prefix+"/settings/security", c.securityPost)
 	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		c.errorPage(w, r, pickLang(r), http.StatusNotFound, tr(messages, pickLang(r), "notfound"))
 	})

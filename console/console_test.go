@@ -47,7 +47,10 @@ type env struct {
 
 const password = "correct horse battery"
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvTB(t, 0) }
+
+// newEnvTB is newEnv with the console's dashboard TTL (negative: none).
+func newEnvTB(t testing.TB, dashboardTTL time.Duration) *env {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "certd.db"))
 	if err != nil {
@@ -76,7 +79,7 @@ func newEnv(t *testing.T) *env {
 		}
 	}
 	acc := accounts.New(accounts.Config{Store: st, Now: c.Now, Password: accounts.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
-	con, err := console.New(console.Config{Accounts: acc, Issuing: iss, PublicURL: "http://certd.test", Now: c.Now})
+	con, err := console.New(console.Config{Accounts: acc, Issuing: iss, PublicURL: "http://certd.test", Now: c.Now, DashboardTTL: dashboardTTL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,12 +91,12 @@ func newEnv(t *testing.T) *env {
 // browser is an HTTP client with a cookie jar that does not follow
 // redirects, so tests see each 303.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	c    *http.Client
 	base string
 }
 
-func (e *env) browser(t *testing.T) *browser {
+func (e *env) browser(t testing.TB) *browser {
 	jar, _ := cookiejar.New(nil)
 	return &browser{t: t, base: e.srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
@@ -139,7 +142,7 @@ func (b *browser) csrf(path string) string {
 
 // signUp makes a user of issuer with role through a setup or invitation
 // link and returns a browser signed in as that user.
-func (e *env) signUp(t *testing.T, issuerID, email string, role cert.Role) *browser {
+func (e *env) signUp(t testing.TB, issuerID, email string, role cert.Role) *browser {
 	t.Helper()
 	ctx := context.Background()
 	var link accounts.Link
@@ -343,5 +346,34 @@ func TestPagesHaveLangAndLabels(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+func TestTOTPEnrolmentThroughConsole(t *testing.T) {
+	e := newEnv(t)
+	b := e.signUp(t, "a", "admin@a.cn", cert.RoleAdmin)
+	tok := b.csrf("/console/settings/security")
+	_, body, _ := b.post("/console/settings/security", url.Values{"csrf": {tok}, "do": {"totp-begin"}})
+	m := regexp.MustCompile(`<p><code>([A-Z2-7]+)</code></p>`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no secret shown:\n%.500s", body)
+	}
+	code, _ := accounts.CodeAt(m[1], e.clock.Now())
+	status, body, _ := b.post("/console/settings/security", url.Values{"csrf": {tok}, "do": {"totp-confirm"}, "totp": {code}})
+	codes := regexp.MustCompile(`<li><code>([0-9A-Z]{5}-[0-9A-Z]{5})</code></li>`).FindAllStringSubmatch(body, -1)
+	if status != 200 || len(codes) != accounts.RecoveryCodeCount {
+		t.Fatalf("confirm: %d, %d recovery codes", status, len(codes))
+	}
+	fresh := e.browser(t)
+	if code, body, _ := fresh.post("/console/login", url.Values{"email": {"admin@a.cn"}, "password": {password}}); code != 200 || !strings.Contains(body, `autofocus`) {
+		t.Errorf("sign-in without the code: %d, want the form asking for it", code)
+	}
+	if code, _, _ := fresh.post("/console/login", url.Values{"email": {"admin@a.cn"}, "password": {password}, "totp": {codes[0][1]}}); code != http.StatusSeeOther {
+		t.Errorf("sign-in with a recovery code: %d, want 303", code)
+	}
+	// Neither the secret nor a recovery code is ever shown again.
+	_, body, _ = b.get("/console/settings/security")
+	if strings.Contains(body, m[1]) || strings.Contains(body, codes[1][1]) {
+		t.Error("the security page shows the secret or a recovery code again")
 	}
 }

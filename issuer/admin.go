@@ -127,38 +127,6 @@ func (s *Service) newAPIKey(ctx context.Context, req APIKeyRequest) (*cert.APIKe
 	return k, token, nil
 }
 
-// RevokeAPIKey revokes an API key; it stops working at once.
-func (s *Service) RevokeAPIKey(ctx context.Context, p cert.Principal, id string) error {
-	if !p.DeploymentAdmin() {
-		return fmt.Errorf("only an admin key can revoke API keys: %w", cert.ErrForbidden)
-	}
-	k, err := s.st.APIKey(ctx, id)
-	if err != nil {
-		return fmt.Errorf("API key %s: %w", id, err)
-	}
-	if k.RevokedAt == nil {
-		now := s.now()
-		k.RevokedAt = &now
-		if err := s.st.UpdateAPIKey(ctx, k); err != nil {
-			return fmt.Errorf("revoke API key %s: %w", id, err)
-		}
-	}
-	return nil
-}
-
-// Authenticate maps a bearer token to its principal; unknown and revoked
-// tokens give ErrNotFound.
-func (s *Service) Authenticate(ctx context.Context, token string) (cert.Principal, error) {
-	k, err := s.st.APIKeyByHash(ctx, HashToken(token))
-	if err != nil {
-		return cert.Principal{}, err
-	}
-	if k.RevokedAt != nil {
-		return cert.Principal{}, fmt.Errorf("API key %s was revoked: %w", k.ID, cert.ErrNotFound)
-	}
-	return cert.Principal{KeyID: k.ID, Issuer: k.Issuer, Role: k.Role, Name: k.Name}, nil
-}
-
 // Issuers lists every issuer (public information: published keys and the
 // verification page name them).
 func (s *Service) Issuers(ctx context.Context) ([]*cert.Issuer, error) {

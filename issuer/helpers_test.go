@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -34,12 +35,22 @@ func (c *clock) Set(t time.Time) {
 	c.t = t
 }
 
-// faultyStore is the real bolt store with one injected fault: while
+// faultyStore is the real bolt store with injected faults: while
 // failUpdates is positive, UpdateCertificate fails as if the process had
-// stopped before the write.
+// stopped before the write; while hideKeys is positive,
+// CertificateByIdempotencyKey finds nothing, as a replica that lags behind.
 type faultyStore struct {
 	*bolt.Store
 	failUpdates atomic.Int32
+	hideKeys    atomic.Int32
+}
+
+func (f *faultyStore) CertificateByIdempotencyKey(ctx context.Context, issuer, key string) (*cert.Certificate, error) {
+	if f.hideKeys.Add(-1) >= 0 {
+		return nil, fmt.Errorf("injected: not replicated yet: %w", cert.ErrNotFound)
+	}
+	f.hideKeys.Store(0)
+	return f.Store.CertificateByIdempotencyKey(ctx, issuer, key)
 }
 
 var errCrash = errors.New("injected: process stopped")

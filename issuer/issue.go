@@ -111,6 +111,11 @@ type Result struct {
 type prepared struct {
 	c      *cert.Certificate
 	issuer *cert.Issuer
+
+	// autoNumber is set when the number came from the counter, autoBase
+	// when the base number is that number: both may be replaced after a
+	// collision, a number the CB chose never.
+	autoNumber, autoBase bool
 }
 
 // Issue issues one certificate. With an idempotency key, a retry of the same
@@ -139,21 +144,28 @@ func (s *Service) Issue(ctx context.Context, p cert.Principal, req Request, idem
 	if err := s.sign(ctx, []*prepared{pr}); err != nil {
 		return nil, false, err
 	}
-	if err := s.st.CreateCertificate(ctx, pr.c); err != nil {
-		if errors.Is(err, cert.ErrAlreadyExists) {
-			if idemKey != "" {
-				// A concurrent request with the same key won the race.
-				if c, rerr := s.replay(ctx, issuerID, idemKey, hash); rerr == nil {
-					return c, true, nil
-				} else if !errors.Is(rerr, cert.ErrNotFound) {
-					return nil, false, rerr
-				}
-			}
-			return nil, false, s.explainDuplicate(ctx, pr.c, err)
-		}
-		return nil, false, fmt.Errorf("store certificate: %w", err)
+	var winner func() (*cert.Certificate, error)
+	if idemKey != "" {
+		// A concurrent request with the same key may have won the race.
+		winner = func() (*cert.Certificate, error) { return s.replayWinner(ctx, issuerID, idemKey, hash) }
 	}
-	return pr.c, false, nil
+	return s.createOne(ctx, pr, winner)
+}
+
+// replayWinner is replay after storing under key failed as a duplicate:
+// the store shows the winner then (its contract), and a few brief retries
+// cover a deployment that shows it a moment later, so that the retry is a
+// replay and not a conflict.
+func (s *Service) replayWinner(ctx context.Context, issuerID, key, hash string) (*cert.Certificate, error) {
+	for attempt := 1; ; attempt++ {
+		c, err := s.replay(ctx, issuerID, key, hash)
+		if !errors.Is(err, cert.ErrNotFound) || attempt == 4 {
+			return c, err
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return nil, err
+		}
+	}
 }
 
 func (s *Service) replay(ctx context.Context, issuerID, key, hash string) (*cert.Certificate, error) {
@@ -171,9 +183,13 @@ func (s *Service) replay(ctx context.Context, issuerID, key, hash string) (*cert
 // the field.
 func (s *Service) explainDuplicate(ctx context.Context, c *cert.Certificate, err error) error {
 	if other, gerr := s.st.CertificateByNumber(ctx, c.Issuer, c.Number); gerr == nil && other.ID != c.ID {
-		return fmt.Errorf("number: %q is already used by certificate %s of issuer %s: choose another number or omit it to have one assigned: %w", c.Number, other.ID, c.Issuer, cert.ErrAlreadyExists)
+		return numberTaken(c, other)
 	}
 	return fmt.Errorf("certificate %s: %w", c.ID, err)
+}
+
+func numberTaken(c, other *cert.Certificate) error {
+	return fmt.Errorf("number: %q is already used by certificate %s of issuer %s: choose another number or omit it to have one assigned: %w", c.Number, other.ID, c.Issuer, cert.ErrAlreadyExists)
 }
 
 // IssueBatch issues up to MaxBatch certificates. Each item succeeds or fails
@@ -211,21 +227,41 @@ func (s *Service) IssueBatch(ctx context.Context, p cert.Principal, reqs []Reque
 	if err := s.sign(ctx, ok); err != nil {
 		return nil, err
 	}
-	cs := make([]*cert.Certificate, len(ok))
-	for i, pr := range ok {
-		cs[i] = pr.c
-	}
-	errs, err := s.st.CreateCertificates(ctx, cs)
-	if err != nil {
-		return nil, fmt.Errorf("store certificates: %w", err)
-	}
+	index := make(map[*prepared]int, len(ok))
 	for j, pr := range ok {
-		i := okIdx[j]
-		if errs[j] != nil {
-			results[i].Err = s.explainDuplicate(ctx, pr.c, errs[j])
-			continue
+		index[pr] = okIdx[j]
+	}
+	for attempt := 0; len(ok) > 0; attempt++ {
+		cs := make([]*cert.Certificate, len(ok))
+		for j, pr := range ok {
+			cs[j] = pr.c
 		}
-		results[i].Certificate = pr.c
+		errs, err := s.st.CreateCertificates(ctx, cs)
+		if err != nil {
+			return nil, fmt.Errorf("store certificates: %w", err)
+		}
+		var again []*prepared
+		for j, pr := range ok {
+			i := index[pr]
+			switch {
+			case errs[j] == nil:
+				results[i].Certificate = pr.c
+			case !errors.Is(errs[j], cert.ErrAlreadyExists) || attempt == maxReassign:
+				results[i].Err = s.explainDuplicate(ctx, pr.c, errs[j])
+			default:
+				if rerr := s.reassign(ctx, pr, errs[j]); rerr != nil {
+					results[i].Err = rerr
+				} else {
+					again = append(again, pr)
+				}
+			}
+		}
+		if len(again) > 0 {
+			if err := s.sign(ctx, again); err != nil {
+				return nil, err
+			}
+		}
+		ok = again
 	}
 	return results, nil
 }
@@ -365,58 +401,136 @@ func (s *Service) issuer(ctx context.Context, id string, cache map[string]*cert.
 // its status-list position, reserving sequence ranges in one step per
 // counter.
 func (s *Service) assign(ctx context.Context, prs []*prepared) error {
-	type group struct {
-		is  *cert.Issuer
-		prs []*prepared
+	if err := s.assignPositions(ctx, prs); err != nil {
+		return err
 	}
-	numbering := map[string]*group{}
-	positions := map[string]*group{}
+	return s.assignNumbers(ctx, prs)
+}
+
+// assignPositions gives each certificate a new status-list position, one
+// reservation per issuer.
+func (s *Service) assignPositions(ctx context.Context, prs []*prepared) error {
+	groups := map[string][]*prepared{}
 	var order []string
 	for _, pr := range prs {
-		is := pr.issuer
-		if g := positions[is.ID]; g != nil {
-			g.prs = append(g.prs, pr)
-		} else {
-			positions[is.ID] = &group{is: is, prs: []*prepared{pr}}
-			order = append(order, is.ID)
+		id := pr.issuer.ID
+		if _, ok := groups[id]; !ok {
+			order = append(order, id)
 		}
+		groups[id] = append(groups[id], pr)
+	}
+	for _, id := range order {
+		g := groups[id]
+		first, err := s.reservePositions(ctx, id, int64(len(g)))
+		if err != nil {
+			return fmt.Errorf("reserve status positions: %w", err)
+		}
+		for i, pr := range g {
+			pr.c.StatusList, pr.c.StatusIndex = statusPosition(pr.issuer.StatusKey, first-1+int64(i))
+		}
+	}
+	return nil
+}
+
+// assignNumbers numbers the certificates that have no number, one
+// reservation per counter, and makes a certificate's number its base
+// number when it has none.
+func (s *Service) assignNumbers(ctx context.Context, prs []*prepared) error {
+	groups := map[string][]*prepared{}
+	var order []string
+	for _, pr := range prs {
 		if pr.c.Number != "" {
 			continue
 		}
-		name := "number/" + is.ID + "/" + cert.CounterScope(is.NumberPattern, pr.c.ValidFrom)
-		if g := numbering[name]; g != nil {
-			g.prs = append(g.prs, pr)
-		} else {
-			numbering[name] = &group{is: is, prs: []*prepared{pr}}
+		name := "number/" + pr.issuer.ID + "/" + cert.CounterScope(pr.issuer.NumberPattern, pr.c.ValidFrom)
+		if _, ok := groups[name]; !ok {
 			order = append(order, name)
 		}
+		groups[name] = append(groups[name], pr)
 	}
 	for _, name := range order {
-		if g, ok := positions[name]; ok {
-			first, err := s.reservePositions(ctx, name, int64(len(g.prs)))
-			if err != nil {
-				return fmt.Errorf("reserve status positions: %w", err)
-			}
-			for i, pr := range g.prs {
-				pr.c.StatusList, pr.c.StatusIndex = statusPosition(g.is.StatusKey, first-1+int64(i))
-			}
-			continue
-		}
-		g := numbering[name]
-		first, err := s.st.NextSequence(ctx, name, int64(len(g.prs)))
+		g := groups[name]
+		first, err := s.st.NextSequence(ctx, name, int64(len(g)))
 		if err != nil {
 			return fmt.Errorf("reserve certificate numbers: %w", err)
 		}
-		for i, pr := range g.prs {
-			pr.c.Number = cert.FormatNumber(g.is.NumberPattern, g.is.NumberPrefix, pr.c.ValidFrom, first+int64(i))
+		for i, pr := range g {
+			pr.c.Number = cert.FormatNumber(pr.issuer.NumberPattern, pr.issuer.NumberPrefix, pr.c.ValidFrom, first+int64(i))
+			pr.autoNumber = true
 		}
 	}
 	for _, pr := range prs {
 		if pr.c.BaseNumber == "" {
 			pr.c.BaseNumber = pr.c.Number
+			pr.autoBase = pr.autoNumber
 		}
 	}
 	return nil
+}
+
+// maxReassign bounds how many times one certificate gets a new number or
+// status position after a collision on a unique index.
+const maxReassign = 5
+
+// reassign handles a certificate the store refused as a duplicate (err):
+// when a value assigned here collided, it assigns a new one and returns nil
+// (the credential must then be signed again); otherwise it returns the
+// error to answer. A number from the counter that another certificate holds
+// (one a CB chose, or imported) gets the next number; when the number is
+// not the cause, the status position is (held by a certificate stored
+// with a position the counter did not hand out) and gets a new one. A
+// number the CB chose and another certificate holds is the CB's conflict.
+func (s *Service) reassign(ctx context.Context, pr *prepared, err error) error {
+	c := pr.c
+	other, gerr := s.st.CertificateByNumber(ctx, c.Issuer, c.Number)
+	switch {
+	case gerr == nil && other.ID == c.ID:
+		return fmt.Errorf("certificate %s: %w", c.ID, err)
+	case gerr == nil && !pr.autoNumber:
+		return numberTaken(c, other)
+	case gerr == nil:
+		c.Number = ""
+		if pr.autoBase {
+			c.BaseNumber, pr.autoBase = "", false
+		}
+		return s.assignNumbers(ctx, []*prepared{pr})
+	case !errors.Is(gerr, cert.ErrNotFound):
+		return fmt.Errorf("look up number %s: %w", c.Number, gerr)
+	}
+	return s.assignPositions(ctx, []*prepared{pr})
+}
+
+// createOne stores pr.c, assigning a new number or status position and
+// signing again when an assigned one collides, at most maxReassign times.
+// On a duplicate, winner (when not nil) first looks for the certificate a
+// concurrent request stored in this one's place: found, it is returned
+// with replayed true; cert.ErrNotFound means there is none.
+func (s *Service) createOne(ctx context.Context, pr *prepared, winner func() (*cert.Certificate, error)) (c *cert.Certificate, replayed bool, err error) {
+	for attempt := 0; ; attempt++ {
+		err := s.st.CreateCertificate(ctx, pr.c)
+		if err == nil {
+			return pr.c, false, nil
+		}
+		if !errors.Is(err, cert.ErrAlreadyExists) {
+			return nil, false, fmt.Errorf("store certificate: %w", err)
+		}
+		if winner != nil {
+			if c, werr := winner(); werr == nil {
+				return c, true, nil
+			} else if !errors.Is(werr, cert.ErrNotFound) {
+				return nil, false, werr
+			}
+		}
+		if attempt == maxReassign {
+			return nil, false, s.explainDuplicate(ctx, pr.c, err)
+		}
+		if err := s.reassign(ctx, pr, err); err != nil {
+			return nil, false, err
+		}
+		if err := s.sign(ctx, []*prepared{pr}); err != nil {
+			return nil, false, err
+		}
+	}
 }
 
 // sign builds and signs the credential of each certificate, one key-ring

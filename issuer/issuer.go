@@ -2,6 +2,7 @@ package issuer
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/certd/certd/cert"
@@ -63,6 +64,8 @@ type Service struct {
 	now       func() time.Time
 	positions positionBlocks
 	printer   Printer
+	// used maps an API key id to when this process last recorded its use.
+	used sync.Map
 }
 
 // New returns a Service.

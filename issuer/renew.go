@@ -89,15 +89,16 @@ func (s *Service) supersede(ctx context.Context, p cert.Principal, id, action st
 	if err := s.sign(ctx, []*prepared{pr}); err != nil {
 		return nil, err
 	}
-	if err := s.st.CreateCertificate(ctx, pr.c); err != nil {
-		if !errors.Is(err, cert.ErrAlreadyExists) {
-			return nil, fmt.Errorf("store certificate: %w", err)
+	// Another request may have superseded the certificate first.
+	c, replayed, err := s.createOne(ctx, pr, func() (*cert.Certificate, error) {
+		next, err := s.successorOf(ctx, old)
+		if err != nil {
+			return nil, err
 		}
-		// Another request superseded the certificate first.
-		if next, rerr := s.successorOf(ctx, old); rerr == nil {
-			return s.replaySuccessor(ctx, old, next, hash)
-		}
-		return nil, s.explainDuplicate(ctx, pr.c, err)
+		return s.replaySuccessor(ctx, old, next, hash)
+	})
+	if err != nil || replayed {
+		return c, err
 	}
 	if err := s.link(ctx, old, pr.c); err != nil {
 		return nil, err

@@ -165,6 +165,10 @@ func (KEK) MarshalText() ([]byte, error) { return nil, errMarshalKEK }
 // MarshalBinary fails: a KEK never leaves the process.
 func (KEK) MarshalBinary() ([]byte, error) { return nil, errMarshalKEK }
 
+// ErrUnseal reports a sealed private key that the KEK does not open: the
+// KEK is not the one that sealed it, or the record was damaged or moved.
+var ErrUnseal = errors.New("wrong KEK or a damaged or moved record")
+
 // errNoKEK reports a zero KEK.
 var errNoKEK = errors.New("kek: no key-encryption key loaded")
 
@@ -197,7 +201,7 @@ func (k KEK) open(issuer, kid string, sealed []byte) ([]byte, error) {
 	}
 	plain, err := k.aead.Open(nil, sealed[:n], sealed[n:], sealAD(issuer, kid))
 	if err != nil {
-		return nil, fmt.Errorf("unseal key %s of issuer %s: wrong KEK or a damaged or moved record", kid, issuer)
+		return nil, fmt.Errorf("unseal key %s of issuer %s: %w", kid, issuer, ErrUnseal)
 	}
 	return plain, nil
 }

@@ -31,6 +31,26 @@ func (s *Service) Sign(ctx context.Context, issuer string, payload []byte) (toke
 	return toks[0], kid, nil
 }
 
+// CheckSigning reads the issuer's ring from the store and makes sure its
+// active key can sign: that it exists and that the KEK unseals it (once;
+// the unsealed key is cached by kid, so later checks cost one store read).
+// An error matching ErrUnseal means the KEK is not the one that sealed the
+// key.
+func (s *Service) CheckSigning(ctx context.Context, issuer string) error {
+	r, err := s.rings.KeyRing(ctx, issuer)
+	if err != nil {
+		return fmt.Errorf("load key ring %s: %w", issuer, err)
+	}
+	a := r.Active()
+	if a == nil {
+		return fmt.Errorf("key ring of %s has no active key: %w", issuer, cert.ErrNotFound)
+	}
+	if _, err := s.signerFor(issuer, a); err != nil {
+		return fmt.Errorf("signing key of %s: %w", issuer, err)
+	}
+	return nil
+}
+
 // MaxListTokenSize bounds a signed status list: a 131,072-entry list is
 // 16 KiB before compression, so even an incompressible one fits.
 const MaxListTokenSize = 64 << 10

@@ -545,6 +545,34 @@ func TestSealedKeyBoundToRecord(t *testing.T) {
 	})
 }
 
+// CheckSigning tells a ring whose active key the KEK cannot open (the KEK
+// file was replaced) from one that signs, also after another instance with
+// another KEK rotated the ring.
+func TestCheckSigning(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.createRing(t, "a", "")
+	if err := e.svc.CheckSigning(ctx, "a"); err != nil {
+		t.Fatalf("CheckSigning with the sealing KEK: %v", err)
+	}
+	kek2, _ := testKEK(t)
+	other := keys.NewService(e.store, kek2, e.clock.Now)
+	if err := other.CheckSigning(ctx, "a"); !errors.Is(err, keys.ErrUnseal) {
+		t.Fatalf("CheckSigning with another KEK: %v, want ErrUnseal", err)
+	}
+	if err := e.svc.CheckSigning(ctx, "absent"); !errors.Is(err, cert.ErrNotFound) {
+		t.Errorf("CheckSigning(absent issuer): %v, want ErrNotFound", err)
+	}
+	// An instance with the wrong KEK rotates: the new active key is sealed
+	// with that KEK, and this instance can no longer sign.
+	if _, err := other.Rotate(ctx, "a", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.CheckSigning(ctx, "a"); !errors.Is(err, keys.ErrUnseal) {
+		t.Errorf("CheckSigning after a rotation under another KEK: %v, want ErrUnseal", err)
+	}
+}
+
 // Signing, verifying, rotating and aging the cache at once: every token
 // signed verifies (its key is only ever retired), under the race detector.
 func TestConcurrentUse(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/certd/certd/cert"
@@ -37,7 +38,9 @@ type Certificates interface {
 	// number, or ErrNotFound.
 	CertificateByNumber(ctx context.Context, issuer, number string) (*cert.Certificate, error)
 	// CertificateByIdempotencyKey returns the certificate created with the
-	// key, or ErrNotFound.
+	// key, or ErrNotFound. It sees every certificate whose creation has
+	// failed with ErrAlreadyExists before the call (read your winner), so
+	// that a concurrent retry under the same key is a replay.
 	CertificateByIdempotencyKey(ctx context.Context, issuer, key string) (*cert.Certificate, error)
 	// UpdateCertificate replaces the certificate whose stored version is
 	// c.Version, storing c with Version+1 (set on c). A stored version that
@@ -157,6 +160,17 @@ type APIKeys interface {
 	UpdateAPIKey(ctx context.Context, k *cert.APIKey) error
 	// APIKeys lists the keys, of one issuer or all when issuer is "".
 	APIKeys(ctx context.Context, issuer string) ([]*cert.APIKey, error)
+	// RevokeAPIKey sets the key's RevokedAt to at and returns the stored
+	// key; a key already revoked is returned unchanged. It refuses, with
+	// cert.ErrLastAdminKey and nothing changed, to revoke the last active
+	// admin key, also against concurrent revocations on other instances:
+	// when two admin keys revoke each other at once, at most one succeeds.
+	// ErrNotFound when there is no such key.
+	RevokeAPIKey(ctx context.Context, id string, at time.Time) (*cert.APIKey, error)
+	// MarkAPIKeyUsed records at as the key's LastUsedAt unless a later
+	// time is stored; it changes no other field (a concurrent revocation
+	// stays). ErrNotFound when there is no such key.
+	MarkAPIKeyUsed(ctx context.Context, id string, at time.Time) error
 }
 
 // Counters hands out sequence numbers.

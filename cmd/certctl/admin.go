@@ -172,6 +172,40 @@ func adminCommands() []*command {
 			},
 		},
 		{
+			name: "apikeys list", group: adminGrp, summary: "list the API keys: id, name, role, issuer, created, last used, revoked",
+			synopsis: "apikeys list",
+			example:  "  certctl apikeys list",
+			args:     argCount{0, 0, ""},
+			setup:    func(*flag.FlagSet) {},
+			run: func(a *app, _ []string) int {
+				var out struct {
+					Items []struct {
+						ID         string     `json:"id"`
+						Name       string     `json:"name"`
+						Role       string     `json:"role"`
+						Issuer     string     `json:"issuer"`
+						CreatedAt  time.Time  `json:"createdAt"`
+						LastUsedAt *time.Time `json:"lastUsedAt"`
+						Revoked    bool       `json:"revoked"`
+					} `json:"items"`
+				}
+				return a.admin(request{method: http.MethodGet, path: "/api/v1/apikeys"}, &out, func() {
+					rows := make([][]string, 0, len(out.Items))
+					for _, k := range out.Items {
+						used, revoked := "never", ""
+						if k.LastUsedAt != nil {
+							used = k.LastUsedAt.Format(time.RFC3339)
+						}
+						if k.Revoked {
+							revoked = "revoked"
+						}
+						rows = append(rows, []string{k.ID, k.Name, k.Role, k.Issuer, k.CreatedAt.Format(time.RFC3339), used, revoked})
+					}
+					printTable(a.stdout, []string{"ID", "NAME", "ROLE", "ISSUER", "CREATED", "LAST USED", "REVOKED"}, rows)
+				})
+			},
+		},
+		{
 			name: "apikeys revoke", group: adminGrp, summary: "revoke an API key",
 			synopsis: "apikeys revoke KEY-ID",
 			example:  "  certctl apikeys revoke 01J8Z3M4",

@@ -148,6 +148,13 @@ func TestAdmin(t *testing.T) {
 	// Keys of another issuer do not verify it.
 	expectRun(t, cli(t, cesa, "verify", jwt, "--jwks", s.URL+"/issuers/default/jwks.json"), exitInvalid, "is not in the trusted JWKS", "")
 
+	r = cli(t, admin, "apikeys", "list")
+	if r.code != exitOK || !strings.Contains(r.stdout, key.ID) || !strings.Contains(r.stdout, "LAST USED") || strings.Contains(r.stdout, key.Token) {
+		t.Fatalf("apikeys list: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	expectRun(t, cli(t, admin, "apikeys", "revoke", key.ID), exitOK, "revoked API key "+key.ID, "")
+	if r := cli(t, admin, "apikeys", "list"); !strings.Contains(r.stdout, "revoked") {
+		t.Errorf("apikeys list after revoking %s:\n%s", key.ID, r.stdout)
+	}
 	expectRun(t, cli(t, cesa, "list"), exitFailure, "", "the API key was refused (HTTP 401)")
 }

@@ -52,15 +52,15 @@ func (m *Main) bootstrap(ctx context.Context) error {
 			return fmt.Errorf("--demo: %w", err)
 		}
 	}
-	tokenPath := filepath.Join(m.Config.DataDir, "admin.token")
-	if err := os.MkdirAll(m.Config.DataDir, 0o700); err == nil {
-		if err := os.WriteFile(tokenPath, []byte(token+"\n"), 0o600); err != nil {
-			m.Logger.Warn("could not write admin.token", "error", err.Error())
-		}
+	tokenPath := filepath.Join(m.Config.DataDir, tokenFile)
+	where := fmt.Sprintf("a copy is in %s, mode 0600", tokenPath)
+	if err := writeTokenFile(tokenPath, token, false); err != nil {
+		m.Logger.Warn("could not write admin.token", "error", err.Error())
+		where = "write it down: " + tokenPath + " was not written"
 	}
 	fmt.Fprintf(m.Stdout, `
 certd: first start. Created issuer %q and an admin API key.
-The key is shown only this once (a copy is in %s, mode 0600):
+The key is shown only this once (%s):
 
   %s
 
@@ -71,7 +71,7 @@ Issue a sample ITSS certificate:
 Then open the "verify" link of the answer in a browser.
 
 %s
-`, DefaultIssuer, tokenPath, token, sampleCurl(m.Config.PublicURL, token), setup)
+`, DefaultIssuer, where, token, sampleCurl(m.Config.PublicURL, token), setup)
 	if len(demo) > 0 {
 		fmt.Fprintf(m.Stdout, "Sample certificates (--demo), in every status:\n\n")
 		for _, d := range demo {
@@ -92,4 +92,37 @@ func sampleCurl(publicURL, token string) string {
     -H 'Authorization: Bearer %s' \
     -H 'Content-Type: application/json' \
     -d '%s'`, publicURL, token, sampleRequest)
+}
+
+// writeTokenFile writes token to path with mode 0600. Without replace it
+// never overwrites: an existing file (another start's key, which may be the
+// only copy) is an error. With replace the new file takes the place of the
+// old one atomically.
+func writeTokenFile(path, token string, replace bool) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	target := path
+	if replace {
+		target = path + ".new"
+		_ = os.Remove(target)
+	}
+	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, werr := f.WriteString(token + "\n")
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil && replace {
+		werr = os.Rename(target, path)
+	}
+	if werr != nil {
+		_ = os.Remove(target)
+	}
+	return werr
 }

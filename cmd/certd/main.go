@@ -4,6 +4,11 @@
 // (see -h), opens the embedded bbolt store (or MongoDB with --mongo-uri),
 // creates a default issuer and an admin API key on first start, and serves
 // the HTTP interface until SIGINT or SIGTERM, then drains in-flight requests.
+// It refuses to start on a data directory that lost its store, a store
+// without its KEK, or a damaged store file.
+//
+// `certd admin-key` creates a new admin API key for an operator locked out
+// of the API (see certd admin-key -h).
 package main
 
 import (
@@ -13,6 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -44,6 +50,16 @@ const gcPercent = 200
 func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
+	}
+	if len(os.Args) > 1 && os.Args[1] == "admin-key" {
+		err := runAdminKey(context.Background(), os.Args[2:], os.Getenv, os.Stdout, os.Stderr)
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+		case err != nil:
+			fmt.Fprintf(os.Stderr, "certd admin-key: %v\n", err)
+			os.Exit(1)
+		}
+		return
 	}
 	cfg, err := ParseConfig(os.Args[1:], os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -82,6 +98,9 @@ type Main struct {
 	// SweepInterval is how often time-derived status changes are recorded
 	// as events (DefaultSweepInterval when 0).
 	SweepInterval time.Duration
+	// MinFreeDisk is the free space of the data directory's file system
+	// under which /readyz fails (DefaultMinFreeDisk when 0).
+	MinFreeDisk int64
 
 	store    store.Store
 	server   *http.Server
@@ -143,8 +162,9 @@ func (m *Main) Run(ctx context.Context) error {
 		cfg.PublicURL = defaultPublicURL(ln.Addr())
 	}
 
-	kek, err := m.openKEK()
-	if err != nil {
+	// The store before the KEK: whether a missing KEK may be generated
+	// depends on what the store holds.
+	if err := checkDataDir(cfg); err != nil {
 		return err
 	}
 	st, err := m.openStore(ctx)
@@ -152,8 +172,15 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.store = st
+	kek, err := m.openKEK(ctx)
+	if err != nil {
+		return err
+	}
 
 	m.Keys = keys.NewService(st, kek, m.Now)
+	if err := m.checkSigning(ctx); err != nil {
+		return err
+	}
 	lists := issuer.NewStatusLists(issuer.StatusListConfig{
 		Store: st, Signer: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, TTL: cfg.StatusTTL, Now: m.Now,
 	})
@@ -183,7 +210,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.API = api.New(api.Config{
 		Fonts: &fonts, FontErr: fontErr,
-		Issuing: m.Issuer, Verifying: ver, Keys: m.Keys, Store: st, Search: st, StatusLists: lists, PublicURL: cfg.PublicURL,
+		Issuing: m.Issuer, Verifying: ver, Keys: m.Keys, Store: st, ReadyChecks: m.readyChecks(st), Search: st, StatusLists: lists, PublicURL: cfg.PublicURL,
 		TrustedProxies: cfg.TrustedProxies, Logger: m.Logger, Now: m.Now,
 		PublicRate: cfg.RateLimit, PublicBurst: int(2 * cfg.RateLimit), RenderRate: cfg.RenderRate,
 		Console: con,
@@ -250,7 +277,10 @@ func (m *Main) storeName() string {
 	return "bbolt " + filepath.Join(m.Config.DataDir, "certd.db")
 }
 
-func (m *Main) openKEK() (keys.KEK, error) {
+// openKEK loads the KEK. In embedded mode without --kek-file it generates
+// one into the data directory, but only into a store that holds no issuer
+// and no key ring: over existing data a missing KEK is an error.
+func (m *Main) openKEK(ctx context.Context) (keys.KEK, error) {
 	cfg := &m.Config
 	if cfg.MongoURI != "" || cfg.KEKFile != "" {
 		k, err := keys.LoadKEK(cfg.kekPath())
@@ -259,8 +289,16 @@ func (m *Main) openKEK() (keys.KEK, error) {
 		}
 		return k, nil
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return keys.KEK{}, fmt.Errorf("create data directory: %w", err)
+	if _, err := os.Lstat(cfg.kekPath()); errors.Is(err, fs.ErrNotExist) {
+		held, err := storeHolds(ctx, m.store)
+		if err != nil {
+			return keys.KEK{}, err
+		}
+		if held != "" {
+			return keys.KEK{}, fmt.Errorf("key-encryption key %s is missing, but the store %s holds %s, whose signing keys it sealed: "+
+				"restore the KEK file from your backup (mode 0600), or point --kek-file at it. "+
+				"certd generates a KEK only on a first start, into an empty store", cfg.kekPath(), m.storeName(), held)
+		}
 	}
 	k, created, err := keys.EnsureKEK(cfg.kekPath())
 	if err != nil {
@@ -277,7 +315,10 @@ func (m *Main) openStore(ctx context.Context) (store.Store, error) {
 	if cfg.MongoURI != "" {
 		return openMongo(ctx, cfg)
 	}
-	st, err := bolt.Open(filepath.Join(cfg.DataDir, "certd.db"))
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	st, err := bolt.Open(filepath.Join(cfg.DataDir, dbFile))
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}

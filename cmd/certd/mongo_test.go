@@ -25,10 +25,13 @@ import (
 )
 
 // certd on MongoDB (issue 3): several instances on one database, as behind
-// a load balancer. The tests run on the embedded FerretDB (or the MongoDB
-// of CERTD_TEST_MONGO_URI) with two Mains in one process; FerretDB v1 is
-// safe for that only because store/mongo serializes its read-modify-write
-// updates with process-wide locks (see store/mongo/doc.go).
+// a load balancer. The tests here run two Mains in one process, on the test
+// server of mongotest (FerretDB behind a proxy that makes each command
+// atomic, or the MongoDB of CERTD_TEST_MONGO_URI); store/mongo holds no
+// lock, so they share nothing but the database. The proof that several
+// instances are correct are the tests of two certd processes
+// (mongoprocess_test.go); these cover the behaviours between instances
+// that those do not (actions, revisions, sweeps, rotation, outages).
 
 // sharedPublicURL is the public URL of every instance of a deployment, so
 // that credentials issued by one verify on the others.
@@ -211,165 +214,6 @@ func twoInstances(t testing.TB, opts ...serverOption) (a, b *testServer) {
 // issued is what a test keeps of an issued certificate.
 type issued struct {
 	ID, Number, Credential string
-}
-
-// Two instances issue 500 certificates each at the same time, 16 clients
-// each: 1,000 certificates, all stored, no number, id or status-list
-// position twice, and every one verifies valid on both instances.
-func TestMongoTwoInstancesIssueConcurrently(t *testing.T) {
-	if testing.Short() {
-		t.Skip("issues 1,000 certificates")
-	}
-	// The store timeout is generous: a status-list rebuild reads all 1,000
-	// certificates, which FerretDB under the race detector on two busy
-	// cores can take longer than mongotest.Timeout to answer.
-	a, b := twoInstances(t, withRateLimit(1e9), withStoreTimeout(3*time.Minute))
-	const perInstance, clients = 500, 16
-	client := &http.Client{Timeout: 5 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 2 * clients}}
-	body := sampleCertificate("default", testUSCC)
-
-	var (
-		mu   sync.Mutex
-		got  []issued
-		errs []error
-		wg   sync.WaitGroup
-	)
-	start := make(chan struct{})
-	for _, ts := range []*testServer{a, b} {
-		jobs := make(chan struct{}, perInstance)
-		for range perInstance {
-			jobs <- struct{}{}
-		}
-		close(jobs)
-		for range clients {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				for range jobs {
-					r, err := ts.send(client, "POST", "/api/v1/certificates", ts.Admin, body)
-					var c issued
-					if err == nil && r.Status != http.StatusCreated {
-						err = fmt.Errorf("issue on %s: %d %s", ts.URL, r.Status, r.Body)
-					}
-					if err == nil {
-						err = json.Unmarshal(r.Body, &c)
-					}
-					mu.Lock()
-					if err != nil {
-						errs = append(errs, err)
-					} else {
-						got = append(got, c)
-					}
-					mu.Unlock()
-				}
-			}()
-		}
-	}
-	began := time.Now()
-	close(start)
-	wg.Wait()
-	t.Logf("issued %d certificates in %s", len(got), time.Since(began).Round(time.Millisecond))
-	for i, err := range errs {
-		if i == 5 {
-			t.Errorf("... and %d more", len(errs)-5)
-			break
-		}
-		t.Error(err)
-	}
-	if len(got) != 2*perInstance {
-		t.Fatalf("%d certificates issued, want %d", len(got), 2*perInstance)
-	}
-
-	ids, numbers, positions := map[string]bool{}, map[string]string{}, map[string]string{}
-	for _, c := range got {
-		if ids[c.ID] {
-			t.Errorf("id %s issued twice", c.ID)
-		}
-		ids[c.ID] = true
-		if other, dup := numbers[c.Number]; dup {
-			t.Errorf("number %s shared by %s and %s", c.Number, other, c.ID)
-		}
-		numbers[c.Number] = c.ID
-		pos := statusPosition(t, c.Credential)
-		if other, dup := positions[pos]; dup {
-			t.Errorf("status-list position %s shared by %s and %s", pos, other, c.ID)
-		}
-		positions[pos] = c.ID
-	}
-
-	// Every acknowledged certificate is stored, and nothing else is.
-	stored, cursor := 0, ""
-	for {
-		var page struct {
-			Items []struct{ ID string }
-			Next  string
-		}
-		if err := json.Unmarshal(b.do("GET", "/api/v1/certificates?limit=1000&cursor="+cursor, b.Admin, nil).Body, &page); err != nil {
-			t.Fatal(err)
-		}
-		for _, it := range page.Items {
-			if !ids[it.ID] {
-				t.Errorf("stored certificate %s was never acknowledged", it.ID)
-			}
-			stored++
-		}
-		if cursor = page.Next; cursor == "" {
-			break
-		}
-	}
-	if stored != len(got) {
-		t.Errorf("%d certificates stored, want %d", stored, len(got))
-	}
-
-	// Every one verifies on both instances, by id; every 25th also as a
-	// presented token.
-	type check struct {
-		ts  *testServer
-		c   issued
-		tok bool
-	}
-	checks := make(chan check)
-	var bad []string
-	began = time.Now()
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ch := range checks {
-				var r response
-				var err error
-				if ch.tok {
-					r, err = ch.ts.send(client, "POST", "/api/v1/verify", "", ch.c.Credential, "Content-Type", "application/vc+jwt")
-				} else {
-					r, err = ch.ts.send(client, "GET", "/api/v1/verify/"+ch.c.ID, "", nil)
-				}
-				var v struct{ Verdict string }
-				if err == nil {
-					err = json.Unmarshal(r.Body, &v)
-				}
-				if err != nil || r.Status != http.StatusOK || v.Verdict != "valid" {
-					mu.Lock()
-					bad = append(bad, fmt.Sprintf("%s (token %v) on %s: %d %v %s", ch.c.ID, ch.tok, ch.ts.URL, r.Status, err, r.Body))
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for i, c := range got {
-		for _, ts := range []*testServer{a, b} {
-			checks <- check{ts, c, false}
-			if i%25 == 0 {
-				checks <- check{ts, c, true}
-			}
-		}
-	}
-	close(checks)
-	wg.Wait()
-	t.Logf("verified them on both instances in %s", time.Since(began).Round(time.Millisecond))
-	if len(bad) > 0 {
-		t.Errorf("%d verifications were not valid, first: %s", len(bad), bad[0])
-	}
 }
 
 // A withdrawal through instance 1 is seen by instance 2 at its next
@@ -1001,62 +845,6 @@ func TestMongoSecondStart(t *testing.T) {
 		if err := ts.m.Close(); err != nil {
 			t.Errorf("close start %d: %v", i+2, err)
 		}
-	}
-}
-
-// Two instances started at the same moment on an empty database bootstrap
-// it once: one default issuer, one admin key printed and written, and
-// both serve.
-func TestMongoConcurrentFirstStart(t *testing.T) {
-	for round := range 3 {
-		t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
-			db := newMongoDB(t)
-			var instances [2]*testServer
-			var errs [2]error
-			var wg sync.WaitGroup
-			for i := range instances {
-				instances[i] = newInstance(t, "", withMongo(db), withPublicURL(sharedPublicURL))
-				wg.Add(1)
-				go func() { defer wg.Done(); errs[i] = instances[i].run() }()
-			}
-			wg.Wait()
-			if err := errors.Join(errs[:]...); err != nil {
-				t.Fatalf("concurrent first starts: %v", err)
-			}
-			var admin string
-			messages := 0
-			for _, ts := range instances {
-				messages += strings.Count(ts.Stdout.String(), "first start")
-				if b, err := os.ReadFile(filepath.Join(ts.DataDir, "admin.token")); err == nil {
-					if admin != "" {
-						t.Errorf("both instances wrote an admin.token")
-					}
-					admin = strings.TrimSpace(string(b))
-					if !strings.Contains(ts.Stdout.String(), admin) {
-						t.Errorf("the instance that wrote admin.token did not print its key")
-					}
-				}
-			}
-			if messages != 1 || admin == "" {
-				t.Fatalf("%d first-start messages, admin.token written: %v; want exactly one of each", messages, admin != "")
-			}
-			for i, ts := range instances {
-				r := ts.do("GET", "/api/v1/issuers", admin, nil)
-				if r.Status != http.StatusOK {
-					t.Fatalf("instance %d, the bootstrap admin key: %d %s", i+1, r.Status, r.Body)
-				}
-				if ids := issuerIDs(t, r); len(ids) != 1 || ids[0] != DefaultIssuer {
-					t.Errorf("instance %d sees issuers %v, want only %s", i+1, ids, DefaultIssuer)
-				}
-				ts.Admin = admin
-				c := ts.issue(t, "default")
-				for _, other := range instances {
-					if code, v := other.verdict(t, c["id"].(string), c["credential"].(string)); code != http.StatusOK || v["verdict"] != "valid" {
-						t.Errorf("a certificate of instance %d verifying on %s: %d %v", i+1, other.URL, code, v["verdict"])
-					}
-				}
-			}
-		})
 	}
 }
 

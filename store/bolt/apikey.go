@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -151,4 +152,106 @@ func (s *Store) APIKeys(ctx context.Context, issuer string) ([]*cert.APIKey, err
 		return nil, unavailable("list api keys", err)
 	}
 	return out, nil
+}
+
+// RevokeAPIKey revokes the key in one write transaction, which also counts
+// the other active admin keys; bbolt admits one writer at a time, so two
+// admin keys revoking each other cannot both succeed. See store.APIKeys.
+func (s *Store) RevokeAPIKey(ctx context.Context, id string, at time.Time) (*cert.APIKey, error) {
+	if err := checkContext(ctx, "revoke api key"); err != nil {
+		return nil, err
+	}
+	var (
+		out  *cert.APIKey
+		derr error
+	)
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		out, derr = nil, nil
+		keys := tx.Bucket(bucketAPIKeys)
+		v := keys.Get([]byte(id))
+		if v == nil {
+			derr = fmt.Errorf("api key %s: %w", id, store.ErrNotFound)
+			return nil
+		}
+		k := new(cert.APIKey)
+		if err := json.Unmarshal(v, k); err != nil {
+			return fmt.Errorf("decode api key %s: %w", id, err)
+		}
+		out = k
+		if k.RevokedAt != nil {
+			return nil
+		}
+		if k.ActiveAdmin() {
+			others := 0
+			err := keys.ForEach(func(oid, ov []byte) error {
+				if string(oid) == id {
+					return nil
+				}
+				o := new(cert.APIKey)
+				if err := json.Unmarshal(ov, o); err != nil {
+					return fmt.Errorf("decode api key %s: %w", oid, err)
+				}
+				if o.ActiveAdmin() {
+					others++
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if others == 0 {
+				derr = fmt.Errorf("api key %s: %w", id, cert.ErrLastAdminKey)
+				return nil
+			}
+		}
+		at := at
+		k.RevokedAt = &at
+		nv, err := json.Marshal(k)
+		if err != nil {
+			return fmt.Errorf("encode api key %s: %w", id, err)
+		}
+		return keys.Put([]byte(id), nv)
+	})
+	if err != nil {
+		return nil, unavailable("revoke api key "+id, err)
+	}
+	if derr != nil {
+		return nil, derr
+	}
+	return out, nil
+}
+
+// MarkAPIKeyUsed records the key's last use; see store.APIKeys.
+func (s *Store) MarkAPIKeyUsed(ctx context.Context, id string, at time.Time) error {
+	if err := checkContext(ctx, "mark api key used"); err != nil {
+		return err
+	}
+	var derr error
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		derr = nil
+		keys := tx.Bucket(bucketAPIKeys)
+		v := keys.Get([]byte(id))
+		if v == nil {
+			derr = fmt.Errorf("api key %s: %w", id, store.ErrNotFound)
+			return nil
+		}
+		k := new(cert.APIKey)
+		if err := json.Unmarshal(v, k); err != nil {
+			return fmt.Errorf("decode api key %s: %w", id, err)
+		}
+		if k.LastUsedAt != nil && !at.After(*k.LastUsedAt) {
+			return nil
+		}
+		at := at
+		k.LastUsedAt = &at
+		nv, err := json.Marshal(k)
+		if err != nil {
+			return fmt.Errorf("encode api key %s: %w", id, err)
+		}
+		return keys.Put([]byte(id), nv)
+	})
+	if err != nil {
+		return unavailable("mark api key used "+id, err)
+	}
+	return derr
 }

@@ -77,13 +77,17 @@ func WithLockTimeout(d time.Duration) Option {
 // Open opens the bbolt file at path, creating it (mode 0600) and its
 // buckets when missing. The directory must exist. When another process
 // holds the file, Open fails after the lock timeout with an error matching
-// ErrLocked and store.ErrUnavailable.
+// ErrLocked and store.ErrUnavailable. An existing file is read in full
+// first: a truncated or damaged one gives an error matching ErrDamaged.
 func Open(path string, opts ...Option) (*Store, error) {
 	o := options{
 		lockTimeout: DefaultLockTimeout,
 	}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if err := checkFile(path, o.lockTimeout); err != nil {
+		return nil, err
 	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
 		Timeout: o.lockTimeout,
@@ -164,6 +168,24 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	if err := s.db.View(func(*bbolt.Tx) error { return nil }); err != nil {
 		return unavailable("ping", err)
+	}
+	return nil
+}
+
+// probeKey is the meta key that ProbeWrite rewrites.
+var probeKey = []byte("probe")
+
+// ProbeWrite commits a small write transaction, so that /readyz notices a
+// file that can no longer be written (read-only file system, I/O errors).
+func (s *Store) ProbeWrite(ctx context.Context) error {
+	if err := checkContext(ctx, "probe write"); err != nil {
+		return err
+	}
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(probeKey, []byte(time.Now().UTC().Format(time.RFC3339Nano)))
+	})
+	if err != nil {
+		return unavailable("probe write", err)
 	}
 	return nil
 }

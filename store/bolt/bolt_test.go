@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -357,4 +359,100 @@ func BenchmarkGetCertificate(b *testing.B) {
 			b.Fatalf("Certificate(%s) = %v, %v", id, c, err)
 		}
 	}
+}
+
+// TestOpenDamaged damages a file with data in several ways: each gives an
+// error matching bolt.ErrDamaged, not a fault or a panic.
+func TestOpenDamaged(t *testing.T) {
+	s, path := open(t)
+	ctx := t.Context()
+	for i := range 300 {
+		c := storetest.NewCertificate(t, "cesa-itss")
+		if err := s.CreateCertificate(ctx, c); err != nil {
+			t.Fatalf("CreateCertificate %d: %v", i, err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// bbolt grows the file ahead of the data: damage what lies below the
+	// high-water mark, where the pages in use are.
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, PreLoadFreelist: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		hwm   int
+		inUse []int // offsets of branch and leaf pages
+	)
+	_ = db.View(func(tx *bbolt.Tx) error {
+		hwm = int(tx.Size())
+		for id := 2; id < hwm/4096; id++ {
+			if pi, err := tx.Page(id); err == nil && pi != nil && (pi.Type == "leaf" || pi.Type == "branch") {
+				inUse = append(inUse, id*4096)
+			}
+		}
+		return nil
+	})
+	db.Close()
+	if hwm < 64<<10 || len(inUse) < 8 {
+		t.Fatalf("data of %d bytes, want a few pages more", hwm)
+	}
+	garbage := func(at int) []byte {
+		b := slices.Clone(good)
+		for i := at; i < at+4096; i++ {
+			b[i] = byte(i*7 + 13)
+		}
+		return b
+	}
+	cases := []struct {
+		name string
+		data []byte
+	}{
+		{"truncated/1-byte", good[:1]},
+		{"truncated/one-page", good[:4096]},
+		{"truncated/three-pages", good[:3*4096]},
+		{"truncated/half", good[:hwm/2]},
+		{"truncated/last-page", good[:hwm-4096]},
+		{"truncated/odd", good[:hwm-1]},
+		{"garbage/meta", garbage(0)},
+		{"garbage/third-page", garbage(2 * 4096)},
+		{"garbage/quarter", garbage(inUse[len(inUse)/4])},
+		{"garbage/middle", garbage(inUse[len(inUse)/2])},
+		{"garbage/three-quarters", garbage(inUse[len(inUse)*3/4])},
+		{"garbage/last-in-use", garbage(inUse[len(inUse)-1])},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "certd.db")
+			if err := os.WriteFile(p, tc.data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s, err := bolt.Open(p, bolt.WithLockTimeout(100*time.Millisecond))
+			if err == nil {
+				s.Close()
+				t.Fatalf("Open of a damaged file succeeded")
+			}
+			if !errors.Is(err, bolt.ErrDamaged) {
+				t.Fatalf("Open error = %v, want one matching ErrDamaged", err)
+			}
+			if !strings.Contains(err.Error(), "restore it from a backup") {
+				t.Errorf("error %q does not say what to do", err)
+			}
+		})
+	}
+	// The undamaged copy still opens.
+	p := filepath.Join(t.TempDir(), "certd.db")
+	if err := os.WriteFile(p, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := bolt.Open(p)
+	if err != nil {
+		t.Fatalf("Open of the intact copy: %v", err)
+	}
+	s2.Close()
 }

@@ -225,20 +225,28 @@ func (s *Store) CertificateByNumber(ctx context.Context, issuer, number string) 
 }
 
 // CertificateByIdempotencyKey returns the certificate of issuer created with
-// the key, or ErrNotFound. The empty key matches nothing.
+// the key, or ErrNotFound. The empty key matches nothing. It reads the
+// primary with read concern local: after an insert under the key failed
+// on the unique index, the winner is on the primary but may not be
+// majority-committed yet, and a majority read would not find it, making a
+// replay look like a conflict.
 func (s *Store) CertificateByIdempotencyKey(ctx context.Context, issuer, key string) (*cert.Certificate, error) {
 	if key == "" {
 		return nil, fmt.Errorf("certificate by empty idempotency key: %w", store.ErrNotFound)
 	}
-	return s.findCertificate(ctx, "certificate by idempotency key",
+	return s.findCertificateIn(ctx, s.certsLatest, "certificate by idempotency key",
 		bson.D{{Key: "issuer", Value: issuer}, {Key: "idempotencyKey", Value: key}})
 }
 
 func (s *Store) findCertificate(ctx context.Context, op string, filter bson.D) (*cert.Certificate, error) {
+	return s.findCertificateIn(ctx, s.certs, op, filter)
+}
+
+func (s *Store) findCertificateIn(ctx context.Context, coll *mongo.Collection, op string, filter bson.D) (*cert.Certificate, error) {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
 	var d certDoc
-	if err := s.certs.FindOne(ctx, filter).Decode(&d); err != nil {
+	if err := coll.FindOne(ctx, filter).Decode(&d); err != nil {
 		return nil, translate(op, err)
 	}
 	return d.certificate(), nil
@@ -253,8 +261,6 @@ func (s *Store) UpdateCertificate(ctx context.Context, c *cert.Certificate) erro
 	body := toCertDoc(c).Body
 	body.Version = c.Version + 1
 	op := "update certificate " + c.ID
-	unlock := s.lock(s.certs, c.ID)
-	defer unlock()
 	ctx, cancel := s.call(ctx)
 	defer cancel()
 	res, err := s.certs.UpdateOne(ctx,

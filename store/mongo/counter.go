@@ -25,8 +25,6 @@ func (s *Store) NextSequence(ctx context.Context, name string, n int64) (int64, 
 		return 0, cert.Invalid("n", fmt.Sprintf("must be at least 1, got %d", n))
 	}
 	op := "next sequence " + name
-	unlock := s.lock(s.counters, name)
-	defer unlock()
 	ctx, cancel := s.call(ctx)
 	defer cancel()
 	opts := options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)

@@ -27,19 +27,23 @@
 // contract's immutable fields (id, issuer, number, status position,
 // idempotency key) as stored: UpdateCertificate $sets everything else.
 //
-// FerretDB v1 executes an update as a read followed by a write, not as one
-// atomic step, so two concurrent conditional updates of one document can
-// both succeed and two $inc can hand out one value twice. When Open finds
-// FerretDB (buildInfo.ferretdbVersion), the backend serializes
-// UpdateCertificate, PutKeyRing replacements and NextSequence per document
-// inside the process; that makes one certd process (and the tests) correct,
-// not several processes sharing one FerretDB. Run several instances on
-// MongoDB. FerretDB v1 also lacks partial indexes: the idempotency key index
-// is then a plain unique index, which FerretDB's SQL backends make behave
-// the same (a missing field is NULL, and NULLs never collide).
+// Every guarantee rests on the server: no lock inside the process stands
+// in for one, so several certd processes on one deployment are as correct
+// as one. That needs a server that executes each command atomically, as
+// MongoDB does. FerretDB v1 alone does not (it executes an update as a read
+// followed by a write, so two concurrent conditional updates of one
+// document can both succeed and two $inc can hand out one value twice):
+// the tests' FerretDB runs behind a proxy that executes one command at a
+// time (mongotest). Run production on MongoDB. FerretDB v1 also lacks
+// partial indexes: the idempotency key index is then a plain unique index,
+// which FerretDB's SQL backends make behave the same (a missing field is
+// NULL, and NULLs never collide).
 //
 // Consistency and deadlines. Writes use write concern majority, reads read
-// concern majority (local when the server refuses majority reads). Every
+// concern majority (local when the server refuses majority reads), except
+// CertificateByIdempotencyKey, which reads the primary with read concern
+// local: after an insert lost on the key's unique index, the winner is on
+// the primary, perhaps not yet majority-committed, and must be found. Every
 // call, including those Open and Close make, runs under
 // context.WithTimeout(ctx, timeout) (WithTimeout, default 5s), so no call
 // hangs on a database that is gone; the driver reconnects by itself when the

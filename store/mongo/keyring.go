@@ -93,8 +93,6 @@ func (s *Store) PutKeyRing(ctx context.Context, r *cert.KeyRing) error {
 		r.Version = d.Version
 		return nil
 	}
-	unlock := s.lock(s.keyRings, r.Issuer)
-	defer unlock()
 	ctx, cancel := s.call(ctx)
 	defer cancel()
 	res, err := s.keyRings.ReplaceOne(ctx, bson.D{{Key: "_id", Value: r.Issuer}, {Key: "version", Value: r.Version}}, d)

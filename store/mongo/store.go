@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -61,10 +59,10 @@ type Store struct {
 
 	certs, issuers, keyRings, apiKeys, counters *mongo.Collection
 
-	// ferret is true when the server is FerretDB, whose v1 updates are a
-	// read followed by a write and therefore not atomic: conditional
-	// updates are then serialized in this process (see doc.go).
-	ferret bool
+	// certsLatest reads certificates from the primary with read concern
+	// local: it sees a write acknowledged to another client that majority
+	// reads may not show yet (see CertificateByIdempotencyKey).
+	certsLatest *mongo.Collection
 }
 
 var _ store.Store = (*Store)(nil)
@@ -112,9 +110,6 @@ func (s *Store) init(ctx context.Context, database string) error {
 	if err := s.Ping(ctx); err != nil {
 		return err
 	}
-	if err := s.detectFerret(ctx); err != nil {
-		return err
-	}
 	s.useDatabase(database, readconcern.Majority())
 	if err := s.probeReadConcern(ctx); err != nil {
 		return err
@@ -125,26 +120,12 @@ func (s *Store) init(ctx context.Context, database string) error {
 func (s *Store) useDatabase(name string, rc *readconcern.ReadConcern) {
 	s.db = s.client.Database(name, options.Database().SetReadConcern(rc))
 	s.certs = s.db.Collection(collCertificates)
+	s.certsLatest = s.db.Collection(collCertificates, options.Collection().
+		SetReadConcern(readconcern.Local()).SetReadPreference(readpref.Primary()))
 	s.issuers = s.db.Collection(collIssuers)
 	s.keyRings = s.db.Collection(collKeyRings)
 	s.apiKeys = s.db.Collection(collAPIKeys)
 	s.counters = s.db.Collection(collCounters)
-}
-
-// detectFerret asks buildInfo whether the server is FerretDB.
-func (s *Store) detectFerret(ctx context.Context) error {
-	ctx, cancel := s.call(ctx)
-	defer cancel()
-	raw, err := s.client.Database("admin").RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Raw()
-	if err != nil {
-		if unavailable(err) {
-			return translate("build info", err)
-		}
-		return nil // a server that refuses buildInfo is not FerretDB
-	}
-	_, err = raw.LookupErr("ferretdbVersion")
-	s.ferret = err == nil
-	return nil
 }
 
 // probeReadConcern falls back to read concern local when the server refuses
@@ -209,22 +190,4 @@ func (s *Store) Close() error {
 		return translate("disconnect", err)
 	}
 	return nil
-}
-
-// lockStripes serializes read-modify-write operations on one document when
-// the server cannot (FerretDB). It is shared by every Store of the process so
-// that two stores on one database exclude each other too.
-var lockStripes [64]sync.Mutex
-
-// lock takes the stripe of (collection, id) when the server is FerretDB and
-// returns the function that releases it.
-func (s *Store) lock(coll *mongo.Collection, id string) func() {
-	if !s.ferret {
-		return func() {}
-	}
-	h := fnv.New32a()
-	fmt.Fprintf(h, "%s\x00%s\x00%s", s.db.Name(), coll.Name(), id)
-	m := &lockStripes[h.Sum32()%uint32(len(lockStripes))]
-	m.Lock()
-	return m.Unlock
 }

@@ -3,7 +3,10 @@ package storetest
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +22,10 @@ var apiKeyTests = []test{
 	{"apikeys/update", testAPIKeyUpdate},
 	{"apikeys/update-not-found", testAPIKeyUpdateNotFound},
 	{"apikeys/list", testAPIKeysList},
+	{"apikeys/revoke", testAPIKeyRevoke},
+	{"apikeys/revoke-last-admin", testAPIKeyRevokeLastAdmin},
+	{"apikeys/revoke-admins-concurrently", testAPIKeyRevokeAdminsConcurrently},
+	{"apikeys/mark-used", testAPIKeyMarkUsed},
 }
 
 func newAPIKey(id, issuer string, role cert.Role) *cert.APIKey {
@@ -41,7 +48,7 @@ func sameAPIKey(t testing.TB, what string, got, want *cert.APIKey) {
 		return
 	}
 	norm := func(k cert.APIKey) cert.APIKey {
-		k.CreatedAt, k.RevokedAt = k.CreatedAt.UTC(), utcPtr(k.RevokedAt)
+		k.CreatedAt, k.RevokedAt, k.LastUsedAt = k.CreatedAt.UTC(), utcPtr(k.RevokedAt), utcPtr(k.LastUsedAt)
 		return k
 	}
 	if d := fieldDiff(norm(*got), norm(*want)); d != "" {
@@ -191,4 +198,123 @@ func testAPIKeysList(t *testing.T, s store.Store) {
 			t.Errorf("APIKeys(%q) ids = %v, want %v", tc.issuer, got, tc.want)
 		}
 	}
+}
+
+func testAPIKeyRevoke(t *testing.T, s store.Store) {
+	k := newAPIKey("key-1", "cesa-itss", cert.RoleIssuer)
+	createKey(t, s, k)
+	at := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	got, err := s.RevokeAPIKey(t.Context(), "key-1", at)
+	if err != nil {
+		t.Fatalf("RevokeAPIKey: %v", err)
+	}
+	want := *k
+	want.RevokedAt = &at
+	sameAPIKey(t, "RevokeAPIKey result", got, &want)
+	stored, err := s.APIKeyByHash(t.Context(), k.Hash)
+	if err != nil {
+		t.Fatalf("APIKeyByHash: %v", err)
+	}
+	sameAPIKey(t, "stored after RevokeAPIKey", stored, &want)
+	// Again: unchanged, the first revocation time stays.
+	again, err := s.RevokeAPIKey(t.Context(), "key-1", at.Add(time.Hour))
+	if err != nil {
+		t.Fatalf("RevokeAPIKey again: %v", err)
+	}
+	sameAPIKey(t, "RevokeAPIKey of a revoked key", again, &want)
+	_, err = s.RevokeAPIKey(t.Context(), "absent", at)
+	wantErr(t, "RevokeAPIKey(absent)", err, store.ErrNotFound)
+}
+
+func testAPIKeyRevokeLastAdmin(t *testing.T, s store.Store) {
+	a, b := newAPIKey("admin-a", "", cert.RoleAdmin), newAPIKey("admin-b", "", cert.RoleAdmin)
+	createKey(t, s, a)
+	createKey(t, s, b)
+	createKey(t, s, newAPIKey("issuer-key", "cesa-itss", cert.RoleIssuer))
+	at := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	if _, err := s.RevokeAPIKey(t.Context(), "admin-a", at); err != nil {
+		t.Fatalf("RevokeAPIKey(admin-a), admin-b still active: %v", err)
+	}
+	_, err := s.RevokeAPIKey(t.Context(), "admin-b", at)
+	wantErr(t, "RevokeAPIKey(last admin)", err, cert.ErrLastAdminKey)
+	got, err := s.APIKey(t.Context(), "admin-b")
+	if err != nil {
+		t.Fatalf("APIKey: %v", err)
+	}
+	sameAPIKey(t, "last admin key after the refused revocation", got, b)
+	// Non-admin keys are revoked whatever the admins.
+	if _, err := s.RevokeAPIKey(t.Context(), "issuer-key", at); err != nil {
+		t.Errorf("RevokeAPIKey(issuer key): %v", err)
+	}
+}
+
+// testAPIKeyRevokeAdminsConcurrently has pairs of admin keys revoke each
+// other at once: at least one admin key must stay active every time.
+func testAPIKeyRevokeAdminsConcurrently(t *testing.T, s store.Store) {
+	at := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	for round := range 10 {
+		ids := []string{fmt.Sprintf("admin-%d-a", round), fmt.Sprintf("admin-%d-b", round)}
+		for _, id := range ids {
+			createKey(t, s, newAPIKey(id, "", cert.RoleAdmin))
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, len(ids))
+		for i, id := range ids {
+			wg.Go(func() { _, errs[i] = s.RevokeAPIKey(t.Context(), id, at) })
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil && !errors.Is(err, cert.ErrLastAdminKey) {
+				t.Fatalf("round %d: RevokeAPIKey: %v", round, err)
+			}
+		}
+		all, err := s.APIKeys(t.Context(), "")
+		if err != nil {
+			t.Fatalf("APIKeys: %v", err)
+		}
+		active := 0
+		for _, k := range all {
+			if k.ActiveAdmin() {
+				active++
+			}
+		}
+		if active == 0 {
+			t.Fatalf("round %d: two admin keys revoking each other at once left no active admin key (errors %v)", round, errs)
+		}
+		// Demote the survivor, so that the next pair are the only admins.
+		for _, k := range all {
+			if k.ActiveAdmin() {
+				k.Role, k.Issuer = cert.RoleViewer, "cesa-itss"
+				if err := s.UpdateAPIKey(t.Context(), k); err != nil {
+					t.Fatalf("UpdateAPIKey(demote %s): %v", k.ID, err)
+				}
+			}
+		}
+	}
+}
+
+func testAPIKeyMarkUsed(t *testing.T, s store.Store) {
+	k := newAPIKey("key-1", "cesa-itss", cert.RoleIssuer)
+	createKey(t, s, k)
+	revoked := time.Date(2026, 6, 1, 11, 0, 0, 0, time.UTC)
+	if _, err := s.RevokeAPIKey(t.Context(), "key-1", revoked); err != nil {
+		t.Fatalf("RevokeAPIKey: %v", err)
+	}
+	used := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	if err := s.MarkAPIKeyUsed(t.Context(), "key-1", used); err != nil {
+		t.Fatalf("MarkAPIKeyUsed: %v", err)
+	}
+	// An earlier time does not move it back.
+	if err := s.MarkAPIKeyUsed(t.Context(), "key-1", used.Add(-time.Minute)); err != nil {
+		t.Fatalf("MarkAPIKeyUsed(earlier): %v", err)
+	}
+	want := *k
+	want.RevokedAt, want.LastUsedAt = &revoked, &used
+	got, err := s.APIKeyByHash(t.Context(), k.Hash)
+	if err != nil {
+		t.Fatalf("APIKeyByHash: %v", err)
+	}
+	sameAPIKey(t, "after MarkAPIKeyUsed (the revocation stays)", got, &want)
+	err = s.MarkAPIKeyUsed(t.Context(), "absent", used)
+	wantErr(t, "MarkAPIKeyUsed(absent)", err, store.ErrNotFound)
 }

@@ -1,12 +1,18 @@
 // Package mongotest gives tests a MongoDB database without a service to
 // install: the one named by CERTD_TEST_MONGO_URI when it is set, otherwise
-// an embedded FerretDB v1 (SQLite backend) inside the test process.
+// an embedded FerretDB v1 (SQLite backend) inside the test process, behind
+// a proxy that makes each command atomic. cmd/mongotestd runs the same
+// server as a process of its own, for CERTD_TEST_MONGO_URI.
 //
 //	s := mongotest.Open(t) // a store on a fresh database, dropped when t ends
 //	uri := mongotest.URI(t) // or just the database, for mongo.Open(ctx, uri, "") or --mongo-uri
 //
-// URI shares one FerretDB per test binary and hands every test its own
-// database. Start runs a dedicated FerretDB that a test may stop and restart
+// The embedded FerretDB is reached through a proxy that executes one wire
+// command at a time across all connections, so that every command is
+// atomic as on MongoDB (FerretDB v1 alone runs findAndModify and
+// conditional updates as a read and a write that other connections can
+// come between). URI shares one such server per test binary and hands
+// every test its own database. Start runs a dedicated FerretDB that a test may stop and restart
 // (the database going away mid-request). FerretDB logs nothing unless
 // CERTD_TEST_FERRETDB_LOG names a slog level (debug, info, warn, error).
 //
@@ -220,15 +226,36 @@ func drop(t testing.TB, uri, name string) {
 	}
 }
 
-// Server is an embedded FerretDB listening on 127.0.0.1 with its SQLite
-// files in a directory. Its address and directory survive Stop and Restart,
-// so clients reconnect to the same data.
+// Server is an embedded FerretDB with its SQLite files in a directory,
+// reached through a proxy on 127.0.0.1 that executes one command at a time
+// across all connections (see proxy.go): each command is then atomic, as
+// on MongoDB, which FerretDB v1 alone does not guarantee. Its address and
+// directory survive Stop and Restart, so clients reconnect to the same
+// data.
 type Server struct {
 	mu     sync.Mutex
 	dir    string
-	addr   string // host:port; port 0 until the first start
+	addr   string // the proxy's host:port; port 0 until the first start
+	direct bool   // no proxy: clients talk to FerretDB itself
+	proxy  *serialProxy
 	cancel context.CancelFunc
 	done   chan struct{}
+}
+
+// Listen starts a FerretDB with its data in dir (created if missing)
+// behind a serializing proxy listening on addr (host:port, port 0 for a
+// free one), for a process that serves tests (cmd/mongotestd). direct
+// leaves the proxy out: FerretDB itself listens on addr, with its
+// non-atomic updates. Stop stops it.
+func Listen(dir, addr string, direct bool) (*Server, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	s := &Server{dir: dir, addr: addr, direct: direct}
+	if err := s.start(); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // newMu serializes ferretdb.New, which sets a package variable of FerretDB.
@@ -283,11 +310,14 @@ func (s *Server) Running() bool {
 // connections up to 3 seconds). Stopping a stopped server does nothing.
 func (s *Server) Stop() {
 	s.mu.Lock()
-	cancel, done := s.cancel, s.done
-	s.cancel, s.done = nil, nil
+	cancel, done, proxy := s.cancel, s.done, s.proxy
+	s.cancel, s.done, s.proxy = nil, nil, nil
 	s.mu.Unlock()
 	if cancel == nil {
 		return
+	}
+	if proxy != nil {
+		proxy.Close()
 	}
 	cancel()
 	<-done
@@ -317,9 +347,13 @@ func (s *Server) start() error {
 	if s.cancel != nil {
 		return nil
 	}
+	ferretAddr := "127.0.0.1:0"
+	if s.direct {
+		ferretAddr = s.addr
+	}
 	newMu.Lock()
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener: ferretdb.ListenerConfig{TCP: s.addr},
+		Listener: ferretdb.ListenerConfig{TCP: ferretAddr},
 		Logger:   logger(),
 		Handler:  "sqlite",
 		// Test data need not survive a power cut: without fsync on every
@@ -337,18 +371,27 @@ func (s *Server) start() error {
 		defer close(done)
 		_ = f.Run(ctx)
 	}()
-	u, err := url.Parse(f.MongoDBURI())
-	if err != nil {
+	stop := func(err error) error {
 		cancel()
 		<-done
 		return err
 	}
-	if _, _, err := net.SplitHostPort(u.Host); err != nil {
-		cancel()
-		<-done
-		return fmt.Errorf("FerretDB address %q: %v", u.Host, err)
+	u, err := url.Parse(f.MongoDBURI())
+	if err != nil {
+		return stop(err)
 	}
-	s.addr, s.cancel, s.done = u.Host, cancel, done
+	if _, _, err := net.SplitHostPort(u.Host); err != nil {
+		return stop(fmt.Errorf("FerretDB address %q: %v", u.Host, err))
+	}
+	addr := u.Host
+	if !s.direct {
+		p, err := newSerialProxy(s.addr, u.Host)
+		if err != nil {
+			return stop(err)
+		}
+		s.proxy, addr = p, p.Addr()
+	}
+	s.addr, s.cancel, s.done = addr, cancel, done
 	return nil
 }
 
