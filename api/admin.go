@@ -10,31 +10,68 @@ import (
 	"github.com/certd/certd/issuer"
 )
 
-// issuerResource is an issuer as the API shows it (never its status key).
+// issuerResource is an issuer as the API shows it (never its status key
+// nor its audit trail, which has its own route).
 type issuerResource struct {
-	ID                  string    `json:"id"`
-	Name                string    `json:"name"`
-	NameZh              string    `json:"nameZh,omitempty"`
-	AccreditationBody   string    `json:"accreditationBody,omitempty"`
-	AccreditationNumber string    `json:"accreditationNumber,omitempty"`
-	Contact             string    `json:"contact,omitempty"`
-	TimeZone            string    `json:"timeZone"`
-	NumberPattern       string    `json:"numberPattern"`
-	NumberPrefix        string    `json:"numberPrefix"`
-	KeyType             string    `json:"keyType"`
-	URL                 string    `json:"url"`
-	JWKS                string    `json:"jwks"`
-	CreatedAt           time.Time `json:"createdAt"`
+	ID             string               `json:"id"`
+	Name           string               `json:"name"`
+	NameZh         string               `json:"nameZh,omitempty"`
+	Address        string               `json:"address,omitempty"`
+	AddressEn      string               `json:"addressEn,omitempty"`
+	Website        string               `json:"website,omitempty"`
+	Email          string               `json:"email,omitempty"`
+	Phone          string               `json:"phone,omitempty"`
+	Accreditation  []cert.Accreditation `json:"accreditation"`
+	ApprovalNumber string               `json:"approvalNumber,omitempty"`
+	Signatory      *cert.Signatory      `json:"signatory,omitempty"`
+	Contact        string               `json:"contact,omitempty"`
+	TimeZone       string               `json:"timeZone"`
+	NumberPattern  string               `json:"numberPattern"`
+	NumberPrefix   string               `json:"numberPrefix"`
+	// NumberPatterns is the pattern in effect for every scheme.
+	NumberPatterns map[string]string `json:"numberPatterns"`
+	KeyType        string            `json:"keyType"`
+	Logo           *imageResource    `json:"logo,omitempty"`
+	Seal           *imageResource    `json:"seal,omitempty"`
+	URL            string            `json:"url"`
+	JWKS           string            `json:"jwks"`
+	Version        int64             `json:"version"`
+	CreatedAt      time.Time         `json:"createdAt"`
+}
+
+// imageResource is an issuer's logo or seal.
+type imageResource struct {
+	URL    string `json:"url"`
+	SHA256 string `json:"sha256"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Size   int    `json:"size"`
 }
 
 func (s *Server) issuerResource(is *cert.Issuer) issuerResource {
 	url := cert.IssuerURL(s.cfg.PublicURL, is.ID)
-	return issuerResource{
-		ID: is.ID, Name: is.Name, NameZh: is.NameZh, AccreditationBody: is.AccreditationBody,
-		AccreditationNumber: is.AccreditationNumber, Contact: is.Contact, TimeZone: is.TimeZone,
-		NumberPattern: is.NumberPattern, NumberPrefix: is.NumberPrefix, KeyType: is.KeyType,
-		URL: url, JWKS: url + "/jwks.json", CreatedAt: is.CreatedAt.UTC(),
+	r := issuerResource{
+		ID: is.ID, Name: is.Name, NameZh: is.NameZh, Address: is.Address, AddressEn: is.AddressEn,
+		Website: is.Website, Email: is.Email, Phone: is.Phone, Accreditation: is.Accreditation,
+		ApprovalNumber: is.ApprovalNumber, Signatory: is.Signatory, Contact: is.Contact,
+		TimeZone: is.TimeZone, NumberPattern: is.NumberPattern, NumberPrefix: is.NumberPrefix,
+		NumberPatterns: map[string]string{}, KeyType: is.KeyType,
+		URL: url, JWKS: url + "/jwks.json", Version: is.Version, CreatedAt: is.CreatedAt.UTC(),
 	}
+	if r.Accreditation == nil {
+		r.Accreditation = []cert.Accreditation{}
+	}
+	for id, scheme := range s.cfg.Issuing.Schemes() {
+		r.NumberPatterns[id] = is.NumberPatternFor(scheme)
+	}
+	image := func(ref *cert.ImageRef, kind string) *imageResource {
+		if ref == nil {
+			return nil
+		}
+		return &imageResource{URL: url + "/" + kind + ".png", SHA256: ref.SHA256, Width: ref.Width, Height: ref.Height, Size: ref.Size}
+	}
+	r.Logo, r.Seal = image(is.Logo, cert.ImageLogo), image(is.Seal, cert.ImageSeal)
+	return r
 }
 
 func (s *Server) createIssuer(c *echo.Context) error {

@@ -26,7 +26,7 @@ type certificateResource struct {
 	Level          int               `json:"level,omitempty"`
 	Scope          string            `json:"scope,omitempty"`
 	ScopeEn        string            `json:"scopeEn,omitempty"`
-	Sites          []string          `json:"sites,omitempty"`
+	Sites          []cert.Site       `json:"sites,omitempty"`
 	AssessmentBody string            `json:"assessmentBody,omitempty"`
 	DecisionDate   string            `json:"decisionDate,omitempty"`
 	OriginalDate   string            `json:"originalDate,omitempty"`

@@ -20,6 +20,7 @@ import (
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/issuer"
 	"github.com/certd/certd/keys"
+	"github.com/certd/certd/profile"
 	"github.com/certd/certd/store/bolt"
 	"github.com/certd/certd/verifier"
 )
@@ -125,6 +126,7 @@ func newTestAPIWith(t testing.TB, start string, configure func(*issuer.Config, *
 		t.Fatal(err)
 	}
 	acfg.Issuing, acfg.Verifying = svc, ver
+	acfg.Profiles = profile.New(profile.Config{Store: st, Schemes: schemes, Now: clk.Now})
 	srv := api.New(acfg)
 	return &testAPI{t: t, srv: srv, svc: svc, clock: clk, token: token, store: st, keys: ks}
 }

@@ -68,9 +68,11 @@ func (s *Server) landing(c *echo.Context) error {
 	return writePage(c, http.StatusOK, lang, page)
 }
 
-// issuerCache keeps the issuer records the pages show (accreditation, time
-// zone) for issuerCacheTTL, sparing every page view a read of the store:
-// no route changes an issuer once created. The zero value is ready.
+// issuerCache keeps the issuer records the pages show (logo, website,
+// accreditation, time zone) for issuerCacheTTL, sparing every page view a
+// read of the store. A profile change on this instance drops the entry
+// (Server.changed); one on another instance shows within the TTL. The zero
+// value is ready.
 type issuerCache struct{ m sync.Map } // id → issuerEntry
 
 type issuerEntry struct {
@@ -78,7 +80,7 @@ type issuerEntry struct {
 	fetched time.Time
 }
 
-const issuerCacheTTL = 5 * time.Minute
+const issuerCacheTTL = time.Minute
 
 // issuer returns the issuer, from the cache when it is fresh.
 func (s *Server) issuer(ctx context.Context, id string) (*cert.Issuer, error) {

@@ -19,6 +19,7 @@ import (
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/issuer"
 	"github.com/certd/certd/keys"
+	"github.com/certd/certd/profile"
 	"github.com/certd/certd/store/bolt"
 	"github.com/certd/certd/verifier"
 )
@@ -63,6 +64,7 @@ func newPageAPI(t testing.TB, publicURL string, rate float64, opts ...func(*api.
 	}
 	cfg := api.Config{
 		Issuing: svc, Verifying: ver, Keys: ks, Store: st, Search: st, PublicURL: publicURL,
+		Profiles:   profile.New(profile.Config{Store: st, Schemes: schemes, Now: now}),
 		PublicRate: rate, PublicBurst: int(max(1, rate)), Now: now,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}

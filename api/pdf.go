@@ -78,11 +78,12 @@ func (s *Server) certificatePDF(c *echo.Context) error {
 	}
 	now := s.now()
 	st := s.cfg.Issuing.StatusOf(crt)
-	key := fmt.Sprintf("%s|%d|%s|%s", crt.ID, crt.Version, st.Status, now.In(crt.Location()).Format(cert.DateLayout))
+	key := fmt.Sprintf("%s|%d|%s|%s|%d", crt.ID, crt.Version, st.Status, now.In(crt.Location()).Format(cert.DateLayout), is.Version)
 	// The key holds everything the page shows that can change: the
-	// certificate's version, its derived status and the day of the "status
-	// on" line, so a status change (recorded or derived from time) renders a
-	// new PDF and the old one ages out.
+	// certificate's version, its derived status, the day of the "status
+	// on" line and the version of the issuer's profile, so a status change
+	// (recorded or derived from time) or a changed profile renders a new
+	// PDF and the old one ages out.
 	body, hit := s.pdfs.get(key)
 	if !hit {
 		// A render that failed for this version, status and day fails

@@ -46,6 +46,7 @@ var kinds = []struct {
 	{cert.ErrLastAdminKey, http.StatusConflict, "last-admin-key", "The last active admin API key cannot be revoked"},
 	{cert.ErrConflict, http.StatusConflict, "conflict", "Concurrent change"},
 	{cert.ErrPrecondition, http.StatusPreconditionFailed, "precondition-failed", "The certificate changed since you read it"},
+	{cert.ErrUnsupportedMedia, http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type"},
 	{cert.ErrForbidden, http.StatusForbidden, "forbidden", "Not allowed for this API key"},
 	{cert.ErrUnavailable, http.StatusServiceUnavailable, "unavailable", "Service temporarily unavailable"},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, "unavailable", "Service temporarily unavailable"},

@@ -40,7 +40,11 @@ func (r *certificateResource) appendJSON(b []byte) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = cert.AppendJSONString(b, s)
+			b = append(b, `{"name":`...)
+			b = cert.AppendJSONString(b, s.Name)
+			b = cert.AppendJSONOmitEmpty(b, `,"address":`, s.Address)
+			b = cert.AppendJSONOmitEmpty(b, `,"scope":`, s.Scope)
+			b = append(b, '}')
 		}
 		b = append(b, ']')
 	}

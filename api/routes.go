@@ -3,6 +3,8 @@ package api
 import (
 	"github.com/labstack/echo/v5"
 	"github.com/labstack/echo/v5/middleware"
+
+	"github.com/certd/certd/cert"
 )
 
 // routes registers every route of certd; this function is the map of the
@@ -47,6 +49,8 @@ func (s *Server) routes() {
 
 	// Published keys.
 	e.GET("/issuers/:issuer/jwks.json", s.issuerJWKS, limit)
+	e.GET("/issuers/:issuer/logo.png", s.issuerImage(cert.ImageLogo), limit)
+	e.GET("/issuers/:issuer/seal.png", s.issuerImage(cert.ImageSeal), limit)
 	e.GET("/.well-known/jwks.json", s.allJWKS, limit)
 	e.GET("/.well-known/jwt-vc-issuer/issuers/:issuer", s.issuerMetadata, limit)
 	e.GET("/status/:issuer/:purpose/:n", s.statusList, limit)
@@ -71,6 +75,13 @@ func (s *Server) routes() {
 	// Administration.
 	g.POST("/issuers", s.createIssuer, requireAdmin)
 	g.GET("/issuers", s.listIssuers, requireAdmin)
+	g.GET("/issuers/:issuer", s.getIssuer)
+	g.PATCH("/issuers/:issuer", s.patchIssuer, requireAdmin)
+	g.GET("/issuers/:issuer/events", s.issuerEvents)
+	for _, kind := range []string{cert.ImageLogo, cert.ImageSeal} {
+		g.PUT("/issuers/:issuer/"+kind, s.putIssuerImage(kind), requireAdmin)
+		g.DELETE("/issuers/:issuer/"+kind, s.deleteIssuerImage(kind), requireAdmin)
+	}
 	g.POST("/issuers/:issuer/keys/rotate", s.rotateKey, requireAdmin)
 	g.GET("/issuers/:issuer/keys", s.listKeys, requireAdmin)
 	g.POST("/apikeys", s.createAPIKey, requireAdmin)

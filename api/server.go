@@ -38,6 +38,21 @@ type Verifying interface {
 	ByID(ctx context.Context, id string) cert.Verdict
 	ByToken(ctx context.Context, token string) cert.Verdict
 	Batch(ctx context.Context, items []string) ([]cert.Verdict, error)
+	// Resolve verifies a certificate id, or else a printed number across
+	// issuers: matches lists the certificates of a number several issuers
+	// use (and then the verdict is empty).
+	Resolve(ctx context.Context, idOrNumber string) (v cert.Verdict, matches []cert.NumberMatch)
+	// ForgetIssuer drops a cached issuer after its profile changed.
+	ForgetIssuer(id string)
+}
+
+// Profiles reads and changes issuer profiles and images.
+type Profiles interface {
+	Get(ctx context.Context, p cert.Principal, id string) (*cert.Issuer, error)
+	Patch(ctx context.Context, p cert.Principal, id string, patch []byte, ifMatch int64) (*cert.Issuer, error)
+	PutImage(ctx context.Context, p cert.Principal, id, kind, contentType string, data []byte, ifMatch int64) (*cert.Issuer, error)
+	DeleteImage(ctx context.Context, p cert.Principal, id, kind string, ifMatch int64) (*cert.Issuer, error)
+	Image(ctx context.Context, id, kind string) (*cert.Image, error)
 }
 
 // Keys publishes and manages the issuers' keys.
@@ -58,6 +73,7 @@ type Pinger interface {
 type Config struct {
 	Issuing   Issuing
 	Verifying Verifying
+	Profiles  Profiles
 	Keys      Keys
 	Store     Pinger
 	// ReadyChecks are the conditions of /readyz; nil means one check,

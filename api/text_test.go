@@ -21,8 +21,8 @@ import (
 // China may send when it is not told otherwise.
 const gbk = "\xb1\xb1\xbe\xa9\xca\xbe\xc0\xfd"
 
-// raw sends body as it is, with the test API key.
-func (a *testAPI) raw(method, path, body string) response {
+// rawJSON sends body as it is, as JSON, with the test API key.
+func (a *testAPI) rawJSON(method, path, body string) response {
 	a.t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	req.RemoteAddr = "192.0.2.10:40000"
@@ -69,7 +69,7 @@ func TestAPIBodyNotUTF8(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := a.raw(tc.method, tc.path, tc.body)
+			r := a.rawJSON(tc.method, tc.path, tc.body)
 			wantFieldProblem(t, r, tc.field, "UTF-8")
 		})
 	}
@@ -105,13 +105,13 @@ func TestAPIForbiddenCharacters(t *testing.T) {
 			org := body["organization"].(map[string]any)
 			name := strings.TrimPrefix(field, "organization.")
 			org[name] = org[name].(string) + value
-		case field == "sites[0]":
+		case field == "sites[0].name":
 			body["sites"] = []string{"北京" + value}
 		default:
 			body[field] = body[field].(string) + value
 		}
 	}
-	fields := []string{"number", "standard", "category", "scope", "scopeEn", "assessmentBody", "sites[0]",
+	fields := []string{"number", "standard", "category", "scope", "scopeEn", "assessmentBody", "sites[0].name",
 		"organization.name", "organization.nameEn", "organization.uscc", "organization.address"}
 	for _, field := range fields {
 		for _, r := range forbidden {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -46,8 +47,36 @@ func (s *Server) writeVerdict(c *echo.Context, v cert.Verdict) error {
 	return writeJSON(c, verdictStatus(v), v.AppendJSON)
 }
 
+// verifyByID answers the verdict of a certificate id, or of a printed
+// certificate number (URL-escaped: a "/" in a number is sent as %2F). A
+// number that several issuers use answers 300 Multiple Choices with
+// {"matches": [...]}, one entry per issuer.
 func (s *Server) verifyByID(c *echo.Context) error {
-	return s.writeVerdict(c, s.cfg.Verifying.ByID(c.Request().Context(), c.Param("id")))
+	v, matches := s.cfg.Verifying.Resolve(c.Request().Context(), idOrNumber(c))
+	if len(matches) > 0 {
+		return writeMatches(c, matches)
+	}
+	return s.writeVerdict(c, v)
+}
+
+// idOrNumber is the {id} of a verification path, unescaped: the router
+// keeps the escaped form when the path holds an escaped "/" (a number
+// such as CNCA/2026/7 is requested as CNCA%2F2026%2F7).
+func idOrNumber(c *echo.Context) string {
+	p := c.Param("id")
+	if strings.Contains(p, "%") {
+		if u, err := url.PathUnescape(p); err == nil {
+			return u
+		}
+	}
+	return p
+}
+
+func writeMatches(c *echo.Context, matches []cert.NumberMatch) error {
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusMultipleChoices, struct {
+		Matches []cert.NumberMatch `json:"matches"`
+	}{matches})
 }
 
 // verifyToken verifies a presented credential: the compact JWS as
@@ -103,7 +132,18 @@ func (s *Server) verifyBatch(c *echo.Context) error {
 // as JSON for programs that ask for it.
 func (s *Server) verifyPage(c *echo.Context) error {
 	ctx := c.Request().Context()
-	v := s.cfg.Verifying.ByID(ctx, c.Param("id"))
+	v, matches := s.cfg.Verifying.Resolve(ctx, idOrNumber(c))
+	if len(matches) > 0 {
+		if wantsJSON(c.Request()) {
+			return writeMatches(c, matches)
+		}
+		lang := pageLang(c)
+		page, err := templates.MatchesPage(templates.MatchesPageData{Lang: lang, PublicURL: s.cfg.PublicURL, Number: idOrNumber(c), Matches: matches})
+		if err != nil {
+			return err
+		}
+		return writePage(c, http.StatusMultipleChoices, lang, page)
+	}
 	if wantsJSON(c.Request()) {
 		return s.writeVerdict(c, v)
 	}

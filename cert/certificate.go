@@ -72,7 +72,7 @@ type Certificate struct {
 	Level          int          `json:"level,omitempty"`
 	Scope          string       `json:"scope,omitempty"`
 	ScopeEn        string       `json:"scopeEn,omitempty"`
-	Sites          []string     `json:"sites,omitempty"`
+	Sites          []Site       `json:"sites,omitempty"`
 	AssessmentBody string       `json:"assessmentBody,omitempty"`
 	Organization   Organization `json:"organization"`
 	// DecisionDate and OriginalDate are calendar dates (DateLayout).

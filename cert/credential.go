@@ -29,6 +29,17 @@ type Credential struct {
 type CredentialIssuer struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
+	// Accreditation is the issuer's accreditation and approval as they
+	// were when it signed; absent when the issuer had none.
+	Accreditation *CredentialAccreditation `json:"accreditation,omitempty"`
+}
+
+// CredentialAccreditation is what a credential says of its issuer's
+// standing: the accreditations (body and number) and the regulator's
+// approval number.
+type CredentialAccreditation struct {
+	Accreditations []Accreditation `json:"accreditations,omitempty"`
+	ApprovalNumber string          `json:"approvalNumber,omitempty"`
 }
 
 // CredentialSubject is the certified organization and what it holds.
@@ -38,6 +49,7 @@ type CredentialSubject struct {
 	NameEn      string                `json:"nameEn,omitempty"`
 	USCC        string                `json:"uscc"`
 	Address     string                `json:"address,omitempty"`
+	Sites       []Site                `json:"sites,omitempty"`
 	Certificate CredentialCertificate `json:"certificate"`
 }
 
@@ -82,20 +94,21 @@ func NewCredential(c *Certificate, is *Issuer, publicURL string, iat time.Time) 
 	issuerURL := IssuerURL(publicURL, is.ID)
 	id := VerifyURL(publicURL, c.ID)
 	idx := strconv.Itoa(c.StatusIndex)
-	name := is.Name
-	if is.NameZh != "" {
-		name = is.NameZh
+	name := is.DisplayName()
+	var acc *CredentialAccreditation
+	if len(is.Accreditation) > 0 || is.ApprovalNumber != "" {
+		acc = &CredentialAccreditation{Accreditations: is.Accreditation, ApprovalNumber: is.ApprovalNumber}
 	}
 	return Credential{
 		Context:    []string{"https://www.w3.org/ns/credentials/v2"},
 		ID:         id,
 		Type:       []string{"VerifiableCredential", CredentialType},
-		Issuer:     CredentialIssuer{ID: issuerURL, Name: name},
+		Issuer:     CredentialIssuer{ID: issuerURL, Name: name, Accreditation: acc},
 		ValidFrom:  c.ValidFrom.Format(time.RFC3339),
 		ValidUntil: c.ValidUntil.Format(time.RFC3339),
 		CredentialSubject: CredentialSubject{
 			Type: "Organization", Name: c.Organization.Name, NameEn: c.Organization.NameEn,
-			USCC: c.Organization.USCC, Address: c.Organization.Address,
+			USCC: c.Organization.USCC, Address: c.Organization.Address, Sites: c.Sites,
 			Certificate: CredentialCertificate{
 				Number: c.Number, Scheme: c.Scheme, Standard: c.Standard, Category: c.Category,
 				Level: c.Level, Scope: c.Scope, AssessmentBody: c.AssessmentBody,
@@ -117,3 +130,12 @@ func NewCredential(c *Certificate, is *Issuer, publicURL string, iat time.Time) 
 // StatusListSize is the number of entries of one status list (2^17, the
 // minimum the Bitstring Status List specification recommends).
 const StatusListSize = 1 << 17
+
+// DisplayName is the name of the issuer that credentials carry: the
+// Chinese name when it has one, else the English name.
+func (is *Issuer) DisplayName() string {
+	if is.NameZh != "" {
+		return is.NameZh
+	}
+	return is.Name
+}

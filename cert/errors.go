@@ -28,6 +28,9 @@ var (
 	// ErrPrecondition reports an If-Match version that is not the
 	// certificate's current version.
 	ErrPrecondition = errors.New("precondition failed")
+	// ErrUnsupportedMedia reports a request body of a media type the
+	// operation does not take.
+	ErrUnsupportedMedia = errors.New("unsupported media type")
 	// ErrIdempotencyMismatch reports an Idempotency-Key reused with a
 	// different request body.
 	ErrIdempotencyMismatch = errors.New("idempotency key reused with a different request")

@@ -21,15 +21,36 @@ type Issuer struct {
 	ID     string `json:"id"`
 	Name   string `json:"name"`
 	NameZh string `json:"nameZh,omitempty"`
-	// AccreditationBody and AccreditationNumber identify the accreditation
-	// under which the issuer certifies (e.g. CNAS, CNAS C123-M).
-	AccreditationBody   string `json:"accreditationBody,omitempty"`
-	AccreditationNumber string `json:"accreditationNumber,omitempty"`
-	Contact             string `json:"contact,omitempty"`
-	TimeZone            string `json:"timeZone"`
-	NumberPattern       string `json:"numberPattern"`
-	NumberPrefix        string `json:"numberPrefix"`
-	KeyType             string `json:"keyType"`
+	// Address, AddressEn, Website, Email and Phone are the contact
+	// details printed and shown on the verification page.
+	Address   string `json:"address,omitempty"`
+	AddressEn string `json:"addressEn,omitempty"`
+	Website   string `json:"website,omitempty"`
+	Email     string `json:"email,omitempty"`
+	Phone     string `json:"phone,omitempty"`
+	// Accreditation lists the accreditations under which the issuer
+	// certifies (e.g. CNAS, CNAS C123-M).
+	Accreditation []Accreditation `json:"accreditation,omitempty"`
+	// ApprovalNumber is the approval of the regulator (CNCA-R-2002-001).
+	ApprovalNumber string     `json:"approvalNumber,omitempty"`
+	Signatory      *Signatory `json:"signatory,omitempty"`
+	Contact        string     `json:"contact,omitempty"`
+	TimeZone       string     `json:"timeZone"`
+	// NumberPattern and NumberPrefix are the pattern of every scheme
+	// without an entry in NumberPatterns (see NumberPatternFor).
+	NumberPattern string `json:"numberPattern"`
+	NumberPrefix  string `json:"numberPrefix"`
+	// NumberPatterns maps a scheme id to its certificate number pattern.
+	NumberPatterns map[string]string `json:"numberPatterns,omitempty"`
+	KeyType        string            `json:"keyType"`
+	// Logo and Seal locate the issuer's images (nil when it has none).
+	Logo *ImageRef `json:"logo,omitempty"`
+	Seal *ImageRef `json:"seal,omitempty"`
+	// Events is the append-only audit trail of changes to the issuer.
+	Events []IssuerEvent `json:"events,omitempty"`
+	// Version increases by one on every stored change (0 for issuers
+	// stored before versions existed).
+	Version int64 `json:"version"`
 	// StatusKey seeds the permutation that spreads status-list indexes; it
 	// is random per issuer and never shown.
 	StatusKey []byte    `json:"statusKey,omitempty"`
@@ -52,24 +73,16 @@ func (is *Issuer) Normalize() {
 	}
 }
 
-// Validate checks an issuer after Normalize.
+// Validate checks an issuer after Normalize: its id, key type and
+// number pattern, and its profile (Profile.Validate, schemes unchecked).
 func (is *Issuer) Validate() error {
 	var v ValidationError
 	if !validSlug(is.ID) {
 		v.Add("id", "must be 1-64 characters of a-z, 0-9 and '-', starting with a letter or digit")
 	}
-	for _, f := range []FieldText{{"name", is.Name}, {"nameZh", is.NameZh}, {"accreditationBody", is.AccreditationBody}, {"accreditationNumber", is.AccreditationNumber}} {
-		if err := CheckText(f.Text, SingleLine); err != nil {
-			v.Add(f.Field, err.Error())
-		}
-	}
-	if strings.TrimSpace(is.Name) == "" {
-		v.Add("name", "is required (the legal name in English)")
-	}
-	if _, err := LoadLocation(is.TimeZone); err != nil {
-		v.Add("timeZone", "must be an IANA time zone such as Asia/Shanghai")
-	}
-	if err := CheckNumberPattern(is.NumberPattern); err != nil {
+	p := is.Profile()
+	v.Fields = append(v.Fields, p.Validate(nil).Fields...)
+	if err := CheckNumberPatternOutput(is.NumberPattern, is.NumberPrefix); err != nil {
 		v.Add("numberPattern", err.Error())
 	}
 	if is.KeyType != KeyTypeEd25519 && is.KeyType != KeyTypeES256 {

@@ -31,6 +31,71 @@ func CheckNumberPattern(p string) error {
 	return nil
 }
 
+// CheckNumberPatternOutput checks a pattern as CheckNumberPattern does and
+// that what it renders (with prefix, for any date and sequence) is a valid
+// certificate number, so that no pattern can give an empty number or one
+// that verification by number could not find.
+func CheckNumberPatternOutput(p, prefix string) error {
+	if err := CheckNumberPattern(p); err != nil {
+		return err
+	}
+	for _, seq := range []int64{1, 9999999} {
+		n := FormatNumber(p, prefix, time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC), seq)
+		if err := CheckNumber(n); err != nil {
+			return fmt.Errorf("gives numbers such as %q, which is not a valid certificate number: a number %v", n, err)
+		}
+	}
+	return nil
+}
+
+// NumberPatternFor returns the number pattern of the issuer for a scheme:
+// the issuer's entry for the scheme in NumberPatterns, else its
+// NumberPattern (DefaultNumberPattern when empty), which applies to every
+// scheme without an entry. {PREFIX} is always the issuer's NumberPrefix.
+func (is *Issuer) NumberPatternFor(s *Scheme) string {
+	if p := is.NumberPatterns[s.ID]; p != "" {
+		return p
+	}
+	if is.NumberPattern != "" {
+		return is.NumberPattern
+	}
+	return DefaultNumberPattern
+}
+
+// DefaultNumberPatterns returns the default pattern of every scheme that
+// has one (Scheme.NumberPattern: ITSS-…, QMS-…), for an issuer that numbers
+// each scheme with its own prefix.
+func (s Schemes) DefaultNumberPatterns() map[string]string {
+	out := map[string]string{}
+	for id, sc := range s {
+		if sc.NumberPattern != "" {
+			out[id] = sc.NumberPattern
+		}
+	}
+	return out
+}
+
+// NumberCounter names the counter that numbers certificates of the issuer
+// made from pattern at time at. Two patterns that render the same text
+// apart from the sequence share one counter, so no two patterns of one
+// issuer can hand out the same number; the text of the issuer's original
+// pattern keeps the counter it always used ("number/{issuer}/{scope}").
+func NumberCounter(is *Issuer, pattern string, at time.Time) string {
+	text := func(p string) string {
+		marked := seqToken.ReplaceAllLiteralString(p, "\x00")
+		return strings.ReplaceAll(FormatNumber(marked, is.NumberPrefix, at, 0), "\x00", "{SEQ}")
+	}
+	legacy := is.NumberPattern
+	if legacy == "" {
+		legacy = DefaultNumberPattern
+	}
+	t := text(pattern)
+	if t == text(legacy) {
+		return "number/" + is.ID + "/" + CounterScope(legacy, at)
+	}
+	return "number/" + is.ID + "/n/" + t
+}
+
 // CounterScope returns the part of a number pattern that names a sequence:
 // a pattern with {YYYY} restarts its sequence each year.
 func CounterScope(pattern string, at time.Time) string {

@@ -56,6 +56,10 @@ type Scheme struct {
 	CategoriesEn []string `json:"categoriesEn,omitempty"`
 	// Levels is nil when the scheme grants no levels.
 	Levels *LevelRange `json:"levels,omitempty"`
+	// NumberPattern is the scheme's own certificate number pattern
+	// (ITSS-{YYYY}-{SEQ:6}), which the bootstrap issuer uses; an issuer
+	// picks it up through its numberPatterns.
+	NumberPattern string `json:"numberPattern,omitempty"`
 }
 
 // SuspensionCause is why a certificate is held suspended. Several causes
@@ -153,6 +157,11 @@ func (s *Scheme) Validate() error {
 	if s.Levels != nil && (s.Levels.Min < 1 || s.Levels.Max < s.Levels.Min) {
 		v.Add("levels", "must have 1 <= min <= max")
 	}
+	if s.NumberPattern != "" {
+		if err := CheckNumberPatternOutput(s.NumberPattern, "PREFIX"); err != nil {
+			v.Add("numberPattern", err.Error())
+		}
+	}
 	return v.Err()
 }
 
@@ -203,6 +212,7 @@ func BuiltinSchemes() []Scheme {
 			Categories:          []string{"运行维护", "咨询设计", "数据中心", "云计算"},
 			CategoriesEn:        []string{"Operation and maintenance", "Consulting and design", "Data centre", "Cloud computing"},
 			Levels:              &LevelRange{Min: 1, Max: 4},
+			NumberPattern:       "ITSS-{YYYY}-{SEQ:6}",
 		},
 		{
 			ID: "iso17021", Name: "Management system certificate (ISO/IEC 17021-1)", NameZh: "管理体系认证证书",
@@ -213,6 +223,7 @@ func BuiltinSchemes() []Scheme {
 			// ISO/IEC 17021-1: any suspension longer than 6 months withdraws.
 			MaxSuspensionMonths: 6, AfterSuspension: StatusWithdrawn,
 			RenewalWindowMonths: 6,
+			NumberPattern:       "QMS-{YYYY}-{SEQ:6}",
 		},
 	}
 }

@@ -103,7 +103,8 @@ func (c *Certificate) Texts() []FieldText {
 		{"organization.country", c.Organization.Country},
 	}
 	for i, s := range c.Sites {
-		out = append(out, FieldText{"sites[" + strconv.Itoa(i) + "]", s})
+		f := "sites[" + strconv.Itoa(i) + "]."
+		out = append(out, FieldText{f + "name", s.Name}, FieldText{f + "address", s.Address}, FieldText{f + "scope", s.Scope})
 	}
 	return out
 }

@@ -42,6 +42,27 @@ type VerdictCertificate struct {
 	OriginalDate   string       `json:"originalDate,omitempty"`
 	Kid            string       `json:"kid,omitempty"`
 	SupersededBy   string       `json:"supersededBy,omitempty"`
+	Sites          []Site       `json:"sites,omitempty"`
+	// Successor is the certificate that replaces this one (renewal or
+	// revision), Predecessor the one this replaces.
+	Successor   *CertificateLink `json:"successor,omitempty"`
+	Predecessor *CertificateLink `json:"predecessor,omitempty"`
+}
+
+// NumberMatch is one certificate with a number that several issuers use
+// (GET /v/{number}, GET /api/v1/verify/{number}).
+type NumberMatch struct {
+	Issuer VerdictIssuer `json:"issuer"`
+	ID     string        `json:"id"`
+	Number string        `json:"number"`
+	Status Status        `json:"status"`
+}
+
+// CertificateLink names a related certificate with its status now.
+type CertificateLink struct {
+	ID     string `json:"id"`
+	Number string `json:"number"`
+	Status Status `json:"status"`
 }
 
 // VerdictIssuer names the issuer in a verdict.
@@ -50,6 +71,12 @@ type VerdictIssuer struct {
 	Name   string `json:"name"`
 	NameZh string `json:"nameZh,omitempty"`
 	URL    string `json:"url,omitempty"`
+	// SignedName and Accreditation are what the credential says of the
+	// issuer, as it was at issuance; CurrentName is the issuer's name now
+	// when it differs from SignedName (the issuer was renamed since).
+	SignedName    string                   `json:"signedName,omitempty"`
+	CurrentName   string                   `json:"currentName,omitempty"`
+	Accreditation *CredentialAccreditation `json:"accreditation,omitempty"`
 }
 
 // Verdict is the answer of a verification (DESIGN.md section 9).

@@ -1,6 +1,9 @@
 package cert
 
-import "strconv"
+import (
+	"encoding/json"
+	"strconv"
+)
 
 // AppendJSON appends the JSON of v, byte for byte what encoding/json
 // writes for it (HTML characters escaped, as by json.Marshal). Verification
@@ -62,6 +65,16 @@ func (v *Verdict) AppendJSON(b []byte) []byte {
 		b = AppendJSONOmitEmpty(b, `,"originalDate":`, c.OriginalDate)
 		b = AppendJSONOmitEmpty(b, `,"kid":`, c.Kid)
 		b = AppendJSONOmitEmpty(b, `,"supersededBy":`, c.SupersededBy)
+		// Rare and nested: written by encoding/json.
+		if len(c.Sites) > 0 {
+			b = appendMarshal(b, `,"sites":`, c.Sites)
+		}
+		if c.Successor != nil {
+			b = appendMarshal(b, `,"successor":`, c.Successor)
+		}
+		if c.Predecessor != nil {
+			b = appendMarshal(b, `,"predecessor":`, c.Predecessor)
+		}
 		b = append(b, '}')
 	}
 	if is := v.Issuer; is != nil {
@@ -71,6 +84,11 @@ func (v *Verdict) AppendJSON(b []byte) []byte {
 		b = AppendJSONString(b, is.Name)
 		b = AppendJSONOmitEmpty(b, `,"nameZh":`, is.NameZh)
 		b = AppendJSONOmitEmpty(b, `,"url":`, is.URL)
+		b = AppendJSONOmitEmpty(b, `,"signedName":`, is.SignedName)
+		b = AppendJSONOmitEmpty(b, `,"currentName":`, is.CurrentName)
+		if is.Accreditation != nil {
+			b = appendMarshal(b, `,"accreditation":`, is.Accreditation)
+		}
 		b = append(b, '}')
 	}
 	if len(v.History) > 0 {
@@ -99,3 +117,13 @@ func (v *Verdict) AppendJSON(b []byte) []byte {
 // MarshalJSON makes encoding/json use AppendJSON where a verdict is part of
 // a larger answer.
 func (v Verdict) MarshalJSON() ([]byte, error) { return v.AppendJSON(nil), nil }
+
+// appendMarshal appends key and the encoding/json form of v (values whose
+// types have no MarshalJSON that could fail).
+func appendMarshal(b []byte, key string, v any) []byte {
+	j, err := json.Marshal(v)
+	if err != nil {
+		j = []byte("null")
+	}
+	return append(append(b, key...), j...)
+}

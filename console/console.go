@@ -54,6 +54,7 @@ type Console struct {
 	pages   map[string]*template.Template
 	handler http.Handler
 	dash    *dashboardCache
+	jobs    imports
 	// routes lists the registered patterns, for the test that walks them.
 	routes []string
 }
@@ -110,6 +111,10 @@ func New(cfg Config) (*Console, error) {
 	private("GET "+prefix+"/certificates/{id}", c.certificate)
 	private("GET "+prefix+"/certificates/{id}/{action}", c.actionForm)
 	private("POST "+prefix+"/certificates/{id}/{action}", c.act)
+	private("GET "+prefix+"/import", c.importPage)
+	private("POST "+prefix+"/import", c.upload)
+	private("GET "+prefix+"/import/{job}", c.importJobPage)
+	private("GET "+prefix+"/import/{job}/result.csv", c.importResultCSV)
 	private("GET "+prefix+"/settings/users", c.users)
 	private("POST "+prefix+"/settings/users/invite", c.invite)
 	private("POST "+prefix+"/settings/users/{id}", c.changeUser)
@@ -180,7 +185,11 @@ func (c *Console) signedIn(h pageFunc) http.Handler {
 			return
 		}
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+			limit := int64(maxForm)
+			if r.URL.Path == prefix+"/import" {
+				limit = maxImport
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(se.CSRF)) != 1 {
 				c.errorPage(w, r, lang, http.StatusForbidden, "the form token is missing or wrong: reload the page and try again")
 				return

@@ -1,9 +1,11 @@
 package console_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -376,4 +378,91 @@ func TestTOTPEnrolmentThroughConsole(t *testing.T) {
 	if strings.Contains(body, m[1]) || strings.Contains(body, codes[1][1]) {
 		t.Error("the security page shows the secret or a recovery code again")
 	}
+}
+
+// upload posts a CSV file to the import form.
+func (b *browser) upload(path, csrf, name, content string) (int, string, http.Header) {
+	b.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("csrf", csrf)
+	fw, _ := mw.CreateFormFile("file", name)
+	_, _ = fw.Write([]byte(content))
+	_ = mw.Close()
+	req, _ := http.NewRequest("POST", b.base+path, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(out), resp.Header
+}
+
+func TestImportCSV(t *testing.T) {
+	e := newEnv(t)
+	b := e.signUp(t, "a", "admin@a.cn", cert.RoleAdmin)
+	tok := b.csrf("/console/import")
+	const header = "row_id,scheme,standard,category,level,scope,org_name,uscc\n"
+	good := "r1,itss,GB/T 28827.1-2022,运行维护,3,信息系统运行维护服务,北京一号科技有限公司,91110108MA0123456G\n" +
+		"r3,itss,GB/T 28827.1-2022,运行维护,2,信息系统运行维护服务,北京三号科技有限公司,91110108MA0123456G\n"
+	bad := header + good[:strings.Index(good, "\n")+1] + "r2,itss,GB/T 28827.1-2022,运行维护,7,信息系统运行维护服务,北京二号科技有限公司,91110108MA0123456G\n" + good[strings.Index(good, "\n")+1:]
+	code, body, _ := b.upload("/console/import", tok, "audit.csv", bad)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "<td>3</td><td>level</td>") {
+		t.Fatalf("file with a bad row: %d; want 422 naming row 3, column level:\n%.800s", code, body)
+	}
+	if n := e.count(t, "a"); n != 0 {
+		t.Fatalf("%d certificates issued from a file with a bad row, want 0", n)
+	}
+	fixed := strings.Replace(bad, ",7,", ",1,", 1)
+	code, _, h := b.upload("/console/import", tok, "audit.csv", fixed)
+	if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/console/import/") {
+		t.Fatalf("fixed file: %d → %s", code, h.Get("Location"))
+	}
+	job := h.Get("Location")
+	waitJob(t, b, job)
+	_, body, _ = b.get(job)
+	if !strings.Contains(body, "3 / 3") {
+		t.Errorf("progress page: %.600s", body)
+	}
+	if n := e.count(t, "a"); n != 3 {
+		t.Errorf("%d certificates after the import, want 3", n)
+	}
+	code, csvBody, _ := b.get(job + "/result.csv")
+	if code != 200 || strings.Count(csvBody, ",issued,") != 3 {
+		t.Errorf("result file: %d\n%s", code, csvBody)
+	}
+	// The same file again issues nothing twice.
+	_, _, h = b.upload("/console/import", tok, "audit-again.csv", fixed)
+	waitJob(t, b, h.Get("Location"))
+	if n := e.count(t, "a"); n != 3 {
+		t.Errorf("%d certificates after uploading the file again, want 3", n)
+	}
+	_, csvBody, _ = b.get(h.Get("Location") + "/result.csv")
+	if strings.Count(csvBody, ",replayed,") != 3 {
+		t.Errorf("second result file: %s", csvBody)
+	}
+}
+
+func waitJob(t *testing.T, b *browser, job string) {
+	t.Helper()
+	for range 200 {
+		if _, body, _ := b.get(job); strings.Contains(body, "result.csv") {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("import %s did not finish", job)
+}
+
+// count returns the number of certificates of an issuer.
+func (e *env) count(t *testing.T, issuerID string) int {
+	t.Helper()
+	list, _, err := e.iss.List(context.Background(), cert.Principal{Role: cert.RoleAdmin}, issuer.Query{Issuer: issuerID, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(list)
 }

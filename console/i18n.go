@@ -143,6 +143,17 @@ var messages = map[string][2]string{
 	"password.change":  {"修改密码", "Change password"},
 	"password.current": {"当前密码", "Current password"},
 	"password.new":     {"新密码（至少 12 个字符）", "New password (at least 12 characters)"},
+	"import":           {"批量导入", "Import"},
+	"import.file":      {"CSV 文件（UTF-8，首行为列名，与 certctl 相同）", "CSV file (UTF-8, a header row naming the columns, as for certctl)"},
+	"import.check":     {"检查并导入", "Check and import"},
+	"import.columns":   {"列", "Columns"},
+	"import.issued":    {"已签发", "Issued"},
+	"import.replayed":  {"此前已签发", "Issued before"},
+	"import.failed":    {"失败", "Failed"},
+	"import.result":    {"下载结果文件", "Download the result file"},
+	"row":              {"行", "Row"},
+	"column":           {"列", "Column"},
+	"problem":          {"问题", "Problem"},
 	"viewer.note":      {"您是只读用户，不能修改证书。", "You are a viewer: you can read everything and change nothing."},
 }
 

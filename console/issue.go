@@ -32,7 +32,7 @@ func issueRequest(f map[string]string) issuer.Request {
 	req.Level, _ = strconv.Atoi(f["level"])
 	for _, s := range strings.Split(f["sites"], "\n") {
 		if s = strings.TrimSpace(s); s != "" {
-			req.Sites = append(req.Sites, s)
+			req.Sites = append(req.Sites, cert.Site{Name: s})
 		}
 	}
 	return req

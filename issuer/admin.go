@@ -24,7 +24,9 @@ type IssuerRequest struct {
 	TimeZone            string `json:"timeZone,omitempty"`
 	NumberPattern       string `json:"numberPattern,omitempty"`
 	NumberPrefix        string `json:"numberPrefix,omitempty"`
-	KeyType             string `json:"keyType,omitempty"`
+	// NumberPatterns maps a scheme id to its number pattern (optional).
+	NumberPatterns map[string]string `json:"numberPatterns,omitempty"`
+	KeyType        string            `json:"keyType,omitempty"`
 }
 
 // CreateIssuer creates an issuer and its key ring. Only admins may.
@@ -34,18 +36,23 @@ func (s *Service) CreateIssuer(ctx context.Context, p cert.Principal, req Issuer
 	}
 	is := &cert.Issuer{
 		ID: req.ID, Name: strings.TrimSpace(req.Name), NameZh: strings.TrimSpace(req.NameZh),
-		AccreditationBody: req.AccreditationBody, AccreditationNumber: req.AccreditationNumber,
 		Contact: req.Contact, TimeZone: req.TimeZone, NumberPattern: req.NumberPattern,
-		NumberPrefix: req.NumberPrefix, KeyType: req.KeyType, CreatedAt: s.now(),
+		NumberPrefix: req.NumberPrefix, NumberPatterns: req.NumberPatterns, KeyType: req.KeyType, CreatedAt: s.now(),
 	}
+	is.MigrateAccreditation(req.AccreditationBody, req.AccreditationNumber)
 	is.Normalize()
 	if err := is.Validate(); err != nil {
 		return nil, err
 	}
-	if err := s.checkPrintable([]cert.FieldText{{Field: "name", Text: is.Name}, {Field: "nameZh", Text: is.NameZh},
-		{Field: "accreditationBody", Text: is.AccreditationBody}, {Field: "accreditationNumber", Text: is.AccreditationNumber}}); err != nil {
+	p2 := is.Profile()
+	if err := p2.Validate(s.schemes).Err(); err != nil {
 		return nil, err
 	}
+	if err := s.checkPrintable(p2.Texts()); err != nil {
+		return nil, err
+	}
+	is.Version = 1
+	is.AppendEvent(cert.IssuerEvent{Type: cert.IssuerCreated, At: is.CreatedAt, Actor: p.Actor()})
 	is.StatusKey = make([]byte, 32)
 	_, _ = rand.Read(is.StatusKey)
 	// The key ring first: an issuer without keys could not sign, while a

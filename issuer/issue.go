@@ -30,7 +30,7 @@ type Request struct {
 	Level          int               `json:"level,omitempty"`
 	Scope          string            `json:"scope,omitempty"`
 	ScopeEn        string            `json:"scopeEn,omitempty"`
-	Sites          []string          `json:"sites,omitempty"`
+	Sites          []cert.Site       `json:"sites,omitempty"`
 	AssessmentBody string            `json:"assessmentBody,omitempty"`
 	DecisionDate   string            `json:"decisionDate,omitempty"`
 	ValidFrom      string            `json:"validFrom,omitempty"`
@@ -76,12 +76,7 @@ func (r *Request) Check(schemes cert.Schemes, now time.Time) *cert.ValidationErr
 	checkText(&v, "scope", r.Scope, cert.MultiLine, 2000, true)
 	checkText(&v, "scopeEn", r.ScopeEn, cert.MultiLine, 4000, false)
 	checkText(&v, "assessmentBody", r.AssessmentBody, cert.SingleLine, 200, false)
-	if len(r.Sites) > 50 {
-		v.Add("sites", "must list at most 50 sites")
-	}
-	for i, site := range r.Sites {
-		checkText(&v, fmt.Sprintf("sites[%d]", i), site, cert.SingleLine, 500, true)
-	}
+	checkSites(&v, r.Sites)
 	v.Fields = append(v.Fields, r.Organization.Validate().Prefix("organization.").Fields...)
 	if r.ValidFrom != "" {
 		d, err := parseDay(r.ValidFrom, now.Location())
@@ -366,6 +361,20 @@ func parseDay(s string, loc *time.Location) (time.Time, error) {
 	return time.Parse(time.RFC3339, s)
 }
 
+// checkSites checks the certified sites of a certificate: at most 50,
+// each with a name.
+func checkSites(v *cert.ValidationError, sites []cert.Site) {
+	if len(sites) > 50 {
+		v.Add("sites", "must list at most 50 sites")
+	}
+	for i, site := range sites {
+		f := fmt.Sprintf("sites[%d].", i)
+		checkText(v, f+"name", site.Name, cert.SingleLine, 500, true)
+		checkText(v, f+"address", site.Address, cert.SingleLine, 500, false)
+		checkText(v, f+"scope", site.Scope, cert.MultiLine, 2000, false)
+	}
+}
+
 // checkText applies cert.CheckText, then the length and presence rules.
 func checkText(v *cert.ValidationError, field, value string, kind cert.TextKind, max int, required bool) {
 	if err := cert.CheckText(value, kind); err != nil {
@@ -442,7 +451,11 @@ func (s *Service) assignNumbers(ctx context.Context, prs []*prepared) error {
 		if pr.c.Number != "" {
 			continue
 		}
-		name := "number/" + pr.issuer.ID + "/" + cert.CounterScope(pr.issuer.NumberPattern, pr.c.ValidFrom)
+		is := pr.issuer
+		pattern := is.NumberPatternFor(s.schemes[pr.c.Scheme])
+		// Patterns that render alike share a counter; the group key keeps
+		// the pattern too, so each certificate gets its own pattern's form.
+		name := cert.NumberCounter(is, pattern, pr.c.ValidFrom) + "\x00" + pattern
 		if _, ok := groups[name]; !ok {
 			order = append(order, name)
 		}
@@ -450,12 +463,13 @@ func (s *Service) assignNumbers(ctx context.Context, prs []*prepared) error {
 	}
 	for _, name := range order {
 		g := groups[name]
-		first, err := s.st.NextSequence(ctx, name, int64(len(g)))
+		counter, pattern, _ := strings.Cut(name, "\x00")
+		first, err := s.st.NextSequence(ctx, counter, int64(len(g)))
 		if err != nil {
 			return fmt.Errorf("reserve certificate numbers: %w", err)
 		}
 		for i, pr := range g {
-			pr.c.Number = cert.FormatNumber(pr.issuer.NumberPattern, pr.issuer.NumberPrefix, pr.c.ValidFrom, first+int64(i))
+			pr.c.Number = cert.FormatNumber(pattern, pr.issuer.NumberPrefix, pr.c.ValidFrom, first+int64(i))
 			pr.autoNumber = true
 		}
 	}

@@ -56,6 +56,9 @@ type ActionRequest struct {
 	Scope        *string             `json:"scope,omitempty"`
 	ScopeEn      *string             `json:"scopeEn,omitempty"`
 	Organization *OrganizationChange `json:"organization,omitempty"`
+	// Sites replaces the certified sites (revise; omitted or null keeps
+	// them, [] removes them all). A plain string is a site's name.
+	Sites []cert.Site `json:"sites,omitempty"`
 }
 
 // OrganizationChange is the part of the organization a revision may

@@ -320,6 +320,10 @@ func (s *Service) revision(ctx context.Context, old *cert.Certificate, scheme *c
 		checkText(&v, "scope", *req.Scope, cert.MultiLine, 2000, true)
 		c.Scope, changed = *req.Scope, true
 	}
+	if req.Sites != nil && !slices.Equal(req.Sites, old.Sites) {
+		checkSites(&v, req.Sites)
+		c.Sites, changed = slices.Clone(req.Sites), true
+	}
 	if req.ScopeEn != nil && *req.ScopeEn != old.ScopeEn {
 		checkText(&v, "scopeEn", *req.ScopeEn, cert.MultiLine, 4000, false)
 		c.ScopeEn, changed = *req.ScopeEn, true
@@ -346,7 +350,7 @@ func (s *Service) revision(ctx context.Context, old *cert.Certificate, scheme *c
 		return nil, err
 	}
 	if !changed {
-		return nil, cert.Invalid("(body)", "nothing to revise: give at least one of level, category, scope, scopeEn, organization.name, organization.nameEn, organization.address with a new value")
+		return nil, cert.Invalid("(body)", "nothing to revise: give at least one of level, category, scope, scopeEn, sites, organization.name, organization.nameEn, organization.address with a new value")
 	}
 	is, err := s.issuer(ctx, old.Issuer, nil)
 	if err != nil {

@@ -136,6 +136,26 @@ type Issuers interface {
 	Issuer(ctx context.Context, id string) (*cert.Issuer, error)
 	// Issuers returns every issuer ordered by id.
 	Issuers(ctx context.Context) ([]*cert.Issuer, error)
+	// UpdateIssuer replaces the issuer whose stored version is is.Version
+	// (0 for an issuer stored before versions existed), storing is with
+	// Version+1 (set on is). The check and the write are one atomic step
+	// in the backend, so of two writers from the same version on any
+	// number of instances exactly one succeeds. A stored version that
+	// differs gives ErrConflict, a missing issuer ErrNotFound; neither
+	// stores anything. The id and status key never change.
+	UpdateIssuer(ctx context.Context, is *cert.Issuer) error
+}
+
+// IssuerImages stores the images of issuers (logo, seal), addressed by
+// issuer and the SHA-256 of the bytes; the issuer record names the image
+// it uses (cert.ImageRef), so an image and the record that points to it
+// never need one atomic write.
+type IssuerImages interface {
+	// PutImage stores img; storing the same (issuer, SHA256) again
+	// succeeds and changes nothing.
+	PutImage(ctx context.Context, img *cert.Image) error
+	// Image returns the image, or ErrNotFound.
+	Image(ctx context.Context, issuer, sha256 string) (*cert.Image, error)
 }
 
 // KeyRings stores the key ring of each issuer.
@@ -187,6 +207,7 @@ type Store interface {
 	Certificates
 	Searcher
 	Issuers
+	IssuerImages
 	KeyRings
 	APIKeys
 	Counters

@@ -36,9 +36,7 @@ func newLandingView(d LandingPageData) *landingView {
 	}
 	for _, is := range d.Issuers {
 		iv := issuerView{Name: issuerName(lang, is.Name, is.NameZh), JWKS: publicPath(d.PublicURL, "/issuers/"+is.ID+"/jwks.json")}
-		if is.AccreditationBody != "" {
-			iv.Accreditation = is.AccreditationBody + " " + is.AccreditationNumber
-		}
+		iv.Accreditation = cert.AccreditationText(is.Accreditation)
 		v.Issuers = append(v.Issuers, iv)
 	}
 	return v

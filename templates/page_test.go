@@ -129,7 +129,7 @@ var (
 	}()
 	testIssuer = &cert.Issuer{
 		ID: "cesa-itss", Name: "China Electronics Standardization Association", NameZh: "中国电子工业标准化技术协会",
-		AccreditationBody: "CNAS", AccreditationNumber: "CNAS C123-M", TimeZone: "Asia/Shanghai",
+		Accreditation: []cert.Accreditation{{Body: "CNAS", Number: "CNAS C123-M"}}, TimeZone: "Asia/Shanghai",
 	}
 	testSchemes, _ = cert.NewSchemes(cert.BuiltinSchemes())
 )

@@ -285,10 +285,7 @@ func newPDFSheet(doc CertificateDoc) (*pdfSheet, error) {
 		s.dates = append(s.dates, p)
 	}
 	s.issuer = append(s.issuer, pdfPair{field: "issuer.name", labelZh: "发证机构", valZh: s.issuerZh, labelEn: "Issued by", valEn: pdfClean(is.Name)})
-	acc := pdfClean(is.AccreditationNumber)
-	if body := pdfClean(is.AccreditationBody); !strings.HasPrefix(acc, body) {
-		acc = strings.TrimSpace(body + " " + acc) // "CNAS C123-M" needs no second "CNAS"
-	}
+	acc := pdfClean(cert.AccreditationText(is.Accreditation))
 	if acc != "" {
 		s.issuer = append(s.issuer, pdfPair{field: "issuer.accreditation", labelZh: "认可", valZh: acc, labelEn: "Accreditation"})
 	}

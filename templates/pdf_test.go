@@ -53,7 +53,7 @@ func testDoc(t testing.TB, status cert.Status) CertificateDoc {
 	}
 	is := &cert.Issuer{
 		ID: "default", Name: "Example Certification Co., Ltd.", NameZh: "中认示例认证有限公司",
-		AccreditationBody: "CNAS", AccreditationNumber: "CNAS C123-M", TimeZone: "Asia/Shanghai",
+		Accreditation: []cert.Accreditation{{Body: "CNAS", Number: "CNAS C123-M"}}, TimeZone: "Asia/Shanghai",
 	}
 	return CertificateDoc{
 		Certificate: c, Issuer: is, Scheme: schemes["itss"], Status: status,

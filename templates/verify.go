@@ -93,6 +93,12 @@ type certView struct {
 	Kid          string
 	Successor    string
 	SuccessorURL string
+	// Predecessor links back to the certificate this one replaces.
+	Predecessor    string
+	PredecessorURL string
+	// LogoURL and Website are the issuer's, when it has them.
+	LogoURL string
+	Website string
 }
 
 // field is one line of the certificate's details; Sub is the same value in
@@ -208,6 +214,7 @@ func newCertView(lang string, v cert.Verdict, d VerifyPageData) *certView {
 		cv.Fields = append(cv.Fields, f)
 	}
 	add("cert.uscc", c.Organization.USCC, "", true)
+	add("cert.address", c.Organization.Address, "", false)
 	add("cert.number", c.Number, "", true)
 	schemeZh, schemeEn := c.Scheme, c.Scheme
 	categoryEn := ""
@@ -224,18 +231,51 @@ func newCertView(lang string, v cert.Verdict, d VerifyPageData) *certView {
 	add("cert.scope", pick(lang, c.Scope, firstOf(c.ScopeEn, c.Scope)), pick(lang, c.ScopeEn, c.Scope), false)
 	add("cert.validity", formatDate(lang, c.ValidFrom)+pick(lang, " 至 ", " to ")+formatDate(lang, c.ValidUntil), "", false)
 	add("cert.original", formatDate(lang, c.OriginalDate), "", false)
+	for _, s := range c.Sites {
+		value := s.Name
+		if s.Address != "" {
+			value += pick(lang, "，", ", ") + s.Address
+		}
+		add("cert.site", value, s.Scope, false)
+	}
 	if is := v.Issuer; is != nil {
+		// The issuer as the credential signed it; its name now, when it
+		// was renamed since.
 		name := issuerName(lang, is.Name, is.NameZh)
+		if is.SignedName != "" {
+			name = is.SignedName
+		}
 		add("cert.issuer", name, "", false)
 		cv.Signer = name
-		if d.Issuer != nil && d.Issuer.AccreditationBody != "" {
-			add("cert.accredit", d.Issuer.AccreditationBody+" "+d.Issuer.AccreditationNumber, "", false)
+		if is.CurrentName != "" {
+			add("cert.issuerNow", issuerName(lang, is.Name, is.NameZh), "", false)
+		}
+		switch {
+		case is.Accreditation != nil:
+			add("cert.accredit", cert.AccreditationText(is.Accreditation.Accreditations), "", false)
+			add("cert.approval", is.Accreditation.ApprovalNumber, "", true)
+		case is.SignedName == "" && d.Issuer != nil:
+			add("cert.accredit", cert.AccreditationText(d.Issuer.Accreditation), "", false)
+			add("cert.approval", d.Issuer.ApprovalNumber, "", true)
+		}
+	}
+	if d.Issuer != nil {
+		cv.Website = d.Issuer.Website
+		if d.Issuer.Logo != nil {
+			cv.LogoURL = publicPath(d.PublicURL, "/issuers/"+d.Issuer.ID+"/logo.png")
 		}
 	}
 	add("cert.assessor", c.AssessmentBody, "", false)
-	if c.SupersededBy != "" {
+	if l := c.Successor; l != nil {
+		cv.Successor = l.Number + " (" + statusBadge(lang, l.Status).Word + ")"
+		cv.SuccessorURL = publicPath(d.PublicURL, "/v/"+l.ID)
+	} else if c.SupersededBy != "" {
 		cv.Successor = c.SupersededBy
 		cv.SuccessorURL = publicPath(d.PublicURL, "/v/"+c.SupersededBy)
+	}
+	if l := c.Predecessor; l != nil {
+		cv.Predecessor = l.Number + " (" + statusBadge(lang, l.Status).Word + ")"
+		cv.PredecessorURL = publicPath(d.PublicURL, "/v/"+l.ID)
 	}
 	cv.Head = orgHead(cv.Name, cv.NameEn)
 	cv.Rows = fieldRows(cv.Fields)

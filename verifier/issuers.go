@@ -3,25 +3,41 @@ package verifier
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/certd/certd/cert"
 )
 
-// issuerCache keeps issuers once read: an issuer's identity (id, names) never
-// changes after creation, and every verification names one.
+// issuerTTL bounds how long a cached issuer is used: an issuer's profile
+// (its current name) can change on another instance, which cannot tell
+// this one.
+const issuerTTL = time.Minute
+
+// issuerCache keeps issuers once read, for issuerTTL; every verification
+// names one.
 type issuerCache struct {
-	m sync.Map // id -> *cert.Issuer
+	m sync.Map // id -> issuerEntry
+}
+
+type issuerEntry struct {
+	is      *cert.Issuer
+	fetched time.Time
 }
 
 // issuer returns the issuer with the id, from the cache or the store.
 func (v *Service) issuer(ctx context.Context, id string) (*cert.Issuer, error) {
-	if is, ok := v.issuers.m.Load(id); ok {
-		return is.(*cert.Issuer), nil
+	now := time.Now()
+	if e, ok := v.issuers.m.Load(id); ok && now.Sub(e.(issuerEntry).fetched) < issuerTTL {
+		return e.(issuerEntry).is, nil
 	}
 	is, err := v.st.Issuer(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	v.issuers.m.Store(id, is)
+	v.issuers.m.Store(id, issuerEntry{is: is, fetched: now})
 	return is, nil
 }
+
+// ForgetIssuer drops the cached copy of an issuer (after a change of its
+// profile on this instance).
+func (v *Service) ForgetIssuer(id string) { v.issuers.m.Delete(id) }

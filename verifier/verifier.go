@@ -2,12 +2,16 @@ package verifier
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/certd/certd/cert"
+	"github.com/certd/certd/store"
 )
 
 // Store is what verification reads.
@@ -16,6 +20,7 @@ type Store interface {
 	CertificateByNumber(ctx context.Context, issuer, number string) (*cert.Certificate, error)
 	Issuer(ctx context.Context, id string) (*cert.Issuer, error)
 	Issuers(ctx context.Context) ([]*cert.Issuer, error)
+	ListCertificates(ctx context.Context, q store.Query) ([]*cert.Certificate, string, error)
 }
 
 // Keys checks signatures against the issuers' pinned key rings.
@@ -86,37 +91,82 @@ func (v *Service) ByID(ctx context.Context, id string) cert.Verdict {
 // reported as such.
 func (v *Service) ByNumber(ctx context.Context, issuer, number string) cert.Verdict {
 	now := v.now()
-	issuers := []string{issuer}
-	if issuer == "" {
-		all, err := v.st.Issuers(ctx)
-		if err != nil {
-			return unknown(now, err)
-		}
-		issuers = issuers[:0]
-		for _, is := range all {
-			issuers = append(issuers, is.ID)
-		}
-	}
-	var found *cert.Certificate
-	for _, id := range issuers {
-		c, err := v.st.CertificateByNumber(ctx, id, number)
+	if issuer != "" {
+		c, err := v.st.CertificateByNumber(ctx, issuer, number)
 		if errors.Is(err, cert.ErrNotFound) {
-			continue
+			return notFound(now)
 		}
 		if err != nil {
 			return unknown(now, err)
 		}
-		if found != nil {
-			vd := unknown(now, nil)
-			vd.Reason = "This number is used by several issuers here: verify by the id in the QR code or the verification link instead."
-			return vd
-		}
-		found = c
+		return v.judge(ctx, c, now, nil)
 	}
-	if found == nil {
+	found, err := v.byNumber(ctx, number)
+	switch {
+	case err != nil:
+		return unknown(now, err)
+	case len(found) == 0:
 		return notFound(now)
+	case len(found) > 1:
+		vd := unknown(now, nil)
+		vd.Reason = "This number is used by several issuers here: verify by the id in the QR code or the verification link instead."
+		return vd
 	}
-	return v.judge(ctx, found, now, nil)
+	return v.judge(ctx, found[0], now, nil)
+}
+
+// maxMatches bounds the issuers listed for one number.
+const maxMatches = 100
+
+// byNumber returns the certificates of every issuer with the number, as
+// given or in upper case (numbers are printed in upper case and often
+// typed in lower case).
+func (v *Service) byNumber(ctx context.Context, number string) ([]*cert.Certificate, error) {
+	number = strings.TrimSpace(number)
+	if cert.CheckNumber(number) != nil {
+		return nil, nil
+	}
+	for _, n := range []string{number, strings.ToUpper(number)} {
+		cs, _, err := v.st.ListCertificates(ctx, store.Query{Number: n, Limit: maxMatches})
+		if err != nil || len(cs) > 0 {
+			return cs, err
+		}
+		if n == strings.ToUpper(number) {
+			break
+		}
+	}
+	return nil, nil
+}
+
+// Resolve verifies what the path segment of /v/{x} names: a certificate
+// id, exactly as ByID does; otherwise a printed certificate number across
+// every issuer. A number that several issuers use gives no verdict but
+// the list of its certificates (matches), for the reader to choose.
+func (v *Service) Resolve(ctx context.Context, idOrNumber string) (cert.Verdict, []cert.NumberMatch) {
+	if _, ok := cert.NormalizeID(strings.TrimSpace(idOrNumber)); ok {
+		return v.ByID(ctx, idOrNumber), nil
+	}
+	now := v.now()
+	found, err := v.byNumber(ctx, idOrNumber)
+	switch {
+	case err != nil:
+		return unknown(now, err), nil
+	case len(found) == 0:
+		return notFound(now), nil
+	case len(found) == 1:
+		return v.judge(ctx, found[0], now, nil), nil
+	}
+	matches := make([]cert.NumberMatch, 0, len(found))
+	for _, c := range found {
+		m := cert.NumberMatch{ID: c.ID, Number: c.Number, Status: cert.StatusAt(c, v.schemes[c.Scheme], now).Status,
+			Issuer: cert.VerdictIssuer{ID: c.Issuer, URL: cert.IssuerURL(v.publicURL, c.Issuer)}}
+		if is, err := v.issuer(ctx, c.Issuer); err == nil {
+			m.Issuer.Name, m.Issuer.NameZh = is.Name, is.NameZh
+		}
+		matches = append(matches, m)
+	}
+	slices.SortFunc(matches, func(a, b cert.NumberMatch) int { return strings.Compare(a.Issuer.ID, b.Issuer.ID) })
+	return cert.Verdict{}, matches
 }
 
 func notFound(now time.Time) cert.Verdict {
@@ -140,9 +190,11 @@ func (v *Service) judge(ctx context.Context, c *cert.Certificate, now time.Time,
 	loc := c.Location()
 	vd := cert.Verdict{
 		Certificate: summary(c),
-		Issuer:      &cert.VerdictIssuer{ID: is.ID, Name: is.Name, NameZh: is.NameZh, URL: cert.IssuerURL(v.publicURL, is.ID)},
+		Issuer:      signedIssuer(c, is, v.publicURL),
 		CheckedAt:   now,
 	}
+	vd.Certificate.Successor = v.link(ctx, c.SupersededBy, now)
+	vd.Certificate.Predecessor = v.link(ctx, c.Supersedes, now)
 	var undetermined error
 
 	// Signature: the stored credential was verified when it was signed and
@@ -307,5 +359,56 @@ func summary(c *cert.Certificate) *cert.VerdictCertificate {
 		ValidFrom:    c.ValidFrom.In(loc).Format(cert.DateLayout),
 		ValidUntil:   c.ValidUntilInclusive().Format(cert.DateLayout),
 		OriginalDate: c.OriginalDate, Kid: c.Kid, SupersededBy: c.SupersededBy,
+		Sites: c.Sites,
 	}
+}
+
+// signedIssuer names the issuer of c: its name now, and what the
+// credential signed at issuance says of it (name, accreditation), with
+// the current name again when the issuer was renamed since.
+func signedIssuer(c *cert.Certificate, is *cert.Issuer, publicURL string) *cert.VerdictIssuer {
+	out := &cert.VerdictIssuer{ID: is.ID, Name: is.Name, NameZh: is.NameZh, URL: cert.IssuerURL(publicURL, is.ID)}
+	signed, ok := credentialIssuer(c.Credential)
+	if !ok {
+		return out
+	}
+	out.SignedName, out.Accreditation = signed.Name, signed.Accreditation
+	if current := is.DisplayName(); signed.Name != "" && current != signed.Name {
+		out.CurrentName = current
+	}
+	return out
+}
+
+// credentialIssuer reads the issuer object of a stored credential (signed
+// by this service when the certificate was issued; its signature is not
+// checked here).
+func credentialIssuer(token string) (cert.CredentialIssuer, bool) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return cert.CredentialIssuer{}, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return cert.CredentialIssuer{}, false
+	}
+	var cred struct {
+		Issuer cert.CredentialIssuer `json:"issuer"`
+	}
+	if err := json.Unmarshal(payload, &cred); err != nil {
+		return cert.CredentialIssuer{}, false
+	}
+	return cred.Issuer, true
+}
+
+// link names a related certificate with its status now; nil when id is
+// empty or the certificate cannot be read (the verdict stands without it).
+func (v *Service) link(ctx context.Context, id string, now time.Time) *cert.CertificateLink {
+	if id == "" {
+		return nil
+	}
+	c, err := v.st.Certificate(ctx, id)
+	if err != nil {
+		return nil
+	}
+	return &cert.CertificateLink{ID: c.ID, Number: c.Number, Status: cert.StatusAt(c, v.schemes[c.Scheme], now).Status}
 }

@@ -5,11 +5,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/certd/certd/cert"
+	"github.com/certd/certd/importfile"
 )
 
 // issuerRequest is the body of POST /api/v1/issuers.
@@ -37,12 +42,32 @@ type issuerInfo struct {
 	KeyType       string `json:"keyType"`
 	URL           string `json:"url"`
 	JWKS          string `json:"jwks"`
+	// The profile (issuers show, issuers update).
+	Website        string               `json:"website"`
+	ApprovalNumber string               `json:"approvalNumber"`
+	Accreditation  []cert.Accreditation `json:"accreditation"`
+	NumberPatterns map[string]string    `json:"numberPatterns"`
+	Version        int64                `json:"version"`
+}
+
+// printIssuer prints an issuer's profile.
+func printIssuer(w io.Writer, is issuerInfo) {
+	patterns := make([]string, 0, len(is.NumberPatterns))
+	for id, p := range is.NumberPatterns {
+		patterns = append(patterns, id+": "+p)
+	}
+	sort.Strings(patterns)
+	printFields(w, [][2]string{{"id", is.ID}, {"name", is.Name}, {"name (zh)", is.NameZh},
+		{"accreditation", cert.AccreditationText(is.Accreditation)}, {"approval number", is.ApprovalNumber},
+		{"website", is.Website}, {"time zone", is.TimeZone}, {"number patterns", strings.Join(patterns, ", ")},
+		{"version", strconv.FormatInt(is.Version, 10)}, {"issuer URL", is.URL}})
 }
 
 func adminCommands() []*command {
 	var (
 		is       issuerRequest
 		keyType  string
+		patch    string
 		keyReq   struct{ Issuer, Role, Name string }
 		adminGrp = "Administration (admin API key)"
 	)
@@ -65,7 +90,7 @@ func adminCommands() []*command {
 			},
 			run: func(a *app, args []string) int {
 				is.ID = args[0]
-				if !slugShape(is.ID) {
+				if !importfile.IssuerIDShape(is.ID) {
 					return a.report(fmt.Errorf("%q: an issuer id is 1-64 lower-case letters, digits and '-'", is.ID))
 				}
 				if is.Name == "" {
@@ -96,6 +121,35 @@ func adminCommands() []*command {
 					}
 					printTable(a.stdout, []string{"ID", "NAME", "NAME (ZH)", "KEY TYPE", "NUMBER PATTERN", "JWKS"}, rows)
 				})
+			},
+		},
+		{
+			name: "issuers show", group: adminGrp, summary: "show an issuer's profile",
+			synopsis: "issuers show ID",
+			example:  "  certctl issuers show default",
+			args:     argCount{1, 1, "an issuer ID"},
+			setup:    func(*flag.FlagSet) {},
+			run: func(a *app, args []string) int {
+				var out issuerInfo
+				return a.admin(request{method: http.MethodGet, path: "/api/v1/issuers/" + url.PathEscape(args[0])}, &out, func() { printIssuer(a.stdout, out) })
+			},
+		},
+		{
+			name: "issuers update", group: adminGrp, summary: "change an issuer's profile with a JSON merge patch",
+			synopsis: "issuers update ID --patch JSON",
+			example:  "  certctl issuers update default --patch '{\"nameZh\": \"华信认证中心\", \"approvalNumber\": \"CNCA-R-2002-001\"}'",
+			args:     argCount{1, 1, "an issuer ID"},
+			setup: func(fs *flag.FlagSet) {
+				fs.StringVar(&patch, "patch", "", "JSON merge `patch` of the profile (name, nameZh, address, website, accreditation, approvalNumber, signatory, timeZone, numberPatterns, ...)")
+			},
+			run: func(a *app, args []string) int {
+				if !json.Valid([]byte(patch)) {
+					return a.report(errors.New("--patch: must be a JSON object, e.g. '{\"nameZh\": \"华信认证中心\"}'"))
+				}
+				var out issuerInfo
+				req := request{method: http.MethodPatch, path: "/api/v1/issuers/" + url.PathEscape(args[0]), raw: []byte(patch),
+					contentType: "application/merge-patch+json", retry: retryUnsent}
+				return a.admin(req, &out, func() { printIssuer(a.stdout, out) })
 			},
 		},
 		{

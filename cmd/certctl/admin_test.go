@@ -108,6 +108,9 @@ func TestAdmin(t *testing.T) {
 	expectRun(t, cli(t, admin, "issuers", "create", "cesa-itss", "--name", "again"), exitFailure, "", "Already exists (HTTP 409)")
 	expectRun(t, cli(t, s.as(s.IssuerKey), "issuers", "create", "x", "--name", "x"), exitFailure, "", "(HTTP 403)")
 	expectRun(t, cli(t, admin, "issuers", "list"), exitOK, "中电标协认证中心", "")
+	expectRun(t, cli(t, admin, "issuers", "update", "cesa-itss", "--patch", `{"approvalNumber": "CNCA-R-2002-001"}`), exitOK, "CNCA-R-2002-001", "")
+	expectRun(t, cli(t, admin, "issuers", "show", "cesa-itss"), exitOK, "CNCA-R-2002-001", "")
+	expectRun(t, cli(t, admin, "issuers", "update", "cesa-itss", "--patch", `{"numberPatterns": {"itss": "X"}}`), exitFailure, "", "numberPatterns.itss")
 
 	var keys struct {
 		Keys []cert.KeyInfo `json:"keys"`

@@ -17,7 +17,7 @@ func testCheck(t testing.TB) csvCheck {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return csvCheck{schemes: s, now: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
+	return csvCheck{Schemes: s, Now: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
 }
 
 func readString(t testing.TB, chk csvCheck, content string) (*csvFile, error) {
@@ -36,11 +36,11 @@ func TestSampleCSVIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.errs) > 0 || len(f.rows) != 5 {
-		t.Fatalf("testdata/certificates.csv: %d rows, errors %v; want 5 valid rows", len(f.rows), f.errs)
+	if len(f.Errs) > 0 || len(f.Rows) != 5 {
+		t.Fatalf("testdata/certificates.csv: %d rows, errors %v; want 5 valid rows", len(f.Rows), f.Errs)
 	}
-	sites := f.rows[2].req.Sites
-	if len(sites) != 2 || sites[1] != "东莞市松山湖数据中心" {
+	sites := f.Rows[2].Req.Sites
+	if len(sites) != 2 || sites[1].Name != "东莞市松山湖数据中心" {
 		t.Errorf("sites of row 4 = %q, want two sites split at |", sites)
 	}
 }
@@ -72,17 +72,17 @@ func TestCSVReportsEveryBadRow(t *testing.T) {
 		{8, "level", "not a whole number"},
 		{9, "", "has 10 cells but the header has 9 columns"},
 	}
-	if len(f.errs) != len(want) {
-		t.Fatalf("got %d errors %v, want %d", len(f.errs), f.errs, len(want))
+	if len(f.Errs) != len(want) {
+		t.Fatalf("got %d errors %v, want %d", len(f.Errs), f.Errs, len(want))
 	}
 	for i, w := range want {
-		e := f.errs[i]
+		e := f.Errs[i]
 		if e.Row != w.row || e.Column != w.column || !strings.Contains(e.Message, w.reason) {
 			t.Errorf("error %d = %s; want row %d, column %q, reason containing %q", i, e, w.row, w.column, w.reason)
 		}
 	}
-	if f.bad != 7 || len(f.rows) != 1 {
-		t.Errorf("bad = %d, valid rows = %d; want 7 and 1", f.bad, len(f.rows))
+	if f.Bad != 7 || len(f.Rows) != 1 {
+		t.Errorf("bad = %d, valid rows = %d; want 7 and 1", f.Bad, len(f.Rows))
 	}
 }
 
@@ -120,10 +120,10 @@ func TestCSVFormats(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(f.errs) > 0 || len(f.rows) != 1 {
-				t.Fatalf("rows %d, errors %v", len(f.rows), f.errs)
+			if len(f.Errs) > 0 || len(f.Rows) != 1 {
+				t.Fatalf("rows %d, errors %v", len(f.Rows), f.Errs)
 			}
-			if r := f.rows[0]; r.req.Organization.Name != "甲公司" || r.req.Level != 3 || r.rowID != "1" {
+			if r := f.Rows[0]; r.Req.Organization.Name != "甲公司" || r.Req.Level != 3 || r.RowID != "1" {
 				t.Errorf("row read as %+v", r)
 			}
 		})
@@ -138,12 +138,12 @@ func TestIdempotencyKeys(t *testing.T) {
 	rowB := "B,default,itss,,运行维护,3,运维,乙公司," + uscc(t, 2) + "\n"
 	keys := func(content string) map[string]string {
 		f, err := readString(t, chk, content)
-		if err != nil || len(f.errs) > 0 {
-			t.Fatalf("%v %v", err, f.errs)
+		if err != nil || len(f.Errs) > 0 {
+			t.Fatalf("%v %v", err, f.Errs)
 		}
 		out := map[string]string{}
-		for _, r := range f.rows {
-			out[r.rowID] = r.key
+		for _, r := range f.Rows {
+			out[r.RowID] = r.Key
 		}
 		return out
 	}
@@ -175,8 +175,8 @@ func TestIdempotencyKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.errs) != 1 || f.errs[0].Row != 3 || !strings.Contains(f.errs[0].Message, "repeats row 2") {
-		t.Errorf("identical rows: errors %v, want row 3 repeats row 2", f.errs)
+	if len(f.Errs) != 1 || f.Errs[0].Row != 3 || !strings.Contains(f.Errs[0].Message, "repeats row 2") {
+		t.Errorf("identical rows: errors %v, want row 3 repeats row 2", f.Errs)
 	}
 }
 
@@ -310,11 +310,11 @@ func TestCSVInvisibleCharacters(t *testing.T) {
 		{5, "number", "U+FEFF"},
 		{6, "org_name", "U+0007"},
 	}
-	if len(f.errs) != len(want) || len(f.rows) != 1 {
-		t.Fatalf("got %d errors %v and %d valid rows, want %d errors and 1 valid row", len(f.errs), f.errs, len(f.rows), len(want))
+	if len(f.Errs) != len(want) || len(f.Rows) != 1 {
+		t.Fatalf("got %d errors %v and %d valid rows, want %d errors and 1 valid row", len(f.Errs), f.Errs, len(f.Rows), len(want))
 	}
 	for i, w := range want {
-		e := f.errs[i]
+		e := f.Errs[i]
 		if e.Row != w.row || e.Column != w.column || !strings.Contains(e.Message, w.reason) {
 			t.Errorf("error %d = %s; want row %d, column %q, reason containing %q", i, e, w.row, w.column, w.reason)
 		}

@@ -67,7 +67,7 @@ func (a *app) importCSV(path string, opts csvOptions) int {
 		return a.report(fmt.Errorf("--csv: %w", fileError(err)))
 	}
 	defer f.Close()
-	chk := csvCheck{schemes: opts.schemes, now: a.now(), defaultIssuer: opts.defaultIssuer}
+	chk := csvCheck{Schemes: opts.schemes, Now: a.now(), DefaultIssuer: opts.defaultIssuer}
 	var c *client
 	if !opts.dryRun && a.g.Token != "" {
 		if c, err = a.newClient(true); err != nil {
@@ -84,9 +84,9 @@ func (a *app) importCSV(path string, opts csvOptions) int {
 		var ae *apiError
 		switch {
 		case err == nil:
-			chk.issuers = map[string]bool{}
+			chk.Issuers = map[string]bool{}
 			for _, is := range list.Items {
-				chk.issuers[is.ID] = true
+				chk.Issuers[is.ID] = true
 			}
 		case errors.As(err, &ae) && ae.status == http.StatusForbidden:
 			// An issuer key: certd fills in its issuer.
@@ -98,19 +98,19 @@ func (a *app) importCSV(path string, opts csvOptions) int {
 	if err != nil {
 		return a.report(fmt.Errorf("%s: %w", path, err))
 	}
-	if len(file.errs) > 0 {
+	if len(file.Errs) > 0 {
 		if a.jsonOutput() {
 			_ = printJSON(a.stdout, struct {
 				Errors []rowError `json:"errors"`
-			}{file.errs})
+			}{file.Errs})
 		}
-		fmt.Fprintf(a.stderr, "certctl: %s: %d of %d rows are invalid; nothing was sent:\n", path, file.bad, len(file.rows)+file.bad)
-		for _, e := range file.errs {
+		fmt.Fprintf(a.stderr, "certctl: %s: %d of %d rows are invalid; nothing was sent:\n", path, file.Bad, len(file.Rows)+file.Bad)
+		for _, e := range file.Errs {
 			fmt.Fprintf(a.stderr, "  %s\n", e)
 		}
 		return exitFailure
 	}
-	rows := file.rows
+	rows := file.Rows
 	if opts.dryRun {
 		fmt.Fprintf(a.stdout, "%s: %d rows are valid (--dry-run: nothing sent)\n", path, len(rows))
 		return exitOK
@@ -228,7 +228,7 @@ feed:
 		reason = "interrupted"
 	}
 	for ; i < len(rows); i++ {
-		results[i] = rowResult{Row: rows[i].row, RowID: rows[i].rowID, Status: rowNotSent, Error: reason}
+		results[i] = rowResult{Row: rows[i].Line, RowID: rows[i].RowID, Status: rowNotSent, Error: reason}
 	}
 	return results
 }
@@ -236,14 +236,14 @@ feed:
 // sendRow issues one row; stop ends the whole import on an error that
 // would fail every row.
 func sendRow(ctx context.Context, c *client, r csvRow, stop context.CancelCauseFunc) rowResult {
-	res := rowResult{Row: r.row, RowID: r.rowID}
+	res := rowResult{Row: r.Line, RowID: r.RowID}
 	if ctx.Err() != nil {
 		res.Status, res.Error = rowNotSent, "the import stopped before this row was sent"
 		return res
 	}
 	resp, err := c.call(ctx, request{
-		method: http.MethodPost, path: "/api/v1/certificates", body: r.req, auth: true, retry: retryAlways,
-		header: http.Header{"Idempotency-Key": {r.key}},
+		method: http.MethodPost, path: "/api/v1/certificates", body: r.Req, auth: true, retry: retryAlways,
+		header: http.Header{"Idempotency-Key": {r.Key}},
 	}, nil)
 	var ae *apiError
 	var ce *connError

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/certd/certd/cert"
+	"github.com/certd/certd/importfile"
 	"github.com/certd/certd/issuer"
 )
 
@@ -26,23 +27,7 @@ type issueRequest = issuer.Request
 // reported before anything is sent. certd remains the judge: it checks
 // again, with the issuer's time zone and stored data.
 func validateRequest(r *issueRequest, schemes cert.Schemes, now time.Time) *cert.ValidationError {
-	v := r.Check(schemes, now)
-	if r.Issuer != "" && !slugShape(r.Issuer) {
-		v.Add("issuer", "must be an issuer id: lower-case letters, digits and '-', e.g. default")
-	}
-	return v
-}
-
-func slugShape(s string) bool {
-	if s == "" || len(s) > 64 || s[0] == '-' {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
-			return false
-		}
-	}
-	return true
+	return importfile.ValidateRequest(r, schemes, now)
 }
 
 // loadSchemes returns the built-in schemes, overridden by a certd schemes
@@ -242,7 +227,9 @@ interrupted (outcome unknown: run the file again) or not_sent.
 					result: result, concurrency: concurrency, dryRun: dryRun, schemes: schemes, defaultIssuer: req.Issuer,
 				})
 			}
-			req.Sites = sites
+			for _, name := range sites {
+				req.Sites = append(req.Sites, cert.Site{Name: name})
+			}
 			if file != "" {
 				r, err := a.readRequestFile(file)
 				if err != nil {

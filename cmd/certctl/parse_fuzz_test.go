@@ -5,123 +5,18 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/base64"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/keys"
 	"github.com/certd/certd/store/bolt"
 )
-
-// FuzzReadCSV: any file is refused with an error or read into valid rows
-// and row errors, never a panic; every row it calls valid passes the
-// request validation again, the rows keep file order, and no two valid
-// rows share an Idempotency-Key.
-func FuzzReadCSV(f *testing.F) {
-	sample, err := os.ReadFile(filepath.Join(moduleRoot(f), "testdata", "certificates.csv"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(sample)
-	f.Add([]byte(csvHeader + "1,default,itss,N-1,运行维护,3,运维,甲公司,91110108MA0123456G\n"))
-	f.Add([]byte(strings.ReplaceAll(csvHeader, ",", ";") + "1;;itss;;运行维护;x;运维;乙公司;\n"))
-	f.Add([]byte("\xef\xbb\xbf" + strings.ReplaceAll(csvHeader, ",", "\t") + "\"a\"b\t\n"))
-	f.Add([]byte("scheme,scope,org_name\nitss,\"unterminated\n"))
-	f.Add([]byte("scheme,scope,org_name,org_name\n"))
-	f.Add([]byte("\xff\xfe"))
-	f.Add([]byte{})
-	chk := testCheck(f)
-	f.Fuzz(func(t *testing.T, data []byte) {
-		file, err := readCSV(bytes.NewReader(data), chk)
-		if err != nil {
-			if file != nil {
-				t.Fatalf("readCSV returned both a file and %v", err)
-			}
-			return
-		}
-		if len(file.rows) == 0 && len(file.errs) == 0 {
-			t.Fatal("readCSV accepted a file without rows or errors")
-		}
-		if file.bad > 0 == (len(file.errs) == 0) {
-			t.Fatalf("%d bad rows but %d errors", file.bad, len(file.errs))
-		}
-		keys := map[string]bool{}
-		for i, r := range file.rows {
-			if r.row < 2 || (i > 0 && r.row <= file.rows[i-1].row) {
-				t.Fatalf("row numbers out of order: %d after %v", r.row, file.rows[:i])
-			}
-			if v := validateRequest(&r.req, chk.schemes, chk.now); len(v.Fields) > 0 {
-				t.Fatalf("row %d was read as valid but validation says %v", r.row, v.Fields)
-			}
-			if keys[r.key] {
-				t.Fatalf("row %d repeats the Idempotency-Key of an earlier row", r.row)
-			}
-			keys[r.key] = true
-		}
-		for _, e := range file.errs {
-			if e.Row < 2 {
-				t.Fatalf("an error names row %d: %v", e.Row, e)
-			}
-		}
-	})
-}
-
-// FuzzCSVCells: cells written by a spreadsheet (encoding/csv, with any of
-// the three delimiters) read back as the same values, trimmed: what the
-// operator typed is what certd is asked to issue.
-func FuzzCSVCells(f *testing.F) {
-	f.Add("甲公司", "信息系统运行维护服务", "a|b", "N-1", uint8(0))
-	f.Add(" \"quoted\", name ", "scope; with; semicolons", " | ", "", uint8(1))
-	f.Add("tab\tname", "line\nbreak", "x", "N\t2", uint8(2))
-	f.Add("=cmd|' /C calc'!A0", "+1", "-2", "@3", uint8(0))
-	chk := testCheck(f)
-	f.Fuzz(func(t *testing.T, name, scope, sites, number string, delim uint8) {
-		if strings.ContainsRune(name+scope+sites+number, '\r') {
-			return // encoding/csv reads \r\n inside quotes as \n, by design
-		}
-		var buf bytes.Buffer
-		w := csv.NewWriter(&buf)
-		w.Comma = []rune{',', ';', '\t'}[delim%3]
-		_ = w.Write([]string{"row_id", "issuer", "scheme", "number", "category", "level", "scope", "org_name", "uscc", "sites"})
-		_ = w.Write([]string{"1", "default", "itss", number, "运行维护", "3", scope, name, "91110108MA0123456G", sites})
-		w.Flush()
-		file, err := readCSV(&buf, chk)
-		if err != nil {
-			if utf8.ValidString(name) && utf8.ValidString(scope) && utf8.ValidString(sites) && utf8.ValidString(number) {
-				t.Fatalf("a one-row file written by encoding/csv is refused whole: %v", err)
-			}
-			return
-		}
-		if len(file.rows) != 1 {
-			return // a row error (e.g. an empty name): reported, not issued
-		}
-		req := file.rows[0].req
-		var wantSites []string
-		for _, s := range strings.Split(strings.TrimSpace(sites), "|") {
-			if s = strings.TrimSpace(s); s != "" {
-				wantSites = append(wantSites, s)
-			}
-		}
-		switch {
-		case req.Organization.Name != strings.TrimSpace(name):
-			t.Fatalf("org_name %q read as %q", name, req.Organization.Name)
-		case req.Scope != strings.TrimSpace(scope):
-			t.Fatalf("scope %q read as %q", scope, req.Scope)
-		case req.Number != strings.TrimSpace(number):
-			t.Fatalf("number %q read as %q", number, req.Number)
-		case !slices.Equal(req.Sites, wantSites):
-			t.Fatalf("sites %q read as %q, want %q", sites, req.Sites, wantSites)
-		}
-	})
-}
 
 // encodeList writes an encodedList as certd publishes it: multibase
 // base64url of the GZIP of the bits.

@@ -25,12 +25,13 @@ func (m *Main) bootstrap(ctx context.Context) error {
 		return fmt.Errorf("read issuers: %w", err)
 	}
 	if len(all) > 0 {
-		return nil
+		return m.migrateNumberPatterns(ctx, all)
 	}
 	admin := cert.Principal{Role: cert.RoleAdmin, KeyID: "bootstrap", Name: "first start"}
 	_, err = m.Issuer.CreateIssuer(ctx, admin, issuer.IssuerRequest{
 		ID: DefaultIssuer, Name: "Default Certification Body", NameZh: "默认认证机构",
 		TimeZone: "Asia/Shanghai", NumberPrefix: "ITSS",
+		NumberPatterns: m.Issuer.Schemes().DefaultNumberPatterns(),
 	})
 	if errors.Is(err, cert.ErrAlreadyExists) {
 		return nil
@@ -125,4 +126,25 @@ func writeTokenFile(path, token string, replace bool) error {
 		_ = os.Remove(target)
 	}
 	return werr
+}
+
+// migrateNumberPatterns gives the default issuer of a data directory made
+// before per-scheme numbering the schemes' own patterns (ITSS-…, QMS-…),
+// so that its ISO/IEC 17021 certificates are no longer numbered ITSS-….
+// Its ITSS pattern renders as before and keeps its counter, so new numbers
+// continue the old sequence. Only an issuer never changed since (no audit
+// trail) is touched; a lost race with another instance is no error.
+func (m *Main) migrateNumberPatterns(ctx context.Context, all []*cert.Issuer) error {
+	for _, is := range all {
+		if is.ID != DefaultIssuer || len(is.Events) > 0 || len(is.NumberPatterns) > 0 || is.NumberPrefix != "ITSS" ||
+			(is.NumberPattern != "" && is.NumberPattern != cert.DefaultNumberPattern) {
+			continue
+		}
+		is.NumberPatterns = m.Issuer.Schemes().DefaultNumberPatterns()
+		is.AppendEvent(cert.IssuerEvent{Type: cert.IssuerProfileUpdated, At: m.Now(), Actor: cert.SystemActor, Fields: []string{"numberPatterns"}})
+		if err := m.store.UpdateIssuer(ctx, is); err != nil && !errors.Is(err, cert.ErrConflict) {
+			return fmt.Errorf("give issuer %s per-scheme number patterns: %w", is.ID, err)
+		}
+	}
+	return nil
 }

@@ -31,9 +31,11 @@ var allowedImports = map[string][]string{
 	"pdfattach/pdfattachtest":              {"std"},
 	"issuer":                               {"std", "cert", "store", "keys"},
 	"accounts":                             {"std", "cert", "store", "golang.org/x/crypto/argon2", "github.com/pquerna/otp"},
-	"console":                              {"std", "cert", "accounts", "issuer"},
+	"console":                              {"std", "cert", "accounts", "issuer", "importfile"},
+	"importfile":                           {"std", "cert", "issuer"},
+	"profile":                              {"std", "cert", "store"},
 	"verifier":                             {"std", "cert", "store", "keys"},
-	"api": {"std", "cert", "issuer", "verifier", "templates", "store", "pdfattach",
+	"api": {"std", "cert", "issuer", "verifier", "profile", "templates", "store", "pdfattach",
 		"github.com/labstack/echo/v5", "github.com/prometheus/client_golang", "golang.org/x/time/rate"},
 }
 

@@ -35,6 +35,7 @@ import (
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/issuer"
 	"github.com/certd/certd/keys"
+	"github.com/certd/certd/profile"
 	"github.com/certd/certd/store"
 	"github.com/certd/certd/store/bolt"
 	"github.com/certd/certd/templates"
@@ -210,7 +211,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.API = api.New(api.Config{
 		Fonts: &fonts, FontErr: fontErr,
-		Issuing: m.Issuer, Verifying: ver, Keys: m.Keys, Store: st, ReadyChecks: m.readyChecks(st), Search: st, StatusLists: lists, PublicURL: cfg.PublicURL,
+		Issuing: m.Issuer, Verifying: ver, Keys: m.Keys, ReadyChecks: m.readyChecks(st),
+		Profiles: profile.New(profile.Config{Store: st, Schemes: schemes, Now: m.Now}), Store: st, Search: st, StatusLists: lists, PublicURL: cfg.PublicURL,
 		TrustedProxies: cfg.TrustedProxies, Logger: m.Logger, Now: m.Now,
 		PublicRate: cfg.RateLimit, PublicBurst: int(2 * cfg.RateLimit), RenderRate: cfg.RenderRate,
 		Console: con,

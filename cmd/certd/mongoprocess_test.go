@@ -119,6 +119,13 @@ func twoProcesses(t *testing.T) (a, b *certdProcess, db mongoDB) {
 		t.Fatalf("first start of two processes: %v", err)
 	}
 	admin, messages := "", 0
+	// Standard output is copied from its own pipe: the message may arrive
+	// after the log line that said the process listens.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if strings.Count(ps[0].Stdout.String(), "first start")+strings.Count(ps[1].Stdout.String(), "first start") > 0 {
+			break
+		}
+	}
 	for _, p := range ps {
 		messages += strings.Count(p.Stdout.String(), "first start")
 		if b, err := os.ReadFile(filepath.Join(p.DataDir, "admin.token")); err == nil {

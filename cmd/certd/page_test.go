@@ -136,6 +136,7 @@ func TestVerificationPageInBrowser(t *testing.T) {
 		width, height int
 		mobile        bool
 	}{
+		{"narrow", 320, 640, true},
 		{"phone", 390, 844, true},
 		{"desktop", 1280, 900, false},
 	}
@@ -179,8 +180,9 @@ func TestVerificationPageInBrowser(t *testing.T) {
 					if words := len(strings.Fields(f.Verdict)); f.VerdictLines > max(words, 1) {
 						t.Errorf("verdict %q is broken over %d lines", f.Verdict, f.VerdictLines)
 					}
-					if f.VerdictFontPx < 32 {
-						t.Errorf("verdict font size %.0fpx; want at least 32px", f.VerdictFontPx)
+					// 9.5vw: 30px on the narrowest phones, 32px and more from 340px.
+					if minFont := min(32, 0.095*float64(vp.width)-0.5); f.VerdictFontPx < minFont {
+						t.Errorf("verdict font size %.0fpx; want at least %.0fpx", f.VerdictFontPx, minFont)
 					}
 					if f.ScrollWidth > f.InnerWidth {
 						t.Errorf("page is %.0fpx wide in a %.0fpx viewport: it scrolls sideways", f.ScrollWidth, f.InnerWidth)

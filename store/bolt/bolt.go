@@ -125,12 +125,13 @@ var (
 	bucketCertUSCC        = []byte("certificates.uscc")
 	bucketCertByNumber    = []byte("certificates.bynumber")
 	bucketIssuers         = []byte("issuers")
+	bucketIssuerImages    = []byte("issuers.images")
 	bucketKeyRings        = []byte("keyrings")
 	bucketAPIKeys         = []byte("apikeys")
 	bucketAPIKeyHash      = []byte("apikeys.hash")
 	bucketCounters        = []byte("counters")
 	keySchema             = []byte("schema")
-	allBuckets            = [][]byte{bucketMeta, bucketCerts, bucketCertNumber, bucketCertStatus, bucketCertIdem, bucketCertCreated, bucketCertIssuer, bucketCertUSCC, bucketCertByNumber, bucketIssuers, bucketKeyRings, bucketAPIKeys, bucketAPIKeyHash, bucketCounters}
+	allBuckets            = [][]byte{bucketMeta, bucketCerts, bucketCertNumber, bucketCertStatus, bucketCertIdem, bucketCertCreated, bucketCertIssuer, bucketCertUSCC, bucketCertByNumber, bucketIssuers, bucketIssuerImages, bucketKeyRings, bucketAPIKeys, bucketAPIKeyHash, bucketCounters}
 	errNewerSchemaVersion = errors.New("file written by a newer version of certd")
 )
 

@@ -420,7 +420,7 @@ func TestOpenDamaged(t *testing.T) {
 		{"truncated/last-page", good[:hwm-4096]},
 		{"truncated/odd", good[:hwm-1]},
 		{"garbage/meta", garbage(0)},
-		{"garbage/third-page", garbage(2 * 4096)},
+		{"garbage/first-in-use", garbage(inUse[0])},
 		{"garbage/quarter", garbage(inUse[len(inUse)/4])},
 		{"garbage/middle", garbage(inUse[len(inUse)/2])},
 		{"garbage/three-quarters", garbage(inUse[len(inUse)*3/4])},

@@ -23,7 +23,13 @@ import (
 //
 // Values written by earlier versions are JSON without the credential, a
 // NUL byte, then the credential; they start with '{' and still decode.
-const certFormat = 1
+//
+// Format 2 writes each site as its name, address and scope; format 1
+// (still read) wrote a site as its name alone.
+const (
+	certFormat   = 2
+	certFormatV1 = 1
+)
 
 var errCorrupt = errors.New("invalid stored certificate")
 
@@ -48,7 +54,9 @@ func encodeCert(c *cert.Certificate) ([]byte, error) {
 	w.str(c.ScopeEn)
 	w.uint(uint64(len(c.Sites)))
 	for _, s := range c.Sites {
-		w.str(s)
+		w.str(s.Name)
+		w.str(s.Address)
+		w.str(s.Scope)
 	}
 	w.str(c.AssessmentBody)
 	w.str(c.Organization.USCC)
@@ -122,9 +130,13 @@ func decodeCert(v []byte, c *cert.Certificate) error {
 	c.ScopeEn = r.str()
 	c.Sites = nil
 	if n := r.count(); n > 0 {
-		c.Sites = make([]string, n)
+		c.Sites = make([]cert.Site, n)
 		for i := range c.Sites {
-			c.Sites[i] = r.str()
+			c.Sites[i].Name = r.str()
+			if r.format >= 2 {
+				c.Sites[i].Address = r.str()
+				c.Sites[i].Scope = r.str()
+			}
 		}
 	}
 	c.AssessmentBody = r.str()
@@ -175,7 +187,7 @@ func decodeCert(v []byte, c *cert.Certificate) error {
 // stored certificate without decoding the rest; the names alias v. ok is
 // false for a value of an earlier version, which must be decoded.
 func searchFields(v []byte) (created time.Time, name, nameEn []byte, ok bool) {
-	if len(v) == 0 || v[0] != certFormat {
+	if len(v) == 0 || (v[0] != certFormat && v[0] != certFormatV1) {
 		return time.Time{}, nil, nil, false
 	}
 	r := reader{b: v[1:]}
@@ -234,13 +246,15 @@ type reader struct {
 	s   string // the whole record
 	off int    // the offset of b in s
 	err error
+	// format is the record's format byte.
+	format byte
 }
 
 func newReader(v []byte) (*reader, error) {
-	if len(v) == 0 || v[0] != certFormat {
+	if len(v) == 0 || (v[0] != certFormat && v[0] != certFormatV1) {
 		return nil, errCorrupt
 	}
-	return &reader{b: v[1:], s: string(v), off: 1}, nil
+	return &reader{b: v[1:], s: string(v), off: 1, format: v[0]}, nil
 }
 
 func (r *reader) fail() {

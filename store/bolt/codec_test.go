@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -38,7 +39,7 @@ func TestCodecEmptyAndNil(t *testing.T) {
 	for _, c := range []*cert.Certificate{
 		{},
 		{Events: []cert.Event{}},
-		{Sites: []string{""}, Events: []cert.Event{{}}},
+		{Sites: []cert.Site{{}}, Events: []cert.Event{{}}},
 	} {
 		v, err := encodeCert(c)
 		if err != nil {
@@ -81,6 +82,27 @@ func TestCodecCorrupt(t *testing.T) {
 	bad = append(bad, 0xff, 0xff, 0xff, 0xff, 0x0f)
 	if err := decodeCert(bad, &got); err == nil {
 		t.Error("a value with an impossible length decodes")
+	}
+}
+
+// TestCodecReadsFormat1: records of format 1 held a site as its name only.
+func TestCodecReadsFormat1(t *testing.T) {
+	c := &cert.Certificate{ID: "X", Sites: []cert.Site{{Name: "SiteOne"}, {Name: "SiteTwo"}}, Credential: "tok"}
+	v2, err := encodeCert(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := bytes.Replace(v2, []byte("\x02\x07SiteOne\x00\x00\x07SiteTwo\x00\x00"), []byte("\x02\x07SiteOne\x07SiteTwo"), 1)
+	if len(v1) != len(v2)-4 {
+		t.Fatalf("could not build a format 1 record from %q", v2)
+	}
+	v1[0] = certFormatV1
+	var got cert.Certificate
+	if err := decodeCert(v1, &got); err != nil {
+		t.Fatalf("decode format 1: %v", err)
+	}
+	if len(got.Sites) != 2 || got.Sites[0].Name != "SiteOne" || got.Sites[1].Name != "SiteTwo" || got.Credential != "tok" {
+		t.Errorf("format 1 record decoded as sites %+v, credential %q", got.Sites, got.Credential)
 	}
 }
 

@@ -37,7 +37,7 @@ type certBody struct {
 	Level          int64      `bson:"level"`
 	Scope          string     `bson:"scope"`
 	ScopeEn        string     `bson:"scopeEn"`
-	Sites          []string   `bson:"sites"`
+	Sites          []siteDoc  `bson:"sites"`
 	AssessmentBody string     `bson:"assessmentBody"`
 	Organization   orgDoc     `bson:"organization"`
 	DecisionDate   string     `bson:"decisionDate"`
@@ -90,7 +90,7 @@ func toCertDoc(c *cert.Certificate) *certDoc {
 		Body: certBody{
 			BaseNumber: c.BaseNumber, Revision: int64(c.Revision),
 			Scheme: c.Scheme, Standard: c.Standard, Category: c.Category, Level: int64(c.Level),
-			Scope: c.Scope, ScopeEn: c.ScopeEn, Sites: c.Sites, AssessmentBody: c.AssessmentBody,
+			Scope: c.Scope, ScopeEn: c.ScopeEn, Sites: toSiteDocs(c.Sites), AssessmentBody: c.AssessmentBody,
 			Organization: orgDoc{
 				Name: c.Organization.Name, NameEn: c.Organization.NameEn, USCC: c.Organization.USCC,
 				Address: c.Organization.Address, Country: c.Organization.Country,
@@ -127,7 +127,7 @@ func (d *certDoc) certificate() *cert.Certificate {
 	c := &cert.Certificate{
 		ID: d.ID, Number: d.Number, BaseNumber: b.BaseNumber, Revision: int(b.Revision),
 		Issuer: d.Issuer, Scheme: b.Scheme, Standard: b.Standard, Category: b.Category,
-		Level: int(b.Level), Scope: b.Scope, ScopeEn: b.ScopeEn, Sites: b.Sites,
+		Level: int(b.Level), Scope: b.Scope, ScopeEn: b.ScopeEn, Sites: fromSiteDocs(b.Sites),
 		AssessmentBody: b.AssessmentBody,
 		Organization: cert.Organization{
 			Name: b.Organization.Name, NameEn: b.Organization.NameEn, USCC: b.Organization.USCC,

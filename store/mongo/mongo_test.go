@@ -304,3 +304,57 @@ func TestUpdateAPIKeyDuplicateHash(t *testing.T) {
 		t.Errorf("APIKeyByHash(hash-a) = %v, %v; want key-a", got, err)
 	}
 }
+
+// TestReadsOlderDocuments: documents written before sites had fields (a
+// site was a string) and before an issuer's accreditation was a list
+// still read, and an issuer stored without a version updates from 0.
+func TestReadsOlderDocuments(t *testing.T) {
+	uri := mongotest.URI(t)
+	s := mongotest.OpenURI(t, uri)
+	ctx := t.Context()
+	c := storetest.NewCertificate(t, "issuer-a")
+	c.Sites = []cert.Site{{Name: "placeholder"}}
+	if err := s.CreateCertificate(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	client, err := driver.Connect(options.Client().ApplyURI(uri))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Disconnect(context.Background())
+	db := client.Database(databaseOf(t, uri))
+	if _, err := db.Collection("certificates").UpdateOne(ctx, bson.D{{Key: "_id", Value: c.ID}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "sites", Value: bson.A{"北京总部", "上海分部"}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Certificate(ctx, c.ID)
+	if err != nil {
+		t.Fatalf("Certificate with string sites: %v", err)
+	}
+	if len(got.Sites) != 2 || got.Sites[0] != (cert.Site{Name: "北京总部"}) || got.Sites[1].Name != "上海分部" {
+		t.Errorf("sites = %+v, want the two names", got.Sites)
+	}
+
+	if _, err := db.Collection("issuers").InsertOne(ctx, bson.D{
+		{Key: "_id", Value: "old"}, {Key: "name", Value: "Old CB"}, {Key: "nameZh", Value: ""},
+		{Key: "accreditationBody", Value: "CNAS"}, {Key: "accreditationNumber", Value: "CNAS C123-M"},
+		{Key: "timeZone", Value: "Asia/Shanghai"}, {Key: "numberPattern", Value: cert.DefaultNumberPattern},
+		{Key: "numberPrefix", Value: "OLD"}, {Key: "keyType", Value: "Ed25519"}, {Key: "createdAt", Value: time.Now()},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	is, err := s.Issuer(ctx, "old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if is.Version != 0 || len(is.Accreditation) != 1 || is.Accreditation[0].Number != "CNAS C123-M" {
+		t.Errorf("old issuer = version %d, accreditation %v", is.Version, is.Accreditation)
+	}
+	is.Name = "Renamed"
+	if err := s.UpdateIssuer(ctx, is); err != nil {
+		t.Fatalf("UpdateIssuer from a document without version: %v", err)
+	}
+	if is, err = s.Issuer(ctx, "old"); err != nil || is.Name != "Renamed" || is.Version != 1 || len(is.Accreditation) != 1 {
+		t.Errorf("after the update: %+v, %v", is, err)
+	}
+}

@@ -30,6 +30,7 @@ const (
 	collKeyRings     = "keyrings"
 	collAPIKeys      = "apikeys"
 	collCounters     = "counters"
+	collImages       = "issuerimages"
 )
 
 // Option configures Open.
@@ -57,7 +58,7 @@ type Store struct {
 	db      *mongo.Database
 	timeout time.Duration
 
-	certs, issuers, keyRings, apiKeys, counters *mongo.Collection
+	certs, issuers, keyRings, apiKeys, counters, images *mongo.Collection
 
 	// certsLatest reads certificates from the primary with read concern
 	// local: it sees a write acknowledged to another client that majority
@@ -126,6 +127,7 @@ func (s *Store) useDatabase(name string, rc *readconcern.ReadConcern) {
 	s.keyRings = s.db.Collection(collKeyRings)
 	s.apiKeys = s.db.Collection(collAPIKeys)
 	s.counters = s.db.Collection(collCounters)
+	s.images = s.db.Collection(collImages)
 }
 
 // probeReadConcern falls back to read concern local when the server refuses

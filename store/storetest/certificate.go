@@ -48,7 +48,10 @@ func testRoundTrip(t *testing.T, s store.Store) {
 	c.Number = "信标-2026-000123"
 	c.BaseNumber = "信标-2026-000123"
 	c.Revision = 1
-	c.Sites = []string{"北京市海淀区中关村大街1号", "上海市浦东新区世纪大道100号"}
+	c.Sites = []cert.Site{
+		{Name: "总部", Address: "北京市海淀区中关村大街1号", Scope: "运行维护服务"},
+		{Name: "上海市浦东新区世纪大道100号"},
+	}
 	c.Organization = cert.Organization{
 		Name:    "北京示例科技有限公司（第一分公司）",
 		NameEn:  "Beijing Example Technology Co., Ltd.",
@@ -290,7 +293,7 @@ func testReturnedCopies(t *testing.T, s store.Store) {
 
 	mutate := func(got *cert.Certificate) {
 		got.Organization.Name = "changed"
-		got.Sites[0] = "changed"
+		got.Sites[0].Name = "changed"
 		got.Events[0].Reason = "changed"
 		got.Events = append(got.Events, cert.Event{Seq: 2, Type: cert.EventWithdrawn})
 		got.Version = 99
@@ -320,14 +323,14 @@ func testInputNotRetained(t *testing.T, s store.Store) {
 	create(t, s, c)
 	want := clone(c)
 	c.Organization.Name = "changed"
-	c.Sites[0] = "changed"
+	c.Sites[0].Name = "changed"
 	c.Events[0].Actor = "changed"
 	sameCert(t, "after changing the created value", get(t, s, c.ID), want)
 
 	batch := []*cert.Certificate{NewCertificate(t, "issuer-a")}
 	createAll(t, s, batch)
 	want = clone(batch[0])
-	batch[0].Sites[0] = "changed"
+	batch[0].Sites[0].Address = "changed"
 	batch[0].Events[0].Actor = "changed"
 	sameCert(t, "after changing a value given to CreateCertificates", get(t, s, want.ID), want)
 }

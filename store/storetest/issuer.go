@@ -20,14 +20,14 @@ var issuerTests = []test{
 func newIssuer(t testing.TB, id string) *cert.Issuer {
 	t.Helper()
 	is := &cert.Issuer{
-		ID:                  id,
-		Name:                "China Example Certification Centre",
-		NameZh:              "中国示例认证中心",
-		AccreditationBody:   "CNAS",
-		AccreditationNumber: "CNAS C123-M",
-		Contact:             "cert@example.cn",
-		StatusKey:           []byte{0x00, 0x01, 0xfe, 0xff, 0x80, 0x7f},
-		CreatedAt:           time.Date(2026, 1, 2, 3, 4, 5, 600700800, shanghai(t)),
+		ID:            id,
+		Name:          "China Example Certification Centre",
+		NameZh:        "中国示例认证中心",
+		Accreditation: []cert.Accreditation{{Body: "CNAS", Number: "CNAS C123-M"}},
+		Contact:       "cert@example.cn",
+		StatusKey:     []byte{0x00, 0x01, 0xfe, 0xff, 0x80, 0x7f},
+		CreatedAt:     time.Date(2026, 1, 2, 3, 4, 5, 600700800, shanghai(t)),
+		Version:       1,
 	}
 	is.Normalize()
 	if err := is.Validate(); err != nil {

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		searchTests,
 		concurrencyTests,
 		issuerTests,
+		profileTests,
 		keyRingTests,
 		apiKeyTests,
 		counterTests,
@@ -92,7 +93,7 @@ func NewCertificate(t testing.TB, issuer string) *cert.Certificate {
 		Level:          3,
 		Scope:          "信息系统运行维护服务",
 		ScopeEn:        "IT operation and maintenance services",
-		Sites:          []string{"北京市海淀区中关村大街1号"},
+		Sites:          []cert.Site{{Name: "北京市海淀区中关村大街1号"}},
 		AssessmentBody: "中国电子工业标准化技术协会",
 		Organization: cert.Organization{
 			Name:    fmt.Sprintf("北京示例科技有限公司%d", n),
@@ -261,7 +262,7 @@ func show(v any) string {
 // changed.
 func clone(c *cert.Certificate) *cert.Certificate {
 	cp := *c
-	cp.Sites = append([]string(nil), c.Sites...)
+	cp.Sites = append([]cert.Site(nil), c.Sites...)
 	cp.Events = append([]cert.Event(nil), c.Events...)
 	for i, e := range cp.Events {
 		cp.Events[i].Until = utcPtr(e.Until)
