@@ -32,6 +32,11 @@ type Issuing interface {
 type Config struct {
 	Accounts *accounts.Service
 	Issuing  Issuing
+	// Profiles edits the issuer's profile (nil: no profile page).
+	Profiles Profiles
+	// APIKeys and SigningKeys serve the keys page (nil: none).
+	APIKeys     APIKeys
+	SigningKeys SigningKeys
 	// PublicURL is the base URL readers see; an https URL makes the
 	// session cookie Secure.
 	PublicURL string
@@ -48,6 +53,9 @@ type Console struct {
 	cfg     Config
 	acc     *accounts.Service
 	iss     Issuing
+	prof    Profiles
+	apiKeys APIKeys
+	signing SigningKeys
 	log     *slog.Logger
 	now     func() time.Time
 	secure  bool
@@ -61,6 +69,9 @@ type Console struct {
 
 //go:embed templates/*.html
 var templateFS embed.FS
+
+//go:embed static/console.js
+var consoleJS []byte
 
 const (
 	prefix     = "/console"
@@ -76,7 +87,7 @@ func New(cfg Config) (*Console, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &Console{cfg: cfg, acc: cfg.Accounts, iss: cfg.Issuing, log: cfg.Logger, now: cfg.Now,
+	c := &Console{cfg: cfg, acc: cfg.Accounts, iss: cfg.Issuing, prof: cfg.Profiles, apiKeys: cfg.APIKeys, signing: cfg.SigningKeys, log: cfg.Logger, now: cfg.Now,
 		secure: strings.HasPrefix(cfg.PublicURL, "https://")}
 	switch {
 	case cfg.DashboardTTL == 0:
@@ -99,6 +110,10 @@ func New(cfg Config) (*Console, error) {
 		c.routes = append(c.routes, pattern)
 	}
 	// The map of the console: every route in one place.
+	public("GET "+prefix+"/static/console.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		_, _ = w.Write(consoleJS)
+	})
 	public("GET "+prefix+"/login", c.loginPage)
 	public("POST "+prefix+"/login", c.login)
 	public("GET "+prefix+"/setup/{token}", c.setupPage)
@@ -118,6 +133,11 @@ func New(cfg Config) (*Console, error) {
 	private("GET "+prefix+"/settings/users", c.users)
 	private("POST "+prefix+"/settings/users/invite", c.invite)
 	private("POST "+prefix+"/settings/users/{id}", c.changeUser)
+	private("GET "+prefix+"/settings/profile", c.profile)
+	private("POST "+prefix+"/settings/profile", c.saveProfile)
+	private("POST "+prefix+"/settings/profile/{kind}", c.saveImage)
+	private("GET "+prefix+"/settings/keys", c.keys)
+	private("POST "+prefix+"/settings/keys", c.keysPost)
 	private("GET "+prefix+"/settings/security", c.security)
 	private("POST "+prefix+"/settings/security", c.securityPost)
 	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, r *http.Request) {
@@ -186,7 +206,7 @@ func (c *Console) signedIn(h pageFunc) http.Handler {
 		}
 		if r.Method == http.MethodPost {
 			limit := int64(maxForm)
-			if r.URL.Path == prefix+"/import" {
+			if r.URL.Path == prefix+"/import" || strings.HasPrefix(r.URL.Path, prefix+"/settings/profile/") {
 				limit = maxImport
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)

@@ -22,6 +22,7 @@ import (
 	"github.com/certd/certd/console"
 	"github.com/certd/certd/issuer"
 	"github.com/certd/certd/keys"
+	"github.com/certd/certd/profile"
 	"github.com/certd/certd/store/bolt"
 )
 
@@ -81,7 +82,7 @@ func newEnvTB(t testing.TB, dashboardTTL time.Duration) *env {
 		}
 	}
 	acc := accounts.New(accounts.Config{Store: st, Now: c.Now, Password: accounts.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
-	con, err := console.New(console.Config{Accounts: acc, Issuing: iss, PublicURL: "http://certd.test", Now: c.Now, DashboardTTL: dashboardTTL})
+	con, err := console.New(console.Config{Accounts: acc, Issuing: iss, Profiles: profile.New(profile.Config{Store: st, Schemes: schemes, Now: c.Now}), APIKeys: iss, SigningKeys: ks, PublicURL: "http://certd.test", Now: c.Now, DashboardTTL: dashboardTTL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,7 @@ func TestRoutesNeedSession(t *testing.T) {
 	walked := 0
 	for _, r := range e.con.Routes() {
 		method, path, _ := strings.Cut(r, " ")
-		if strings.HasSuffix(path, "/login") || strings.Contains(path, "/setup/") {
+		if strings.HasSuffix(path, "/login") || strings.Contains(path, "/setup/") || strings.Contains(path, "/static/") {
 			continue
 		}
 		path = strings.NewReplacer("{id}", "01ABCDEFGHJKMNPQRSTVWXYZ0", "{action}", "suspend", "{$}", "").Replace(path)
@@ -209,7 +210,7 @@ func TestIssueSuspendConflictAndTenancy(t *testing.T) {
 		t.Fatalf("bad USCC: %d", code)
 	}
 	form.Set("organization.uscc", "91110108MA0123456G")
-	form.Set("organization.name", "北京<script>alert(1)</script>科技有限公司")
+	form.Set("organization.name", "北京<script>alert(1)</script>\"引号'科技有限公司")
 	code, _, h := clerk.post("/console/certificates/new", form)
 	if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/console/certificates/") {
 		t.Fatalf("issue: %d → %s", code, h.Get("Location"))
@@ -222,7 +223,7 @@ func TestIssueSuspendConflictAndTenancy(t *testing.T) {
 		t.Errorf("resubmitted form: %d → %s, want the same certificate", code, h.Get("Location"))
 	}
 	_, body, _ = clerk.get(certPage)
-	if strings.Contains(body, "<script>alert(1)</script>") || !strings.Contains(body, "&lt;script&gt;") {
+	if strings.Contains(body, "<script>alert(1)</script>") || !strings.Contains(body, "&lt;script&gt;") || !strings.Contains(body, "&#34;引号&#39;") {
 		t.Error("the organization name is not escaped on the certificate page")
 	}
 	// Two tabs: both open the suspend form at version 1; the first wins,
@@ -336,13 +337,22 @@ func TestSignInThrottledAndSameAnswer(t *testing.T) {
 func TestPagesHaveLangAndLabels(t *testing.T) {
 	e := newEnv(t)
 	b := e.signUp(t, "a", "admin@a.cn", cert.RoleAdmin)
-	for _, p := range []string{"/console/", "/console/certificates", "/console/certificates/new", "/console/settings/users", "/console/login"} {
+	for _, p := range []string{"/console/", "/console/certificates", "/console/certificates/new", "/console/settings/users", "/console/settings/profile", "/console/settings/keys", "/console/settings/security", "/console/import", "/console/login"} {
 		for _, lang := range []string{"zh-CN", "en"} {
 			_, body, _ := b.get(p + "?lang=" + lang)
 			if !strings.Contains(body, `<html lang="`+lang+`">`) {
 				t.Errorf("%s?lang=%s: no lang attribute", p, lang)
 			}
-			for _, m := range regexp.MustCompile(`<input id="([^"]+)"`).FindAllStringSubmatch(body, -1) {
+			// Headings start at h1 and never skip a level going down.
+			level := 0
+			for _, h := range regexp.MustCompile(`<h([1-6])[ >]`).FindAllStringSubmatch(body, -1) {
+				n := int(h[1][0] - '0')
+				if (level == 0 && n != 1) || n > level+1 {
+					t.Errorf("%s: heading h%d after h%d", p, n, level)
+				}
+				level = n
+			}
+			for _, m := range regexp.MustCompile(`<(?:input|select|textarea) id="([^"]+)"`).FindAllStringSubmatch(body, -1) {
 				if !strings.Contains(body, `for="`+m[1]+`"`) {
 					t.Errorf("%s: input %s has no label", p, m[1])
 				}
@@ -465,4 +475,80 @@ func (e *env) count(t *testing.T, issuerID string) int {
 		t.Fatal(err)
 	}
 	return len(list)
+}
+
+func TestProfileSettings(t *testing.T) {
+	e := newEnv(t)
+	b := e.signUp(t, "a", "admin@a.cn", cert.RoleAdmin)
+	tok := b.csrf("/console/settings/profile")
+	form := url.Values{"csrf": {tok}, "version": {"1"}, "name": {"China Example Certification Center"}, "nameZh": {"中国示例认证中心"},
+		"timeZone": {"Asia/Shanghai"}, "accreditation": {"CNAS | CNAS C001-M\nIAF MLA | IAF-001"}, "approvalNumber": {"CNCA-R-2002-001"},
+		"signatory.name": {"张三"}, "signatory.title": {"主任"}, "numberPatterns.iso17021": {"QMS-{YYYY}-{SEQ:6}"}}
+	code, body, _ := b.post("/console/settings/profile", form)
+	if code != http.StatusSeeOther {
+		t.Fatalf("save profile: %d\n%.800s", code, body)
+	}
+	is, err := e.iss.Issuer(context.Background(), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if is.NameZh != "中国示例认证中心" || len(is.Accreditation) != 2 || is.Accreditation[1].Number != "IAF-001" || is.Signatory == nil || is.Signatory.Name != "张三" {
+		t.Errorf("stored profile %+v", is.Profile())
+	}
+	// The same form again, based on the old version: the conflict is shown.
+	if code, _, _ := b.post("/console/settings/profile", form); code != http.StatusConflict {
+		t.Errorf("stale form: %d, want 409", code)
+	}
+	form.Set("version", "2")
+	form.Set("numberPatterns.itss", "ITSS-{YYYY}")
+	if code, body, _ := b.post("/console/settings/profile", form); code != http.StatusUnprocessableEntity || !strings.Contains(body, "numberPatterns.itss") {
+		t.Errorf("pattern without SEQ: %d, want 422 naming numberPatterns.itss", code)
+	}
+	viewer := e.signUp(t, "a", "viewer@a.cn", cert.RoleViewer)
+	vt := viewer.csrf("/console/certificates")
+	form.Set("csrf", vt)
+	if code, _, _ := viewer.post("/console/settings/profile", form); code != http.StatusForbidden {
+		t.Errorf("viewer saving the profile: %d, want 403", code)
+	}
+}
+
+func TestKeysSettings(t *testing.T) {
+	e := newEnv(t)
+	b := e.signUp(t, "a", "admin@a.cn", cert.RoleAdmin)
+	tok := b.csrf("/console/settings/keys")
+	code, body, _ := b.post("/console/settings/keys", url.Values{"csrf": {tok}, "do": {"create-api-key"}, "name": {"CRM"}, "role": {"issuer"}})
+	m := regexp.MustCompile(`<code>(certd_[^<]+)</code>`).FindStringSubmatch(body)
+	if code != 200 || m == nil {
+		t.Fatalf("create API key: %d, token shown: %v", code, m != nil)
+	}
+	p, err := e.iss.Authenticate(context.Background(), m[1])
+	if err != nil || p.Issuer != "a" || p.Role != cert.RoleIssuer {
+		t.Errorf("the new key authenticates as %+v, %v; want an issuer key of a", p, err)
+	}
+	if _, body, _ := b.get("/console/settings/keys"); strings.Contains(body, m[1]) {
+		t.Error("the token is shown again")
+	}
+	// Rotation needs the confirmation; with it the ring has two keys.
+	if code, _, _ := b.post("/console/settings/keys", url.Values{"csrf": {tok}, "do": {"rotate"}}); code != http.StatusUnprocessableEntity {
+		t.Errorf("rotate without confirmation: %d, want 422", code)
+	}
+	if code, _, _ := b.post("/console/settings/keys", url.Values{"csrf": {tok}, "do": {"rotate"}, "confirm": {"yes"}}); code != http.StatusSeeOther {
+		t.Errorf("rotate: %d", code)
+	}
+	_, body, _ = b.get("/console/settings/keys")
+	if strings.Count(body, "<td>retired</td>") != 1 || strings.Count(body, "<td>active</td>") != 1 {
+		t.Errorf("after rotation the page shows:\n%.1500s", body)
+	}
+	// Issuer b's admin sees none of a's keys and cannot revoke them.
+	other := e.signUp(t, "b", "admin@b.cn", cert.RoleAdmin)
+	ot := other.csrf("/console/settings/keys")
+	if _, body, _ := other.get("/console/settings/keys"); strings.Contains(body, "CRM") {
+		t.Error("issuer b's admin sees a's API key")
+	}
+	keys, _ := e.iss.APIKeys(context.Background(), cert.Principal{Role: cert.RoleAdmin})
+	for _, k := range keys {
+		if code, _, _ := other.post("/console/settings/keys", url.Values{"csrf": {ot}, "do": {"revoke-api-key"}, "id": {k.ID}, "confirm": {"yes"}}); code != http.StatusNotFound {
+			t.Errorf("issuer b revoking a's key: %d, want 404", code)
+		}
+	}
 }

@@ -12,7 +12,7 @@ import (
 
 // pageNames are the page templates; each is parsed with layout.html. The
 // test TestTemplatesRegistered checks that every file is one of them.
-var pageNames = []string{"login", "setup", "error", "dashboard", "certificates", "certificate", "new", "action", "conflict", "users", "security", "import", "importjob"}
+var pageNames = []string{"login", "setup", "error", "dashboard", "certificates", "certificate", "new", "action", "conflict", "users", "security", "import", "importjob", "profile", "keys"}
 
 func (c *Console) parse() error {
 	c.pages = make(map[string]*template.Template, len(pageNames))

@@ -89,7 +89,12 @@ func HashToken(token string) string {
 // CreateAPIKey creates an API key and returns it with its token, which is
 // shown once and never stored.
 func (s *Service) CreateAPIKey(ctx context.Context, p cert.Principal, req APIKeyRequest) (*cert.APIKey, string, error) {
-	if !p.DeploymentAdmin() {
+	switch {
+	case p.DeploymentAdmin():
+	case issuerAdmin(p) && req.Role != cert.RoleAdmin:
+		// A console administrator makes keys of its own issuer only.
+		req.Issuer = p.Issuer
+	default:
 		return nil, "", fmt.Errorf("only an admin key can create API keys: %w", cert.ErrForbidden)
 	}
 	var v cert.ValidationError

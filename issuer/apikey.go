@@ -16,10 +16,15 @@ const usedEvery = time.Minute
 // APIKeys lists every API key, revoked ones included, for an admin. The
 // stored hash is cleared: a caller cannot leak what it never gets.
 func (s *Service) APIKeys(ctx context.Context, p cert.Principal) ([]*cert.APIKey, error) {
-	if !p.DeploymentAdmin() {
+	scope := ""
+	switch {
+	case p.DeploymentAdmin():
+	case issuerAdmin(p):
+		scope = p.Issuer
+	default:
 		return nil, fmt.Errorf("only an admin key can list API keys: %w", cert.ErrForbidden)
 	}
-	all, err := s.st.APIKeys(ctx, "")
+	all, err := s.st.APIKeys(ctx, scope)
 	if err != nil {
 		return nil, fmt.Errorf("list API keys: %w", err)
 	}
@@ -33,7 +38,17 @@ func (s *Service) APIKeys(ctx context.Context, p cert.Principal) ([]*cert.APIKey
 // active admin key cannot be revoked (cert.ErrLastAdminKey): create another
 // admin key first, or, locked out, use `certd admin-key` on the host.
 func (s *Service) RevokeAPIKey(ctx context.Context, p cert.Principal, id string) error {
-	if !p.DeploymentAdmin() {
+	switch {
+	case p.DeploymentAdmin():
+	case issuerAdmin(p):
+		k, err := s.st.APIKey(ctx, id)
+		if err != nil {
+			return fmt.Errorf("API key %s: %w", id, err)
+		}
+		if k.Issuer != p.Issuer {
+			return fmt.Errorf("API key %s: %w", id, cert.ErrNotFound)
+		}
+	default:
 		return fmt.Errorf("only an admin key can revoke API keys: %w", cert.ErrForbidden)
 	}
 	if _, err := s.st.RevokeAPIKey(ctx, id, s.now()); err != nil {
@@ -41,6 +56,10 @@ func (s *Service) RevokeAPIKey(ctx context.Context, p cert.Principal, id string)
 	}
 	return nil
 }
+
+// issuerAdmin reports whether p is a console administrator: it manages
+// the API keys of its own issuer, never admin keys.
+func issuerAdmin(p cert.Principal) bool { return p.User && p.Role == cert.RoleAdmin && p.Issuer != "" }
 
 // Authenticate maps a bearer token to its principal; unknown and revoked
 // tokens give ErrNotFound. It records the key's use when the stored last

@@ -88,8 +88,8 @@ func (s *Service) PutImage(ctx context.Context, p cert.Principal, id, kind, cont
 	if err := checkKind(kind); err != nil {
 		return nil, err
 	}
-	if p.Role != cert.RoleAdmin {
-		return nil, fmt.Errorf("only an admin key can change an issuer's images: %w", cert.ErrForbidden)
+	if err := canChange(p, id); err != nil {
+		return nil, err
 	}
 	pngBytes, ref, err := DecodeImage(contentType, data)
 	if err != nil {

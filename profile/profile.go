@@ -53,7 +53,7 @@ const maxAttempts = 3
 
 // Get returns the issuer for an admin, or for a key of that issuer.
 func (s *Service) Get(ctx context.Context, p cert.Principal, id string) (*cert.Issuer, error) {
-	if p.Role != cert.RoleAdmin && p.Issuer != id {
+	if !p.CanRead(id) {
 		// Not found rather than forbidden: a key of issuer A cannot learn
 		// which other issuers exist.
 		return nil, fmt.Errorf("issuer %s: %w", id, cert.ErrNotFound)
@@ -88,8 +88,8 @@ func (s *Service) Patch(ctx context.Context, p cert.Principal, id string, patch 
 // audit event, retrying a lost race when the client sent no If-Match.
 // apply returns an event without fields when nothing changed.
 func (s *Service) change(ctx context.Context, p cert.Principal, id string, ifMatch int64, apply func(*cert.Issuer) (cert.IssuerEvent, error)) (*cert.Issuer, error) {
-	if p.Role != cert.RoleAdmin {
-		return nil, fmt.Errorf("only an admin key can change an issuer's profile: %w", cert.ErrForbidden)
+	if err := canChange(p, id); err != nil {
+		return nil, err
 	}
 	for attempt := 1; ; attempt++ {
 		is, err := s.st.Issuer(ctx, id)
@@ -123,4 +123,16 @@ func (s *Service) change(ctx context.Context, p cert.Principal, id string, ifMat
 			return nil, fmt.Errorf("store issuer %s: %w", id, err)
 		}
 	}
+}
+
+// canChange allows admin API keys and the console administrators of the
+// issuer itself; others read nothing of another issuer (not found).
+func canChange(p cert.Principal, id string) error {
+	if !p.CanRead(id) {
+		return fmt.Errorf("issuer %s: %w", id, cert.ErrNotFound)
+	}
+	if !p.DeploymentAdmin() && (p.Role != cert.RoleAdmin || p.Issuer != id) {
+		return fmt.Errorf("only an administrator can change an issuer's profile: %w", cert.ErrForbidden)
+	}
+	return nil
 }

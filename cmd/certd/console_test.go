@@ -2,8 +2,13 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -122,7 +127,17 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#f-level"), "3"),
 		chromedp.SetValue(chromedp.CSS("#f-scope"), "信息系统运行维护服务"),
 		chromedp.SetValue(chromedp.CSS("#f-organization\\.name"), "北京示例科技有限公司"),
-		chromedp.SetValue(chromedp.CSS("#f-organization\\.uscc"), "91110108MA0123456G"),
+		chromedp.SendKeys(chromedp.CSS("#f-organization\\.uscc"), "91110108ma0123456x"))
+	// With scripts on, a wrong check character is flagged as it is typed.
+	if msg, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("f-organization.uscc").validationMessage`)); err != nil || !strings.Contains(msg, "check character") {
+		t.Errorf("USCC typed with a wrong check character: message %q, %v", msg, err)
+	}
+	// The message is the browser's; the server checks again on submit. The
+	// right code clears it when typed (an input event).
+	if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(function(){var i=document.getElementById("f-organization.uscc"); i.value="91110108MA0123456"; i.dispatchEvent(new Event("input")); i.value+="G"; i.dispatchEvent(new Event("input")); return i.validationMessage===""})()`)); err != nil || !ok {
+		t.Errorf("the right USCC typed leaves a validation message (%v)", err)
+	}
+	do(t, ctx, chromedp.SetValue(chromedp.CSS("#f-organization\\.uscc"), "91110108MA0123456G"),
 		chromedp.Click(chromedp.CSS(`button[value="preview"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#h-preview")))
 	shoot(t, ctx, shots, "issue-preview")
@@ -198,4 +213,76 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("after sign-out a console URL leads to %s", loc)
 	}
 	shoot(t, ctx, shots, "login")
+}
+
+// Passwords, session cookies, TOTP secrets and recovery codes appear in no
+// log line and in no page but the one that shows a secret once.
+func TestConsoleSecretsNeverLogged(t *testing.T) {
+	ts := startServer(t, "", withCheapPasswords())
+	b, err := os.ReadFile(filepath.Join(ts.DataDir, consoleSetupFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	setupURL := strings.TrimSpace(string(b))
+	base := setupURL[:strings.Index(setupURL, "/console/")]
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	const password = "Zebra-Orchid-Quartz-9931"
+	post := func(path string, form url.Values) string {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+	get := func(path string) string {
+		t.Helper()
+		resp, err := c.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+	post(strings.TrimPrefix(setupURL, base), url.Values{"email": {"admin@example.cn"}, "password": {password}})
+	page := get("/console/settings/security")
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)[1]
+	secret := regexp.MustCompile(`<p><code>([A-Z2-7]+)</code></p>`).FindStringSubmatch(post("/console/settings/security", url.Values{"csrf": {csrf}, "do": {"totp-begin"}}))[1]
+	code, _ := accounts.CodeAt(secret, time.Now())
+	codes := regexp.MustCompile(`<li><code>([0-9A-Z-]+)</code></li>`).FindAllStringSubmatch(post("/console/settings/security", url.Values{"csrf": {csrf}, "do": {"totp-confirm"}, "totp": {code}}), -1)
+	if len(codes) == 0 {
+		t.Fatal("no recovery codes shown")
+	}
+	post("/console/login", url.Values{"email": {"admin@example.cn"}, "password": {"wrong " + password}})
+	var cookie string
+	for _, ck := range jar.Cookies(mustURL(t, base+"/console/")) {
+		if ck.Name == "certd_session" {
+			cookie = ck.Value
+		}
+	}
+	logs := ts.Logs.String() + ts.Stdout.String()
+	for name, s := range map[string]string{"password": password, "TOTP secret": secret, "recovery code": codes[0][1], "session cookie": cookie} {
+		if s != "" && strings.Contains(logs, s) {
+			t.Errorf("the %s appears in the logs", name)
+		}
+	}
+	if strings.Contains(get("/console/settings/security")+get("/console/settings/users"), secret) {
+		t.Error("the TOTP secret is shown again")
+	}
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

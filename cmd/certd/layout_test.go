@@ -33,8 +33,8 @@ var allowedImports = map[string][]string{
 	"accounts":                             {"std", "cert", "store", "golang.org/x/crypto/argon2", "github.com/pquerna/otp"},
 	"console":                              {"std", "cert", "accounts", "issuer", "importfile"},
 	"importfile":                           {"std", "cert", "issuer"},
-	"profile":                              {"std", "cert", "store"},
 	"verifier":                             {"std", "cert", "store", "keys"},
+	"profile":                              {"std", "cert", "store"},
 	"api": {"std", "cert", "issuer", "verifier", "profile", "templates", "store", "pdfattach",
 		"github.com/labstack/echo/v5", "github.com/prometheus/client_golang", "golang.org/x/time/rate"},
 }
@@ -68,7 +68,7 @@ var testImports = map[string][]string{
 	"pdfattach": {"pdfattach/pdfattachtest", "github.com/go-pdf/fpdf"},
 	"issuer":    {"cert/certtest", "store/storetest", "store/bolt"},
 	"accounts":  {"cert/certtest", "store/storetest", "store/bolt", "store/mongo/mongotest"},
-	"console":   {"cert/certtest", "keys", "store/bolt"},
+	"console":   {"cert/certtest", "keys", "profile", "store/bolt"},
 	// A verifier test issues its certificates through the real use case.
 	"verifier": {"cert/certtest", "keys/keystest", "issuer", "store/bolt"},
 	"api":      {"cert/certtest", "templates/qrtest", "pdfattach/pdfattachtest", "keys", "store/bolt"},

@@ -202,7 +202,8 @@ func (m *Main) Run(ctx context.Context) error {
 		OnChange: lists.Invalidate, Printer: printer,
 	})
 	ver := verifier.New(verifier.Config{Store: st, Keys: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now, StatusLists: lists})
-	con, err := m.wireConsole()
+	profiles := profile.New(profile.Config{Store: st, Schemes: schemes, Now: m.Now})
+	con, err := m.wireConsole(profiles)
 	if err != nil {
 		return err
 	}
@@ -212,7 +213,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.API = api.New(api.Config{
 		Fonts: &fonts, FontErr: fontErr,
 		Issuing: m.Issuer, Verifying: ver, Keys: m.Keys, ReadyChecks: m.readyChecks(st),
-		Profiles: profile.New(profile.Config{Store: st, Schemes: schemes, Now: m.Now}), Store: st, Search: st, StatusLists: lists, PublicURL: cfg.PublicURL,
+		Profiles: profiles, Store: st, Search: st, StatusLists: lists, PublicURL: cfg.PublicURL,
 		TrustedProxies: cfg.TrustedProxies, Logger: m.Logger, Now: m.Now,
 		PublicRate: cfg.RateLimit, PublicBurst: int(2 * cfg.RateLimit), RenderRate: cfg.RenderRate,
 		Console: con,
