@@ -213,13 +213,9 @@ func (s *Server) certificateAction(c *echo.Context) error {
 	if err := decodeJSON(c, &req, maxBody); err != nil {
 		return err
 	}
-	var ifMatch int64
-	if h := c.Request().Header.Get("If-Match"); h != "" {
-		v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(strings.TrimSpace(h), "W/"), `"`), 10, 64)
-		if err != nil || v < 1 {
-			return errBadRequest(`If-Match must be the certificate's ETag, e.g. "3".`)
-		}
-		ifMatch = v
+	ifMatch, err := parseIfMatch(c.Request().Header.Get("If-Match"))
+	if err != nil {
+		return err
 	}
 	crt, err := s.cfg.Issuing.Act(c.Request().Context(), principal(c), c.Param("id"), c.Param("action"), req, ifMatch)
 	if err != nil {
@@ -233,4 +229,31 @@ func (s *Server) certificateAction(c *echo.Context) error {
 	// of the same request with the same one).
 	c.Response().Header().Set("Location", s.cfg.PublicURL+"/api/v1/certificates/"+crt.ID)
 	return s.writeResource(c, http.StatusCreated, crt)
+}
+
+// parseIfMatch reads the If-Match header of a lifecycle action: the ETag
+// certd sent ("3", also accepted marked weak or without its quotes), or
+// "*" and no header, which ask for no check (0). Anything else is refused
+// rather than read loosely: "3 with one quote, +3 and 03 are not ETags of
+// version 3.
+func parseIfMatch(h string) (int64, error) {
+	h = strings.TrimSpace(h)
+	if h == "" || h == "*" {
+		return 0, nil
+	}
+	bad := errBadRequest(`If-Match must be the certificate's ETag, e.g. "3".`)
+	v := strings.TrimPrefix(h, "W/")
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		v = v[1 : len(v)-1]
+	} else if v != h {
+		return 0, bad // W/ without a quoted tag
+	}
+	if v == "" || v[0] == '0' || strings.Trim(v, "0123456789") != "" {
+		return 0, bad
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, bad
+	}
+	return n, nil
 }

@@ -74,6 +74,8 @@ type testAPI struct {
 	svc   *issuer.Service
 	clock *clock
 	token string
+	store *bolt.Store
+	keys  *keys.Service
 }
 
 const publicURL = "https://verify.example.cn"
@@ -126,7 +128,7 @@ func newTestAPIWith(t testing.TB, start string, configure func(*issuer.Config, *
 	acfg.Issuing, acfg.Verifying = svc, ver
 	acfg.Profiles = profile.New(profile.Config{Store: st, Schemes: schemes, Now: clk.Now})
 	srv := api.New(acfg)
-	return &testAPI{t: t, srv: srv, svc: svc, clock: clk, token: token}
+	return &testAPI{t: t, srv: srv, svc: svc, clock: clk, token: token, store: st, keys: ks}
 }
 
 type response struct {

@@ -27,8 +27,18 @@ func verdictStatus(v cert.Verdict) int {
 	return http.StatusOK
 }
 
-func (s *Server) writeVerdict(c *echo.Context, v cert.Verdict) error {
+// noteVerdict counts a verdict and logs why an unknown one could not be
+// determined, with the request id: the one place a verdict's cause is
+// seen, since the answer never shows it.
+func (s *Server) noteVerdict(c *echo.Context, v cert.Verdict) {
 	s.metrics.verdicts.WithLabelValues(v.Verdict).Inc()
+	if v.Verdict == cert.VerdictUnknown && v.Cause != nil {
+		s.log.Warn("verdict unknown", "request_id", requestID(c), "path", c.Request().URL.Path, "error", v.Cause.Error())
+	}
+}
+
+func (s *Server) writeVerdict(c *echo.Context, v cert.Verdict) error {
+	s.noteVerdict(c, v)
 	h := c.Response().Header()
 	h.Set("Cache-Control", "no-store")
 	if v.Verdict == cert.VerdictUnknown {
@@ -110,7 +120,7 @@ func (s *Server) verifyBatch(c *echo.Context) error {
 		return err
 	}
 	for _, v := range verdicts {
-		s.metrics.verdicts.WithLabelValues(v.Verdict).Inc()
+		s.noteVerdict(c, v)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, struct {
@@ -151,7 +161,7 @@ func (s *Server) verifyPage(c *echo.Context) error {
 // certificate id as requested.
 func (s *Server) writeVerdictPage(c *echo.Context, v cert.Verdict, id string) error {
 	ctx := c.Request().Context()
-	s.metrics.verdicts.WithLabelValues(v.Verdict).Inc()
+	s.noteVerdict(c, v)
 	lang := pageLang(c)
 	d := templates.VerifyPageData{Verdict: v, Lang: lang, PublicURL: s.cfg.PublicURL, ID: id}
 	if v.Certificate != nil {

@@ -90,4 +90,8 @@ type Verdict struct {
 	Issuer       *VerdictIssuer      `json:"issuer,omitempty"`
 	History      []Change            `json:"history,omitempty"`
 	CheckedAt    time.Time           `json:"checkedAt"`
+	// Cause says why an unknown verdict could not be determined (the store
+	// or the keys failed), for the log of the request; it may carry
+	// internal detail and is never part of the answer.
+	Cause error `json:"-"`
 }

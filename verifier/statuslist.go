@@ -78,6 +78,7 @@ func (v *Service) checkStatusLists(ctx context.Context, cl *cert.Credential, vd 
 			check.Detail += "; the " + e.StatusPurpose + " list cannot be read right now"
 			if vd.Verdict == cert.VerdictValid {
 				vd.Verdict, vd.Reason = cert.VerdictUnknown, reasonUnknown
+				vd.Cause = fmt.Errorf("status list %s: %w", e.StatusListCredential, err)
 			}
 		case set:
 			check.Detail += fmt.Sprintf("; set in the %s list %s (entry %d)", e.StatusPurpose, le.url, le.index)

@@ -174,9 +174,9 @@ func notFound(now time.Time) cert.Verdict {
 }
 
 // unknown is the fail-closed verdict; err is kept out of the reason (it may
-// carry internal detail).
-func unknown(now time.Time, _ error) cert.Verdict {
-	return cert.Verdict{Verdict: cert.VerdictUnknown, Status: "", Reason: reasonUnknown, Checks: []cert.Check{}, CheckedAt: now}
+// carry internal detail) and goes to the log as its Cause.
+func unknown(now time.Time, err error) cert.Verdict {
+	return cert.Verdict{Verdict: cert.VerdictUnknown, Status: "", Reason: reasonUnknown, Checks: []cert.Check{}, CheckedAt: now, Cause: err}
 }
 
 // judge builds the verdict of a stored certificate. sig, when not nil, is
@@ -184,7 +184,7 @@ func unknown(now time.Time, _ error) cert.Verdict {
 func (v *Service) judge(ctx context.Context, c *cert.Certificate, now time.Time, sig *cert.Check) cert.Verdict {
 	is, err := v.issuer(ctx, c.Issuer)
 	if err != nil {
-		return unknown(now, err)
+		return unknown(now, fmt.Errorf("load issuer %s: %w", c.Issuer, err))
 	}
 	scheme := v.schemes[c.Scheme]
 	loc := c.Location()
@@ -195,7 +195,7 @@ func (v *Service) judge(ctx context.Context, c *cert.Certificate, now time.Time,
 	}
 	vd.Certificate.Successor = v.link(ctx, c.SupersededBy, now)
 	vd.Certificate.Predecessor = v.link(ctx, c.Supersedes, now)
-	undetermined := false
+	var undetermined error
 
 	// Signature: the stored credential was verified when it was signed and
 	// never changes; what can change is the state of its key.
@@ -209,7 +209,7 @@ func (v *Service) judge(ctx context.Context, c *cert.Certificate, now time.Time,
 		case errors.Is(err, cert.ErrNotFound):
 			sig = &cert.Check{Name: cert.CheckSignature, OK: false, Detail: fmt.Sprintf("the key %s is not a key of %s", c.Kid, issuerName(is))}
 		default:
-			undetermined = true
+			undetermined = fmt.Errorf("key state of %s of %s: %w", c.Kid, c.Issuer, err)
 			sig = &cert.Check{Name: cert.CheckSignature, OK: false, Detail: "the issuer's keys cannot be read right now"}
 		}
 	}
@@ -256,8 +256,8 @@ func (v *Service) judge(ctx context.Context, c *cert.Certificate, now time.Time,
 		allOK = allOK && ch.OK
 	}
 	switch {
-	case undetermined:
-		vd.Verdict, vd.Reason = cert.VerdictUnknown, reasonUnknown
+	case undetermined != nil:
+		vd.Verdict, vd.Reason, vd.Cause = cert.VerdictUnknown, reasonUnknown, undetermined
 	case allOK && st.Status == cert.StatusActive:
 		vd.Verdict = cert.VerdictValid
 		vd.Reason = fmt.Sprintf("Genuine and valid today: issued by %s to %s, valid until %s.", issuerName(is), c.Organization.Name, until.Format(cert.DateLayout))

@@ -50,7 +50,8 @@ func fill(t testing.TB, v reflect.Value, n *int) {
 			return
 		}
 		for i := range v.NumField() {
-			if v.Type().Field(i).IsExported() {
+			// A field encoding/json skips is no part of the encoding.
+			if f := v.Type().Field(i); f.IsExported() && f.Tag.Get("json") != "-" {
 				fill(t, v.Field(i), n)
 			}
 		}
