@@ -253,6 +253,11 @@ func (m *Main) sweep(ctx context.Context) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
+		if !m.StatusLists.Indexed() {
+			if err := m.StatusLists.PrepareIndex(ctx); err != nil && ctx.Err() == nil {
+				m.Logger.Warn("status lists are derived from every certificate until the status index is ready", "error", err.Error())
+			}
+		}
 		n, err := m.Issuer.SweepDerived(ctx, "")
 		switch {
 		case ctx.Err() != nil:
