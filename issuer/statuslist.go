@@ -23,16 +23,20 @@ import (
 // certificate at its position (StatusList, StatusIndex), published as a
 // BitstringStatusListCredential secured as vc+jwt.
 //
-// Status is derived from time, so a list can change without any write. The
-// bits are therefore never stored: StatusLists derives them with
-// cert.StatusAt from one read of all the certificates of an issuer (both
-// purposes, every list), keeps that snapshot in memory, and derives it
-// again when
+// Status is derived from time, so a list can change without any write.
+// StatusLists derives the bits of every list of an issuer (both purposes)
+// at one instant, keeps that snapshot in memory, and derives it again when
 //   - it is ttl old: time-derived changes and changes made through other
 //     instances reach the lists within ttl;
 //   - a certificate of the issuer was written through this instance
 //     (Invalidate, called by Service through Config.OnChange): such a
 //     change is in the next answer.
+//
+// A derivation reads the store's status index when it has one and
+// PrepareIndex made it current (statusmark.go): the marked positions and
+// the few certificates whose bits may have changed with time since their
+// last write, never every certificate. Otherwise it reads every
+// certificate of the issuer and derives each with cert.StatusAt.
 //
 // Rebuilds are single-flight per issuer. A list is gzipped and signed only
 // when it is published, and a signed list is served for at most ttl after
@@ -327,8 +331,9 @@ func (l *StatusLists) issuerLists(ctx context.Context, issuer string) (*issuerLi
 	return il, nil
 }
 
-// rebuild derives every list of the issuer from one read of its
-// certificates. Lists whose bits did not change keep their signature.
+// rebuild derives every list of the issuer, from the status index or from
+// one read of its certificates. Lists whose bits did not change keep their
+// signature.
 func (l *StatusLists) rebuild(ctx context.Context, issuer string, il *issuerLists) (*snapshot, error) {
 	gen := il.gen.Load()
 	now := l.now()
