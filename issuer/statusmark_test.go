@@ -303,12 +303,12 @@ func BenchmarkPublishAfterChange(b *testing.B) {
 	full := NewStatusLists(StatusListConfig{
 		Store: e.st, Signer: e.keys, Schemes: slSchemes(b), PublicURL: "https://verify.example.cn", TTL: slTTL, Now: e.clock.Now,
 	})
+	i := 0
 	for _, tc := range []struct {
 		name  string
 		lists *StatusLists
 	}{{"full", full}, {"indexed", e.lists}} {
 		b.Run(tc.name, func(b *testing.B) {
-			i := 0
 			for b.Loop() {
 				action := ActionSuspend
 				if i%2 == 1 {
