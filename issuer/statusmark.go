@@ -93,6 +93,7 @@ func (l *StatusLists) PrepareIndex(ctx context.Context) error {
 		return fmt.Errorf("read status marker tag: %w", err)
 	}
 	if tag != l.tag {
+		l.index.SetStatusMarker(l.tag, l.mark)
 		if err := l.index.ReindexStatus(ctx); err != nil {
 			return fmt.Errorf("reindex status marks: %w", err)
 		}

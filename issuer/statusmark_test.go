@@ -326,3 +326,39 @@ func BenchmarkPublishAfterChange(b *testing.B) {
 		})
 	}
 }
+
+// Marks computed by other rules (an older certd, other scheme rules) are
+// computed again by PrepareIndex before the index is used.
+func TestStatusListPrepareIndexReindexes(t *testing.T) {
+	ctx := context.Background()
+	e := newSLEnvFull(t, time.Date(2027, 3, 1, 10, 0, 0, 0, slShanghai))
+	a := e.issue(t, "")
+	if _, err := e.svc.Act(ctx, e.cb, a.ID, ActionWithdraw, ActionRequest{Reason: "fraud"}, 0); err != nil {
+		t.Fatal(err)
+	}
+	// Marks from rules that set nothing, as if written before marks existed.
+	e.st.SetStatusMarker("older", func(*cert.Certificate) store.StatusMark { return store.StatusMark{} })
+	if err := e.st.ReindexStatus(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.lists.PrepareIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !e.lists.Indexed() {
+		t.Fatal("lists do not use the index after PrepareIndex")
+	}
+	if !e.bit(t, a, cert.PurposeRevocation) {
+		t.Error("revocation bit of a withdrawn certificate missing: the marks of other rules were used")
+	}
+	if tag, err := e.st.StatusMarkerTag(ctx); err != nil || tag != e.lists.tag {
+		t.Errorf("tag after PrepareIndex = %q, %v; want %q", tag, err, e.lists.tag)
+	}
+	// Writes after PrepareIndex are marked by this instance's rules.
+	b := e.issue(t, "")
+	if _, err := e.svc.Act(ctx, e.cb, b.ID, ActionSuspend, ActionRequest{Reason: "r"}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if !e.bit(t, b, cert.PurposeSuspension) {
+		t.Error("suspension bit of b not set after PrepareIndex")
+	}
+}
