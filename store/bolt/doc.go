@@ -16,6 +16,9 @@
 //	certificates.issuer     issuer\x00createdAt id → id
 //	certificates.uscc       uscc\x00createdAt id → id
 //	certificates.bynumber   number\x00createdAt id → id          (all issuers)
+//	status.marks            issuer\x00list\x00index → bits [watch] (status index)
+//	status.set              issuer\x00list\x00index → bits       (bits set)
+//	status.due              issuer\x00watch id → nothing
 //	issuers, keyrings, apikeys (+ apikeys.hash), counters, meta
 //
 // createdAt is 12 big-endian bytes (seconds since 1970 with the sign bit
