@@ -180,7 +180,7 @@ func (r *certRecord) insert(tx *bbolt.Tx) (derr, err error) {
 	if err := numbers.Put(nk, id); err != nil {
 		return nil, err
 	}
-	if err := statuses.Put(sk, id); err != nil {
+	if err := statuses.Put(sk, positionValue(id, r.mark)); err != nil {
 		return nil, err
 	}
 	if ik != nil {
@@ -193,8 +193,8 @@ func (r *certRecord) insert(tx *bbolt.Tx) (derr, err error) {
 			return nil, err
 		}
 	}
-	if r.mark != nil {
-		if err := putMark(tx, k, r.mark); err != nil {
+	if len(r.mark) > 0 {
+		if err := putMark(tx, k, nil, r.mark); err != nil {
 			return nil, err
 		}
 	}
@@ -243,7 +243,7 @@ func (r *certRecord) replace(tx *bbolt.Tx, based int64) (derr, err error) {
 		}
 	}
 	if r.mark != nil {
-		if err := putMark(tx, k, r.mark); err != nil {
+		if err := remark(tx, k, r.mark); err != nil {
 			return nil, err
 		}
 	}

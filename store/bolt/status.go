@@ -13,21 +13,21 @@ import (
 	"github.com/certd/certd/store"
 )
 
-// The status index (store.StatusIndex) is three buckets, written in the
-// transaction that writes the certificate:
-//   - status.marks: position key (certKeys.statusKey) → the mark: one byte
-//     of bits, then the watch instant (timeKey) when there is one. Present
-//     when the mark has a bit or a watch; it is what a rewrite of the
-//     certificate reads to remove the entries below.
-//   - status.set: position key → bits, for the marks with a bit set.
+// The status index (store.StatusIndex) is written in the transaction that
+// writes the certificate:
+//   - the mark is kept in the value of the certificate's unique position
+//     key (certificates.status): the id, then, when the mark has a bit or a
+//     watch, a zero byte, one byte of bits and the watch instant (timeKey)
+//     if any. That key is written with every new certificate anyway, so a
+//     mark costs no extra random write at issuance;
+//   - status.set: position key → bits, for the marks with a bit set;
 //   - status.due: issuer, 0, timeKey(watch), id → nothing, for the marks
 //     with a watch instant.
 var (
-	bucketStatusMarks = []byte("status.marks")
-	bucketStatusSet   = []byte("status.set")
-	bucketStatusDue   = []byte("status.due")
-	statusBuckets     = [][]byte{bucketStatusMarks, bucketStatusSet, bucketStatusDue}
-	keyStatusTag      = []byte("statusMarkerTag")
+	bucketStatusSet = []byte("status.set")
+	bucketStatusDue = []byte("status.due")
+	statusBuckets   = [][]byte{bucketStatusSet, bucketStatusDue}
+	keyStatusTag    = []byte("statusMarkerTag")
 )
 
 const (
@@ -79,40 +79,70 @@ func encodeMark(m store.StatusMark) []byte {
 	return v
 }
 
-// putMark replaces the status index entries of the certificate k by those
-// of mark (the encodeMark form).
-func putMark(tx *bbolt.Tx, k *certKeys, mark []byte) error {
-	marks, set, due := tx.Bucket(bucketStatusMarks), tx.Bucket(bucketStatusSet), tx.Bucket(bucketStatusDue)
+// positionValue is the value of a certificate's position key: its id,
+// then its mark when not empty.
+func positionValue(id, mark []byte) []byte {
+	if len(mark) == 0 {
+		return id
+	}
+	v := make([]byte, 0, len(id)+1+len(mark))
+	v = append(v, id...)
+	v = append(v, 0)
+	return append(v, mark...)
+}
+
+// markIn is the mark held in a position value (ids hold no zero byte).
+func markIn(v []byte) []byte {
+	if i := bytes.IndexByte(v, 0); i >= 0 {
+		return v[i+1:]
+	}
+	return nil
+}
+
+// remark stores mark as the mark of the stored certificate k, when it
+// differs from the one stored.
+func remark(tx *bbolt.Tx, k *certKeys, mark []byte) error {
+	statuses := tx.Bucket(bucketCertStatus)
 	sk := k.statusKey()
-	old := marks.Get(sk)
-	if bytes.Equal(old, mark) || (old == nil && len(mark) == 0) {
+	old := bytes.Clone(markIn(statuses.Get(sk)))
+	if bytes.Equal(old, mark) {
 		return nil
 	}
-	if len(old) > 1 {
+	if err := putMark(tx, k, old, mark); err != nil {
+		return err
+	}
+	return statuses.Put(sk, positionValue([]byte(k.ID), mark))
+}
+
+// putMark replaces the status.set and status.due entries of the
+// certificate k for mark old by those for mark (encodeMark forms).
+func putMark(tx *bbolt.Tx, k *certKeys, old, mark []byte) error {
+	set, due := tx.Bucket(bucketStatusSet), tx.Bucket(bucketStatusDue)
+	if len(old) > 1 && (len(mark) < 2 || !bytes.Equal(old[1:], mark[1:])) {
 		if err := due.Delete(dueKey(k, old[1:])); err != nil {
 			return err
 		}
 	}
-	if len(mark) == 0 {
-		if err := set.Delete(sk); err != nil {
+	if len(mark) > 1 && (len(old) < 2 || !bytes.Equal(old[1:], mark[1:])) {
+		if err := due.Put(dueKey(k, mark[1:]), nil); err != nil {
 			return err
 		}
-		return marks.Delete(sk)
 	}
-	if err := marks.Put(sk, mark); err != nil {
-		return err
+	var was, is byte
+	if len(old) > 0 {
+		was = old[0]
 	}
-	if mark[0] != 0 {
-		if err := set.Put(sk, mark[:1]); err != nil {
-			return err
-		}
-	} else if err := set.Delete(sk); err != nil {
-		return err
+	if len(mark) > 0 {
+		is = mark[0]
 	}
-	if len(mark) > 1 {
-		return due.Put(dueKey(k, mark[1:]), nil)
+	switch {
+	case was == is:
+		return nil
+	case is == 0:
+		return set.Delete(k.statusKey())
+	default:
+		return set.Put(k.statusKey(), []byte{is})
 	}
-	return nil
 }
 
 func dueKey(k *certKeys, watch []byte) []byte {
@@ -177,7 +207,7 @@ func (s *Store) ReindexStatus(ctx context.Context) error {
 					return fmt.Errorf("decode certificate %s: %w", k, err)
 				}
 				keys := keysOf(&c)
-				if err := putMark(tx, &keys, encodeMark(m.f(&c))); err != nil {
+				if err := remark(tx, &keys, encodeMark(m.f(&c))); err != nil {
 					return err
 				}
 				after = append(after[:0], k...)
