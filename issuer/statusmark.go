@@ -47,12 +47,17 @@ var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 // statusMark is the mark of c at now: its bits, and the first later
 // instant at which the bits differ with no further event.
 func statusMark(c *cert.Certificate, s *cert.Scheme, now time.Time) store.StatusMark {
+	// One walk to the end of the certificate's life: the changes up to now
+	// are those StatusAt(c, s, now) makes (the walk is the same), so the
+	// last of them is the status at now.
+	changes := cert.StatusAt(c, s, farFuture).Changes
+	cur, i := cert.StatusActive, 0
+	for ; i < len(changes) && !changes[i].At.After(now); i++ {
+		cur = changes[i].Status
+	}
 	var m store.StatusMark
-	m.Revoked, m.Suspended = statusBits(c, s, now)
-	for _, ch := range cert.StatusAt(c, s, farFuture).Changes {
-		if !ch.At.After(now) {
-			continue
-		}
+	m.Revoked, m.Suspended = bitsOf(c, cur, now)
+	for _, ch := range changes[i:] {
 		r, su := bitsOf(c, ch.Status, ch.At)
 		if r != m.Revoked || su != m.Suspended {
 			m.Watch = ch.At

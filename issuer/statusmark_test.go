@@ -362,3 +362,17 @@ func TestStatusListPrepareIndexReindexes(t *testing.T) {
 		t.Error("suspension bit of b not set after PrepareIndex")
 	}
 }
+
+// BenchmarkStatusMark is the cost that marking adds to every certificate
+// write.
+func BenchmarkStatusMark(b *testing.B) {
+	schemes := slSchemes(b)
+	from, until := cert.ValidityPeriod(time.Date(2026, 3, 5, 0, 0, 0, 0, slShanghai), slShanghai, 36)
+	c := &cert.Certificate{ID: "c1", Issuer: "cb", Scheme: "itss", ValidFrom: from, ValidUntil: until, TimeZone: "Asia/Shanghai", StatusList: 1}
+	c.Append(cert.Event{Type: cert.EventIssued, At: from, RecordedAt: from, Actor: "t"})
+	now := from.Add(time.Hour)
+	b.ReportAllocs()
+	for b.Loop() {
+		statusMark(c, schemes["itss"], now)
+	}
+}
