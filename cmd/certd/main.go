@@ -208,6 +208,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.bootstrap(ctx); err != nil {
 		return err
 	}
+	m.prepareStatusIndex(ctx)
 	m.API = api.New(api.Config{
 		Fonts: &fonts, FontErr: fontErr,
 		Issuing: m.Issuer, Verifying: ver, Keys: m.Keys, Store: st, ReadyChecks: m.readyChecks(st), Search: st, StatusLists: lists, PublicURL: cfg.PublicURL,
@@ -235,6 +236,23 @@ func (m *Main) Run(ctx context.Context) error {
 	go m.sweep(sweepCtx)
 	m.Logger.Info("certd listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "store", m.storeName())
 	return nil
+}
+
+// statusIndexWait bounds how long Start waits for the status index to be
+// ready (a read of its tag; marking every certificate after an upgrade
+// takes longer and is left to the sweep).
+const statusIndexWait = time.Second
+
+// prepareStatusIndex makes the status lists use the store's status index
+// from the first request when it is ready within statusIndexWait;
+// otherwise the sweep prepares it in the background, and lists are derived
+// from every certificate until then.
+func (m *Main) prepareStatusIndex(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, statusIndexWait)
+	defer cancel()
+	if err := m.StatusLists.PrepareIndex(ctx); err != nil {
+		m.Logger.Info("status index not ready at start; it is prepared in the background", "error", err.Error())
+	}
 }
 
 // DefaultSweepInterval is how often every instance records time-derived
