@@ -23,16 +23,20 @@ import (
 // certificate at its position (StatusList, StatusIndex), published as a
 // BitstringStatusListCredential secured as vc+jwt.
 //
-// Status is derived from time, so a list can change without any write. The
-// bits are therefore never stored: StatusLists derives them with
-// cert.StatusAt from one read of all the certificates of an issuer (both
-// purposes, every list), keeps that snapshot in memory, and derives it
-// again when
+// Status is derived from time, so a list can change without any write.
+// StatusLists derives the bits of every list of an issuer (both purposes)
+// at one instant, keeps that snapshot in memory, and derives it again when
 //   - it is ttl old: time-derived changes and changes made through other
 //     instances reach the lists within ttl;
 //   - a certificate of the issuer was written through this instance
 //     (Invalidate, called by Service through Config.OnChange): such a
 //     change is in the next answer.
+//
+// A derivation reads the store's status index when it has one and
+// PrepareIndex made it current (statusmark.go): the marked positions and
+// the few certificates whose bits may have changed with time since their
+// last write, never every certificate. Otherwise it reads every
+// certificate of the issuer and derives each with cert.StatusAt.
 //
 // Rebuilds are single-flight per issuer. A list is gzipped and signed only
 // when it is published, and a signed list is served for at most ttl after
@@ -99,9 +103,17 @@ type StatusLists struct {
 
 	mu      sync.Mutex
 	issuers map[string]*issuerLists
+
+	// index is the store's status index, if it has one; indexed is set
+	// once PrepareIndex made its marks current (statusmark.go).
+	index   store.StatusIndex
+	tag     string
+	indexed atomic.Bool
 }
 
-// NewStatusLists returns a StatusLists.
+// NewStatusLists returns a StatusLists. When the store keeps a status
+// index (store.StatusIndex), it sets the store's marker: create it before
+// any certificate is written, and call PrepareIndex to use the index.
 func NewStatusLists(cfg StatusListConfig) *StatusLists {
 	if cfg.TTL <= 0 {
 		cfg.TTL = DefaultStatusListTTL
@@ -109,10 +121,15 @@ func NewStatusLists(cfg StatusListConfig) *StatusLists {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &StatusLists{
+	l := &StatusLists{
 		st: cfg.Store, signer: cfg.Signer, schemes: cfg.Schemes, publicURL: cfg.PublicURL,
 		ttl: cfg.TTL, now: cfg.Now, issuers: map[string]*issuerLists{},
 	}
+	if idx, ok := cfg.Store.(store.StatusIndex); ok {
+		l.index, l.tag = idx, markerTag(cfg.Schemes)
+		idx.SetStatusMarker(l.tag, l.mark)
+	}
+	return l
 }
 
 // TTL is the time to live of the published lists.
@@ -314,8 +331,9 @@ func (l *StatusLists) issuerLists(ctx context.Context, issuer string) (*issuerLi
 	return il, nil
 }
 
-// rebuild derives every list of the issuer from one read of its
-// certificates. Lists whose bits did not change keep their signature.
+// rebuild derives every list of the issuer, from the status index or from
+// one read of its certificates. Lists whose bits did not change keep their
+// signature.
 func (l *StatusLists) rebuild(ctx context.Context, issuer string, il *issuerLists) (*snapshot, error) {
 	gen := il.gen.Load()
 	now := l.now()
@@ -330,36 +348,12 @@ func (l *StatusLists) rebuild(ctx context.Context, issuer string, il *issuerList
 	if is.NameZh != "" {
 		s.name = is.NameZh
 	}
-	q := store.Query{Issuer: issuer, Limit: listPage}
-	for {
-		page, next, err := l.st.ListCertificates(ctx, q)
-		if err != nil {
-			return nil, fmt.Errorf("list certificates of %s: %w", issuer, err)
+	if l.indexed.Load() {
+		if err := l.rebuildIndexed(ctx, issuer, s, now); err != nil {
+			return nil, err
 		}
-		for _, c := range page {
-			if c.StatusList < 1 || c.StatusIndex < 0 || c.StatusIndex >= cert.StatusListSize {
-				continue
-			}
-			lb := s.lists[c.StatusList]
-			if lb == nil {
-				lb = &[len(purposes)]*listBits{}
-				for p := range lb {
-					lb[p] = &listBits{bits: make([]byte, cert.StatusListSize/8)}
-				}
-				s.lists[c.StatusList] = lb
-			}
-			revoked, suspended := statusBits(c, l.schemes[c.Scheme], now)
-			if revoked {
-				setBit(lb[0].bits, c.StatusIndex)
-			}
-			if suspended {
-				setBit(lb[1].bits, c.StatusIndex)
-			}
-		}
-		if next == "" {
-			break
-		}
-		q.Cursor = next
+	} else if err := l.rebuildFull(ctx, issuer, s, now); err != nil {
+		return nil, err
 	}
 	if old := il.snap.Load(); old != nil {
 		old.mu.Lock()
@@ -377,13 +371,46 @@ func (l *StatusLists) rebuild(ctx context.Context, issuer string, il *issuerList
 	return s, nil
 }
 
+// rebuildFull fills s with the issuer's lists at now from one read of
+// all its certificates.
+func (l *StatusLists) rebuildFull(ctx context.Context, issuer string, s *snapshot, now time.Time) error {
+	q := store.Query{Issuer: issuer, Limit: listPage}
+	for {
+		page, next, err := l.st.ListCertificates(ctx, q)
+		if err != nil {
+			return fmt.Errorf("list certificates of %s: %w", issuer, err)
+		}
+		for _, c := range page {
+			if c.StatusList < 1 || c.StatusIndex < 0 || c.StatusIndex >= cert.StatusListSize {
+				continue
+			}
+			lb := s.list(c.StatusList)
+			revoked, suspended := statusBits(c, l.schemes[c.Scheme], now)
+			if revoked {
+				setBit(lb[0].bits, c.StatusIndex)
+			}
+			if suspended {
+				setBit(lb[1].bits, c.StatusIndex)
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		q.Cursor = next
+	}
+}
+
 // statusBits tells which status bits certificate c has at now: revocation
 // when it is withdrawn, cancelled or superseded by a revision; suspension
 // when it is suspended, for any reason. A certificate superseded by a
 // renewal has neither: it reached the end of its life, replaced.
 func statusBits(c *cert.Certificate, s *cert.Scheme, now time.Time) (revoked, suspended bool) {
-	st := cert.StatusAt(c, s, now)
-	switch st.Status {
+	return bitsOf(c, cert.StatusAt(c, s, now).Status, now)
+}
+
+// bitsOf is statusBits for c in status st at now.
+func bitsOf(c *cert.Certificate, st cert.Status, now time.Time) (revoked, suspended bool) {
+	switch st {
 	case cert.StatusWithdrawn, cert.StatusCancelled:
 		return true, false
 	case cert.StatusSuspended:

@@ -41,15 +41,29 @@ func (c *slClock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// countingStore counts the certificate reads of rebuilds.
+// countingStore counts the reads of rebuilds: lists counts the calls
+// (pages of certificates or status views), certs the certificates they
+// returned.
 type countingStore struct {
 	*bolt.Store
 	lists atomic.Int64
+	certs atomic.Int64
 }
 
 func (s *countingStore) ListCertificates(ctx context.Context, q store.Query) ([]*cert.Certificate, string, error) {
 	s.lists.Add(1)
-	return s.Store.ListCertificates(ctx, q)
+	page, next, err := s.Store.ListCertificates(ctx, q)
+	s.certs.Add(int64(len(page)))
+	return page, next, err
+}
+
+func (s *countingStore) StatusView(ctx context.Context, issuer string, at time.Time) (*store.StatusView, error) {
+	s.lists.Add(1)
+	v, err := s.Store.StatusView(ctx, issuer, at)
+	if v != nil {
+		s.certs.Add(int64(len(v.Due)))
+	}
+	return v, err
 }
 
 // slEnv is the real wiring of status lists: bolt in a temp dir, the keys
@@ -96,8 +110,20 @@ func slSchemes(tb testing.TB) cert.Schemes {
 	return s
 }
 
-// newSLEnv starts at now with an issuer "cb".
+// newSLEnv starts at now with an issuer "cb", with lists built from the
+// store's status index.
 func newSLEnv(tb testing.TB, now time.Time) *slEnv {
+	tb.Helper()
+	e := newSLEnvFull(tb, now)
+	if err := e.lists.PrepareIndex(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
+// newSLEnvFull is newSLEnv with lists built from a read of every
+// certificate.
+func newSLEnvFull(tb testing.TB, now time.Time) *slEnv {
 	tb.Helper()
 	b, err := bolt.Open(filepath.Join(tb.TempDir(), "certd.db"))
 	if err != nil {
@@ -428,7 +454,7 @@ func BenchmarkBuildStatusList131072(b *testing.B) {
 
 // seedCertificates stores n certificates of issuer cb directly, with
 // distinct positions in list 1 and 1% of them withdrawn, 1% suspended.
-func seedCertificates(b *testing.B, e *slEnv, n int) {
+func seedCertificates(b testing.TB, e *slEnv, n int) {
 	b.Helper()
 	ctx := context.Background()
 	now := e.clock.Now()

@@ -210,6 +210,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.bootstrap(ctx); err != nil {
 		return err
 	}
+	m.prepareStatusIndex(ctx)
 	m.API = api.New(api.Config{
 		Fonts: &fonts, FontErr: fontErr,
 		Issuing: m.Issuer, Verifying: ver, Keys: m.Keys, ReadyChecks: m.readyChecks(st),
@@ -240,6 +241,23 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
+// statusIndexWait bounds how long Start waits for the status index to be
+// ready (a read of its tag; marking every certificate after an upgrade
+// takes longer and is left to the sweep).
+const statusIndexWait = time.Second
+
+// prepareStatusIndex makes the status lists use the store's status index
+// from the first request when it is ready within statusIndexWait;
+// otherwise the sweep prepares it in the background, and lists are derived
+// from every certificate until then.
+func (m *Main) prepareStatusIndex(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, statusIndexWait)
+	defer cancel()
+	if err := m.StatusLists.PrepareIndex(ctx); err != nil {
+		m.Logger.Info("status index not ready at start; it is prepared in the background", "error", err.Error())
+	}
+}
+
 // DefaultSweepInterval is how often every instance records time-derived
 // status changes (a window closing at midnight) in the audit trails.
 const DefaultSweepInterval = 5 * time.Minute
@@ -256,6 +274,11 @@ func (m *Main) sweep(ctx context.Context) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
+		if !m.StatusLists.Indexed() {
+			if err := m.StatusLists.PrepareIndex(ctx); err != nil && ctx.Err() == nil {
+				m.Logger.Warn("status lists are derived from every certificate until the status index is ready", "error", err.Error())
+			}
+		}
 		n, err := m.Issuer.SweepDerived(ctx, "")
 		switch {
 		case ctx.Err() != nil:

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -54,6 +55,8 @@ var _ store.Store = (*Store)(nil)
 // Store is the bbolt backend. It is safe for concurrent use.
 type Store struct {
 	db *bbolt.DB
+	// marker computes the status marks of written certificates (status.go).
+	marker atomic.Pointer[statusMarker]
 }
 
 // Option changes how Open opens the file.
@@ -137,7 +140,7 @@ var (
 
 // initialize creates the buckets and checks the layout version.
 func initialize(tx *bbolt.Tx) error {
-	for _, name := range slices.Concat(allBuckets, accountBuckets) {
+	for _, name := range slices.Concat(allBuckets, accountBuckets, statusBuckets) {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w: %w", name, store.ErrUnavailable, err)
 		}

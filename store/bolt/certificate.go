@@ -117,6 +117,8 @@ func join(a, b string) []byte {
 type certRecord struct {
 	keys  certKeys
 	value []byte
+	// mark is the status mark to store (status.go); nil without a marker.
+	mark []byte
 }
 
 // prepare checks the fields that form keys and encodes c as it will be
@@ -178,7 +180,7 @@ func (r *certRecord) insert(tx *bbolt.Tx) (derr, err error) {
 	if err := numbers.Put(nk, id); err != nil {
 		return nil, err
 	}
-	if err := statuses.Put(sk, id); err != nil {
+	if err := statuses.Put(sk, positionValue(id, r.mark)); err != nil {
 		return nil, err
 	}
 	if ik != nil {
@@ -188,6 +190,11 @@ func (r *certRecord) insert(tx *bbolt.Tx) (derr, err error) {
 	}
 	for _, e := range k.listEntries() {
 		if err := e.bucketIn(tx).Put(e.key, id); err != nil {
+			return nil, err
+		}
+	}
+	if len(r.mark) > 0 {
+		if err := putMark(tx, k, nil, r.mark); err != nil {
 			return nil, err
 		}
 	}
@@ -235,6 +242,11 @@ func (r *certRecord) replace(tx *bbolt.Tx, based int64) (derr, err error) {
 			}
 		}
 	}
+	if r.mark != nil {
+		if err := remark(tx, k, r.mark); err != nil {
+			return nil, err
+		}
+	}
 	return nil, certs.Put(id, r.value)
 }
 
@@ -260,6 +272,7 @@ func (s *Store) CreateCertificate(ctx context.Context, c *cert.Certificate) erro
 	if err != nil {
 		return err
 	}
+	r.mark = s.markOf(c)
 	var derr error
 	err = s.db.Batch(func(tx *bbolt.Tx) error {
 		var err error
@@ -288,6 +301,7 @@ func (s *Store) CreateCertificates(ctx context.Context, cs []*cert.Certificate) 
 	for i, c := range cs {
 		recs[i], errs[i] = prepare(c, 1)
 		if errs[i] == nil {
+			recs[i].mark = s.markOf(c)
 			pending++
 		}
 	}
@@ -340,6 +354,7 @@ func (s *Store) UpdateCertificate(ctx context.Context, c *cert.Certificate) erro
 	if err != nil {
 		return err
 	}
+	r.mark = s.markOf(c)
 	var derr error
 	err = s.db.Batch(func(tx *bbolt.Tx) error {
 		var err error

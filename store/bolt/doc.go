@@ -10,12 +10,14 @@
 //
 //	certificates            id → certificate
 //	certificates.number     issuer\x00number → id                (unique)
-//	certificates.status     issuer\x00list\x00index → id         (unique)
+//	certificates.status     issuer\x00list\x00index → id [\x00 mark] (unique)
 //	certificates.idem       issuer\x00idempotencyKey → id        (unique, when set)
 //	certificates.created    createdAt id → id                    (all issuers)
 //	certificates.issuer     issuer\x00createdAt id → id
 //	certificates.uscc       uscc\x00createdAt id → id
 //	certificates.bynumber   number\x00createdAt id → id          (all issuers)
+//	status.set              issuer\x00list\x00index → bits       (status bits set)
+//	status.due              issuer\x00watch id → nothing
 //	issuers, keyrings, apikeys (+ apikeys.hash), counters, meta
 //
 // createdAt is 12 big-endian bytes (seconds since 1970 with the sign bit

@@ -56,6 +56,10 @@ type certBody struct {
 	CreatedAt      time.Time  `bson:"createdAt"`
 	CreatedAtNs    int32      `bson:"createdAtNs"`
 	Version        int64      `bson:"version"`
+	// StBits and StWatch are the status mark (status.go), absent when the
+	// certificate was written without a marker.
+	StBits  *int32     `bson:"stBits,omitempty"`
+	StWatch *time.Time `bson:"stWatch,omitempty"`
 }
 
 type orgDoc struct {
@@ -166,6 +170,7 @@ func (d *certDoc) certificate() *cert.Certificate {
 func (s *Store) CreateCertificate(ctx context.Context, c *cert.Certificate) error {
 	d := toCertDoc(c)
 	d.Body.Version = 1
+	s.mark(c, &d.Body)
 	ctx, cancel := s.call(ctx)
 	defer cancel()
 	if _, err := s.certs.InsertOne(ctx, d); err != nil {
@@ -189,6 +194,7 @@ func (s *Store) CreateCertificates(ctx context.Context, cs []*cert.Certificate) 
 	for i, c := range cs {
 		d := toCertDoc(c)
 		d.Body.Version = 1
+		s.mark(c, &d.Body)
 		docs[i] = d
 	}
 	ctx, cancel := s.call(ctx)
@@ -260,6 +266,7 @@ func (s *Store) findCertificateIn(ctx context.Context, coll *mongo.Collection, o
 func (s *Store) UpdateCertificate(ctx context.Context, c *cert.Certificate) error {
 	body := toCertDoc(c).Body
 	body.Version = c.Version + 1
+	s.mark(c, &body)
 	op := "update certificate " + c.ID
 	ctx, cancel := s.call(ctx)
 	defer cancel()

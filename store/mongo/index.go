@@ -21,6 +21,8 @@ const (
 	idxUSCC              = "idx_uscc"
 	idxNumber            = "idx_number"
 	idxAPIKeyHash        = "uniq_hash"
+	idxIssuerStBits      = "idx_issuer_stbits"
+	idxIssuerStWatch     = "idx_issuer_stwatch"
 	idxAPIKeyIssuer      = "idx_issuer"
 )
 
@@ -56,6 +58,8 @@ func (s *Store) createIndexes(ctx context.Context) error {
 		{coll: s.certs, name: idxCreated, keys: keys("createdAt", "createdAtNs", "_id")},
 		{coll: s.certs, name: idxUSCC, keys: keys("organization.uscc")},
 		{coll: s.certs, name: idxNumber, keys: keys("number")},
+		{coll: s.certs, name: idxIssuerStBits, keys: keys("issuer", "stBits")},
+		{coll: s.certs, name: idxIssuerStWatch, keys: keys("issuer", "stWatch")},
 		{coll: s.apiKeys, name: idxAPIKeyHash, keys: keys("hash"), unique: true},
 		{coll: s.apiKeys, name: idxAPIKeyIssuer, keys: keys("issuer")},
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -59,6 +60,9 @@ type Store struct {
 	timeout time.Duration
 
 	certs, issuers, keyRings, apiKeys, counters, images *mongo.Collection
+
+	// marker computes the status marks of written certificates (status.go).
+	marker atomic.Pointer[statusMarker]
 
 	// certsLatest reads certificates from the primary with read concern
 	// local: it sees a write acknowledged to another client that majority

@@ -1,0 +1,301 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/certd/certd/cert"
+	"github.com/certd/certd/store"
+)
+
+// The status index (store.StatusIndex) is written in the transaction that
+// writes the certificate:
+//   - the mark is kept in the value of the certificate's unique position
+//     key (certificates.status): the id, then, when the mark has a bit or a
+//     watch, a zero byte, one byte of bits and the watch instant (timeKey)
+//     if any. That key is written with every new certificate anyway, so a
+//     mark costs no extra random write at issuance;
+//   - status.set: position key → bits, for the marks with a bit set;
+//   - status.due: issuer, 0, timeKey(watch), id → nothing, for the marks
+//     with a watch instant.
+var (
+	bucketStatusSet = []byte("status.set")
+	bucketStatusDue = []byte("status.due")
+	statusBuckets   = [][]byte{bucketStatusSet, bucketStatusDue}
+	keyStatusTag    = []byte("statusMarkerTag")
+)
+
+const (
+	markRevoked   = 1
+	markSuspended = 2
+)
+
+// reindexPage is how many certificates one transaction of ReindexStatus
+// marks.
+const reindexPage = 1000
+
+type statusMarker struct {
+	tag string
+	f   store.StatusMarker
+}
+
+// SetStatusMarker sets the function that marks written certificates; see
+// store.StatusIndex.
+func (s *Store) SetStatusMarker(tag string, f store.StatusMarker) {
+	s.marker.Store(&statusMarker{tag: tag, f: f})
+}
+
+// markOf computes the mark of c with the current marker; nil without one.
+func (s *Store) markOf(c *cert.Certificate) []byte {
+	m := s.marker.Load()
+	if m == nil {
+		return nil
+	}
+	return encodeMark(m.f(c))
+}
+
+// encodeMark gives the stored form of a mark; an empty slice (not nil)
+// when it has neither a bit nor a watch.
+func encodeMark(m store.StatusMark) []byte {
+	var bits byte
+	if m.Revoked {
+		bits |= markRevoked
+	}
+	if m.Suspended {
+		bits |= markSuspended
+	}
+	if bits == 0 && m.Watch.IsZero() {
+		return []byte{}
+	}
+	v := []byte{bits}
+	if !m.Watch.IsZero() {
+		v = append(v, timeKey(m.Watch)...)
+	}
+	return v
+}
+
+// positionValue is the value of a certificate's position key: its id,
+// then its mark when not empty.
+func positionValue(id, mark []byte) []byte {
+	if len(mark) == 0 {
+		return id
+	}
+	v := make([]byte, 0, len(id)+1+len(mark))
+	v = append(v, id...)
+	v = append(v, 0)
+	return append(v, mark...)
+}
+
+// markIn is the mark held in a position value (ids hold no zero byte).
+func markIn(v []byte) []byte {
+	if i := bytes.IndexByte(v, 0); i >= 0 {
+		return v[i+1:]
+	}
+	return nil
+}
+
+// remark stores mark as the mark of the stored certificate k, when it
+// differs from the one stored.
+func remark(tx *bbolt.Tx, k *certKeys, mark []byte) error {
+	statuses := tx.Bucket(bucketCertStatus)
+	sk := k.statusKey()
+	old := bytes.Clone(markIn(statuses.Get(sk)))
+	if bytes.Equal(old, mark) {
+		return nil
+	}
+	if err := putMark(tx, k, old, mark); err != nil {
+		return err
+	}
+	return statuses.Put(sk, positionValue([]byte(k.ID), mark))
+}
+
+// putMark replaces the status.set and status.due entries of the
+// certificate k for mark old by those for mark (encodeMark forms).
+func putMark(tx *bbolt.Tx, k *certKeys, old, mark []byte) error {
+	set, due := tx.Bucket(bucketStatusSet), tx.Bucket(bucketStatusDue)
+	if len(old) > 1 && (len(mark) < 2 || !bytes.Equal(old[1:], mark[1:])) {
+		if err := due.Delete(dueKey(k, old[1:])); err != nil {
+			return err
+		}
+	}
+	if len(mark) > 1 && (len(old) < 2 || !bytes.Equal(old[1:], mark[1:])) {
+		if err := due.Put(dueKey(k, mark[1:]), nil); err != nil {
+			return err
+		}
+	}
+	var was, is byte
+	if len(old) > 0 {
+		was = old[0]
+	}
+	if len(mark) > 0 {
+		is = mark[0]
+	}
+	switch {
+	case was == is:
+		return nil
+	case is == 0:
+		return set.Delete(k.statusKey())
+	default:
+		return set.Put(k.statusKey(), []byte{is})
+	}
+}
+
+func dueKey(k *certKeys, watch []byte) []byte {
+	b := make([]byte, 0, len(k.Issuer)+1+len(watch)+len(k.ID))
+	b = append(b, k.Issuer...)
+	b = append(b, 0)
+	b = append(b, watch...)
+	return append(b, k.ID...)
+}
+
+// StatusMarkerTag returns the tag recorded by the last complete
+// ReindexStatus; see store.StatusIndex.
+func (s *Store) StatusMarkerTag(ctx context.Context) (string, error) {
+	if err := checkContext(ctx, "read status marker tag"); err != nil {
+		return "", err
+	}
+	var tag string
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		tag = string(tx.Bucket(bucketMeta).Get(keyStatusTag))
+		return nil
+	})
+	if err != nil {
+		return "", unavailable("read status marker tag", err)
+	}
+	return tag, nil
+}
+
+// ReindexStatus marks every certificate again, a page of them per
+// transaction, then records the marker's tag; see store.StatusIndex.
+func (s *Store) ReindexStatus(ctx context.Context) error {
+	m := s.marker.Load()
+	if m == nil {
+		return cert.Invalid("statusMarker", "must be set before reindexing")
+	}
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketMeta).Delete(keyStatusTag)
+	})
+	if err != nil {
+		return unavailable("reindex status", err)
+	}
+	var after []byte
+	for {
+		if err := checkContext(ctx, "reindex status"); err != nil {
+			return err
+		}
+		done := false
+		err := s.db.Update(func(tx *bbolt.Tx) error {
+			cur := tx.Bucket(bucketCerts).Cursor()
+			k, v := cur.First()
+			if after != nil {
+				if k, v = cur.Seek(after); k != nil && bytes.Equal(k, after) {
+					k, v = cur.Next()
+				}
+			}
+			for n := 0; n < reindexPage; n++ {
+				if k == nil {
+					done = true
+					return nil
+				}
+				var c cert.Certificate
+				if err := decodeCert(v, &c); err != nil {
+					return fmt.Errorf("decode certificate %s: %w", k, err)
+				}
+				keys := keysOf(&c)
+				if err := remark(tx, &keys, encodeMark(m.f(&c))); err != nil {
+					return err
+				}
+				after = append(after[:0], k...)
+				k, v = cur.Next()
+			}
+			return nil
+		})
+		if err != nil {
+			return unavailable("reindex status", err)
+		}
+		if done {
+			break
+		}
+	}
+	err = s.db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyStatusTag, []byte(m.tag))
+	})
+	if err != nil {
+		return unavailable("reindex status", err)
+	}
+	return nil
+}
+
+// StatusView reads the issuer's status index in one transaction; see
+// store.StatusIndex.
+func (s *Store) StatusView(ctx context.Context, issuer string, at time.Time) (*store.StatusView, error) {
+	if err := checkContext(ctx, "status view"); err != nil {
+		return nil, err
+	}
+	prefix := append([]byte(issuer), 0)
+	limit := timeKey(at)
+	view := &store.StatusView{}
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		// Lists: one seek per list, past the last position of the one
+		// found.
+		cur := tx.Bucket(bucketCertStatus).Cursor()
+		for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); {
+			n, _, ok := positionOf(k, len(prefix))
+			if !ok {
+				return fmt.Errorf("malformed status position key %x", k)
+			}
+			view.Lists = append(view.Lists, n)
+			next := binary.BigEndian.AppendUint64(append([]byte{}, prefix...), uint64(n)+1)
+			k, _ = cur.Seek(next)
+		}
+		cur = tx.Bucket(bucketStatusSet).Cursor()
+		for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+			n, i, ok := positionOf(k, len(prefix))
+			if !ok || len(v) != 1 {
+				return fmt.Errorf("malformed status entry %x", k)
+			}
+			view.Marked = append(view.Marked, store.StatusEntry{List: n, Index: i, Revoked: v[0]&markRevoked != 0, Suspended: v[0]&markSuspended != 0})
+		}
+		certs := tx.Bucket(bucketCerts)
+		cur = tx.Bucket(bucketStatusDue).Cursor()
+		for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
+			rest := k[len(prefix):]
+			if len(rest) < len(limit) {
+				return fmt.Errorf("malformed status due key %x", k)
+			}
+			if bytes.Compare(rest[:len(limit)], limit) > 0 {
+				break
+			}
+			id := rest[len(limit):]
+			v := certs.Get(id)
+			if v == nil {
+				continue
+			}
+			c := new(cert.Certificate)
+			if err := decodeCert(v, c); err != nil {
+				return fmt.Errorf("decode certificate %s: %w", id, err)
+			}
+			view.Due = append(view.Due, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, unavailable("status view of "+issuer, err)
+	}
+	return view, nil
+}
+
+// positionOf reads the list and index of a position key whose issuer
+// prefix is n bytes long.
+func positionOf(k []byte, n int) (list, index int, ok bool) {
+	rest := k[n:]
+	if len(rest) != 17 || rest[8] != 0 {
+		return 0, 0, false
+	}
+	return int(binary.BigEndian.Uint64(rest)), int(binary.BigEndian.Uint64(rest[9:])), true
+}

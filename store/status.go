@@ -1,0 +1,73 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/certd/certd/cert"
+)
+
+// StatusMark is what a store keeps of a certificate for its issuer's
+// status lists (DESIGN.md section 7): the bits it has at the moment it was
+// written, and the instant from which they may differ by time alone.
+type StatusMark struct {
+	Revoked, Suspended bool
+	// Watch is the earliest instant after the write at which the bits may
+	// change without a write (a surveillance window closing, a suspension
+	// reaching its limit, a future-dated event); zero when they never do.
+	Watch time.Time
+}
+
+// StatusMarker computes the mark of a certificate being written. It must
+// be safe for concurrent use and must not call the store.
+type StatusMarker func(c *cert.Certificate) StatusMark
+
+// StatusEntry is one position of a status list whose stored mark has a
+// bit set.
+type StatusEntry struct {
+	List, Index        int
+	Revoked, Suspended bool
+}
+
+// StatusView is what a store holds of one issuer's status lists.
+type StatusView struct {
+	// Lists are the numbers of the lists that hold at least one
+	// certificate, ascending.
+	Lists []int
+	// Marked are the positions whose mark has a bit set, by list and
+	// index.
+	Marked []StatusEntry
+	// Due are the certificates whose mark's Watch is at or before the
+	// instant asked for: their bits must be derived again.
+	Due []*cert.Certificate
+}
+
+// StatusIndex keeps, with every certificate write, the certificate's
+// status mark, so that status lists are built from the marks with a bit
+// set and the certificates whose bits may have changed with time, never
+// from a read of every certificate.
+//
+// The mark is written atomically with the certificate: in the same
+// transaction (bbolt) or in the same document (MongoDB). Marks are only as
+// good as the marker that computed them; StatusMarkerTag tells which one
+// that was, and ReindexStatus computes every mark again.
+type StatusIndex interface {
+	// SetStatusMarker sets the function that computes marks from now on,
+	// and the tag that names its rules (a version and the scheme rules it
+	// applies). Writes made without a marker leave marks as they were.
+	SetStatusMarker(tag string, f StatusMarker)
+	// StatusMarkerTag returns the tag of the marker with which every mark
+	// was last computed by ReindexStatus, or "" when never.
+	StatusMarkerTag(ctx context.Context) (string, error)
+	// ReindexStatus computes the mark of every certificate with the
+	// current marker and then records its tag. Writes during the reindex
+	// keep their own marks; a certificate written concurrently is marked
+	// by whichever write is later. Without a marker it fails with
+	// cert.ErrInvalid.
+	ReindexStatus(ctx context.Context) error
+	// StatusView returns the issuer's lists, marked positions, and the
+	// certificates whose Watch is at or before at. On bbolt it is one
+	// consistent read; on MongoDB three queries, each consistent on its
+	// own. An issuer without certificates has an empty view.
+	StatusView(ctx context.Context, issuer string, at time.Time) (*StatusView, error)
+}
