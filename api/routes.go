@@ -50,6 +50,7 @@ func (s *Server) routes() {
 	e.GET("/.well-known/jwks.json", s.allJWKS, limit)
 	e.GET("/.well-known/jwt-vc-issuer/issuers/:issuer", s.issuerMetadata, limit)
 	e.GET("/status/:issuer/:purpose/:n", s.statusList, limit)
+	e.GET("/api/v1/schemes", s.listSchemes, limit)
 
 	// Certification bodies.
 	g := e.Group("/api/v1", auth)

@@ -151,6 +151,8 @@ type Event struct {
 	RecordedAt time.Time `json:"recordedAt"`
 	Actor      string    `json:"actor"`
 	Reason     string    `json:"reason,omitempty"`
+	// ReasonCode is the scheme's coded reason (ReasonCodes), when given.
+	ReasonCode string `json:"reasonCode,omitempty"`
 	// Until ends a suspension automatically (optional).
 	Until *time.Time `json:"until,omitempty"`
 	// AuditRef identifies a surveillance audit report.

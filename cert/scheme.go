@@ -56,6 +56,9 @@ type Scheme struct {
 	CategoriesEn []string `json:"categoriesEn,omitempty"`
 	// Levels is nil when the scheme grants no levels.
 	Levels *LevelRange `json:"levels,omitempty"`
+	// ReasonCodes, when set, lists the coded reasons of suspensions,
+	// withdrawals, cancellations and revisions (see reasons.go).
+	ReasonCodes *ReasonCodes `json:"reasonCodes,omitempty"`
 }
 
 // SuspensionCause is why a certificate is held suspended. Several causes
@@ -153,6 +156,9 @@ func (s *Scheme) Validate() error {
 	if s.Levels != nil && (s.Levels.Min < 1 || s.Levels.Max < s.Levels.Min) {
 		v.Add("levels", "must have 1 <= min <= max")
 	}
+	if s.ReasonCodes != nil {
+		s.ReasonCodes.validate(s, &v)
+	}
 	return v.Err()
 }
 
@@ -203,6 +209,10 @@ func BuiltinSchemes() []Scheme {
 			Categories:          []string{"运行维护", "咨询设计", "数据中心", "云计算"},
 			CategoriesEn:        []string{"Operation and maintenance", "Consulting and design", "Data centre", "Cloud computing"},
 			Levels:              &LevelRange{Min: 1, Max: 4},
+			ReasonCodes: &ReasonCodes{
+				Suspension: cncaSuspension, Withdrawal: cncaWithdrawal, Cancellation: cncaCancellation, Change: changeTypes,
+				Overdue: "0111", SurveillanceFailed: "0112", SuspensionLimit: "0201", Superseded: "0120",
+			},
 		},
 		{
 			ID: "iso17021", Name: "Management system certificate (ISO/IEC 17021-1)", NameZh: "管理体系认证证书",
@@ -213,6 +223,11 @@ func BuiltinSchemes() []Scheme {
 			// ISO/IEC 17021-1: any suspension longer than 6 months withdraws.
 			MaxSuspensionMonths: 6, AfterSuspension: StatusWithdrawn,
 			RenewalWindowMonths: 6,
+			ReasonCodes: &ReasonCodes{
+				Suspension: cncaSuspension, Withdrawal: cncaWithdrawal, Cancellation: cncaCancellation, Change: changeTypes,
+				Required: []string{CodedSuspend, CodedWithdraw, CodedCancel},
+				Overdue:  "0111", SurveillanceFailed: "0112", SuspensionLimit: "0101", Superseded: "0120",
+			},
 		},
 	}
 }

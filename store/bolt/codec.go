@@ -23,7 +23,11 @@ import (
 //
 // Values written by earlier versions are JSON without the credential, a
 // NUL byte, then the credential; they start with '{' and still decode.
-const certFormat = 1
+// Format 1 lacks the events' reason codes and still decodes.
+const (
+	certFormat   = 2
+	certFormatV1 = 1
+)
 
 var errCorrupt = errors.New("invalid stored certificate")
 
@@ -87,6 +91,7 @@ func encodeCert(c *cert.Certificate) ([]byte, error) {
 		w.str(e.AuditRef)
 		w.str(e.Related)
 		w.str(string(e.Status))
+		w.str(e.ReasonCode)
 	}
 	w.str(c.IdempotencyKey)
 	w.str(c.RequestHash)
@@ -159,6 +164,9 @@ func decodeCert(v []byte, c *cert.Certificate) error {
 			e.AuditRef = r.str()
 			e.Related = r.str()
 			e.Status = cert.Status(r.str())
+			if r.format >= 2 {
+				e.ReasonCode = r.str()
+			}
 		}
 	}
 	c.IdempotencyKey = r.str()
@@ -175,7 +183,7 @@ func decodeCert(v []byte, c *cert.Certificate) error {
 // stored certificate without decoding the rest; the names alias v. ok is
 // false for a value of an earlier version, which must be decoded.
 func searchFields(v []byte) (created time.Time, name, nameEn []byte, ok bool) {
-	if len(v) == 0 || v[0] != certFormat {
+	if len(v) == 0 || (v[0] != certFormat && v[0] != certFormatV1) {
 		return time.Time{}, nil, nil, false
 	}
 	r := reader{b: v[1:]}
@@ -230,17 +238,18 @@ func (w *writer) time(t time.Time) {
 // (searchFields reads raw bytes only and leaves s empty); the first error
 // sticks and later reads return zero values.
 type reader struct {
-	b   []byte // what is left
-	s   string // the whole record
-	off int    // the offset of b in s
-	err error
+	format byte
+	b      []byte // what is left
+	s      string // the whole record
+	off    int    // the offset of b in s
+	err    error
 }
 
 func newReader(v []byte) (*reader, error) {
-	if len(v) == 0 || v[0] != certFormat {
+	if len(v) == 0 || (v[0] != certFormat && v[0] != certFormatV1) {
 		return nil, errCorrupt
 	}
-	return &reader{b: v[1:], s: string(v), off: 1}, nil
+	return &reader{format: v[0], b: v[1:], s: string(v), off: 1}, nil
 }
 
 func (r *reader) fail() {

@@ -75,6 +75,7 @@ type eventDoc struct {
 	RecordedAtNs int32      `bson:"recordedAtNs,omitempty"`
 	Actor        string     `bson:"actor"`
 	Reason       string     `bson:"reason,omitempty"`
+	ReasonCode   string     `bson:"reasonCode,omitempty"`
 	Until        *time.Time `bson:"until,omitempty"`
 	UntilNs      int32      `bson:"untilNs,omitempty"`
 	AuditRef     string     `bson:"auditRef,omitempty"`
@@ -108,7 +109,7 @@ func toCertDoc(c *cert.Certificate) *certDoc {
 		d.Body.Events = make([]eventDoc, len(c.Events))
 		for i, e := range c.Events {
 			ed := eventDoc{
-				Seq: int64(e.Seq), Type: string(e.Type), Actor: e.Actor, Reason: e.Reason,
+				Seq: int64(e.Seq), Type: string(e.Type), Actor: e.Actor, Reason: e.Reason, ReasonCode: e.ReasonCode,
 				AuditRef: e.AuditRef, Related: e.Related, Status: string(e.Status),
 			}
 			ed.At, ed.AtNs = splitTime(e.At)
@@ -148,7 +149,7 @@ func (d *certDoc) certificate() *cert.Certificate {
 		c.Events = make([]cert.Event, len(b.Events))
 		for i, e := range b.Events {
 			c.Events[i] = cert.Event{
-				Seq: int(e.Seq), Type: cert.EventType(e.Type), Actor: e.Actor, Reason: e.Reason,
+				Seq: int(e.Seq), Type: cert.EventType(e.Type), Actor: e.Actor, Reason: e.Reason, ReasonCode: e.ReasonCode,
 				AuditRef: e.AuditRef, Related: e.Related, Status: cert.Status(e.Status),
 				At:         joinTime(e.At, e.AtNs, loc),
 				RecordedAt: joinTime(e.RecordedAt, e.RecordedAtNs, loc),
