@@ -81,6 +81,10 @@ type Certificate struct {
 	Supersedes   string  `json:"supersedes,omitempty"`
 	SupersededBy string  `json:"supersededBy,omitempty"`
 	Events       []Event `json:"events"`
+	// Confidential is set when the client has not agreed to publication:
+	// the certificate verifies by its id and QR code but is left out of
+	// public search and of registry uploads (IAF CertSearch).
+	Confidential bool `json:"confidential,omitempty"`
 	// IdempotencyKey and RequestHash make a retried create return the
 	// first result; the key is unique per issuer when set, and the hash
 	// tells a retry from a different request under the same key.

@@ -28,7 +28,8 @@ var allowedImports = map[string][]string{
 	"pdfattach/pdfattachtest": {"std"},
 	"issuer":                  {"std", "cert", "store", "keys"},
 	"verifier":                {"std", "cert", "store", "keys"},
-	"api": {"std", "cert", "issuer", "verifier", "templates", "store", "pdfattach",
+	"report":                  {"std", "cert", "github.com/xuri/excelize/v2"},
+	"api": {"std", "cert", "issuer", "verifier", "templates", "store", "pdfattach", "report",
 		"github.com/labstack/echo/v5", "github.com/prometheus/client_golang", "golang.org/x/time/rate"},
 }
 
@@ -41,6 +42,7 @@ var owners = map[string]string{
 	"github.com/go-pdf/fpdf":         "templates",
 	"github.com/skip2/go-qrcode":     "templates",
 	"github.com/labstack/echo/v5":    "api",
+	"github.com/xuri/excelize/v2":    "report",
 }
 
 type listedPackage struct {

@@ -23,7 +23,8 @@ import (
 //
 // Values written by earlier versions are JSON without the credential, a
 // NUL byte, then the credential; they start with '{' and still decode.
-// Format 1 lacks the events' reason codes and still decodes.
+// Format 1 lacks the events' reason codes and the confidential flag and
+// still decodes.
 const (
 	certFormat   = 2
 	certFormatV1 = 1
@@ -92,6 +93,11 @@ func encodeCert(c *cert.Certificate) ([]byte, error) {
 		w.str(e.Related)
 		w.str(string(e.Status))
 		w.str(e.ReasonCode)
+	}
+	if c.Confidential {
+		w.b = append(w.b, 1)
+	} else {
+		w.b = append(w.b, 0)
 	}
 	w.str(c.IdempotencyKey)
 	w.str(c.RequestHash)
@@ -169,6 +175,7 @@ func decodeCert(v []byte, c *cert.Certificate) error {
 			}
 		}
 	}
+	c.Confidential = r.format >= 2 && r.byte() == 1
 	c.IdempotencyKey = r.str()
 	c.RequestHash = r.str()
 	c.Version = r.int64()

@@ -22,13 +22,14 @@ func TestCodecReadsFormat1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The empty reason code (length 0) precedes the idempotency key.
-	i := bytes.Index(v2, []byte("\x00\x0bIDEMPOTENCY"))
+	// The empty reason code (length 0) and the confidential flag (0)
+	// precede the idempotency key.
+	i := bytes.Index(v2, []byte("\x00\x00\x0bIDEMPOTENCY"))
 	if i < 0 || v2[0] != certFormat {
 		t.Fatalf("unexpected encoding %q", v2)
 	}
 	v1 := append([]byte{certFormatV1}, v2[1:i]...)
-	v1 = append(v1, v2[i+1:]...)
+	v1 = append(v1, v2[i+2:]...)
 	var got cert.Certificate
 	if err := decodeCert(v1, &got); err != nil {
 		t.Fatalf("decode format 1: %v", err)

@@ -51,6 +51,7 @@ type certBody struct {
 	Kid            string     `bson:"kid"`
 	Supersedes     string     `bson:"supersedes"`
 	SupersededBy   string     `bson:"supersededBy"`
+	Confidential   bool       `bson:"confidential,omitempty"`
 	Events         []eventDoc `bson:"events"`
 	RequestHash    string     `bson:"requestHash"`
 	CreatedAt      time.Time  `bson:"createdAt"`
@@ -98,7 +99,7 @@ func toCertDoc(c *cert.Certificate) *certDoc {
 			},
 			DecisionDate: c.DecisionDate, OriginalDate: c.OriginalDate,
 			TimeZone: c.TimeZone, Credential: c.Credential, Kid: c.Kid,
-			Supersedes: c.Supersedes, SupersededBy: c.SupersededBy,
+			Supersedes: c.Supersedes, SupersededBy: c.SupersededBy, Confidential: c.Confidential,
 			RequestHash: c.RequestHash, Version: c.Version,
 		},
 	}
@@ -137,7 +138,7 @@ func (d *certDoc) certificate() *cert.Certificate {
 		DecisionDate: b.DecisionDate, OriginalDate: b.OriginalDate,
 		TimeZone: b.TimeZone, Credential: b.Credential, Kid: b.Kid,
 		StatusList: int(d.StatusList), StatusIndex: int(d.StatusIndex),
-		Supersedes: b.Supersedes, SupersededBy: b.SupersededBy,
+		Supersedes: b.Supersedes, SupersededBy: b.SupersededBy, Confidential: b.Confidential,
 		IdempotencyKey: d.IdempotencyKey, RequestHash: b.RequestHash,
 		Version: b.Version,
 	}

@@ -63,6 +63,7 @@ func testRoundTrip(t *testing.T, s store.Store) {
 	c.Supersedes = cert.NewID()
 	c.SupersededBy = cert.NewID()
 	c.IdempotencyKey = "幂等-key-1"
+	c.Confidential = true
 	c.RequestHash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 	until := time.Date(2027, 3, 1, 0, 0, 0, 0, loc)
 	c.Events = []cert.Event{
