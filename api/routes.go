@@ -60,6 +60,12 @@ func (s *Server) routes() {
 	g.GET("/certificates/:id", s.getCertificate)
 	g.GET("/certificates/:id/events", s.certificateEvents)
 	g.POST("/certificates/:id/:action", s.certificateAction)
+	g.PUT("/certificates/:id/confidential", s.setConfidential)
+
+	// Reports to regulators and registries.
+	g.GET("/reports/:target", s.reportPeriods)
+	g.GET("/reports/:target/:period", s.getReport)
+	g.POST("/reports/:target/:period/submitted", s.markSubmitted)
 
 	// Administration.
 	g.POST("/issuers", s.createIssuer, requireAdmin)
