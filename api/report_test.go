@@ -285,8 +285,8 @@ func TestAPIReportTemplateFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	cols := tm["sheets"].([]any)[0].(map[string]any)["columns"].([]any)
-	cols[0] = map[string]any{"header": "证书号码", "field": "number"}                             // renamed
-	cols[1], cols[2] = cols[2], cols[1]                                                          // swapped
+	cols[0] = map[string]any{"header": "证书号码", "field": "number"}                        // renamed
+	cols[1], cols[2] = cols[2], cols[1]                                                  // swapped
 	cols = append(cols, map[string]any{"header": "认证机构批准号", "value": "CNCA-R-2002-001"}) // added
 	tm["sheets"].([]any)[0].(map[string]any)["columns"] = cols
 	dir := t.TempDir()
