@@ -120,7 +120,8 @@ func (r *Report) WriteXLSX(w io.Writer) error {
 			return fmt.Errorf("sheet %s: %w", s.Sheet.Name, err)
 		}
 	}
-	f.SetActiveSheet(0)
+	// The first sheet is the active one already; SetActiveSheet would
+	// parse the streamed sheets back.
 	_, err := f.WriteTo(w)
 	return err
 }
