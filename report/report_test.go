@@ -99,3 +99,42 @@ func BenchmarkCNCAWorkbook(b *testing.B) {
 		b.ReportMetric(float64(len(r.Sheets[0].Rows)), "rows")
 	}
 }
+
+func TestPeriod(t *testing.T) {
+	loc, err := cert.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := report.ParsePeriod("2026-12", loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Deadline(10); !got.Equal(time.Date(2027, 1, 11, 0, 0, 0, 0, loc)) {
+		t.Errorf("deadline %v, want the end of 2027-01-10 in Beijing", got)
+	}
+	// The month is the issuer's: 2026-11-30 16:00 UTC is December in Beijing.
+	if got := report.PeriodOf(time.Date(2026, 11, 30, 16, 0, 0, 0, time.UTC), loc).Month; got != "2026-12" {
+		t.Errorf("period of 2026-11-30T16:00Z = %s, want 2026-12", got)
+	}
+	for _, bad := range []string{"2026-13", "2026-1", "202611", "2026-11-01", ""} {
+		if _, err := report.ParsePeriod(bad, loc); err == nil || !strings.Contains(err.Error(), "period") {
+			t.Errorf("ParsePeriod(%q) = %v, want an error naming period", bad, err)
+		}
+	}
+}
+
+func TestParseTemplateRefuses(t *testing.T) {
+	for name, tc := range map[string]struct{ json, field string }{
+		"unknown member": {`{"id":"cnca","sheets":[],"colums":[]}`, "colums"},
+		"no sheets":      {`{"id":"cnca","sheets":[]}`, "sheets"},
+		"bad sheet name": {`{"id":"cnca","sheets":[{"name":"a/b","rows":"changes","columns":[{"header":"h","field":"number"}]}]}`, "sheets[0].name"},
+		"bad rows":       {`{"id":"cnca","sheets":[{"name":"a","rows":"x","columns":[{"header":"h","field":"number"}]}]}`, "sheets[0].rows"},
+		"no header":      {`{"id":"cnca","sheets":[{"name":"a","rows":"changes","columns":[{"field":"number"}]}]}`, "sheets[0].columns[0].header"},
+		"nothing fills":  {`{"id":"cnca","sheets":[{"name":"a","rows":"changes","columns":[{"header":"h"}]}]}`, "sheets[0].columns[0]"},
+		"unknown field":  {`{"id":"cnca","sheets":[{"name":"a","rows":"changes","columns":[{"header":"h","field":"number|nope"}]}]}`, "sheets[0].columns[0].field"},
+	} {
+		if _, err := report.ParseTemplate([]byte(tc.json)); err == nil || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("%s: got %v, want an error naming %s", name, err, tc.field)
+		}
+	}
+}
