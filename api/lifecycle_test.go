@@ -468,7 +468,7 @@ func TestAPIConcurrentActions(t *testing.T) {
 			action, body := "surveillance", map[string]any{"reason": "audit", "date": "2026-11-27", "result": "passed"}
 			switch i % 4 {
 			case 1:
-				action, body = "suspend", map[string]any{"reason": fmt.Sprintf("check %d", i)}
+				action, body = "suspend", map[string]any{"reason": fmt.Sprintf("check %d", i), "reasonCode": "0113"}
 			case 3:
 				action, body = "reinstate", map[string]any{"reason": fmt.Sprintf("checked %d", i)}
 			}

@@ -54,6 +54,7 @@ func (s *Server) routes() {
 	e.GET("/.well-known/jwks.json", s.allJWKS, limit)
 	e.GET("/.well-known/jwt-vc-issuer/issuers/:issuer", s.issuerMetadata, limit)
 	e.GET("/status/:issuer/:purpose/:n", s.statusList, limit)
+	e.GET("/api/v1/schemes", s.listSchemes, limit)
 
 	// The staff console: its own router behind the common middleware and
 	// the public per-IP budget (sign-in is not free: argon2id).
@@ -71,6 +72,12 @@ func (s *Server) routes() {
 	g.GET("/certificates/:id", s.getCertificate)
 	g.GET("/certificates/:id/events", s.certificateEvents)
 	g.POST("/certificates/:id/:action", s.certificateAction)
+	g.PUT("/certificates/:id/confidential", s.setConfidential)
+
+	// Reports to regulators and registries.
+	g.GET("/reports/:target", s.reportPeriods)
+	g.GET("/reports/:target/:period", s.getReport)
+	g.POST("/reports/:target/:period/submitted", s.markSubmitted)
 
 	// Administration.
 	g.POST("/issuers", s.createIssuer, requireAdmin)

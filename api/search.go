@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -83,6 +84,9 @@ func (s *Server) search(c *echo.Context, q, cursor string, limit int) ([]searchI
 	if err != nil {
 		return nil, nil, "", err // a bad cursor names the field "cursor"
 	}
+	// Confidential certificates verify by id and QR code only; a page may
+	// come back shorter than the limit, and the cursor still goes on.
+	found = slices.DeleteFunc(found, func(c *cert.Certificate) bool { return c.Confidential })
 	schemes := s.cfg.Issuing.Schemes()
 	issuers := map[string]cert.VerdictIssuer{}
 	items := make([]searchItem, len(found))

@@ -12,6 +12,8 @@ import (
 
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/issuer"
+	"github.com/certd/certd/report"
+	"github.com/certd/certd/store"
 	"github.com/certd/certd/templates"
 )
 
@@ -23,6 +25,7 @@ type Issuing interface {
 	List(ctx context.Context, p cert.Principal, q issuer.Query) ([]*cert.Certificate, string, error)
 	Act(ctx context.Context, p cert.Principal, id, action string, req issuer.ActionRequest, ifMatch int64) (*cert.Certificate, error)
 	StatusOf(c *cert.Certificate) cert.Standing
+	SetConfidential(ctx context.Context, p cert.Principal, id string, confidential bool) (*cert.Certificate, error)
 	Schemes() cert.Schemes
 	CreateIssuer(ctx context.Context, p cert.Principal, req issuer.IssuerRequest) (*cert.Issuer, error)
 	Issuers(ctx context.Context) ([]*cert.Issuer, error)
@@ -81,6 +84,11 @@ type Config struct {
 	ReadyChecks []ReadyCheck
 	// Search serves /search and /api/v1/search (the store).
 	Search Searching
+	// Reports are the report templates (nil: the embedded ones);
+	// Submissions stores what was submitted (nil: the report routes that
+	// need it answer 503).
+	Reports     report.Templates
+	Submissions store.Submissions
 	// StatusLists publishes /status/{issuer}/{purpose}/{n}.
 	StatusLists StatusLists
 	// PublicURL is the base URL readers see, without trailing slash.

@@ -94,6 +94,10 @@ type Certificate struct {
 	Supersedes   string  `json:"supersedes,omitempty"`
 	SupersededBy string  `json:"supersededBy,omitempty"`
 	Events       []Event `json:"events"`
+	// Confidential is set when the client has not agreed to publication:
+	// the certificate verifies by its id and QR code but is left out of
+	// public search and of registry uploads (IAF CertSearch).
+	Confidential bool `json:"confidential,omitempty"`
 	// IdempotencyKey and RequestHash make a retried create return the
 	// first result; the key is unique per issuer when set, and the hash
 	// tells a retry from a different request under the same key.
@@ -164,6 +168,8 @@ type Event struct {
 	RecordedAt time.Time `json:"recordedAt"`
 	Actor      string    `json:"actor"`
 	Reason     string    `json:"reason,omitempty"`
+	// ReasonCode is the scheme's coded reason (ReasonCodes), when given.
+	ReasonCode string `json:"reasonCode,omitempty"`
 	// Until ends a suspension automatically (optional).
 	Until *time.Time `json:"until,omitempty"`
 	// AuditRef identifies a surveillance audit report.

@@ -60,6 +60,9 @@ type Scheme struct {
 	// (ITSS-{YYYY}-{SEQ:6}), which the bootstrap issuer uses; an issuer
 	// picks it up through its numberPatterns.
 	NumberPattern string `json:"numberPattern,omitempty"`
+	// ReasonCodes, when set, lists the coded reasons of suspensions,
+	// withdrawals, cancellations and revisions (see reasons.go).
+	ReasonCodes *ReasonCodes `json:"reasonCodes,omitempty"`
 }
 
 // SuspensionCause is why a certificate is held suspended. Several causes
@@ -162,6 +165,9 @@ func (s *Scheme) Validate() error {
 			v.Add("numberPattern", err.Error())
 		}
 	}
+	if s.ReasonCodes != nil {
+		s.ReasonCodes.validate(s, &v)
+	}
 	return v.Err()
 }
 
@@ -213,6 +219,10 @@ func BuiltinSchemes() []Scheme {
 			CategoriesEn:        []string{"Operation and maintenance", "Consulting and design", "Data centre", "Cloud computing"},
 			Levels:              &LevelRange{Min: 1, Max: 4},
 			NumberPattern:       "ITSS-{YYYY}-{SEQ:6}",
+			ReasonCodes: &ReasonCodes{
+				Suspension: cncaSuspension, Withdrawal: cncaWithdrawal, Cancellation: cncaCancellation, Change: changeTypes,
+				Overdue: "0111", SurveillanceFailed: "0112", SuspensionLimit: "0201", Superseded: "0120",
+			},
 		},
 		{
 			ID: "iso17021", Name: "Management system certificate (ISO/IEC 17021-1)", NameZh: "管理体系认证证书",
@@ -224,6 +234,11 @@ func BuiltinSchemes() []Scheme {
 			MaxSuspensionMonths: 6, AfterSuspension: StatusWithdrawn,
 			RenewalWindowMonths: 6,
 			NumberPattern:       "QMS-{YYYY}-{SEQ:6}",
+			ReasonCodes: &ReasonCodes{
+				Suspension: cncaSuspension, Withdrawal: cncaWithdrawal, Cancellation: cncaCancellation, Change: changeTypes,
+				Required: []string{CodedSuspend, CodedWithdraw, CodedCancel},
+				Overdue:  "0111", SurveillanceFailed: "0112", SuspensionLimit: "0101", Superseded: "0120",
+			},
 		},
 	}
 }

@@ -62,6 +62,8 @@ type Change struct {
 	At     time.Time `json:"at"`
 	Status Status    `json:"status"`
 	Reason string    `json:"reason,omitempty"`
+	// Code is the scheme's coded reason of the change, with its labels.
+	Code *ReasonCode `json:"code,omitempty"`
 	// Derived is true when the change follows from time and the scheme's
 	// rules rather than from a recorded action.
 	Derived bool `json:"derived"`
@@ -88,6 +90,7 @@ type hold struct {
 	on     bool
 	since  time.Time
 	reason string
+	code   string
 	// until ends an action's suspension automatically.
 	until *time.Time
 }
@@ -114,9 +117,9 @@ type derivation struct {
 	limited   bool
 }
 
-func (d *derivation) set(at time.Time, status Status, reason string, derived bool) {
+func (d *derivation) set(at time.Time, status Status, reason, code string, derived bool) {
 	d.st.Status, d.st.Since, d.st.Reason = status, at, reason
-	d.st.Changes = append(d.st.Changes, Change{At: at, Status: status, Reason: reason, Derived: derived})
+	d.st.Changes = append(d.st.Changes, Change{At: at, Status: status, Reason: reason, Code: d.scheme.Reason(status, code), Derived: derived})
 }
 
 // settle derives the status from the holds after a change of them at at.
@@ -138,9 +141,9 @@ func (d *derivation) settle(at time.Time, activeReason string, derived bool) {
 	}
 	switch {
 	case eff == nil && d.st.Status == StatusSuspended:
-		d.set(at, StatusActive, activeReason, derived)
+		d.set(at, StatusActive, activeReason, "", derived)
 	case eff != nil && (d.st.Status != StatusSuspended || d.st.Reason != eff.reason):
-		d.set(at, StatusSuspended, eff.reason, derived)
+		d.set(at, StatusSuspended, eff.reason, eff.code, derived)
 	}
 	d.st.Until = nil
 	if a := d.holds[holdAction]; eff == &d.holds[holdAction] && a.until != nil && !d.holds[holdFailed].on && !d.holds[holdOverdue].on {
@@ -229,20 +232,20 @@ func StatusAt(c *Certificate, s *Scheme, now time.Time) Standing {
 			if !wins[wi].passed {
 				pending = append(pending, wi)
 				if missed := s.missedWindow(); missed != StatusSuspended {
-					d.set(next, missed, ReasonSurveillanceOverdue, true)
+					d.set(next, missed, ReasonSurveillanceOverdue, s.codes().Overdue, true)
 				} else if o := &d.holds[holdOverdue]; !o.on {
-					*o = hold{on: true, since: next, reason: ReasonSurveillanceOverdue}
+					*o = hold{on: true, since: next, reason: ReasonSurveillanceOverdue, code: s.codes().Overdue}
 					d.settle(next, "", true)
 				}
 			}
 			wi++
 		case tLimit:
-			d.set(next, s.AfterSuspension, ReasonSuspensionLimit, true)
+			d.set(next, s.AfterSuspension, ReasonSuspensionLimit, s.codes().SuspensionLimit, true)
 		case tUntil:
 			d.holds[holdAction] = hold{}
 			d.settle(next, ReasonSuspensionEnded, true)
 		case tExpire:
-			d.set(next, StatusExpired, ReasonExpired, true)
+			d.set(next, StatusExpired, ReasonExpired, "", true)
 		case tEvent:
 			e := events[ei]
 			ei++
@@ -268,23 +271,27 @@ func StatusAt(c *Certificate, s *Scheme, now time.Time) Standing {
 				d.settle(e.At, ReasonSurveillancePassed, false)
 			case EventSurveillanceFailed:
 				if f := &d.holds[holdFailed]; !f.on {
-					*f = hold{on: true, since: e.At, reason: ReasonSurveillanceFailed}
+					code := e.ReasonCode
+					if code == "" {
+						code = s.codes().SurveillanceFailed
+					}
+					*f = hold{on: true, since: e.At, reason: ReasonSurveillanceFailed, code: code}
 				}
 				d.settle(e.At, "", false)
 			case EventSuspended:
 				if a := &d.holds[holdAction]; !a.on {
-					*a = hold{on: true, since: e.At, reason: e.Reason, until: e.Until}
+					*a = hold{on: true, since: e.At, reason: e.Reason, code: e.ReasonCode, until: e.Until}
 				}
 				d.settle(e.At, "", false)
 			case EventReinstated:
 				d.holds[holdAction], d.holds[holdFailed] = hold{}, hold{}
 				d.settle(e.At, e.Reason, false)
 			case EventWithdrawn:
-				d.set(e.At, StatusWithdrawn, e.Reason, false)
+				d.set(e.At, StatusWithdrawn, e.Reason, e.ReasonCode, false)
 			case EventCancelled:
-				d.set(e.At, StatusCancelled, e.Reason, false)
+				d.set(e.At, StatusCancelled, e.Reason, e.ReasonCode, false)
 			case EventRenewed, EventRevised:
-				d.set(e.At, StatusSuperseded, e.Reason, false)
+				d.set(e.At, StatusSuperseded, e.Reason, e.ReasonCode, false)
 			}
 		}
 	}

@@ -103,6 +103,15 @@ func (v *Verdict) AppendJSON(b []byte) []byte {
 			b = append(b, `,"status":`...)
 			b = AppendJSONString(b, string(h.Status))
 			b = AppendJSONOmitEmpty(b, `,"reason":`, h.Reason)
+			if h.Code != nil {
+				b = append(b, `,"code":{"code":`...)
+				b = AppendJSONString(b, h.Code.Code)
+				b = append(b, `,"label":`...)
+				b = AppendJSONString(b, h.Code.Label)
+				b = append(b, `,"labelEn":`...)
+				b = AppendJSONString(b, h.Code.LabelEn)
+				b = append(b, '}')
+			}
 			b = append(b, `,"derived":`...)
 			b = strconv.AppendBool(b, h.Derived)
 			b = append(b, '}')

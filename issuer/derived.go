@@ -51,6 +51,9 @@ func (s *Service) missingDerived(c *cert.Certificate) []cert.Event {
 			}
 		}
 		e := cert.Event{Type: cert.EventStatusChanged, At: ch.At, RecordedAt: now, Actor: cert.SystemActor, Reason: ch.Reason, Status: ch.Status}
+		if ch.Code != nil {
+			e.ReasonCode = ch.Code.Code
+		}
 		if k := derivedKey(e); !recorded[k] {
 			recorded[k] = true
 			out = append(out, e)

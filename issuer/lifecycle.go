@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +33,9 @@ const (
 // fields it needs.
 type ActionRequest struct {
 	Reason string `json:"reason"`
+	// ReasonCode is the scheme's coded reason (suspend, withdraw, cancel,
+	// revise); required where the scheme says so.
+	ReasonCode string `json:"reasonCode,omitempty"`
 	// Date is the audit date (surveillance).
 	Date string `json:"date,omitempty"`
 	// Result is "passed" or "failed" (surveillance).
@@ -125,6 +129,10 @@ func (s *Service) Act(ctx context.Context, p cert.Principal, id, action string, 
 	if err := cert.CheckText(req.Reason, cert.MultiLine); err != nil {
 		return nil, cert.Invalid("reason", err.Error())
 	}
+	req.ReasonCode = strings.TrimSpace(req.ReasonCode)
+	if req.ReasonCode != "" && !slices.Contains([]string{ActionSuspend, ActionWithdraw, ActionCancel, ActionRevise}, action) {
+		return nil, cert.Invalid("reasonCode", "is taken by suspend, withdraw, cancel and revise only: "+action+" records its code by itself, if the scheme has one")
+	}
 	if a.successor != nil {
 		return s.supersede(ctx, p, id, action, a.successor, req, ifMatch)
 	}
@@ -178,8 +186,8 @@ var actionNames = []string{ActionSurveillance, ActionSuspend, ActionReinstate, A
 
 func (s *Service) actions() map[string]action {
 	return map[string]action{
-		ActionWithdraw:     {apply: s.terminate(cert.EventWithdrawn, "withdrawn")},
-		ActionCancel:       {apply: s.terminate(cert.EventCancelled, "cancelled")},
+		ActionWithdraw:     {apply: s.terminate(cert.EventWithdrawn, ActionWithdraw, "withdrawn")},
+		ActionCancel:       {apply: s.terminate(cert.EventCancelled, ActionCancel, "cancelled")},
 		ActionSuspend:      {apply: s.suspend},
 		ActionReinstate:    {apply: s.reinstate},
 		ActionSurveillance: {apply: s.surveillance},
@@ -205,22 +213,41 @@ func notTerminal(c *cert.Certificate, st cert.Standing, verb string) error {
 	return nil
 }
 
-func (s *Service) terminate(t cert.EventType, verb string) applyFunc {
+// checkReasonCode validates the reasonCode of an action on c against c's
+// scheme.
+func (s *Service) checkReasonCode(c *cert.Certificate, action, code string) error {
+	scheme := s.schemes[c.Scheme]
+	if scheme == nil {
+		if code != "" {
+			return cert.Invalid("reasonCode", fmt.Sprintf("scheme %q is not defined on this server, so it has no reason codes: omit the field", c.Scheme))
+		}
+		return nil
+	}
+	return scheme.CheckReasonCode(action, code)
+}
+
+func (s *Service) terminate(t cert.EventType, action, verb string) applyFunc {
 	return func(c *cert.Certificate, st cert.Standing, req ActionRequest, p cert.Principal) error {
 		if err := requireReason(req); err != nil {
+			return err
+		}
+		if err := s.checkReasonCode(c, action, req.ReasonCode); err != nil {
 			return err
 		}
 		if err := notTerminal(c, st, verb); err != nil {
 			return err
 		}
 		now := s.now()
-		c.Append(cert.Event{Type: t, At: now, RecordedAt: now, Actor: p.Actor(), Reason: req.Reason})
+		c.Append(cert.Event{Type: t, At: now, RecordedAt: now, Actor: p.Actor(), Reason: req.Reason, ReasonCode: req.ReasonCode})
 		return nil
 	}
 }
 
 func (s *Service) suspend(c *cert.Certificate, st cert.Standing, req ActionRequest, p cert.Principal) error {
 	if err := requireReason(req); err != nil {
+		return err
+	}
+	if err := s.checkReasonCode(c, ActionSuspend, req.ReasonCode); err != nil {
 		return err
 	}
 	if err := notTerminal(c, st, "suspended"); err != nil {
@@ -230,7 +257,7 @@ func (s *Service) suspend(c *cert.Certificate, st cert.Standing, req ActionReque
 		return fmt.Errorf("certificate %s is already %s (%s): %w", c.Number, st.Status, st.Reason, cert.ErrTransition)
 	}
 	now := s.now()
-	e := cert.Event{Type: cert.EventSuspended, At: now, RecordedAt: now, Actor: p.Actor(), Reason: req.Reason}
+	e := cert.Event{Type: cert.EventSuspended, At: now, RecordedAt: now, Actor: p.Actor(), Reason: req.Reason, ReasonCode: req.ReasonCode}
 	if req.Until != "" {
 		until, err := cert.ParseDate(req.Until, c.Location())
 		if err != nil || !until.After(now) {

@@ -81,7 +81,7 @@ func TestConcurrentActionsLoseNoEvent(t *testing.T) {
 			req := issuer.ActionRequest{Reason: "audit", Date: "2026-11-27", Result: issuer.ResultPassed}
 			switch i % 4 {
 			case 1:
-				action, typ, req = issuer.ActionSuspend, cert.EventSuspended, issuer.ActionRequest{Reason: "check"}
+				action, typ, req = issuer.ActionSuspend, cert.EventSuspended, issuer.ActionRequest{Reason: "check", ReasonCode: "0113"}
 			case 3:
 				action, typ, req = issuer.ActionReinstate, cert.EventReinstated, issuer.ActionRequest{Reason: "checked"}
 			}

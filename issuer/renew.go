@@ -165,6 +165,15 @@ func (s *Service) link(ctx context.Context, old, next *cert.Certificate) error {
 		if len(next.Events) > 0 && next.Events[0].Type == cert.EventIssued {
 			e.Actor, e.Reason = next.Events[0].Actor, next.Events[0].Reason
 		}
+		// A revision records its type of change; a renewal withdraws the
+		// old certificate with the scheme's code for a replaced one.
+		if t == cert.EventRevised {
+			if len(next.Events) > 0 {
+				e.ReasonCode = next.Events[0].ReasonCode
+			}
+		} else if sc := s.schemes[old.Scheme]; sc != nil && sc.ReasonCodes != nil {
+			e.ReasonCode = sc.ReasonCodes.Superseded
+		}
 		cp := *old
 		cp.Events = slices.Clone(old.Events)
 		cp.SupersededBy = next.ID
@@ -271,6 +280,9 @@ func (s *Service) revision(ctx context.Context, old *cert.Certificate, scheme *c
 	if err := requireReason(req); err != nil {
 		return nil, err
 	}
+	if err := scheme.CheckReasonCode(ActionRevise, req.ReasonCode); err != nil {
+		return nil, err
+	}
 	var v cert.ValidationError
 	if req.ValidFrom != "" {
 		v.Add("validFrom", "a revision keeps the validity dates of the certificate; to extend them, renew it")
@@ -362,7 +374,7 @@ func (s *Service) revision(ctx context.Context, old *cert.Certificate, scheme *c
 	if req.DecisionDate != "" {
 		c.DecisionDate = req.DecisionDate
 	}
-	c.Append(cert.Event{Type: cert.EventIssued, At: now, RecordedAt: now, Actor: p.Actor(), Reason: req.Reason, Related: old.ID})
+	c.Append(cert.Event{Type: cert.EventIssued, At: now, RecordedAt: now, Actor: p.Actor(), Reason: req.Reason, ReasonCode: req.ReasonCode, Related: old.ID})
 	if err := s.checkPrintable(c.Texts()); err != nil {
 		return nil, err
 	}

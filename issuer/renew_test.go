@@ -151,7 +151,7 @@ func TestRenewRefused(t *testing.T) {
 	t.Run("fail/withdrawn", func(t *testing.T) {
 		e := newEnv(t, "2026-11-27")
 		c := e.issue(t, "iso17021", "2026-11-27")
-		e.act(t, c.ID, issuer.ActionWithdraw, issuer.ActionRequest{Reason: "misuse of the mark"})
+		e.act(t, c.ID, issuer.ActionWithdraw, issuer.ActionRequest{Reason: "misuse of the mark", ReasonCode: "0199"})
 		_, err := e.svc.Act(ctx, e.cb, c.ID, issuer.ActionRenew, issuer.ActionRequest{Reason: "x"}, 0)
 		wantKind(t, err, cert.ErrTransition, "withdrawn")
 	})

@@ -302,6 +302,20 @@ func reasonText(lang, reason string) string {
 	return "\u201c" + reason + "\u201d" // as the certification body wrote it
 }
 
+// changeReason says why a status changed, as reasonText, followed by the
+// scheme's coded reason with its label in the reader's language.
+func changeReason(lang string, ch cert.Change) string {
+	text := reasonText(lang, ch.Reason)
+	if ch.Code == nil {
+		return text
+	}
+	label := pick(lang, firstOf(ch.Code.Label, ch.Code.LabelEn), firstOf(ch.Code.LabelEn, ch.Code.Label))
+	if label == "" {
+		return text + pick(lang, "（代码 "+ch.Code.Code+"）", " (code "+ch.Code.Code+")")
+	}
+	return text + pick(lang, "（代码 "+ch.Code.Code+"："+label+"）", " (code "+ch.Code.Code+": "+label+")")
+}
+
 // formatDay writes a calendar date: 2029年11月26日 in Chinese, 2029-11-26
 // in English.
 func formatDay(lang string, t time.Time) string {

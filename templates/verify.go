@@ -182,7 +182,7 @@ func newVerifyView(d VerifyPageData) *verifyView {
 	for _, ch := range v.History {
 		vv.History = append(vv.History, historyView{
 			Date: formatDay(lang, ch.At.In(loc)), Badge: statusBadge(lang, ch.Status),
-			Reason: reasonText(lang, ch.Reason), Auto: ch.Derived,
+			Reason: changeReason(lang, ch), Auto: ch.Derived,
 		})
 	}
 	vv.CheckRows = checkRows(vv.Checks)
@@ -333,7 +333,7 @@ func verdictText(lang string, v cert.Verdict, host string, loc *time.Location) (
 		}
 		return "—"
 	}
-	why := func() string { return reasonText(lang, lastChange(v).Reason) }
+	why := func() string { return changeReason(lang, lastChange(v)) }
 	compare := pick(lang, "逐字核对纸质证书上的组织名称和证书编号与本页一致。", "Check that the organization name and the certificate number on the paper match this page exactly.")
 	address := fmt.Sprintf(pick(lang, "确认浏览器地址栏显示的是 %s。", "Check that your address bar shows %s."), host)
 

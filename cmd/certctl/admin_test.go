@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -160,4 +161,27 @@ func TestAdmin(t *testing.T) {
 		t.Errorf("apikeys list after revoking %s:\n%s", key.ID, r.stdout)
 	}
 	expectRun(t, cli(t, cesa, "list"), exitFailure, "", "the API key was refused (HTTP 401)")
+}
+
+// TestReport downloads the month's CNCA report as XLSX and CSV.
+func TestReport(t *testing.T) {
+	s := startServer(t)
+	env := s.as(s.IssuerKey)
+	r := cli(t, env, "issue", "--scheme", "itss", "--standard", "GB/T 28827.1-2022", "--category", "运行维护", "--level", "3",
+		"--scope", "信息系统运行维护服务", "--org-name", "北京报表示例有限公司", "--uscc", uscc(t, 79), "--output", "json")
+	var c certificate
+	if err := json.Unmarshal([]byte(r.stdout), &c); r.code != exitOK || err != nil {
+		t.Fatalf("issue: %d %v %s", r.code, err, r.stderr)
+	}
+	loc, _ := cert.LoadLocation("Asia/Shanghai")
+	month := time.Now().In(loc).Format("2006-01")
+	dir := t.TempDir()
+	xlsx := dir + "/report.xlsx"
+	expectRun(t, cli(t, env, "report", "cnca", "--month", month, "-o", xlsx), exitOK, "", "wrote "+xlsx)
+	if b, err := os.ReadFile(xlsx); err != nil || !strings.HasPrefix(string(b), "PK") {
+		t.Errorf("report.xlsx is not a workbook: %v", err)
+	}
+	expectRun(t, cli(t, env, "report", "cnca", "--month", month, "-o", "-", "--format", "csv"), exitOK, c.Number, "")
+	expectRun(t, cli(t, env, "report", "cnca", "--month", "2026-13"), exitUsage, "", "--month")
+	expectRun(t, cli(t, env, "report", "nca", "--month", month, "-o", "-"), exitFailure, "", "404")
 }

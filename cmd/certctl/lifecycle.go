@@ -150,6 +150,10 @@ func lifecycleCommands() []*command {
 					usage += " (required)"
 				}
 				fs.StringVar(&req.Reason, "reason", "", usage)
+				switch ac.name {
+				case "suspend", "withdraw", "cancel", "revise":
+					fs.StringVar(&req.ReasonCode, "reason-code", "", "the scheme's coded `reason` (see GET /api/v1/schemes; required by some schemes)")
+				}
 				fs.Int64Var(&ifMatch, "if-match", 0, "apply only if the certificate is at this `version`")
 				if ac.setup != nil {
 					ac.setup(fs, &req, &extra)

@@ -173,6 +173,7 @@ func commands() []*command {
 	all = append(all, certificateCommands()...)
 	all = append(all, lifecycleCommands()...)
 	all = append(all, verifyCommands()...)
+	all = append(all, reportCommands()...)
 	all = append(all, adminCommands()...)
 	return all
 }

@@ -34,6 +34,9 @@ type Config struct {
 	KEKFile string
 	// SchemesFile overrides the built-in schemes.
 	SchemesFile string
+	// ReportTemplates is a directory of report templates (cnca.json,
+	// iafcertsearch.json) replacing the built-in ones.
+	ReportTemplates string
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	LogFormat      string
@@ -77,6 +80,7 @@ var flagSpecs = []flagSpec{
 	{"mongo-database", "CERTD_MONGO_DATABASE", "certd", "MongoDB database name"},
 	{"kek-file", "CERTD_KEK_FILE", "", "key-encryption key file: 32 random bytes, base64 on one line, mode 0600 (default DATA-DIR/kek, generated on first start; required with --mongo-uri)"},
 	{"schemes-file", "CERTD_SCHEMES_FILE", "", "JSON file overriding the built-in schemes"},
+	{"report-templates", "CERTD_REPORT_TEMPLATES", "", "directory of report templates (cnca.json, iafcertsearch.json) replacing the built-in ones"},
 	{"trusted-proxies", "CERTD_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted"},
 	{"log-format", "CERTD_LOG_FORMAT", "text", "log format: text or json"},
 	{"log-level", "CERTD_LOG_LEVEL", "info", "log level: debug, info, warn or error"},
@@ -138,7 +142,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	cfg := Config{
 		Addr: get("addr"), PublicURL: strings.TrimRight(get("public-url"), "/"), DataDir: get("data-dir"),
 		MongoURI: get("mongo-uri"), MongoDatabase: get("mongo-database"), KEKFile: get("kek-file"),
-		SchemesFile: get("schemes-file"), LogFormat: get("log-format"), LogLevel: get("log-level"),
+		SchemesFile: get("schemes-file"), ReportTemplates: get("report-templates"), LogFormat: get("log-format"), LogLevel: get("log-level"),
 		PDFFont: get("pdf-font"),
 	}
 	var errs []error

@@ -35,7 +35,8 @@ var allowedImports = map[string][]string{
 	"importfile":                           {"std", "cert", "issuer"},
 	"verifier":                             {"std", "cert", "store", "keys"},
 	"profile":                              {"std", "cert", "store"},
-	"api": {"std", "cert", "issuer", "verifier", "profile", "templates", "store", "pdfattach",
+	"report":                               {"std", "cert", "github.com/xuri/excelize/v2"},
+	"api": {"std", "cert", "issuer", "verifier", "profile", "templates", "store", "pdfattach", "report",
 		"github.com/labstack/echo/v5", "github.com/prometheus/client_golang", "golang.org/x/time/rate"},
 }
 
@@ -50,6 +51,7 @@ var owners = map[string]string{
 	"github.com/labstack/echo/v5":    "api",
 	"github.com/pquerna/otp":         "accounts",
 	"golang.org/x/crypto/argon2":     "accounts",
+	"github.com/xuri/excelize/v2":    "report",
 }
 
 // Test files wire real parts (DESIGN.md: bbolt in a temp dir, the real

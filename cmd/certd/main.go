@@ -36,6 +36,7 @@ import (
 	"github.com/certd/certd/issuer"
 	"github.com/certd/certd/keys"
 	"github.com/certd/certd/profile"
+	"github.com/certd/certd/report"
 	"github.com/certd/certd/store"
 	"github.com/certd/certd/store/bolt"
 	"github.com/certd/certd/templates"
@@ -153,6 +154,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	reports, err := report.LoadTemplates(cfg.ReportTemplates)
+	if err != nil {
+		return fmt.Errorf("--report-templates: %w", err)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -216,6 +221,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Issuing: m.Issuer, Verifying: ver, Keys: m.Keys, ReadyChecks: m.readyChecks(st),
 		Profiles: profiles, Store: st, Search: st, StatusLists: lists, PublicURL: cfg.PublicURL,
 		TrustedProxies: cfg.TrustedProxies, Logger: m.Logger, Now: m.Now,
+		Reports: reports, Submissions: submissionsOf(st),
 		PublicRate: cfg.RateLimit, PublicBurst: int(2 * cfg.RateLimit), RenderRate: cfg.RenderRate,
 		Console: con,
 	})
@@ -334,6 +340,12 @@ func (m *Main) openKEK(ctx context.Context) (keys.KEK, error) {
 		m.Logger.Warn("generated a new key-encryption key; back it up: without it the signing keys cannot be used", "path", cfg.kekPath())
 	}
 	return k, nil
+}
+
+// submissionsOf returns the store's report submissions, if it keeps them.
+func submissionsOf(st store.Store) store.Submissions {
+	sub, _ := st.(store.Submissions)
+	return sub
 }
 
 func (m *Main) openStore(ctx context.Context) (store.Store, error) {

@@ -24,8 +24,9 @@ import (
 // Values written by earlier versions are JSON without the credential, a
 // NUL byte, then the credential; they start with '{' and still decode.
 //
-// Format 2 writes each site as its name, address and scope; format 1
-// (still read) wrote a site as its name alone.
+// Format 2 writes each site as its name, address and scope, the events'
+// reason codes and the confidential flag; format 1 (still read) wrote a
+// site as its name alone and had neither codes nor the flag.
 const (
 	certFormat   = 2
 	certFormatV1 = 1
@@ -95,6 +96,12 @@ func encodeCert(c *cert.Certificate) ([]byte, error) {
 		w.str(e.AuditRef)
 		w.str(e.Related)
 		w.str(string(e.Status))
+		w.str(e.ReasonCode)
+	}
+	if c.Confidential {
+		w.b = append(w.b, 1)
+	} else {
+		w.b = append(w.b, 0)
 	}
 	w.str(c.IdempotencyKey)
 	w.str(c.RequestHash)
@@ -171,8 +178,12 @@ func decodeCert(v []byte, c *cert.Certificate) error {
 			e.AuditRef = r.str()
 			e.Related = r.str()
 			e.Status = cert.Status(r.str())
+			if r.format >= 2 {
+				e.ReasonCode = r.str()
+			}
 		}
 	}
+	c.Confidential = r.format >= 2 && r.byte() == 1
 	c.IdempotencyKey = r.str()
 	c.RequestHash = r.str()
 	c.Version = r.int64()

@@ -51,6 +51,7 @@ type certBody struct {
 	Kid            string     `bson:"kid"`
 	Supersedes     string     `bson:"supersedes"`
 	SupersededBy   string     `bson:"supersededBy"`
+	Confidential   bool       `bson:"confidential,omitempty"`
 	Events         []eventDoc `bson:"events"`
 	RequestHash    string     `bson:"requestHash"`
 	CreatedAt      time.Time  `bson:"createdAt"`
@@ -79,6 +80,7 @@ type eventDoc struct {
 	RecordedAtNs int32      `bson:"recordedAtNs,omitempty"`
 	Actor        string     `bson:"actor"`
 	Reason       string     `bson:"reason,omitempty"`
+	ReasonCode   string     `bson:"reasonCode,omitempty"`
 	Until        *time.Time `bson:"until,omitempty"`
 	UntilNs      int32      `bson:"untilNs,omitempty"`
 	AuditRef     string     `bson:"auditRef,omitempty"`
@@ -101,7 +103,7 @@ func toCertDoc(c *cert.Certificate) *certDoc {
 			},
 			DecisionDate: c.DecisionDate, OriginalDate: c.OriginalDate,
 			TimeZone: c.TimeZone, Credential: c.Credential, Kid: c.Kid,
-			Supersedes: c.Supersedes, SupersededBy: c.SupersededBy,
+			Supersedes: c.Supersedes, SupersededBy: c.SupersededBy, Confidential: c.Confidential,
 			RequestHash: c.RequestHash, Version: c.Version,
 		},
 	}
@@ -112,7 +114,7 @@ func toCertDoc(c *cert.Certificate) *certDoc {
 		d.Body.Events = make([]eventDoc, len(c.Events))
 		for i, e := range c.Events {
 			ed := eventDoc{
-				Seq: int64(e.Seq), Type: string(e.Type), Actor: e.Actor, Reason: e.Reason,
+				Seq: int64(e.Seq), Type: string(e.Type), Actor: e.Actor, Reason: e.Reason, ReasonCode: e.ReasonCode,
 				AuditRef: e.AuditRef, Related: e.Related, Status: string(e.Status),
 			}
 			ed.At, ed.AtNs = splitTime(e.At)
@@ -140,7 +142,7 @@ func (d *certDoc) certificate() *cert.Certificate {
 		DecisionDate: b.DecisionDate, OriginalDate: b.OriginalDate,
 		TimeZone: b.TimeZone, Credential: b.Credential, Kid: b.Kid,
 		StatusList: int(d.StatusList), StatusIndex: int(d.StatusIndex),
-		Supersedes: b.Supersedes, SupersededBy: b.SupersededBy,
+		Supersedes: b.Supersedes, SupersededBy: b.SupersededBy, Confidential: b.Confidential,
 		IdempotencyKey: d.IdempotencyKey, RequestHash: b.RequestHash,
 		Version: b.Version,
 	}
@@ -152,7 +154,7 @@ func (d *certDoc) certificate() *cert.Certificate {
 		c.Events = make([]cert.Event, len(b.Events))
 		for i, e := range b.Events {
 			c.Events[i] = cert.Event{
-				Seq: int(e.Seq), Type: cert.EventType(e.Type), Actor: e.Actor, Reason: e.Reason,
+				Seq: int(e.Seq), Type: cert.EventType(e.Type), Actor: e.Actor, Reason: e.Reason, ReasonCode: e.ReasonCode,
 				AuditRef: e.AuditRef, Related: e.Related, Status: cert.Status(e.Status),
 				At:         joinTime(e.At, e.AtNs, loc),
 				RecordedAt: joinTime(e.RecordedAt, e.RecordedAtNs, loc),

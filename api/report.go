@@ -1,0 +1,336 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/certd/certd/cert"
+	"github.com/certd/certd/issuer"
+	"github.com/certd/certd/report"
+)
+
+// The routes of reports to regulators and registries (DESIGN.md section
+// 13): GET /api/v1/reports/{target} lists the periods with their
+// outstanding changes and deadlines, GET .../{period} produces the report,
+// POST .../{period}/submitted records what was submitted.
+
+var defaultReports = sync.OnceValues(func() (report.Templates, error) { return report.LoadTemplates("") })
+
+// reportTemplate returns the template of target, or a 404 naming the
+// targets.
+func (s *Server) reportTemplate(target string) (*report.Template, error) {
+	ts := s.cfg.Reports
+	if ts == nil {
+		var err error
+		if ts, err = defaultReports(); err != nil {
+			return nil, err
+		}
+	}
+	t, ok := ts[target]
+	if !ok {
+		return nil, fmt.Errorf("report target %q: the targets are %s: %w", target, strings.Join(report.Targets, ", "), cert.ErrNotFound)
+	}
+	return t, nil
+}
+
+// reportIssuer is the issuer a report is for: the key's own, or for an
+// admin key the ?issuer= parameter.
+func (s *Server) reportIssuer(c *echo.Context) (*cert.Issuer, error) {
+	p := principal(c)
+	id := p.Issuer
+	if p.Role == cert.RoleAdmin {
+		id = c.QueryParam("issuer")
+		if id == "" {
+			return nil, cert.Invalid("issuer", "is required with an admin key: the id of the issuer whose report this is")
+		}
+	}
+	if !p.CanRead(id) {
+		return nil, fmt.Errorf("issuer %s: %w", id, cert.ErrNotFound)
+	}
+	return s.cfg.Issuing.Issuer(c.Request().Context(), id)
+}
+
+// issuerCertificates reads every certificate of an issuer, page by page.
+func (s *Server) issuerCertificates(ctx context.Context, p cert.Principal, id string) ([]*cert.Certificate, error) {
+	var all []*cert.Certificate
+	q := issuer.Query{Issuer: id, Limit: 1000}
+	for {
+		page, next, err := s.cfg.Issuing.List(ctx, p, q)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		if next == "" {
+			return all, nil
+		}
+		q.Cursor = next
+	}
+}
+
+// reportEntries returns the entries whose submission a target tracks:
+// the changes (without confidential certificates for a template that
+// leaves them out) and the audits its sheets report.
+func reportEntries(t *report.Template, certs []*cert.Certificate, schemes cert.Schemes, p report.Period) []report.Entry {
+	var out []report.Entry
+	var changes, audits bool
+	for _, sh := range t.Sheets {
+		switch sh.Rows {
+		case report.RowsChanges:
+			changes = true
+		case report.RowsCertificates:
+			changes = true
+			certs = slices.DeleteFunc(slices.Clone(certs), func(c *cert.Certificate) bool { return c.Confidential })
+		case report.RowsAudits:
+			audits = true
+		}
+	}
+	if changes {
+		out = append(out, report.Changes(certs, schemes, p)...)
+	}
+	if audits {
+		out = append(out, report.Audits(certs, schemes, p)...)
+	}
+	return out
+}
+
+type reportPeriod struct {
+	Period      string     `json:"period"`
+	Entries     int        `json:"entries"`
+	Outstanding int        `json:"outstanding"`
+	Submitted   bool       `json:"submitted"`
+	SubmittedAt *time.Time `json:"submittedAt,omitempty"`
+	// Deadline is the last day to submit (in the issuer's time zone).
+	Deadline string `json:"deadline,omitempty"`
+	// Warning is "due_soon" (outstanding changes, deadline within 5
+	// days) or "overdue" (outstanding changes after the deadline).
+	Warning string `json:"warning,omitempty"`
+}
+
+// reportPeriods is GET /api/v1/reports/{target}.
+func (s *Server) reportPeriods(c *echo.Context) error {
+	t, err := s.reportTemplate(c.Param("target"))
+	if err != nil {
+		return err
+	}
+	if s.cfg.Submissions == nil {
+		return newHTTPError(http.StatusServiceUnavailable, "unavailable", "Reports unavailable", "This server does not keep report submissions.")
+	}
+	is, err := s.reportIssuer(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	certs, err := s.issuerCertificates(ctx, principal(c), is.ID)
+	if err != nil {
+		return err
+	}
+	subs, err := s.cfg.Submissions.Submissions(ctx, is.ID, t.ID)
+	if err != nil {
+		return err
+	}
+	loc, err := cert.LoadLocation(is.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	now := s.cfg.Now()
+	out := struct {
+		Target   string         `json:"target"`
+		Issuer   string         `json:"issuer"`
+		TimeZone string         `json:"timeZone"`
+		Periods  []reportPeriod `json:"periods"`
+	}{Target: t.ID, Issuer: is.ID, TimeZone: loc.String(), Periods: []reportPeriod{}}
+	if len(certs) > 0 {
+		// One pass over the whole span, grouped by month.
+		first := report.PeriodOf(certs[0].CreatedAt, loc)
+		last := report.PeriodOf(now, loc)
+		span := report.Period{Month: first.Month, Start: first.Start, End: last.End}
+		submitted := map[string]bool{}
+		at := map[string]time.Time{}
+		for _, sub := range subs {
+			for _, k := range sub.Entries {
+				submitted[k] = true
+			}
+			at[sub.Period] = sub.SubmittedAt
+		}
+		byMonth := map[string]*reportPeriod{}
+		for _, e := range reportEntries(t, certs, s.cfg.Issuing.Schemes(), span) {
+			m := report.PeriodOf(e.At, loc).Month
+			rp := byMonth[m]
+			if rp == nil {
+				rp = &reportPeriod{Period: m}
+				byMonth[m] = rp
+			}
+			rp.Entries++
+			if !submitted[e.Key()] {
+				rp.Outstanding++
+			}
+		}
+		for m := range byMonth {
+			rp := byMonth[m]
+			p, _ := report.ParsePeriod(m, loc)
+			if sa, ok := at[m]; ok {
+				rp.Submitted, rp.SubmittedAt = true, &sa
+			}
+			if d := p.Deadline(t.DeadlineDay); !d.IsZero() {
+				rp.Deadline = d.AddDate(0, 0, -1).Format(cert.DateLayout)
+				switch {
+				case rp.Outstanding == 0:
+				case !now.Before(d):
+					rp.Warning = "overdue"
+				case !now.Before(d.AddDate(0, 0, -5)):
+					rp.Warning = "due_soon"
+				}
+			}
+			out.Periods = append(out.Periods, *rp)
+		}
+		slices.SortFunc(out.Periods, func(a, b reportPeriod) int { return strings.Compare(a.Period, b.Period) })
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, out)
+}
+
+// reportFormat picks the format from ?format= or the Accept header.
+func reportFormat(c *echo.Context) (string, error) {
+	switch f := c.QueryParam("format"); f {
+	case report.FormatXLSX, report.FormatCSV, report.FormatJSON:
+		return f, nil
+	case "":
+	default:
+		return "", cert.Invalid("format", `must be "xlsx", "csv" or "json"`)
+	}
+	a := c.Request().Header.Get("Accept")
+	switch {
+	case strings.Contains(a, "spreadsheetml"):
+		return report.FormatXLSX, nil
+	case strings.Contains(a, "text/csv"):
+		return report.FormatCSV, nil
+	}
+	return report.FormatJSON, nil
+}
+
+// buildReport fills the template of the request's target and period.
+func (s *Server) buildReport(c *echo.Context) (*report.Report, *cert.Issuer, []*cert.Certificate, error) {
+	t, err := s.reportTemplate(c.Param("target"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	is, err := s.reportIssuer(c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	loc, err := cert.LoadLocation(is.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	p, err := report.ParsePeriod(c.Param("period"), loc)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	certs, err := s.issuerCertificates(c.Request().Context(), principal(c), is.ID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return report.Build(t, certs, s.cfg.Issuing.Schemes(), &report.Context{Issuer: is}, p), is, certs, nil
+}
+
+// getReport is GET /api/v1/reports/{target}/{period}: XLSX, CSV (one
+// sheet: ?sheet=N, 1-based, default 1) or JSON.
+func (s *Server) getReport(c *echo.Context) error {
+	format, err := reportFormat(c)
+	if err != nil {
+		return err
+	}
+	sheet := 0
+	if v := c.QueryParam("sheet"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 16 {
+			return cert.Invalid("sheet", "must be the number of a sheet of the template, from 1")
+		}
+		sheet = n - 1
+	}
+	r, _, _, err := s.buildReport(c)
+	if err != nil {
+		return err
+	}
+	if sheet >= len(r.Sheets) {
+		return cert.Invalid("sheet", fmt.Sprintf("must be from 1 to %d: the template has %d sheets", len(r.Sheets), len(r.Sheets)))
+	}
+	var buf bytes.Buffer
+	switch format {
+	case report.FormatXLSX:
+		err = r.WriteXLSX(&buf)
+	case report.FormatCSV:
+		err = r.WriteCSV(&buf, sheet)
+	default:
+		err = r.WriteJSON(&buf)
+	}
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.%s"`, r.Template.ID, r.Period.Month, format))
+	return c.Blob(http.StatusOK, report.ContentType(format), buf.Bytes())
+}
+
+// markSubmitted is POST /api/v1/reports/{target}/{period}/submitted: it
+// records the entries the report of the period holds now as submitted.
+func (s *Server) markSubmitted(c *echo.Context) error {
+	if s.cfg.Submissions == nil {
+		return newHTTPError(http.StatusServiceUnavailable, "unavailable", "Reports unavailable", "This server does not keep report submissions.")
+	}
+	p := principal(c)
+	r, is, certs, err := s.buildReport(c)
+	if err != nil {
+		return err
+	}
+	if !p.CanWrite(is.ID) {
+		return fmt.Errorf("a %s key cannot mark reports as submitted: %w", p.Role, cert.ErrForbidden)
+	}
+	ctx := c.Request().Context()
+	sub := &cert.Submission{ID: cert.NewID(), Issuer: is.ID, Target: r.Template.ID, Period: r.Period.Month, SubmittedAt: s.cfg.Now(), Actor: p.Actor(), Entries: []string{}}
+	for _, e := range reportEntries(r.Template, certs, s.cfg.Issuing.Schemes(), r.Period) {
+		sub.Entries = append(sub.Entries, e.Key())
+	}
+	if err := s.cfg.Submissions.CreateSubmission(ctx, sub); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, struct {
+		ID          string    `json:"id"`
+		Target      string    `json:"target"`
+		Period      string    `json:"period"`
+		SubmittedAt time.Time `json:"submittedAt"`
+		Entries     int       `json:"entries"`
+	}{sub.ID, sub.Target, sub.Period, sub.SubmittedAt, len(sub.Entries)})
+}
+
+// setConfidential is PUT /api/v1/certificates/{id}/confidential.
+func (s *Server) setConfidential(c *echo.Context) error {
+	var body struct {
+		Confidential *bool `json:"confidential"`
+	}
+	if err := decodeJSON(c, &body, 1<<10); err != nil {
+		return err
+	}
+	if body.Confidential == nil {
+		return cert.Invalid("confidential", "is required: true or false")
+	}
+	crt, err := s.cfg.Issuing.SetConfidential(c.Request().Context(), principal(c), c.Param("id"), *body.Confidential)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, struct {
+		ID           string `json:"id"`
+		Confidential bool   `json:"confidential"`
+		Version      int64  `json:"version"`
+	}{crt.ID, crt.Confidential, crt.Version})
+}

@@ -1,0 +1,124 @@
+package report
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/certd/certd/cert"
+)
+
+// Entry is one row's worth of facts: a certificate and, for a change, what
+// changed.
+type Entry struct {
+	Cert   *cert.Certificate
+	Scheme *cert.Scheme
+	// Change is "issued", "revised", a status reached (suspended,
+	// reinstated for a return to active, withdrawn, cancelled, expired,
+	// superseded), or "surveillance" for an audit.
+	Change string
+	At     time.Time
+	// Status is the status after the change (changes) or at the end of
+	// the period (certificates).
+	Status cert.Status
+	Code   *cert.ReasonCode
+	// Audit is the surveillance event of an audit row.
+	Audit *cert.Event
+}
+
+// Key identifies an entry across reports: certificate id, change and time.
+func (e *Entry) Key() string {
+	return e.Cert.ID + "/" + e.Change + "/" + e.At.UTC().Format(time.RFC3339Nano)
+}
+
+// Changes returns one entry per certificate and change in the period,
+// ordered by time and number: the issue of a certificate (by the day it
+// was recorded) and every change of its status, recorded or derived, up
+// to the end of the period.
+func Changes(certs []*cert.Certificate, schemes cert.Schemes, p Period) []Entry {
+	var out []Entry
+	for _, c := range certs {
+		out = appendChanges(out, c, schemes[c.Scheme], p)
+	}
+	sortEntries(out)
+	return out
+}
+
+func appendChanges(out []Entry, c *cert.Certificate, s *cert.Scheme, p Period) []Entry {
+	if p.Contains(c.CreatedAt) {
+		change := "issued"
+		if c.Revision > 0 {
+			change = "revised"
+		}
+		out = append(out, Entry{Cert: c, Scheme: s, Change: change, At: c.CreatedAt, Status: cert.StatusActive, Code: issueCode(c, s)})
+	}
+	if c.ValidUntil.Before(p.Start) || c.CreatedAt.After(p.End) {
+		return out // over before the period, or created after it
+	}
+	st := cert.StatusAt(c, s, p.End.Add(-time.Nanosecond))
+	for _, ch := range st.Changes {
+		if !p.Contains(ch.At) {
+			continue
+		}
+		change := string(ch.Status)
+		if ch.Status == cert.StatusActive {
+			change = "reinstated"
+		}
+		out = append(out, Entry{Cert: c, Scheme: s, Change: change, At: ch.At, Status: ch.Status, Code: ch.Code})
+	}
+	return out
+}
+
+// issueCode is the type of change a revision recorded.
+func issueCode(c *cert.Certificate, s *cert.Scheme) *cert.ReasonCode {
+	if len(c.Events) > 0 && c.Events[0].Type == cert.EventIssued && c.Events[0].ReasonCode != "" {
+		return s.Reason(cert.StatusActive, c.Events[0].ReasonCode)
+	}
+	return nil
+}
+
+// Audits returns one entry per surveillance audit dated in the period.
+func Audits(certs []*cert.Certificate, schemes cert.Schemes, p Period) []Entry {
+	var out []Entry
+	for _, c := range certs {
+		for i := range c.Events {
+			e := &c.Events[i]
+			if (e.Type == cert.EventSurveillancePassed || e.Type == cert.EventSurveillanceFailed) && p.Contains(e.At) && e.Related == "" {
+				out = append(out, Entry{Cert: c, Scheme: schemes[c.Scheme], Change: "surveillance", At: e.At, Audit: e})
+			}
+		}
+	}
+	sortEntries(out)
+	return out
+}
+
+// Current returns one entry per certificate issued or changed in the
+// period, with its status at the end of the period; confidential
+// certificates are left out (IAF CertSearch shows only what the client
+// agreed to publish).
+func Current(certs []*cert.Certificate, schemes cert.Schemes, p Period) []Entry {
+	var out []Entry
+	for _, c := range certs {
+		if c.Confidential {
+			continue
+		}
+		s := schemes[c.Scheme]
+		if len(appendChanges(nil, c, s, p)) == 0 {
+			continue
+		}
+		st := cert.StatusAt(c, s, p.End.Add(-time.Nanosecond))
+		e := Entry{Cert: c, Scheme: s, Change: string(st.Status), At: st.Since, Status: st.Status}
+		if n := len(st.Changes); n > 0 {
+			e.Code = st.Changes[n-1].Code
+		}
+		out = append(out, e)
+	}
+	sortEntries(out)
+	return out
+}
+
+func sortEntries(es []Entry) {
+	slices.SortStableFunc(es, func(a, b Entry) int {
+		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Cert.Number, b.Cert.Number))
+	})
+}
