@@ -359,7 +359,7 @@ func TestRenderPDFLongText(t *testing.T) {
 		{name: "scope-200", zhN: 6, enN: 2, pages: 1, scopeAboveRul: true},
 		{name: "name-60-scope-200", orgName: strings.Repeat("北京示例科技", 9) + "有限公司名称", zhN: 6, enN: 2, pages: 1, scopeAboveRul: true},
 		{name: "name-200-address-500", orgName: strings.Repeat("北京示例科技有限公司", 20), address: strings.Repeat("北京市海淀区中关村大街1号", 38),
-			nameEn: strings.Repeat("Beijing Example Technology Co., Ltd. ", 8), zhN: 6, enN: 2, pages: 2, annexOnPage1: true},
+			nameEn: strings.Repeat("Beijing Example Technology Co., Ltd. ", 8), zhN: 30, enN: 2, pages: 2, annexOnPage1: true},
 		{name: "scope-1000", zhN: 30, enN: 10, pages: 2, annexOnPage1: true},
 		{name: "scope-2000-scopeEn-4000", zhN: 54, enN: 48, pages: 3, annexOnPage1: true},
 	}
