@@ -1096,13 +1096,14 @@ func (p *pdfPainter) signature(s *pdfSheet, x float64) {
 		p.centeredAt(x, w, pdfRule+11.5, 10.5, pdfInk, pdfJoin("　", s.signatory.valZh, s.signatory.valEn))
 	}
 	p.boldAt(x, w, pdfRule+23, 11, 0.15, pdfNavy, s.issuerName.valZh)
-	switch {
-	case s.issuerNow != "":
-		p.centeredAt(x, w, pdfRule+27.5, 7, pdfMuted, pdfNowZh+" "+pdfNowEn+": "+s.issuerNow)
-	case s.issuerName.valEn != "":
+	if s.issuerName.valEn != "" {
 		p.centeredAt(x, w, pdfRule+27.5, 7.5, pdfMuted, s.issuerName.valEn)
 	}
 	p.centeredAt(x, w, pdfRule+33.5, 10, pdfInk, s.issueDate)
+	if s.issuerNow != "" {
+		// Below the date, where the seal's edge leaves it legible.
+		p.centeredAt(x, w+8, pdfRule+40.5, 7, pdfNavy, pdfNowZh+" "+pdfNowEn+": "+s.issuerNow)
+	}
 	if p.seal == "" {
 		return
 	}
