@@ -302,6 +302,11 @@ func TestRenderPDFFontCoverage(t *testing.T) {
 		{"fail/emoji-in-name", func(d *CertificateDoc) { d.Certificate.Organization.Name += "😀" }, "organization.name", []rune{0x1F600}},
 		{"fail/bmp-char-in-scope", func(d *CertificateDoc) { d.Certificate.ScopeEn = "snow \u2603 and \uA66E" }, "scope", []rune{0x2603, 0xA66E}},
 		{"fail/issuer", func(d *CertificateDoc) { d.Issuer.NameZh = "示例\u2603认证" }, "issuer.name", []rune{0x2603}},
+		{"fail/signatory", func(d *CertificateDoc) { d.Issuer.Signatory = &cert.Signatory{Name: "王\u2603"} }, "signatory", []rune{0x2603}},
+		{"fail/approval", func(d *CertificateDoc) { d.Issuer.ApprovalNumber = "CNCA\u2603" }, "issuer.approvalNumber", []rune{0x2603}},
+		{"fail/site", func(d *CertificateDoc) {
+			d.Certificate.Sites = []cert.Site{{Name: "总部"}, {Name: "分部", Address: "地址\u2603"}}
+		}, "sites[1]", []rune{0x2603}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
