@@ -680,17 +680,37 @@ func (p *pdfPainter) body(s *pdfSheet) ([][]pdfLine, [2]string) {
 // minSize at which they fit; below that, the last line shrinks to fit. A
 // stroke above 0 draws it bold. It returns the baseline of the last line.
 func (p *pdfPainter) paragraph(y, size, wrapAt, minSize float64, maxLines int, stroke float64, c [3]int, s string) float64 {
-	if p.width(s, wrapAt) <= pdfContentW || maxLines < 2 {
-		if stroke > 0 {
-			p.bold(y, size, stroke, c, s)
-		} else {
-			p.centered(y, size, c, s)
+	return p.paragraphAt(pdfPageW/2, pdfContentW, y, size, wrapAt, minSize, maxLines, stroke, c, s)
+}
+
+// paragraphAt is paragraph centred on x, in lines at most w wide.
+func (p *pdfPainter) paragraphAt(x, w, y, size, wrapAt, minSize float64, maxLines int, stroke float64, c [3]int, s string) float64 {
+	lines, size := p.lines(s, w, size, wrapAt, minSize, maxLines)
+	for i, l := range lines {
+		if i > 0 {
+			y += size * pdfPtToMM * 1.2
 		}
-		return y
+		if stroke > 0 {
+			p.boldAt(x, w, y, size, stroke, c, l)
+		} else {
+			p.centeredAt(x, w, y, size, c, l)
+		}
+	}
+	return y
+}
+
+// lines breaks s for a place w wide: one line at the size from size down
+// to wrapAt at which it fits (or at size when it fits nowhere and
+// maxLines < 2), else at most maxLines lines at the largest size from
+// wrapAt down to minSize at which they fit, the last holding what is left
+// (drawers shrink it to fit). It returns the lines and their size.
+func (p *pdfPainter) lines(s string, w, size, wrapAt, minSize float64, maxLines int) ([]string, float64) {
+	if p.width(s, wrapAt) <= w || maxLines < 2 {
+		return []string{s}, min(size, max(wrapAt, p.fit(s, w, size)))
 	}
 	var lines []string
 	for size = wrapAt; ; size -= 0.5 {
-		lines = p.wrap(s, pdfContentW, size)
+		lines = p.wrap(s, w, size)
 		if len(lines) <= maxLines || size-0.5 < minSize {
 			break
 		}
@@ -703,17 +723,7 @@ func (p *pdfPainter) paragraph(y, size, wrapAt, minSize float64, maxLines int, s
 		}
 		lines = append(lines[:maxLines-1], rest)
 	}
-	for i, l := range lines {
-		if i > 0 {
-			y += size * pdfPtToMM * 1.2
-		}
-		if stroke > 0 {
-			p.bold(y, size, stroke, c, l)
-		} else {
-			p.centered(y, size, c, l)
-		}
-	}
-	return y
+	return lines, size
 }
 
 // pdfIsCJK reports whether s is mostly CJK text, which is written without
@@ -1074,7 +1084,14 @@ func (p *pdfPainter) bottom(s *pdfSheet, qr [][]bool) error {
 	for _, it := range s.issuer {
 		label := it.labelZh + " " + it.labelEn
 		p.text(detailX, y, p.fit(label, detailW, 7.5), pdfMuted, label)
-		p.text(detailX, y+4.5, p.fit(it.valZh, detailW, 10), pdfInk, it.valZh)
+		// A long value (several accreditations) takes a second line.
+		lines, size := p.lines(it.valZh, detailW, 10, 8, 7, 2)
+		for i, l := range lines {
+			if i > 0 {
+				y += size * pdfPtToMM * 1.2
+			}
+			p.text(detailX, y+4.5, p.fit(l, detailW, size), pdfInk, l)
+		}
 		y += 10
 	}
 	p.signature(s, (signX0+signX1)/2)
@@ -1091,13 +1108,24 @@ func (p *pdfPainter) bottom(s *pdfSheet, qr [][]bool) error {
 // date, with the seal stamped over the name and the date.
 func (p *pdfPainter) signature(s *pdfSheet, x float64) {
 	const w = pdfSignW
-	if s.signatory.valZh != "" {
-		p.centeredAt(x, w, pdfRule+6, 7, pdfMuted, s.signatory.labelZh+" "+s.signatory.labelEn)
-		p.centeredAt(x, w, pdfRule+11.5, 10.5, pdfInk, pdfJoin("　", s.signatory.valZh, s.signatory.valEn))
+	if sg := s.signatory; sg.valZh != "" {
+		p.centeredAt(x, w, pdfRule+6, 7, pdfMuted, sg.labelZh+" "+sg.labelEn)
+		if line := pdfJoin("　", sg.valZh, sg.valEn); p.width(line, 9) <= w {
+			p.centeredAt(x, w, pdfRule+11.5, 10.5, pdfInk, line)
+		} else {
+			// The title on a line of its own.
+			p.centeredAt(x, w, pdfRule+11, 10.5, pdfInk, sg.valZh)
+			p.centeredAt(x, w, pdfRule+14.8, 7.5, pdfInk, sg.valEn)
+		}
 	}
-	p.boldAt(x, w, pdfRule+23, 11, 0.15, pdfNavy, s.issuerName.valZh)
+	// A name too long for one line takes two, starting higher.
+	y := pdfRule + 23
+	if p.width(s.issuerName.valZh, 9) > w {
+		y = pdfRule + 20
+	}
+	y = p.paragraphAt(x, w, y, 11, 9, 8, 2, 0.15, pdfNavy, s.issuerName.valZh)
 	if s.issuerName.valEn != "" {
-		p.centeredAt(x, w, pdfRule+27.5, 7.5, pdfMuted, s.issuerName.valEn)
+		p.centeredAt(x, w, y+4.5, 7.5, pdfMuted, s.issuerName.valEn)
 	}
 	p.centeredAt(x, w, pdfRule+33.5, 10, pdfInk, s.issueDate)
 	if s.issuerNow != "" {

@@ -319,3 +319,51 @@ func TestRenderPDFSites(t *testing.T) {
 		})
 	}
 }
+
+// TestRenderPDFLongProfile: a long issuer name, a long signatory title,
+// four accreditations, a 60-character company name and ten sites: every
+// word inside the frame, no word drawn over another, and all of them
+// printed.
+func TestRenderPDFLongProfile(t *testing.T) {
+	pdftotext := requireTool(t, "pdftotext")
+	doc := profileDoc(t)
+	is := doc.Issuer
+	is.NameZh = strings.Repeat("中国质量认证", 5) + "中心有限公司"
+	is.Name = strings.Repeat("China Quality Certification ", 3) + "Centre Co., Ltd."
+	is.Accreditation = []cert.Accreditation{{Body: "CNAS", Number: "CNAS C001-M"}, {Body: "CNAS", Number: "CNAS C001-E"},
+		{Body: "IAF", Number: "IAF MLA 2021-88"}, {Body: "UKAS", Number: "UKAS 1234"}}
+	is.Signatory = &cert.Signatory{Name: "欧阳建国", Title: "总经理兼管理者代表 General Manager and Management Representative"}
+	doc.Credential = signedCredential(t, cert.CredentialIssuer{Name: is.NameZh, Accreditation: &cert.CredentialAccreditation{
+		Accreditations: is.Accreditation, ApprovalNumber: "CNCA-R-2002-001"}})
+	c := doc.Certificate
+	c.Organization.Name = strings.Repeat("北京示例科技", 9) + "有限公司名称"
+	c.Scope = strings.Repeat("信息系统运行维护服务，包括基础环境、硬件、软件及数据的例行操作；", 6)
+	for i := len(c.Sites); i < 10; i++ {
+		c.Sites = append(c.Sites, cert.Site{Name: fmt.Sprintf("第%d分公司", i+1), Address: "北京市海淀区中关村大街1号", Scope: "信息系统运行维护服务"})
+	}
+	_, file := render(t, doc, testFonts(t), "certificate-long-profile")
+	pages := wordBoxes(t, pdftotext, file)
+	const inner = pdfFrameInner / pdfPtToMM
+	for i, words := range pages {
+		for j, w := range words {
+			if w.xMin < inner || w.yMin < inner || w.xMax > pdfPageW/pdfPtToMM-inner || w.yMax > pdfPageH/pdfPtToMM-inner {
+				t.Errorf("page %d: %q at (%.1f,%.1f)-(%.1f,%.1f) pt crosses the frame", i+1, w.text, w.xMin, w.yMin, w.xMax, w.yMax)
+			}
+			for _, o := range words[:j] {
+				// Boxes include the ascent and descent of the font: adjacent
+				// lines may touch, so only a clear overlap counts.
+				const slack = 1.5
+				if w.xMin+slack < o.xMax && o.xMin+slack < w.xMax && w.yMin+slack < o.yMax && o.yMin+slack < w.yMax {
+					t.Errorf("page %d: %q at (%.1f,%.1f)-(%.1f,%.1f) is drawn over %q at (%.1f,%.1f)-(%.1f,%.1f)",
+						i+1, w.text, w.xMin, w.yMin, w.xMax, w.yMax, o.text, o.xMin, o.yMin, o.xMax, o.yMax)
+				}
+			}
+		}
+	}
+	text := strings.ReplaceAll(pdfText(t, pdftotext, file), " ", "")
+	for _, want := range []string{is.NameZh, "欧阳建国", "UKAS1234", "CNCA-R-2002-001", "第10分公司", c.Organization.Name} {
+		if !strings.Contains(text, want) {
+			t.Errorf("pdftotext output lacks %q:\n%s", want, text)
+		}
+	}
+}
