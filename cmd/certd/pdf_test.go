@@ -191,6 +191,14 @@ func TestCertificatePDFIssuerProfile(t *testing.T) {
 	if info := runTool(t, "pdfinfo", file); !regexp.MustCompile(`(?m)^Pages:\s+1$`).MatchString(info) {
 		t.Errorf("a certificate with two sites takes more than one page:\n%s", info)
 	}
+	// The images leave the attached credential readable to "verify a file".
+	pdf, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := ts.uploadFile(t, "/api/v1/verify/file", "application/json", pdf); r.Status != http.StatusOK || r.JSON(t)["verdict"] != "valid" {
+		t.Errorf("POST /api/v1/verify/file with the new PDF: %d %s, want valid", r.Status, r.Body)
+	}
 
 	// The certificate issued before: the name it was signed with, the
 	// current name beside it, and a credential that still verifies.
