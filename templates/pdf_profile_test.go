@@ -9,11 +9,13 @@ import (
 	"image/color"
 	"image/png"
 	"math"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/certd/certd/cert"
+	"github.com/certd/certd/templates/qrtest"
 )
 
 // testSealPNG is a round red stamp on a transparent ground, px pixels
@@ -137,7 +139,14 @@ func TestRenderPDFIssuerProfile(t *testing.T) {
 	tools := pdfTools(t)
 	doc := profileDoc(t)
 	_, file := render(t, doc, fonts, "certificate-profile")
-	rasterize(t, tools["pdftoppm"], file)
+	// The QR code still reads with the seal and the logo on the page.
+	pngFile, err := os.ReadFile(rasterize(t, tools["pdftoppm"], file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := qrtest.Decode(t, decodePNG(t, pngFile)).GetText(); got != doc.QRContent {
+		t.Errorf("decoded %q from the page, want %q", got, doc.QRContent)
+	}
 	checkLayout(t, wordBoxes(t, tools["pdftotext"], file))
 	text := pdfText(t, tools["pdftotext"], file)
 	for _, want := range []string{
