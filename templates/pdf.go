@@ -182,8 +182,8 @@ func RenderPDF(doc CertificateDoc, fonts Fonts) (out []byte, err error) {
 	pdf.AddPage()
 
 	p := &pdfPainter{pdf: pdf, fonts: fonts}
-	p.logo = p.register("logo", doc.Logo)
-	p.seal = p.register("seal", doc.Seal)
+	p.logo = p.register("logo", doc.Logo, pdfLogoPx)
+	p.seal = p.register("seal", doc.Seal, pdfSealPx)
 	p.frame()
 	annex, annexTitle := p.body(s)
 	if err := p.bottom(s, qr); err != nil {
@@ -475,13 +475,15 @@ type pdfPainter struct {
 	logo, seal string
 }
 
-// register adds a PNG image and returns its name, or "" when data is
-// empty or unreadable. fpdf reads 8-bit PNGs only: another depth is
-// converted to 8-bit RGBA first, keeping the transparency.
-func (p *pdfPainter) register(name string, data []byte) string {
+// register adds a PNG image, scaled down to at most maxPx pixels on its
+// longer side, and returns its name, or "" when data is empty or
+// unreadable. fpdf reads 8-bit PNGs only: another depth is converted to
+// 8-bit RGBA first, keeping the transparency.
+func (p *pdfPainter) register(name string, data []byte, maxPx int) string {
 	if len(data) == 0 {
 		return ""
 	}
+	data = pdfFitImage(data, maxPx)
 	opt := fpdf.ImageOptions{ImageType: "PNG"}
 	p.pdf.RegisterImageOptionsReader(name, opt, bytes.NewReader(data))
 	if p.pdf.Ok() {

@@ -189,6 +189,16 @@ func TestRenderPDFIssuerProfile(t *testing.T) {
 		}
 	})
 
+	t.Run("large-seal-scaled", func(t *testing.T) {
+		// A 1200-pixel seal is printed at 400 pixels, its transparency kept.
+		doc := profileDoc(t)
+		doc.Seal = testSealPNG(t, 1200)
+		_, file := render(t, doc, fonts, "certificate-profile-seal1200")
+		if images := strings.Join(pdfImages(t, file), ", "); !strings.Contains(images, "image 400x400") || !strings.Contains(images, "smask 400x400") {
+			t.Errorf("pdfimages -list: %s; want the seal scaled to 400x400 with its mask", images)
+		}
+	})
+
 	t.Run("16-bit-seal", func(t *testing.T) {
 		// Go writes 16-bit PNGs for 16-bit sources, which fpdf cannot read
 		// as they are.
@@ -378,5 +388,56 @@ func checkLayout(t testing.TB, pages [][]wordBox) {
 				}
 			}
 		}
+	}
+}
+
+// TestPDFFitImage: an image larger than its printed size is scaled down
+// keeping its proportions, its transparent ground and the colour of its
+// edges (no dark fringe from averaging with transparent black); a small
+// one and one that is not a PNG are passed through.
+func TestPDFFitImage(t *testing.T) {
+	seal := testSealPNG(t, 1000)
+	scaled := pdfFitImage(seal, 400)
+	img, err := png.Decode(bytes.NewReader(scaled))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != 400 || b.Dy() != 400 {
+		t.Fatalf("scaled to %v, want 400x400", b.Size())
+	}
+	if _, _, _, a := img.At(2, 2).RGBA(); a != 0 {
+		t.Errorf("corner alpha %d, want transparent", a)
+	}
+	edges := 0
+	for y := range 400 {
+		for x := range 400 {
+			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+			// Below alpha 32 premultiplied 8-bit values are too coarse to
+			// keep the hue exactly; such pixels are all but invisible.
+			if c.A < 32 || c.A == 255 {
+				continue
+			}
+			edges++
+			if c.R < 200 || c.G > 40 || c.B > 45 {
+				t.Fatalf("edge pixel (%d,%d) = %v, want the seal's red (215,25,32) at partial alpha", x, y, c)
+			}
+		}
+	}
+	if edges == 0 {
+		t.Error("no partially transparent pixels: the edges were not averaged")
+	}
+	if again := pdfFitImage(seal, 400); !bytes.Equal(again, scaled) {
+		t.Error("a second call gives other bytes")
+	}
+	small := testSealPNG(t, 100)
+	if got := pdfFitImage(small, 400); !bytes.Equal(got, small) {
+		t.Error("an image within the size was re-encoded")
+	}
+	if got := pdfFitImage([]byte("not a png"), 400); string(got) != "not a png" {
+		t.Errorf("unreadable data changed to %q", got)
+	}
+	wide := encodePNG(t, image.NewNRGBA(image.Rect(0, 0, 1200, 300)))
+	if cfg, err := png.DecodeConfig(bytes.NewReader(pdfFitImage(wide, 600))); err != nil || cfg.Width != 600 || cfg.Height != 150 {
+		t.Errorf("1200x300 scaled to %dx%d (%v), want 600x150", cfg.Width, cfg.Height, err)
 	}
 }
