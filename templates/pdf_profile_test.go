@@ -429,6 +429,22 @@ func TestPDFFitImage(t *testing.T) {
 	if again := pdfFitImage(seal, 400); !bytes.Equal(again, scaled) {
 		t.Error("a second call gives other bytes")
 	}
+	// Renders share the scaled images: concurrent calls (under -race) for
+	// one image and for more images than are kept.
+	done := make(chan []byte, 4)
+	for i := range 4 {
+		go func() {
+			for j := range 5 {
+				pdfFitImage(encodePNG(t, image.NewNRGBA(image.Rect(0, 0, 401+i*5+j, 401))), 400)
+			}
+			done <- pdfFitImage(seal, 400)
+		}()
+	}
+	for range 4 {
+		if got := <-done; !bytes.Equal(got, scaled) {
+			t.Error("a concurrent call gives other bytes")
+		}
+	}
 	small := testSealPNG(t, 100)
 	if got := pdfFitImage(small, 400); !bytes.Equal(got, small) {
 		t.Error("an image within the size was re-encoded")
