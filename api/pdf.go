@@ -98,11 +98,17 @@ func (s *Server) certificatePDF(c *echo.Context) error {
 		if err != nil {
 			return err
 		}
-		body, err = s.renderPDF(templates.CertificateDoc{
+		doc := templates.CertificateDoc{
 			Certificate: crt, Issuer: is, Scheme: scheme, Status: st.Status,
 			VerifyURL: cert.VerifyURL(s.cfg.PublicURL, crt.ID), QRContent: templates.QRContent(s.cfg.PublicURL, crt.ID),
 			Credential: crt.Credential, GeneratedAt: now,
-		}, *s.cfg.Fonts)
+		}
+		doc.Logo, doc.Seal, err = s.issuerImages(c, is)
+		if err != nil {
+			release()
+			return err
+		}
+		body, err = s.renderPDF(doc, *s.cfg.Fonts)
 		release()
 		if errors.Is(err, templates.ErrFontCoverage) {
 			// The error names the font files: for the log only.
@@ -126,4 +132,33 @@ func (s *Server) certificatePDF(c *echo.Context) error {
 		return c.NoContent(http.StatusNotModified)
 	}
 	return c.Blob(http.StatusOK, "application/pdf", body)
+}
+
+// issuerImages reads the issuer's logo and seal as PNG (nil for one it has
+// none of). An image removed since the profile was read is left out; any
+// other failure is the store's.
+func (s *Server) issuerImages(c *echo.Context, is *cert.Issuer) (logo, seal []byte, err error) {
+	if s.cfg.Profiles == nil {
+		return nil, nil, nil
+	}
+	read := func(ref *cert.ImageRef, kind string) ([]byte, error) {
+		if ref == nil {
+			return nil, nil
+		}
+		img, err := s.cfg.Profiles.Image(c.Request().Context(), is.ID, kind)
+		if errors.Is(err, cert.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return img.PNG, nil
+	}
+	if logo, err = read(is.Logo, cert.ImageLogo); err != nil {
+		return nil, nil, err
+	}
+	if seal, err = read(is.Seal, cert.ImageSeal); err != nil {
+		return nil, nil, err
+	}
+	return logo, seal, nil
 }

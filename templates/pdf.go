@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"image"
+	"image/draw"
+	"image/png"
 	"math"
 	"slices"
 	"strconv"
@@ -81,6 +84,11 @@ type CertificateDoc struct {
 	// GeneratedAt is when the PDF is made: the footer states the status at
 	// this moment and it is the PDF creation date. Zero means now.
 	GeneratedAt time.Time
+	// Logo and Seal are the issuer's current images as PNG, nil when it
+	// has none: the logo heads the page, the seal is printed over the
+	// issuer's name and the date. An image that cannot be read is left
+	// out rather than failing the certificate.
+	Logo, Seal []byte
 }
 
 // Page geometry, in millimetres (A4 landscape).
@@ -174,8 +182,10 @@ func RenderPDF(doc CertificateDoc, fonts Fonts) (out []byte, err error) {
 	pdf.AddPage()
 
 	p := &pdfPainter{pdf: pdf, fonts: fonts}
+	p.logo = p.register("logo", doc.Logo, pdfLogoPx)
+	p.seal = p.register("seal", doc.Seal, pdfSealPx)
 	p.frame()
-	annex := p.body(s)
+	annex, annexTitle := p.body(s)
 	if err := p.bottom(s, qr); err != nil {
 		return nil, err
 	}
@@ -185,7 +195,7 @@ func RenderPDF(doc CertificateDoc, fonts Fonts) (out []byte, err error) {
 	for i, page := range annex {
 		pdf.AddPage()
 		p.frame()
-		p.annexPage(s, page, i+1, len(annex))
+		p.annexPage(s, annexTitle, page, i+1, len(annex))
 		if s.watermarkZh != "" {
 			p.watermark(s.watermarkZh, s.watermarkEn)
 		}
@@ -214,11 +224,20 @@ type pdfSheet struct {
 	nameZh, nameEn   string
 	uscc, address    string
 	// claims (standard, category, level) share one line a language.
-	claims      []pdfPair
-	scope       pdfPair
-	dates       []pdfPair
-	issuer      []pdfPair
-	issuerZh    string
+	claims []pdfPair
+	scope  pdfPair
+	dates  []pdfPair
+	// issuer holds the accreditation, approval and assessment body.
+	issuer []pdfPair
+	// issuerName is the issuer as signed (Chinese, English); issuerNow
+	// its name now when it was renamed since.
+	issuerName pdfPair
+	issuerNow  string
+	issuerZh   string
+	// signatory has the name in valZh and the title in valEn.
+	signatory   pdfPair
+	issueDate   string
+	sites       []cert.Site
 	verifyURL   string
 	footerZh    string
 	footerEn    string
@@ -284,10 +303,41 @@ func newPDFSheet(doc CertificateDoc) (*pdfSheet, error) {
 		}
 		s.dates = append(s.dates, p)
 	}
-	s.issuer = append(s.issuer, pdfPair{field: "issuer.name", labelZh: "发证机构", valZh: s.issuerZh, labelEn: "Issued by", valEn: pdfClean(is.Name)})
-	acc := pdfClean(cert.AccreditationText(is.Accreditation))
-	if acc != "" {
+	s.issueDate = pdfDateZh(from)
+	// The name, accreditation and approval are printed as the credential
+	// signed them; the current profile stands in for what an older
+	// credential does not carry.
+	accreditations, approval := is.Accreditation, is.ApprovalNumber
+	s.issuerName = pdfPair{field: "issuer.name", valZh: s.issuerZh, valEn: pdfClean(is.Name)}
+	if signed, ok := cert.SignedIssuer(doc.Credential); ok {
+		if name := pdfClean(signed.Name); name != "" && name != s.issuerZh {
+			// Renamed since: the English name is the new one's, so it is
+			// shown only as part of the current name.
+			s.issuerName.valZh, s.issuerName.valEn = name, ""
+			s.issuerNow = pdfClean(pdfJoin(" ", s.issuerZh, pdfUnless(is.Name, s.issuerZh)))
+			s.issuerZh = name
+		}
+		if signed.Accreditation != nil {
+			accreditations, approval = signed.Accreditation.Accreditations, signed.Accreditation.ApprovalNumber
+		}
+	}
+	if s.issuerName.valEn == s.issuerName.valZh {
+		s.issuerName.valEn = ""
+	}
+	if acc := pdfClean(cert.AccreditationText(accreditations)); acc != "" {
 		s.issuer = append(s.issuer, pdfPair{field: "issuer.accreditation", labelZh: "认可", valZh: acc, labelEn: "Accreditation"})
+	}
+	if a := pdfClean(approval); a != "" {
+		s.issuer = append(s.issuer, pdfPair{field: "issuer.approvalNumber", labelZh: "批准号", valZh: a, labelEn: "CNCA approval No."})
+	}
+	if sg := is.Signatory; sg != nil && pdfClean(sg.Name) != "" {
+		s.signatory = pdfPair{field: "signatory", labelZh: pdfSignatoryZh, labelEn: pdfSignatoryEn, valZh: pdfClean(sg.Name), valEn: pdfClean(sg.Title)}
+	}
+	for _, site := range c.Sites {
+		site = cert.Site{Name: pdfClean(site.Name), Address: pdfClean(site.Address), Scope: pdfClean(site.Scope)}
+		if site != (cert.Site{}) {
+			s.sites = append(s.sites, site)
+		}
 	}
 	if ab := pdfClean(c.AssessmentBody); ab != "" {
 		s.issuer = append(s.issuer, pdfPair{field: "assessmentBody", labelZh: "审核机构", valZh: ab, labelEn: "Assessment body"})
@@ -315,10 +365,14 @@ func (s *pdfSheet) printed() [][2]string {
 		{"verifyURL", s.verifyURL},
 		{"status", s.watermarkZh + s.watermarkEn},
 		{"label", "证书编号 Certificate No. 兹证明 This is to certify that 统一社会信用代码 USCC 地址 Address：: 扫码验证 Scan to verify 验证网址 Verify at　" +
-			pdfAnnexLabels + s.footerZh + s.footerEn},
+			pdfAnnexLabels + pdfSiteLabels + s.footerZh + s.footerEn + s.issueDate},
+		{"issuer.currentName", s.issuerNow},
 	}
-	for _, p := range slices.Concat(s.claims, []pdfPair{s.scope}, s.dates, s.issuer) {
+	for _, p := range slices.Concat(s.claims, []pdfPair{s.scope}, s.dates, []pdfPair{s.issuerName}, s.issuer, []pdfPair{s.signatory}) {
 		out = append(out, [2]string{"label", p.labelZh + p.labelEn}, [2]string{p.field, p.valZh + p.valEn})
+	}
+	for i, site := range s.sites {
+		out = append(out, [2]string{fmt.Sprintf("sites[%d]", i), site.Name + site.Address + site.Scope})
 	}
 	return out
 }
@@ -383,6 +437,19 @@ func pdfDateZh(t time.Time) string {
 	return fmt.Sprintf("%d年%d月%d日", t.Year(), t.Month(), t.Day())
 }
 
+// pdfJoin joins the non-empty strings of ss with sep.
+func pdfJoin(sep string, ss ...string) string {
+	return strings.Join(slices.DeleteFunc(slices.Clone(ss), func(s string) bool { return s == "" }), sep)
+}
+
+// pdfUnless returns s, or "" when it equals other.
+func pdfUnless(s, other string) string {
+	if s == other {
+		return ""
+	}
+	return s
+}
+
 func pdfFirstOf(ss ...string) string {
 	for _, s := range ss {
 		if strings.TrimSpace(s) != "" {
@@ -404,6 +471,55 @@ func pdfClean(s string) string {
 type pdfPainter struct {
 	pdf   *fpdf.Fpdf
 	fonts Fonts
+	// logo and seal name the registered images; "" when there is none.
+	logo, seal string
+}
+
+// register adds a PNG image, scaled down to at most maxPx pixels on its
+// longer side, and returns its name, or "" when data is empty or
+// unreadable. fpdf reads 8-bit PNGs only: another depth is converted to
+// 8-bit RGBA first, keeping the transparency.
+func (p *pdfPainter) register(name string, data []byte, maxPx int) string {
+	if len(data) == 0 {
+		return ""
+	}
+	data = pdfFitImage(data, maxPx)
+	opt := fpdf.ImageOptions{ImageType: "PNG"}
+	p.pdf.RegisterImageOptionsReader(name, opt, bytes.NewReader(data))
+	if p.pdf.Ok() {
+		return name
+	}
+	p.pdf.ClearError()
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		return ""
+	}
+	rgba := image.NewNRGBA(img.Bounds())
+	draw.Draw(rgba, rgba.Bounds(), img, img.Bounds().Min, draw.Src)
+	var b bytes.Buffer
+	if err := png.Encode(&b, rgba); err != nil {
+		return ""
+	}
+	name += "-8bit"
+	p.pdf.RegisterImageOptionsReader(name, opt, &b)
+	if !p.pdf.Ok() {
+		p.pdf.ClearError()
+		return ""
+	}
+	return name
+}
+
+// imageBox returns the size of a registered image scaled to fit w by h,
+// keeping its proportions.
+func (p *pdfPainter) imageBox(name string, w, h float64) (float64, float64) {
+	info := p.pdf.GetImageInfo(name)
+	if info == nil || info.Width() <= 0 || info.Height() <= 0 {
+		return 0, 0
+	}
+	if ih := w * info.Height() / info.Width(); ih <= h {
+		return w, ih
+	}
+	return h * info.Width() / info.Height(), h
 }
 
 // width returns how wide s is at size.
@@ -464,17 +580,28 @@ func (p *pdfPainter) text(x, y, size float64, c [3]int, s string) {
 // centered draws s centred on the page, shrinking the size until it fits
 // the content width.
 func (p *pdfPainter) centered(y, size float64, c [3]int, s string) {
-	size = p.fit(s, pdfContentW, size)
+	p.centeredAt(pdfPageW/2, pdfContentW, y, size, c, s)
+}
+
+// centeredAt draws s centred on x, shrinking the size until it is at most
+// w wide.
+func (p *pdfPainter) centeredAt(x, w, y, size float64, c [3]int, s string) {
+	size = p.fit(s, w, size)
 	p.color(c)
-	p.draw((pdfPageW-p.width(s, size))/2, y, size, s)
+	p.draw(x-p.width(s, size)/2, y, size, s)
 }
 
 // bold draws centred text filled and stroked, the only emphasis a single
 // font face allows.
 func (p *pdfPainter) bold(y, size, stroke float64, c [3]int, s string) {
+	p.boldAt(pdfPageW/2, pdfContentW, y, size, stroke, c, s)
+}
+
+// boldAt is bold centred on x, at most w wide.
+func (p *pdfPainter) boldAt(x, w, y, size, stroke float64, c [3]int, s string) {
 	p.pdf.SetLineWidth(stroke)
 	p.pdf.SetTextRenderingMode(2)
-	p.centered(y, size, c, s)
+	p.centeredAt(x, w, y, size, c, s)
 	p.pdf.SetTextRenderingMode(0)
 }
 
@@ -492,16 +619,30 @@ const pdfPtToMM = 25.4 / 72
 
 // Vertical bounds of the free-flowing scope and of the bottom block.
 const (
-	pdfScopeLimit = 133.5 // last baseline of the scope
-	pdfRule       = 139.0 // pdfGold rule above the bottom block
+	pdfScopeLimit = 136.5 // last baseline of the scope
+	pdfRule       = 142.0 // pdfGold rule above the bottom block
 )
 
-// body draws the title, the organization and what it is certified for. It
-// returns the annex pages the scope continues on, if any.
-func (p *pdfPainter) body(s *pdfSheet) [][]pdfLine {
+// The issuer's logo: the box it is scaled into, in the top left corner.
+const (
+	pdfLogoX, pdfLogoY = 16.0, 15.0
+	pdfLogoW, pdfLogoH = 46.0, 22.0
+)
+
+// body draws the logo, the title, the organization and what it is
+// certified for. It returns the annex pages the scope and the sites
+// continue on, if any, and their title.
+func (p *pdfPainter) body(s *pdfSheet) ([][]pdfLine, [2]string) {
 	f := p.pdf
-	p.bold(33, 26, 0.25, pdfNavy, s.titleZh)
-	p.centered(41, 12, pdfNavy, s.titleEn)
+	titleW := pdfContentW
+	if p.logo != "" {
+		w, h := p.imageBox(p.logo, pdfLogoW, pdfLogoH)
+		f.ImageOptions(p.logo, pdfLogoX, pdfLogoY+(pdfLogoH-h)/2, w, h, false, fpdf.ImageOptions{ImageType: "PNG"}, 0, "")
+		// The title keeps clear of the logo on both sides, to stay centred.
+		titleW = pdfPageW - 2*(pdfLogoX+w+3)
+	}
+	p.boldAt(pdfPageW/2, titleW, 33, 26, 0.25, pdfNavy, s.titleZh)
+	p.centeredAt(pdfPageW/2, titleW, 41, 12, pdfNavy, s.titleEn)
 	p.centered(48.5, 10, pdfInk, "证书编号 Certificate No.  "+s.number)
 	p.color(pdfGold)
 	f.SetLineWidth(0.4)
@@ -529,10 +670,10 @@ func (p *pdfPainter) body(s *pdfSheet) [][]pdfLine {
 		y += 5
 		p.centered(y, 9, pdfMuted, strings.Join(en, "    "))
 	}
-	if s.scope.valZh != "" {
-		return p.scope(y+7.5, s.scope)
+	if s.scope.valZh == "" && len(s.sites) == 0 {
+		return nil, [2]string{}
 	}
-	return nil
+	return p.flow(y+7.5, s)
 }
 
 // paragraph draws s centred from baseline y: on one line at the largest
@@ -541,17 +682,37 @@ func (p *pdfPainter) body(s *pdfSheet) [][]pdfLine {
 // minSize at which they fit; below that, the last line shrinks to fit. A
 // stroke above 0 draws it bold. It returns the baseline of the last line.
 func (p *pdfPainter) paragraph(y, size, wrapAt, minSize float64, maxLines int, stroke float64, c [3]int, s string) float64 {
-	if p.width(s, wrapAt) <= pdfContentW || maxLines < 2 {
-		if stroke > 0 {
-			p.bold(y, size, stroke, c, s)
-		} else {
-			p.centered(y, size, c, s)
+	return p.paragraphAt(pdfPageW/2, pdfContentW, y, size, wrapAt, minSize, maxLines, stroke, c, s)
+}
+
+// paragraphAt is paragraph centred on x, in lines at most w wide.
+func (p *pdfPainter) paragraphAt(x, w, y, size, wrapAt, minSize float64, maxLines int, stroke float64, c [3]int, s string) float64 {
+	lines, size := p.lines(s, w, size, wrapAt, minSize, maxLines)
+	for i, l := range lines {
+		if i > 0 {
+			y += size * pdfPtToMM * 1.2
 		}
-		return y
+		if stroke > 0 {
+			p.boldAt(x, w, y, size, stroke, c, l)
+		} else {
+			p.centeredAt(x, w, y, size, c, l)
+		}
+	}
+	return y
+}
+
+// lines breaks s for a place w wide: one line at the size from size down
+// to wrapAt at which it fits (or at size when it fits nowhere and
+// maxLines < 2), else at most maxLines lines at the largest size from
+// wrapAt down to minSize at which they fit, the last holding what is left
+// (drawers shrink it to fit). It returns the lines and their size.
+func (p *pdfPainter) lines(s string, w, size, wrapAt, minSize float64, maxLines int) ([]string, float64) {
+	if p.width(s, wrapAt) <= w || maxLines < 2 {
+		return []string{s}, min(size, max(wrapAt, p.fit(s, w, size)))
 	}
 	var lines []string
 	for size = wrapAt; ; size -= 0.5 {
-		lines = p.wrap(s, pdfContentW, size)
+		lines = p.wrap(s, w, size)
 		if len(lines) <= maxLines || size-0.5 < minSize {
 			break
 		}
@@ -564,17 +725,7 @@ func (p *pdfPainter) paragraph(y, size, wrapAt, minSize float64, maxLines int, s
 		}
 		lines = append(lines[:maxLines-1], rest)
 	}
-	for i, l := range lines {
-		if i > 0 {
-			y += size * pdfPtToMM * 1.2
-		}
-		if stroke > 0 {
-			p.bold(y, size, stroke, c, l)
-		} else {
-			p.centered(y, size, c, l)
-		}
-	}
-	return y
+	return lines, size
 }
 
 // pdfIsCJK reports whether s is mostly CJK text, which is written without
@@ -620,63 +771,169 @@ func (p *pdfPainter) pdfScopeLines(zh, en string, w, size float64) []pdfLine {
 	return out
 }
 
-// Sizes of the scope: the largest and the smallest on the certificate,
-// and the size on annex pages.
+// Sizes of the scope and the sites: the largest and the smallest on the
+// certificate, and the size on annex pages.
 const (
 	pdfScopeMax   = 11.0
 	pdfScopeMin   = 6.0
 	pdfScopeAnnex = 10.0
+	// pdfSitesMin is the smallest size of the scope and the sites together
+	// on the certificate.
+	pdfSitesMin = 7.5
+	// pdfSiteRefSize is the size of the line that refers to the sites on
+	// the annex.
+	pdfSiteRefSize = 9.0
 )
 
-// scope draws the scope, the one long free text, centred from baseline y:
-// wrapped, and smaller when needed to end above pdfScopeLimit. A scope
-// that does not fit even at pdfScopeMin is replaced by a line that refers
-// to the annex, and returned as the lines of the annex pages.
-func (p *pdfPainter) scope(y float64, sc pdfPair) [][]pdfLine {
-	zh := sc.labelZh + "：" + sc.valZh
-	en := ""
-	if sc.valEn != "" {
-		en = sc.labelEn + ": " + sc.valEn
-	}
-	const w = pdfContentW - 20
-	for size := pdfScopeMax; size >= pdfScopeMin; size -= 0.5 {
-		lines := p.pdfScopeLines(zh, en, w, size)
-		last := y
-		for _, l := range lines {
-			last += l.step
-		}
-		if last > pdfScopeLimit {
-			continue
-		}
-		for _, l := range lines {
-			y += l.step
-			p.centered(y, l.size, l.color, l.text)
-		}
+// siteLines lists the certified sites under a heading, each wrapped at
+// size*0.9 into lines w wide.
+func (p *pdfPainter) siteLines(sites []cert.Site, w, size float64) []pdfLine {
+	if len(sites) == 0 {
 		return nil
 	}
-	pages := p.annexPages(p.pdfScopeLines(zh, en, pdfContentW, pdfScopeAnnex))
-	p.centered(y, pdfScopeMax, pdfInk, fmt.Sprintf("%s：%s", sc.labelZh, fmt.Sprintf(pdfAnnexRefZh, len(pages))))
-	ref := fmt.Sprintf(pdfAnnexRefEn, len(pages))
-	if len(pages) == 1 {
+	itemSize := size * 0.9
+	out := []pdfLine{{pdfSitesZh + "　" + pdfSitesEn, size, pdfNavy, size * pdfPtToMM * 1.6}}
+	for i, site := range sites {
+		text := pdfJoin("　", fmt.Sprintf("%d. %s", i+1, site.Name), site.Address)
+		if site.Scope != "" {
+			text += "　" + pdfSiteScope + site.Scope
+		}
+		for j, l := range p.wrap(text, w, itemSize) {
+			step := itemSize * pdfPtToMM * 1.35
+			if j == 0 {
+				step *= 1.1
+			}
+			out = append(out, pdfLine{l, itemSize, pdfInk, step})
+		}
+	}
+	return out
+}
+
+// flowLines returns the lines of the scope (when scope) and of the sites
+// (when sites) at size, w wide, the first with step 0.
+func (p *pdfPainter) flowLines(s *pdfSheet, scope, sites bool, w, size float64) []pdfLine {
+	var out []pdfLine
+	if scope && s.scope.valZh != "" {
+		en := ""
+		if s.scope.valEn != "" {
+			en = s.scope.labelEn + ": " + s.scope.valEn
+		}
+		out = p.pdfScopeLines(s.scope.labelZh+"："+s.scope.valZh, en, w, size)
+	}
+	if sites {
+		out = append(out, p.siteLines(s.sites, w, size)...)
+	}
+	if len(out) > 0 {
+		out[0].step = 0
+	}
+	return out
+}
+
+// flow draws the scope and then the sites, centred from baseline y:
+// wrapped, and smaller when needed to end above pdfScopeLimit. What does
+// not fit even at pdfScopeMin goes on annex pages: the sites first, then
+// the scope with them; the certificate refers to the annex in their
+// place. It returns the annex pages and their title.
+func (p *pdfPainter) flow(y float64, s *pdfSheet) ([][]pdfLine, [2]string) {
+	const w = pdfContentW - 20
+	hasScope, hasSites := s.scope.valZh != "", len(s.sites) > 0
+	// The reference to the sites on the annex: one line under the scope.
+	refH := pdfSiteRefSize * pdfPtToMM * 1.6
+	try := func(sites bool, limit float64) bool {
+		// Sites join the scope on the certificate only while both stay
+		// readable; else they go on the annex and the scope keeps its size.
+		minSize := pdfScopeMin
+		if sites {
+			minSize = pdfSitesMin
+		}
+		for size := pdfScopeMax; size >= minSize; size -= 0.5 {
+			lines := p.flowLines(s, true, sites, w, size)
+			last := y
+			for _, l := range lines {
+				last += l.step
+			}
+			if last > limit {
+				continue
+			}
+			for _, l := range lines {
+				y += l.step
+				p.centered(y, l.size, l.color, l.text)
+			}
+			return true
+		}
+		return false
+	}
+	if try(hasSites, pdfScopeLimit) {
+		return nil, [2]string{}
+	}
+	if hasScope && hasSites && try(false, pdfScopeLimit-refH) {
+		pages := p.annexPages(p.siteLines(s.sites, pdfContentW, pdfScopeAnnex))
+		ref := fmt.Sprintf(pdfAnnexRefEn, len(pages))
+		if len(pages) == 1 {
+			ref = strings.Replace(ref, "pages", "page", 1)
+		}
+		p.centered(y+refH, pdfSiteRefSize, pdfNavy, pdfSitesZh+"："+fmt.Sprintf(pdfAnnexRefZh, len(pages))+"　"+pdfSitesEn+": "+ref)
+		return pages, [2]string{pdfAnnexSitesZh, pdfAnnexSitesEn}
+	}
+	pages := p.annexPages(p.flowLines(s, true, true, pdfContentW, pdfScopeAnnex))
+	switch {
+	case hasScope && hasSites:
+		p.reference(y, pdfScopeAndSitesZh, pdfScopeAndSitesEn, len(pages))
+		return pages, [2]string{pdfAnnexBothZh, pdfAnnexBothEn}
+	case hasSites:
+		p.reference(y, pdfSitesZh, pdfSitesEn, len(pages))
+		return pages, [2]string{pdfAnnexSitesZh, pdfAnnexSitesEn}
+	}
+	p.reference(y, s.scope.labelZh, s.scope.labelEn, len(pages))
+	return pages, [2]string{pdfAnnexTitleZh, pdfAnnexTitleEn}
+}
+
+// reference draws, from baseline y, the line that says what continues on
+// the annex of n pages.
+func (p *pdfPainter) reference(y float64, labelZh, labelEn string, n int) {
+	p.centered(y, pdfScopeMax, pdfInk, labelZh+"："+fmt.Sprintf(pdfAnnexRefZh, n))
+	ref := fmt.Sprintf(pdfAnnexRefEn, n)
+	if n == 1 {
 		ref = strings.Replace(ref, "pages", "page", 1)
 	}
-	p.centered(y+pdfScopeMax*pdfPtToMM*1.5*0.9, pdfScopeMax*0.82, pdfMuted, sc.labelEn+": "+ref)
-	return pages
+	p.centered(y+pdfScopeMax*pdfPtToMM*1.5*0.9, pdfScopeMax*0.82, pdfMuted, labelEn+": "+ref)
 }
 
 // Annex pages: the wording, and the baselines the text flows between.
 const (
-	pdfAnnexTitleZh = "附件　认证范围"
-	pdfAnnexTitleEn = "Annex: Scope of certification"
-	pdfAnnexRefZh   = "见附件（%d页）"
-	pdfAnnexRefEn   = "see the annex (%d pages)"
-	pdfAnnexPageZh  = "附件第%d页，共%d页"
-	pdfAnnexPageEn  = "Annex page %d of %d"
+	pdfAnnexTitleZh    = "附件　认证范围"
+	pdfAnnexTitleEn    = "Annex: Scope of certification"
+	pdfAnnexSitesZh    = "附件　认证场所"
+	pdfAnnexSitesEn    = "Annex: Certified sites"
+	pdfAnnexBothZh     = "附件　认证范围及认证场所"
+	pdfAnnexBothEn     = "Annex: Scope and sites of certification"
+	pdfScopeAndSitesZh = "认证范围及认证场所"
+	pdfScopeAndSitesEn = "Scope and certified sites"
+	pdfAnnexRefZh      = "见附件（%d页）"
+	pdfAnnexRefEn      = "see the annex (%d pages)"
+	pdfAnnexPageZh     = "附件第%d页，共%d页"
+	pdfAnnexPageEn     = "Annex page %d of %d"
 	// pdfAnnexLabels holds every fixed character of annex pages, for the
 	// coverage check.
-	pdfAnnexLabels = pdfAnnexTitleZh + pdfAnnexTitleEn + pdfAnnexRefZh + pdfAnnexRefEn + pdfAnnexPageZh + pdfAnnexPageEn + "·"
+	pdfAnnexLabels = pdfAnnexTitleZh + pdfAnnexTitleEn + pdfAnnexSitesZh + pdfAnnexSitesEn + pdfAnnexBothZh + pdfAnnexBothEn +
+		pdfAnnexRefZh + pdfAnnexRefEn + pdfAnnexPageZh + pdfAnnexPageEn + "·"
 	pdfAnnexTop    = 58.0  // first baseline
 	pdfAnnexBottom = 182.0 // last baseline
+)
+
+// The wording of the sites and of the signature block.
+const (
+	pdfSitesZh     = "认证场所"
+	pdfSitesEn     = "Certified sites"
+	pdfSiteScope   = "范围 Scope："
+	pdfSignatoryZh = "授权签字人"
+	pdfSignatoryEn = "Authorized signatory"
+	pdfNowZh       = "现名称"
+	pdfNowEn       = "Now"
+	// pdfSiteLabels holds every fixed character of the sites and the
+	// signature block, for the coverage check.
+	pdfSiteLabels = pdfSitesZh + pdfSitesEn + pdfSiteScope + pdfScopeAndSitesZh + pdfScopeAndSitesEn +
+		pdfSignatoryZh + pdfSignatoryEn + pdfNowZh + pdfNowEn + "0123456789. 　"
 )
 
 // annexPages splits lines into pages.
@@ -703,9 +960,9 @@ func (p *pdfPainter) annexPages(lines []pdfLine) [][]pdfLine {
 
 // annexPage draws annex page n of total: the heading that names the
 // certificate, the lines, and the page number.
-func (p *pdfPainter) annexPage(s *pdfSheet, lines []pdfLine, n, total int) {
-	p.bold(30, 18, 0.2, pdfNavy, pdfAnnexTitleZh)
-	p.centered(37, 10, pdfNavy, pdfAnnexTitleEn)
+func (p *pdfPainter) annexPage(s *pdfSheet, title [2]string, lines []pdfLine, n, total int) {
+	p.bold(30, 18, 0.2, pdfNavy, title[0])
+	p.centered(37, 10, pdfNavy, title[1])
 	p.centered(44, 9, pdfMuted, "证书编号 Certificate No.  "+s.number+"  ·  "+s.nameZh)
 	p.color(pdfGold)
 	p.pdf.SetLineWidth(0.4)
@@ -778,8 +1035,15 @@ func (p *pdfPainter) wrap(s string, w, size float64) []string {
 	return lines
 }
 
-// bottom draws the dates, the issuer block, the QR code with its caption,
-// the verification URL and the status footer.
+// The signature block: its width, and the diameter of the seal.
+const (
+	pdfSignW = 62.0
+	pdfSealD = 32.0
+)
+
+// bottom draws the dates, the accreditation, the signature block (the
+// signatory, the issuer's name and the date under its seal), the QR code
+// with its caption, the verification URL and the status footer.
 func (p *pdfPainter) bottom(s *pdfSheet, qr [][]bool) error {
 	f := p.pdf
 	// The QR code: each module a whole number of points (at least 3, about
@@ -802,29 +1066,83 @@ func (p *pdfPainter) bottom(s *pdfSheet, qr [][]bool) error {
 	p.color(pdfGold)
 	f.SetLineWidth(0.3)
 	f.Line(pdfLeft, pdfRule, qx-4, pdfRule)
-	column := func(x, w float64, items []pdfPair) {
-		y := pdfRule + 8
-		for _, it := range items {
-			if it.valEn == "" {
-				line := it.labelZh + " " + it.labelEn + "  " + it.valZh
-				p.text(x, y, p.fit(line, w, 10), pdfInk, line)
-			} else {
-				zh := it.labelZh + "：" + it.valZh
-				en := it.labelEn + ": " + it.valEn
-				p.text(x, y, p.fit(zh, w, 10), pdfInk, zh)
-				p.text(x, y+4.3, p.fit(en, w, 8), pdfMuted, en)
-			}
-			y += 10.5
-		}
+
+	signX1 := qx - 4
+	signX0 := signX1 - pdfSignW
+	detailX := pdfLeft + 72
+	// Dates: Chinese, English beneath.
+	y := pdfRule + 7
+	for _, it := range s.dates {
+		zh := it.labelZh + "：" + it.valZh
+		en := it.labelEn + ": " + it.valEn
+		p.text(pdfLeft+2, y, p.fit(zh, detailX-pdfLeft-6, 10), pdfInk, zh)
+		p.text(pdfLeft+2, y+4.3, p.fit(en, detailX-pdfLeft-6, 8), pdfMuted, en)
+		y += 10
 	}
-	column(pdfLeft+2, 80, s.dates)
-	column(pdfLeft+88, qx-pdfLeft-94, s.issuer)
+	// Accreditation, approval, assessment body: the labels, the value
+	// beneath.
+	y = pdfRule + 7
+	detailW := signX0 - detailX - 3
+	for _, it := range s.issuer {
+		label := it.labelZh + " " + it.labelEn
+		p.text(detailX, y, p.fit(label, detailW, 7.5), pdfMuted, label)
+		// A long value (several accreditations) takes a second line.
+		lines, size := p.lines(it.valZh, detailW, 10, 8, 7, 2)
+		for i, l := range lines {
+			if i > 0 {
+				y += size * pdfPtToMM * 1.2
+			}
+			p.text(detailX, y+4.5, p.fit(l, detailW, size), pdfInk, l)
+		}
+		y += 10
+	}
+	p.signature(s, (signX0+signX1)/2)
 
 	url := "验证网址 Verify at  " + s.verifyURL
-	p.text(pdfLeft+2, 180, p.fit(url, qx-pdfLeft-6, 9.5), pdfNavy, url)
+	p.text(pdfLeft+2, 181.5, p.fit(url, signX0-pdfLeft-6, 9.5), pdfNavy, url)
 	p.text(pdfLeft+2, 188, p.fit(s.footerZh, qx-pdfLeft-6, 7.5), pdfMuted, s.footerZh)
 	p.text(pdfLeft+2, 192, p.fit(s.footerEn, qx-pdfLeft-6, 6.5), pdfMuted, s.footerEn)
 	return nil
+}
+
+// signature draws the signature block centred on x: the signatory, the
+// issuer's name as signed (and its name now, when renamed) and the issue
+// date, with the seal stamped over the name and the date.
+func (p *pdfPainter) signature(s *pdfSheet, x float64) {
+	const w = pdfSignW
+	if sg := s.signatory; sg.valZh != "" {
+		p.centeredAt(x, w, pdfRule+6, 7, pdfMuted, sg.labelZh+" "+sg.labelEn)
+		if line := pdfJoin("　", sg.valZh, sg.valEn); p.width(line, 9) <= w {
+			p.centeredAt(x, w, pdfRule+11.5, 10.5, pdfInk, line)
+		} else {
+			// The title on a line of its own.
+			p.centeredAt(x, w, pdfRule+11, 10.5, pdfInk, sg.valZh)
+			p.centeredAt(x, w, pdfRule+14.8, 7.5, pdfInk, sg.valEn)
+		}
+	}
+	// A name too long for one line takes two, starting higher.
+	y := pdfRule + 23
+	if p.width(s.issuerName.valZh, 9) > w {
+		y = pdfRule + 20
+	}
+	y = p.paragraphAt(x, w, y, 11, 9, 8, 2, 0.15, pdfNavy, s.issuerName.valZh)
+	if s.issuerName.valEn != "" {
+		p.centeredAt(x, w, y+4.5, 7.5, pdfMuted, s.issuerName.valEn)
+	}
+	p.centeredAt(x, w, pdfRule+33.5, 10, pdfInk, s.issueDate)
+	if s.issuerNow != "" {
+		// Below the date, where the seal's edge leaves it legible.
+		p.centeredAt(x, w+8, pdfRule+40.5, 7, pdfNavy, pdfNowZh+" "+pdfNowEn+": "+s.issuerNow)
+	}
+	if p.seal == "" {
+		return
+	}
+	// Stamped ink: multiplied with what lies beneath, so the name and the
+	// date stay legible through it, as under a real seal.
+	sw, sh := p.imageBox(p.seal, pdfSealD, pdfSealD)
+	p.pdf.SetAlpha(0.9, "Multiply")
+	p.pdf.ImageOptions(p.seal, x-sw/2, pdfRule+28-sh/2, sw, sh, false, fpdf.ImageOptions{ImageType: "PNG"}, 0, "")
+	p.pdf.SetAlpha(1, "Normal")
 }
 
 // watermark writes the status diagonally across the page, translucent, on

@@ -302,6 +302,11 @@ func TestRenderPDFFontCoverage(t *testing.T) {
 		{"fail/emoji-in-name", func(d *CertificateDoc) { d.Certificate.Organization.Name += "😀" }, "organization.name", []rune{0x1F600}},
 		{"fail/bmp-char-in-scope", func(d *CertificateDoc) { d.Certificate.ScopeEn = "snow \u2603 and \uA66E" }, "scope", []rune{0x2603, 0xA66E}},
 		{"fail/issuer", func(d *CertificateDoc) { d.Issuer.NameZh = "示例\u2603认证" }, "issuer.name", []rune{0x2603}},
+		{"fail/signatory", func(d *CertificateDoc) { d.Issuer.Signatory = &cert.Signatory{Name: "王\u2603"} }, "signatory", []rune{0x2603}},
+		{"fail/approval", func(d *CertificateDoc) { d.Issuer.ApprovalNumber = "CNCA\u2603" }, "issuer.approvalNumber", []rune{0x2603}},
+		{"fail/site", func(d *CertificateDoc) {
+			d.Certificate.Sites = []cert.Site{{Name: "总部"}, {Name: "分部", Address: "地址\u2603"}}
+		}, "sites[1]", []rune{0x2603}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -359,7 +364,7 @@ func TestRenderPDFLongText(t *testing.T) {
 		{name: "scope-200", zhN: 6, enN: 2, pages: 1, scopeAboveRul: true},
 		{name: "name-60-scope-200", orgName: strings.Repeat("北京示例科技", 9) + "有限公司名称", zhN: 6, enN: 2, pages: 1, scopeAboveRul: true},
 		{name: "name-200-address-500", orgName: strings.Repeat("北京示例科技有限公司", 20), address: strings.Repeat("北京市海淀区中关村大街1号", 38),
-			nameEn: strings.Repeat("Beijing Example Technology Co., Ltd. ", 8), zhN: 6, enN: 2, pages: 2, annexOnPage1: true},
+			nameEn: strings.Repeat("Beijing Example Technology Co., Ltd. ", 8), zhN: 30, enN: 2, pages: 2, annexOnPage1: true},
 		{name: "scope-1000", zhN: 30, enN: 10, pages: 2, annexOnPage1: true},
 		{name: "scope-2000-scopeEn-4000", zhN: 54, enN: 48, pages: 3, annexOnPage1: true},
 	}

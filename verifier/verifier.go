@@ -2,8 +2,6 @@ package verifier
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -368,7 +366,7 @@ func summary(c *cert.Certificate) *cert.VerdictCertificate {
 // the current name again when the issuer was renamed since.
 func signedIssuer(c *cert.Certificate, is *cert.Issuer, publicURL string) *cert.VerdictIssuer {
 	out := &cert.VerdictIssuer{ID: is.ID, Name: is.Name, NameZh: is.NameZh, URL: cert.IssuerURL(publicURL, is.ID)}
-	signed, ok := credentialIssuer(c.Credential)
+	signed, ok := cert.SignedIssuer(c.Credential)
 	if !ok {
 		return out
 	}
@@ -377,27 +375,6 @@ func signedIssuer(c *cert.Certificate, is *cert.Issuer, publicURL string) *cert.
 		out.CurrentName = current
 	}
 	return out
-}
-
-// credentialIssuer reads the issuer object of a stored credential (signed
-// by this service when the certificate was issued; its signature is not
-// checked here).
-func credentialIssuer(token string) (cert.CredentialIssuer, bool) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return cert.CredentialIssuer{}, false
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return cert.CredentialIssuer{}, false
-	}
-	var cred struct {
-		Issuer cert.CredentialIssuer `json:"issuer"`
-	}
-	if err := json.Unmarshal(payload, &cred); err != nil {
-		return cert.CredentialIssuer{}, false
-	}
-	return cred.Issuer, true
 }
 
 // link names a related certificate with its status now; nil when id is
