@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		apiKeyTests,
 		counterTests,
 		accountTests,
+		webhookTests,
 		miscTests,
 	}
 	for _, g := range groups {
