@@ -34,7 +34,7 @@ var allowedImports = map[string][]string{
 	"verifier":                             {"std", "cert", "store", "keys"},
 	"profile":                              {"std", "cert", "store"},
 	"notify":                               {"std", "cert", "store"},
-	"api": {"std", "cert", "issuer", "verifier", "profile", "templates", "store", "pdfattach",
+	"api": {"std", "cert", "issuer", "verifier", "profile", "templates", "store", "pdfattach", "notify",
 		"github.com/labstack/echo/v5", "github.com/prometheus/client_golang", "golang.org/x/time/rate"},
 }
 
