@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -266,4 +267,21 @@ func TestClientBoundsResponseAndTime(t *testing.T) {
 	if d := NewClient(ClientOptions{}).opts.Timeout; d != 10*time.Second {
 		t.Errorf("default timeout = %v, want 10s", d)
 	}
+}
+
+// FuzzCheckURL: whatever a client sends as a webhook URL, an accepted one
+// is an absolute https URL with a host and no user information.
+func FuzzCheckURL(f *testing.F) {
+	for _, s := range []string{"https://crm.example.cn/h", "http://x", "https://u:p@x/", "https://[::1]:8443/x?y#z", "https:x", "//x/y", "https://%zz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		if CheckURL(raw, false) != nil {
+			return
+		}
+		u, err := url.Parse(raw)
+		if err != nil || u.Scheme != "https" || u.Hostname() == "" || u.User != nil {
+			t.Errorf("CheckURL accepted %q (%v)", raw, err)
+		}
+	})
 }
