@@ -94,6 +94,15 @@ func (s *Server) routes() {
 	g.POST("/apikeys", s.createAPIKey, requireAdmin)
 	g.GET("/apikeys", s.listAPIKeys, requireAdmin)
 	g.DELETE("/apikeys/:id", s.revokeAPIKey, requireAdmin)
+
+	// Webhooks (admin keys; the use case checks the issuer).
+	g.POST("/webhooks", s.createWebhook)
+	g.GET("/webhooks", s.listWebhooks)
+	g.GET("/webhooks/:id", s.getWebhook)
+	g.PATCH("/webhooks/:id", s.patchWebhook)
+	g.DELETE("/webhooks/:id", s.deleteWebhook)
+	g.GET("/webhooks/:id/deliveries", s.webhookDeliveries)
+	g.POST("/webhooks/:id/deliveries/:delivery/redeliver", s.redeliverWebhook)
 }
 
 func (s *Server) metricsHandler(c *echo.Context) error {

@@ -114,6 +114,8 @@ type Config struct {
 	// Console, when set, serves the staff web application under
 	// /console/ (it has its own sessions and CSRF defence).
 	Console http.Handler
+	// Webhooks serves /api/v1/webhooks; nil answers 503 there.
+	Webhooks Webhooks
 	// Fonts set the certificate PDFs; FontErr says why there are none.
 	Fonts   *templates.Fonts
 	FontErr error

@@ -212,6 +212,7 @@ type Store interface {
 	APIKeys
 	Counters
 	Accounts
+	Webhooks
 	// Ping reports whether the backend can answer now.
 	Ping(ctx context.Context) error
 	io.Closer

@@ -65,6 +65,10 @@ type Config struct {
 	MaxConnsPerIP int
 	// IdleTimeout closes keep-alive connections idle this long (0: 30s).
 	IdleTimeout time.Duration
+	// AllowHTTPWebhooks accepts http:// webhook URLs; AllowPrivateWebhooks
+	// delivers to receivers on loopback, private and link-local addresses.
+	AllowHTTPWebhooks    bool
+	AllowPrivateWebhooks bool
 }
 
 // flagSpec documents one setting; the README's table mirrors this list.
@@ -94,11 +98,13 @@ var flagSpecs = []flagSpec{
 	{"max-conns", "CERTD_MAX_CONNS", "4096", "open connections in all; beyond it, 16 more answer health probes only"},
 	{"max-conns-per-ip", "CERTD_MAX_CONNS_PER_IP", "256", "open connections of one client IP (an IPv6 /64); trusted proxies are held to --max-conns only"},
 	{"idle-timeout", "CERTD_IDLE_TIMEOUT", "30s", "how long a keep-alive connection may stay idle (1s to 10m)"},
+	{"allow-http-webhooks", "CERTD_ALLOW_HTTP_WEBHOOKS", "false", "accept http:// webhook URLs (otherwise https:// only)"},
+	{"allow-private-webhooks", "CERTD_ALLOW_PRIVATE_WEBHOOKS", "false", "deliver webhooks to receivers on loopback, private and link-local addresses (refused by default, checked at each delivery)"},
 }
 
 // switches are the flags that may be given alone, as --demo for
 // --demo=true.
-var switches = map[string]bool{"demo": true}
+var switches = map[string]bool{"demo": true, "allow-http-webhooks": true, "allow-private-webhooks": true}
 
 // switchValue is a flag.Value that the flag package treats as a boolean:
 // given alone it is "true"; ParseConfig validates the value.
@@ -152,6 +158,18 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	case "false", "0", "no", "":
 	default:
 		errs = append(errs, fmt.Errorf("--demo: must be true or false"))
+	}
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{"allow-http-webhooks", &cfg.AllowHTTPWebhooks}, {"allow-private-webhooks", &cfg.AllowPrivateWebhooks}} {
+		switch get(b.name) {
+		case "true", "1", "yes":
+			*b.dst = true
+		case "false", "0", "no", "":
+		default:
+			errs = append(errs, fmt.Errorf("--%s: must be true or false", b.name))
+		}
 	}
 	for _, d := range []struct {
 		name string

@@ -35,6 +35,7 @@ import (
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/issuer"
 	"github.com/certd/certd/keys"
+	"github.com/certd/certd/notify"
 	"github.com/certd/certd/profile"
 	"github.com/certd/certd/report"
 	"github.com/certd/certd/store"
@@ -111,6 +112,8 @@ type Main struct {
 	// stopSweep ends the sweep goroutine, which closes swept.
 	stopSweep context.CancelFunc
 	swept     chan struct{}
+	// deliveries runs the webhook worker (deliver.go).
+	deliveries deliveries
 	// Keys and Issuer are exposed for tests of the wiring.
 	Keys        *keys.Service
 	Issuer      *issuer.Service
@@ -223,7 +226,8 @@ func (m *Main) Run(ctx context.Context) error {
 		TrustedProxies: cfg.TrustedProxies, Logger: m.Logger, Now: m.Now,
 		Reports: reports, Submissions: submissionsOf(st),
 		PublicRate: cfg.RateLimit, PublicBurst: int(2 * cfg.RateLimit), RenderRate: cfg.RenderRate,
-		Console: con,
+		Console:  con,
+		Webhooks: &notify.Webhooks{Store: st, AllowHTTP: cfg.AllowHTTPWebhooks, Now: m.Now},
 	})
 	if cl, ok := m.listener.(*connLimiter); ok {
 		cl.refused = m.API.ObserveConnections(cl.open)
@@ -243,6 +247,7 @@ func (m *Main) Run(ctx context.Context) error {
 	sweepCtx, stop := context.WithCancel(context.Background())
 	m.stopSweep, m.swept = stop, make(chan struct{})
 	go m.sweep(sweepCtx)
+	m.startDeliveries(st)
 	m.Logger.Info("certd listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "store", m.storeName())
 	return nil
 }
@@ -372,6 +377,7 @@ func (m *Main) Close() error {
 		<-m.swept
 		m.stopSweep = nil
 	}
+	m.stopDeliveries()
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 		defer cancel()

@@ -1,0 +1,147 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/certd/certd/cert"
+	"github.com/certd/certd/notify"
+)
+
+// Webhooks is the use case behind /api/v1/webhooks (notify.Webhooks).
+type Webhooks interface {
+	Create(ctx context.Context, p cert.Principal, req notify.WebhookRequest) (*cert.Webhook, string, error)
+	Get(ctx context.Context, p cert.Principal, id string) (*cert.Webhook, error)
+	List(ctx context.Context, p cert.Principal, issuer string) ([]*cert.Webhook, error)
+	Update(ctx context.Context, p cert.Principal, id string, patch notify.WebhookPatch) (*cert.Webhook, error)
+	Delete(ctx context.Context, p cert.Principal, id string) error
+	Deliveries(ctx context.Context, p cert.Principal, id string, limit int) ([]*cert.Delivery, error)
+	Redeliver(ctx context.Context, p cert.Principal, id, deliveryID string) error
+}
+
+func (s *Server) webhooks() (Webhooks, error) {
+	if s.cfg.Webhooks == nil {
+		return nil, fmt.Errorf("webhooks are not configured: %w", cert.ErrUnavailable)
+	}
+	return s.cfg.Webhooks, nil
+}
+
+func (s *Server) createWebhook(c *echo.Context) error {
+	wh, err := s.webhooks()
+	if err != nil {
+		return err
+	}
+	var req notify.WebhookRequest
+	if err := decodeJSON(c, &req, maxBody); err != nil {
+		return err
+	}
+	w, secret, err := wh.Create(c.Request().Context(), principal(c), req)
+	if err != nil {
+		return err
+	}
+	s.log.Info("webhook created", "request_id", requestID(c), "webhook", w.ID, "issuer", w.Issuer, "actor", principal(c).Actor())
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusCreated, struct {
+		*cert.Webhook
+		// Secret is answered once, here.
+		Secret string `json:"secret"`
+	}{w, secret})
+}
+
+func (s *Server) listWebhooks(c *echo.Context) error {
+	wh, err := s.webhooks()
+	if err != nil {
+		return err
+	}
+	all, err := wh.List(c.Request().Context(), principal(c), c.QueryParam("issuer"))
+	if err != nil {
+		return err
+	}
+	if all == nil {
+		all = []*cert.Webhook{}
+	}
+	return c.JSON(http.StatusOK, struct {
+		Items []*cert.Webhook `json:"items"`
+	}{all})
+}
+
+func (s *Server) getWebhook(c *echo.Context) error {
+	wh, err := s.webhooks()
+	if err != nil {
+		return err
+	}
+	w, err := wh.Get(c.Request().Context(), principal(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, w)
+}
+
+func (s *Server) patchWebhook(c *echo.Context) error {
+	wh, err := s.webhooks()
+	if err != nil {
+		return err
+	}
+	var patch notify.WebhookPatch
+	if err := decodeJSON(c, &patch, maxBody); err != nil {
+		return err
+	}
+	w, err := wh.Update(c.Request().Context(), principal(c), c.Param("id"), patch)
+	if err != nil {
+		return err
+	}
+	s.log.Info("webhook changed", "request_id", requestID(c), "webhook", w.ID, "actor", principal(c).Actor())
+	return c.JSON(http.StatusOK, w)
+}
+
+func (s *Server) deleteWebhook(c *echo.Context) error {
+	wh, err := s.webhooks()
+	if err != nil {
+		return err
+	}
+	if err := wh.Delete(c.Request().Context(), principal(c), c.Param("id")); err != nil {
+		return err
+	}
+	s.log.Info("webhook deleted", "request_id", requestID(c), "webhook", c.Param("id"), "actor", principal(c).Actor())
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) webhookDeliveries(c *echo.Context) error {
+	wh, err := s.webhooks()
+	if err != nil {
+		return err
+	}
+	limit := 0
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return cert.Invalid("limit", "must be a whole number from 1 to 1000")
+		}
+		limit = n
+	}
+	ds, err := wh.Deliveries(c.Request().Context(), principal(c), c.Param("id"), limit)
+	if err != nil {
+		return err
+	}
+	if ds == nil {
+		ds = []*cert.Delivery{}
+	}
+	return c.JSON(http.StatusOK, struct {
+		Items []*cert.Delivery `json:"items"`
+	}{ds})
+}
+
+func (s *Server) redeliverWebhook(c *echo.Context) error {
+	wh, err := s.webhooks()
+	if err != nil {
+		return err
+	}
+	if err := wh.Redeliver(c.Request().Context(), principal(c), c.Param("id"), c.Param("delivery")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusAccepted)
+}

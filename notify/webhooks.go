@@ -1,0 +1,213 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/certd/certd/cert"
+	"github.com/certd/certd/store"
+)
+
+// WebhookStore is what the webhook use cases need of the store.
+type WebhookStore interface {
+	store.Webhooks
+	Issuer(ctx context.Context, id string) (*cert.Issuer, error)
+}
+
+// Webhooks is the use case behind /api/v1/webhooks: an issuer's admins
+// register, change and remove the endpoints that receive its events and
+// read their delivery logs.
+type Webhooks struct {
+	Store WebhookStore
+	// AllowHTTP accepts http:// endpoints (--allow-http-webhooks).
+	AllowHTTP bool
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+func (s *Webhooks) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC().Truncate(time.Millisecond)
+	}
+	return time.Now().UTC().Truncate(time.Millisecond)
+}
+
+// WebhookRequest creates a webhook.
+type WebhookRequest struct {
+	Issuer string   `json:"issuer"`
+	URL    string   `json:"url"`
+	Events []string `json:"events"`
+	// Active defaults to true.
+	Active *bool `json:"active"`
+}
+
+// WebhookPatch changes a webhook; absent fields stay.
+type WebhookPatch struct {
+	URL    *string   `json:"url"`
+	Events *[]string `json:"events"`
+	Active *bool     `json:"active"`
+}
+
+// maxEvents bounds the events filter (the known types, no duplicates).
+var maxEvents = len(cert.WebhookEventTypes)
+
+func checkEvents(events []string) ([]string, error) {
+	if len(events) > maxEvents {
+		return nil, cert.Invalid("events", fmt.Sprintf("must list at most %d event types", maxEvents))
+	}
+	var out []string
+	for i, e := range events {
+		if !slices.Contains(cert.WebhookEventTypes, e) {
+			return nil, cert.Invalid(fmt.Sprintf("events[%d]", i), fmt.Sprintf("must be one of %v", cert.WebhookEventTypes))
+		}
+		if !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// allowed returns ErrForbidden unless p is an admin of the issuer (or of
+// the deployment).
+func allowed(p cert.Principal, issuer string) error {
+	if p.Role != cert.RoleAdmin || !p.CanRead(issuer) {
+		return fmt.Errorf("webhooks need an admin key of the issuer: %w", cert.ErrForbidden)
+	}
+	return nil
+}
+
+// Create registers a webhook and returns it with its signing secret,
+// which is never shown again.
+func (s *Webhooks) Create(ctx context.Context, p cert.Principal, req WebhookRequest) (*cert.Webhook, string, error) {
+	if req.Issuer == "" && !p.DeploymentAdmin() {
+		req.Issuer = p.Issuer
+	}
+	if req.Issuer == "" {
+		return nil, "", cert.Invalid("issuer", "is required: the id of the issuer whose events the webhook receives")
+	}
+	if err := allowed(p, req.Issuer); err != nil {
+		return nil, "", err
+	}
+	if err := CheckURL(req.URL, s.AllowHTTP); err != nil {
+		return nil, "", err
+	}
+	events, err := checkEvents(req.Events)
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := s.Store.Issuer(ctx, req.Issuer); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, "", cert.Invalid("issuer", "must be the id of an existing issuer")
+		}
+		return nil, "", err
+	}
+	secret, err := NewSecret()
+	if err != nil {
+		return nil, "", err
+	}
+	now := s.now()
+	w := &cert.Webhook{
+		ID: "wh_" + cert.NewID(), Issuer: req.Issuer, URL: req.URL, Events: events,
+		Active: req.Active == nil || *req.Active, Secret: secret, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := s.Store.CreateWebhook(ctx, w); err != nil {
+		return nil, "", err
+	}
+	return w, secret, nil
+}
+
+// Get returns a webhook the principal may see.
+func (s *Webhooks) Get(ctx context.Context, p cert.Principal, id string) (*cert.Webhook, error) {
+	w, err := s.Store.Webhook(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if allowed(p, w.Issuer) != nil {
+		// Another issuer's webhook does not exist for this caller.
+		return nil, fmt.Errorf("webhook %s: %w", id, cert.ErrNotFound)
+	}
+	return w, nil
+}
+
+// List returns the webhooks of an issuer ("" for the caller's own, or
+// every issuer's for a deployment admin).
+func (s *Webhooks) List(ctx context.Context, p cert.Principal, issuer string) ([]*cert.Webhook, error) {
+	if issuer == "" && !p.DeploymentAdmin() {
+		issuer = p.Issuer
+	}
+	if issuer == "" {
+		if p.Role != cert.RoleAdmin {
+			return nil, fmt.Errorf("webhooks need an admin key: %w", cert.ErrForbidden)
+		}
+	} else if err := allowed(p, issuer); err != nil {
+		return nil, err
+	}
+	return s.Store.Webhooks(ctx, issuer)
+}
+
+// Update changes a webhook; re-activating one that certd disabled clears
+// the reason.
+func (s *Webhooks) Update(ctx context.Context, p cert.Principal, id string, patch WebhookPatch) (*cert.Webhook, error) {
+	w, err := s.Get(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if patch.URL != nil {
+		if err := CheckURL(*patch.URL, s.AllowHTTP); err != nil {
+			return nil, err
+		}
+		w.URL = *patch.URL
+	}
+	if patch.Events != nil {
+		events, err := checkEvents(*patch.Events)
+		if err != nil {
+			return nil, err
+		}
+		w.Events = events
+	}
+	if patch.Active != nil {
+		w.Active = *patch.Active
+		if w.Active {
+			w.DisabledReason = ""
+		}
+	}
+	w.UpdatedAt = s.now()
+	if err := s.Store.UpdateWebhook(ctx, w); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// Delete removes a webhook.
+func (s *Webhooks) Delete(ctx context.Context, p cert.Principal, id string) error {
+	if _, err := s.Get(ctx, p, id); err != nil {
+		return err
+	}
+	return s.Store.DeleteWebhook(ctx, id)
+}
+
+// Deliveries returns the newest deliveries of a webhook.
+func (s *Webhooks) Deliveries(ctx context.Context, p cert.Principal, id string, limit int) ([]*cert.Delivery, error) {
+	if _, err := s.Get(ctx, p, id); err != nil {
+		return nil, err
+	}
+	return s.Store.Deliveries(ctx, id, limit)
+}
+
+// Redeliver makes a delivery of the webhook due now again.
+func (s *Webhooks) Redeliver(ctx context.Context, p cert.Principal, id, deliveryID string) error {
+	if _, err := s.Get(ctx, p, id); err != nil {
+		return err
+	}
+	d, err := s.Store.Delivery(ctx, deliveryID)
+	if err != nil {
+		return err
+	}
+	if d.Webhook != id {
+		return fmt.Errorf("delivery %s of webhook %s: %w", deliveryID, id, cert.ErrNotFound)
+	}
+	return s.Store.RetryDelivery(ctx, deliveryID, s.now())
+}

@@ -1,0 +1,219 @@
+package notify
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/certd/certd/cert"
+	"github.com/certd/certd/store"
+)
+
+// DeliveryID is the webhook-id of the delivery of one event to one
+// webhook: the same event and webhook always give the same id, so a
+// dispatcher that enqueues an event twice (after a crash, on two
+// instances) stores one delivery (store.ErrAlreadyExists the second time).
+func DeliveryID(eventID, webhookID string) string {
+	sum := sha256.Sum256([]byte(eventID + "\x00" + webhookID))
+	return "msg_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:16]))
+}
+
+// Message is the JSON body of a delivery.
+type Message struct {
+	Type      string    `json:"type"`
+	Timestamp time.Time `json:"timestamp"`
+	Data      any       `json:"data"`
+}
+
+// NewDelivery returns the pending delivery of an event to a webhook, due
+// at now.
+func NewDelivery(w *cert.Webhook, eventID string, m Message, now time.Time) (*cert.Delivery, error) {
+	body, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s message: %w", m.Type, err)
+	}
+	now = now.UTC().Truncate(time.Millisecond)
+	return &cert.Delivery{
+		ID: DeliveryID(eventID, w.ID), Webhook: w.ID, Issuer: w.Issuer, EventType: m.Type,
+		Payload: body, Status: cert.DeliveryPending, NextAttemptAt: now, CreatedAt: now,
+	}, nil
+}
+
+// Worker leases due deliveries and attempts them. Any number of workers,
+// in one process or many, may share a store: the store's leases keep two
+// of them off the same delivery.
+type Worker struct {
+	Store  store.Webhooks
+	Client *Client
+	// Owner names this worker in leases; unique per instance.
+	Owner string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Lease is how long a leased delivery is held; 0 means a minute. It
+	// must exceed the client's timeout.
+	Lease time.Duration
+	// Batch is how many deliveries one round leases; 0 means 20.
+	Batch int
+	// Jitter returns a number in [0, 1); nil means math/rand.
+	Jitter func() float64
+	Log    *slog.Logger
+}
+
+func (w *Worker) now() time.Time {
+	if w.Now != nil {
+		return w.Now().UTC().Truncate(time.Millisecond)
+	}
+	return time.Now().UTC().Truncate(time.Millisecond)
+}
+
+func (w *Worker) log() *slog.Logger {
+	if w.Log != nil {
+		return w.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// RunOnce leases the deliveries due now and attempts each; it returns how
+// many it attempted.
+func (w *Worker) RunOnce(ctx context.Context) (int, error) {
+	lease, batch := w.Lease, w.Batch
+	if lease <= 0 {
+		lease = time.Minute
+	}
+	if batch <= 0 {
+		batch = 20
+	}
+	now := w.now()
+	ds, err := w.Store.LeaseDeliveries(ctx, w.Owner, now, now.Add(lease), batch)
+	if err != nil {
+		return 0, fmt.Errorf("lease deliveries: %w", err)
+	}
+	for _, d := range ds {
+		w.attempt(ctx, d)
+	}
+	return len(ds), nil
+}
+
+// Run calls RunOnce every interval, and at once again after a round that
+// found work, until ctx is done.
+func (w *Worker) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		n, err := w.RunOnce(ctx)
+		if err != nil {
+			w.log().LogAttrs(ctx, slog.LevelWarn, "webhook deliveries", slog.String("error", err.Error()))
+		}
+		if n > 0 && err == nil {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// attempt posts one leased delivery and stores the result.
+func (w *Worker) attempt(ctx context.Context, d *cert.Delivery) {
+	hook, err := w.Store.Webhook(ctx, d.Webhook)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		w.finish(ctx, d, cert.DeliveryFailed, 0, "the webhook was deleted")
+		return
+	case err != nil:
+		w.log().LogAttrs(ctx, slog.LevelWarn, "webhook delivery", slog.String("delivery", d.ID), slog.String("error", err.Error()))
+		return // the lease expires and the delivery is taken again
+	case !hook.Active:
+		w.finish(ctx, d, cert.DeliveryFailed, 0, "the webhook is not active")
+		return
+	}
+	now := w.now()
+	h, err := SignedHeaders(hook.Secret, d.ID, now, d.Payload)
+	if err != nil {
+		w.finish(ctx, d, cert.DeliveryFailed, 0, "signing: "+err.Error())
+		return
+	}
+	resp, err := w.Client.Post(ctx, hook.URL, h, d.Payload)
+	d.Attempts++
+	d.LastAttemptAt = &now
+	code, msg := 0, ""
+	if resp != nil {
+		code = resp.Status
+	}
+	if err != nil {
+		msg = attemptError(err)
+	}
+	switch Classify(resp, err) {
+	case Delivered:
+		w.finish(ctx, d, cert.DeliveryDelivered, code, msg)
+	case Gone:
+		w.finish(ctx, d, cert.DeliveryFailed, code, "the receiver answered 410 Gone")
+		w.disable(ctx, hook.ID, "gone")
+	default:
+		jitter := w.Jitter
+		if jitter == nil {
+			jitter = rand.Float64
+		}
+		next, ok := NextAttempt(d.CreatedAt, now, d.Attempts, jitter())
+		if !ok {
+			w.finish(ctx, d, cert.DeliveryFailed, code, msg)
+			w.disable(ctx, hook.ID, "failing")
+			return
+		}
+		d.NextAttemptAt = next.UTC().Truncate(time.Millisecond)
+		w.finish(ctx, d, cert.DeliveryPending, code, msg)
+	}
+}
+
+// attemptError is what the delivery log keeps of a failed attempt: the
+// cause without the URL (which may carry a receiver's token).
+func attemptError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	s := err.Error()
+	if len(s) > 300 {
+		s = s[:300]
+	}
+	return s
+}
+
+func (w *Worker) finish(ctx context.Context, d *cert.Delivery, status cert.DeliveryStatus, code int, msg string) {
+	d.Status, d.LastStatusCode, d.LastError = status, code, msg
+	if err := w.Store.FinishAttempt(ctx, d, w.Owner); err != nil {
+		// ErrConflict: the lease ran out and another worker took the
+		// delivery; its result stands.
+		w.log().LogAttrs(ctx, slog.LevelWarn, "webhook delivery result not stored",
+			slog.String("delivery", d.ID), slog.String("error", err.Error()))
+	}
+}
+
+// disable turns a webhook off with the reason, retrying a concurrent
+// update a few times.
+func (w *Worker) disable(ctx context.Context, id, reason string) {
+	for range 3 {
+		hook, err := w.Store.Webhook(ctx, id)
+		if err != nil || !hook.Active {
+			return
+		}
+		hook.Active, hook.DisabledReason, hook.UpdatedAt = false, reason, w.now()
+		err = w.Store.UpdateWebhook(ctx, hook)
+		if !errors.Is(err, store.ErrConflict) {
+			if err != nil {
+				w.log().LogAttrs(ctx, slog.LevelWarn, "disable webhook", slog.String("webhook", id), slog.String("error", err.Error()))
+			}
+			return
+		}
+	}
+}

@@ -1,0 +1,376 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/certd/certd/cert"
+	"github.com/certd/certd/store"
+)
+
+// Buckets of webhooks and their deliveries (store.Webhooks).
+var (
+	bucketWebhooks        = []byte("webhooks")           // id -> webhookRecord
+	bucketDeliveries      = []byte("deliveries")         // id -> deliveryRecord
+	bucketDeliveryDue     = []byte("deliveries.due")     // timeKey(next attempt) id -> nil, pending only
+	bucketDeliveryWebhook = []byte("deliveries.webhook") // webhook \0 timeKey(created) id -> nil
+	webhookBuckets        = [][]byte{bucketWebhooks, bucketDeliveries, bucketDeliveryDue, bucketDeliveryWebhook}
+)
+
+var _ store.Webhooks = (*Store)(nil)
+
+// webhookRecord is the stored form of a webhook: every field, the secret
+// and version included (the domain type hides them from JSON answers).
+type webhookRecord struct {
+	cert.Webhook
+	Secret  string `json:"secret"`
+	Version int64  `json:"version"`
+}
+
+func (r *webhookRecord) webhook() *cert.Webhook {
+	w := r.Webhook
+	w.Secret, w.Version = r.Secret, r.Version
+	return &w
+}
+
+// deliveryRecord is the stored form of a delivery.
+type deliveryRecord struct {
+	cert.Delivery
+	Payload    []byte    `json:"payload"`
+	LeaseOwner string    `json:"leaseOwner,omitempty"`
+	LeaseUntil time.Time `json:"leaseUntil"`
+}
+
+func recordOf(d *cert.Delivery) *deliveryRecord {
+	return &deliveryRecord{Delivery: *d, Payload: d.Payload, LeaseOwner: d.LeaseOwner, LeaseUntil: d.LeaseUntil}
+}
+
+func (r *deliveryRecord) delivery() *cert.Delivery {
+	d := r.Delivery
+	d.Payload, d.LeaseOwner, d.LeaseUntil = r.Payload, r.LeaseOwner, r.LeaseUntil
+	return &d
+}
+
+func deliveryDueKey(next time.Time, id string) []byte { return append(timeKey(next), id...) }
+
+func webhookDeliveryKey(d *cert.Delivery) []byte {
+	k := append([]byte(d.Webhook), 0)
+	k = append(k, timeKey(d.CreatedAt)...)
+	return append(k, d.ID...)
+}
+
+// CreateWebhook stores a new webhook; see store.Webhooks.
+func (s *Store) CreateWebhook(ctx context.Context, w *cert.Webhook) error {
+	if err := checkContext(ctx, "create webhook"); err != nil {
+		return err
+	}
+	if err := checkKey("id", w.ID); err != nil {
+		return err
+	}
+	return s.update("create webhook "+w.ID, func(tx *bbolt.Tx) (error, error) {
+		b := tx.Bucket(bucketWebhooks)
+		if b.Get([]byte(w.ID)) != nil {
+			return fmt.Errorf("webhook %s: %w", w.ID, store.ErrAlreadyExists), nil
+		}
+		v, err := json.Marshal(&webhookRecord{Webhook: *w, Secret: w.Secret, Version: 1})
+		if err != nil {
+			return nil, err
+		}
+		if err := b.Put([]byte(w.ID), v); err != nil {
+			return nil, err
+		}
+		w.Version = 1
+		return nil, nil
+	})
+}
+
+// Webhook returns the webhook with the id; see store.Webhooks.
+func (s *Store) Webhook(ctx context.Context, id string) (*cert.Webhook, error) {
+	if err := checkContext(ctx, "get webhook"); err != nil {
+		return nil, err
+	}
+	r, err := getJSON[webhookRecord](s, bucketWebhooks, nil, []byte(id), "webhook "+id)
+	if err != nil {
+		return nil, err
+	}
+	return r.webhook(), nil
+}
+
+// Webhooks lists an issuer's webhooks in id order; see store.Webhooks.
+func (s *Store) Webhooks(ctx context.Context, issuer string) ([]*cert.Webhook, error) {
+	if err := checkContext(ctx, "list webhooks"); err != nil {
+		return nil, err
+	}
+	var out []*cert.Webhook
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketWebhooks).ForEach(func(_, v []byte) error {
+			var r webhookRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			if issuer == "" || r.Issuer == issuer {
+				out = append(out, r.webhook())
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, unavailable("list webhooks", err)
+	}
+	return out, nil
+}
+
+// UpdateWebhook replaces the webhook stored with w.Version; see
+// store.Webhooks.
+func (s *Store) UpdateWebhook(ctx context.Context, w *cert.Webhook) error {
+	if err := checkContext(ctx, "update webhook"); err != nil {
+		return err
+	}
+	return s.update("update webhook "+w.ID, func(tx *bbolt.Tx) (error, error) {
+		b := tx.Bucket(bucketWebhooks)
+		old := b.Get([]byte(w.ID))
+		if old == nil {
+			return fmt.Errorf("webhook %s: %w", w.ID, store.ErrNotFound), nil
+		}
+		var stored webhookRecord
+		if err := json.Unmarshal(old, &stored); err != nil {
+			return nil, fmt.Errorf("decode webhook %s: %w", w.ID, err)
+		}
+		if stored.Version != w.Version {
+			return fmt.Errorf("webhook %s: stored version %d, not %d: %w", w.ID, stored.Version, w.Version, store.ErrConflict), nil
+		}
+		next := webhookRecord{Webhook: *w, Secret: stored.Secret, Version: stored.Version + 1}
+		next.Issuer = stored.Issuer
+		v, err := json.Marshal(&next)
+		if err != nil {
+			return nil, err
+		}
+		if err := b.Put([]byte(w.ID), v); err != nil {
+			return nil, err
+		}
+		w.Version = next.Version
+		return nil, nil
+	})
+}
+
+// DeleteWebhook removes the webhook; see store.Webhooks.
+func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
+	if err := checkContext(ctx, "delete webhook"); err != nil {
+		return err
+	}
+	return s.update("delete webhook "+id, func(tx *bbolt.Tx) (error, error) {
+		b := tx.Bucket(bucketWebhooks)
+		if b.Get([]byte(id)) == nil {
+			return fmt.Errorf("webhook %s: %w", id, store.ErrNotFound), nil
+		}
+		return nil, b.Delete([]byte(id))
+	})
+}
+
+// EnqueueDelivery stores a new delivery; see store.Webhooks.
+func (s *Store) EnqueueDelivery(ctx context.Context, d *cert.Delivery) error {
+	if err := checkContext(ctx, "enqueue delivery"); err != nil {
+		return err
+	}
+	if err := checkKey("id", d.ID); err != nil {
+		return err
+	}
+	if err := checkKey("webhook", d.Webhook); err != nil {
+		return err
+	}
+	r := recordOf(d)
+	v, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode delivery %s: %w", d.ID, err)
+	}
+	return s.update("enqueue delivery "+d.ID, func(tx *bbolt.Tx) (error, error) {
+		b := tx.Bucket(bucketDeliveries)
+		if b.Get([]byte(d.ID)) != nil {
+			return fmt.Errorf("delivery %s: %w", d.ID, store.ErrAlreadyExists), nil
+		}
+		if err := b.Put([]byte(d.ID), v); err != nil {
+			return nil, err
+		}
+		if d.Status == cert.DeliveryPending {
+			if err := tx.Bucket(bucketDeliveryDue).Put(deliveryDueKey(d.NextAttemptAt, d.ID), nil); err != nil {
+				return nil, err
+			}
+		}
+		return nil, tx.Bucket(bucketDeliveryWebhook).Put(webhookDeliveryKey(d), nil)
+	})
+}
+
+// Delivery returns the delivery with the id; see store.Webhooks.
+func (s *Store) Delivery(ctx context.Context, id string) (*cert.Delivery, error) {
+	if err := checkContext(ctx, "get delivery"); err != nil {
+		return nil, err
+	}
+	r, err := getJSON[deliveryRecord](s, bucketDeliveries, nil, []byte(id), "delivery "+id)
+	if err != nil {
+		return nil, err
+	}
+	return r.delivery(), nil
+}
+
+// Deliveries lists a webhook's deliveries, newest first; see
+// store.Webhooks.
+func (s *Store) Deliveries(ctx context.Context, webhook string, limit int) ([]*cert.Delivery, error) {
+	if err := checkContext(ctx, "list deliveries"); err != nil {
+		return nil, err
+	}
+	if limit < 1 || limit > 1000 {
+		limit = 100
+	}
+	prefix := append([]byte(webhook), 0)
+	var out []*cert.Delivery
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketDeliveryWebhook).Cursor()
+		// Seek past the prefix, then walk back.
+		end := append(bytes.Clone(prefix[:len(prefix)-1]), 1)
+		k, _ := c.Seek(end)
+		if k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+		all := tx.Bucket(bucketDeliveries)
+		for ; k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, _ = c.Prev() {
+			id := k[len(prefix)+12:]
+			v := all.Get(id)
+			if v == nil {
+				continue
+			}
+			var r deliveryRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("decode delivery %s: %w", id, err)
+			}
+			out = append(out, r.delivery())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, unavailable("list deliveries", err)
+	}
+	return out, nil
+}
+
+// LeaseDeliveries takes due deliveries whose lease has expired; see
+// store.Webhooks. bbolt has one writer at a time, so the check and the
+// write of each lease are one step.
+func (s *Store) LeaseDeliveries(ctx context.Context, owner string, now, until time.Time, max int) ([]*cert.Delivery, error) {
+	if err := checkContext(ctx, "lease deliveries"); err != nil {
+		return nil, err
+	}
+	if err := checkKey("owner", owner); err != nil {
+		return nil, err
+	}
+	var out []*cert.Delivery
+	err := s.update("lease deliveries", func(tx *bbolt.Tx) (error, error) {
+		out = out[:0]
+		limit := timeKey(now)
+		all := tx.Bucket(bucketDeliveries)
+		c := tx.Bucket(bucketDeliveryDue).Cursor()
+		for k, _ := c.First(); k != nil && len(out) < max; k, _ = c.Next() {
+			if bytes.Compare(k[:12], limit) > 0 {
+				break
+			}
+			id := k[12:]
+			v := all.Get(id)
+			if v == nil {
+				continue
+			}
+			var r deliveryRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return nil, fmt.Errorf("decode delivery %s: %w", id, err)
+			}
+			if r.Status != cert.DeliveryPending || !r.LeaseUntil.Before(now) {
+				continue
+			}
+			r.LeaseOwner, r.LeaseUntil = owner, until
+			nv, err := json.Marshal(&r)
+			if err != nil {
+				return nil, err
+			}
+			if err := all.Put(bytes.Clone(id), nv); err != nil {
+				return nil, err
+			}
+			out = append(out, r.delivery())
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// FinishAttempt stores an attempt's result and releases the lease; see
+// store.Webhooks.
+func (s *Store) FinishAttempt(ctx context.Context, d *cert.Delivery, owner string) error {
+	if err := checkContext(ctx, "finish delivery attempt"); err != nil {
+		return err
+	}
+	return s.changeDelivery("finish delivery attempt", d.ID, func(r *deliveryRecord) error {
+		if r.LeaseOwner == "" || r.LeaseOwner != owner {
+			return fmt.Errorf("delivery %s: not leased by %s: %w", d.ID, owner, store.ErrConflict)
+		}
+		r.Status, r.Attempts, r.NextAttemptAt = d.Status, d.Attempts, d.NextAttemptAt
+		r.LastAttemptAt, r.LastStatusCode, r.LastError = d.LastAttemptAt, d.LastStatusCode, d.LastError
+		r.LeaseOwner, r.LeaseUntil = "", time.Time{}
+		return nil
+	})
+}
+
+// RetryDelivery makes a delivery pending and due at now; see
+// store.Webhooks.
+func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) error {
+	if err := checkContext(ctx, "retry delivery"); err != nil {
+		return err
+	}
+	return s.changeDelivery("retry delivery", id, func(r *deliveryRecord) error {
+		r.Status, r.NextAttemptAt = cert.DeliveryPending, now
+		r.LeaseOwner, r.LeaseUntil = "", time.Time{}
+		return nil
+	})
+}
+
+// changeDelivery applies change to the stored delivery and keeps the due
+// index in step with its status and next attempt.
+func (s *Store) changeDelivery(op, id string, change func(*deliveryRecord) error) error {
+	return s.update(op+" "+id, func(tx *bbolt.Tx) (error, error) {
+		all, due := tx.Bucket(bucketDeliveries), tx.Bucket(bucketDeliveryDue)
+		v := all.Get([]byte(id))
+		if v == nil {
+			return fmt.Errorf("delivery %s: %w", id, store.ErrNotFound), nil
+		}
+		var r deliveryRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return nil, fmt.Errorf("decode delivery %s: %w", id, err)
+		}
+		wasDue, oldKey := r.Status == cert.DeliveryPending, deliveryDueKey(r.NextAttemptAt, id)
+		if derr := change(&r); derr != nil {
+			return derr, nil
+		}
+		if wasDue {
+			if err := due.Delete(oldKey); err != nil {
+				return nil, err
+			}
+		}
+		nv, err := json.Marshal(&r)
+		if err != nil {
+			return nil, err
+		}
+		if err := all.Put([]byte(id), nv); err != nil {
+			return nil, err
+		}
+		if r.Status == cert.DeliveryPending {
+			return nil, due.Put(deliveryDueKey(r.NextAttemptAt, id), nil)
+		}
+		return nil, nil
+	})
+}

@@ -1,0 +1,331 @@
+package mongo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/certd/certd/cert"
+	"github.com/certd/certd/store"
+)
+
+// Collections and indexes of webhooks and deliveries (store.Webhooks).
+// The times the lease queries compare (next attempt, lease end, creation)
+// are stored as Unix nanoseconds, so they compare exactly and sort as
+// numbers; 0 is the zero time.
+const (
+	collWebhooks       = "webhooks"
+	collDeliveries     = "deliveries"
+	idxWebhookIssuer   = "idx_issuer"
+	idxDeliveryDue     = "idx_status_next"
+	idxDeliveryWebhook = "idx_webhook_created"
+)
+
+var _ store.Webhooks = (*Store)(nil)
+
+func (s *Store) webhookIndexes() []index {
+	return []index{
+		{coll: s.coll(collWebhooks), name: idxWebhookIssuer, keys: keys("issuer", "_id")},
+		{coll: s.coll(collDeliveries), name: idxDeliveryDue, keys: keys("status", "nextAttemptNs")},
+		{coll: s.coll(collDeliveries), name: idxDeliveryWebhook, keys: keys("webhook", "createdNs", "_id")},
+	}
+}
+
+type webhookDoc struct {
+	ID             string    `bson:"_id"`
+	Issuer         string    `bson:"issuer"`
+	URL            string    `bson:"url"`
+	Events         []string  `bson:"events"`
+	Active         bool      `bson:"active"`
+	Secret         string    `bson:"secret"`
+	DisabledReason string    `bson:"disabledReason"`
+	CreatedAt      time.Time `bson:"createdAt"`
+	UpdatedAt      time.Time `bson:"updatedAt"`
+	Version        int64     `bson:"version"`
+}
+
+func toWebhookDoc(w *cert.Webhook) *webhookDoc {
+	return &webhookDoc{ID: w.ID, Issuer: w.Issuer, URL: w.URL, Events: w.Events, Active: w.Active, Secret: w.Secret,
+		DisabledReason: w.DisabledReason, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, Version: w.Version}
+}
+
+func (d *webhookDoc) webhook() *cert.Webhook {
+	w := &cert.Webhook{ID: d.ID, Issuer: d.Issuer, URL: d.URL, Events: d.Events, Active: d.Active, Secret: d.Secret,
+		DisabledReason: d.DisabledReason, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(), Version: d.Version}
+	if len(w.Events) == 0 {
+		w.Events = nil
+	}
+	return w
+}
+
+type deliveryDoc struct {
+	ID             string     `bson:"_id"`
+	Webhook        string     `bson:"webhook"`
+	Issuer         string     `bson:"issuer"`
+	EventType      string     `bson:"type"`
+	Payload        []byte     `bson:"payload"`
+	Status         string     `bson:"status"`
+	Attempts       int        `bson:"attempts"`
+	NextAttemptNs  int64      `bson:"nextAttemptNs"`
+	LeaseOwner     string     `bson:"leaseOwner"`
+	LeaseUntilNs   int64      `bson:"leaseUntilNs"`
+	LastAttemptAt  *time.Time `bson:"lastAttemptAt"`
+	LastStatusCode int        `bson:"lastStatusCode"`
+	LastError      string     `bson:"lastError"`
+	CreatedNs      int64      `bson:"createdNs"`
+}
+
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func toDeliveryDoc(d *cert.Delivery) *deliveryDoc {
+	return &deliveryDoc{ID: d.ID, Webhook: d.Webhook, Issuer: d.Issuer, EventType: d.EventType, Payload: d.Payload,
+		Status: string(d.Status), Attempts: d.Attempts, NextAttemptNs: nanos(d.NextAttemptAt),
+		LeaseOwner: d.LeaseOwner, LeaseUntilNs: nanos(d.LeaseUntil), LastAttemptAt: d.LastAttemptAt,
+		LastStatusCode: d.LastStatusCode, LastError: d.LastError, CreatedNs: nanos(d.CreatedAt)}
+}
+
+func (d *deliveryDoc) delivery() *cert.Delivery {
+	return &cert.Delivery{ID: d.ID, Webhook: d.Webhook, Issuer: d.Issuer, EventType: d.EventType, Payload: d.Payload,
+		Status: cert.DeliveryStatus(d.Status), Attempts: d.Attempts, NextAttemptAt: fromNanos(d.NextAttemptNs),
+		LeaseOwner: d.LeaseOwner, LeaseUntil: fromNanos(d.LeaseUntilNs), LastAttemptAt: utcPtrTime(d.LastAttemptAt),
+		LastStatusCode: d.LastStatusCode, LastError: d.LastError, CreatedAt: fromNanos(d.CreatedNs)}
+}
+
+// CreateWebhook stores a new webhook; see store.Webhooks.
+func (s *Store) CreateWebhook(ctx context.Context, w *cert.Webhook) error {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	d := toWebhookDoc(w)
+	d.Version = 1
+	if _, err := s.coll(collWebhooks).InsertOne(ctx, d); err != nil {
+		return translate("create webhook "+w.ID, err)
+	}
+	w.Version = 1
+	return nil
+}
+
+// Webhook returns the webhook with the id; see store.Webhooks.
+func (s *Store) Webhook(ctx context.Context, id string) (*cert.Webhook, error) {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	var d webhookDoc
+	if err := s.coll(collWebhooks).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
+		return nil, translate("webhook "+id, err)
+	}
+	return d.webhook(), nil
+}
+
+// Webhooks lists an issuer's webhooks in id order; see store.Webhooks.
+func (s *Store) Webhooks(ctx context.Context, issuer string) ([]*cert.Webhook, error) {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	filter := bson.D{}
+	if issuer != "" {
+		filter = bson.D{{Key: "issuer", Value: issuer}}
+	}
+	cur, err := s.coll(collWebhooks).Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, translate("list webhooks", err)
+	}
+	var docs []webhookDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, translate("list webhooks", err)
+	}
+	out := make([]*cert.Webhook, len(docs))
+	for i := range docs {
+		out[i] = docs[i].webhook()
+	}
+	return out, nil
+}
+
+// UpdateWebhook replaces the webhook stored with w.Version, in one
+// conditional write; see store.Webhooks.
+func (s *Store) UpdateWebhook(ctx context.Context, w *cert.Webhook) error {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	op := "update webhook " + w.ID
+	set := bson.D{
+		{Key: "url", Value: w.URL}, {Key: "events", Value: w.Events}, {Key: "active", Value: w.Active},
+		{Key: "disabledReason", Value: w.DisabledReason}, {Key: "createdAt", Value: w.CreatedAt},
+		{Key: "updatedAt", Value: w.UpdatedAt}, {Key: "version", Value: w.Version + 1},
+	}
+	res, err := s.coll(collWebhooks).UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: w.ID}, {Key: "version", Value: w.Version}},
+		bson.D{{Key: "$set", Value: set}})
+	if err != nil {
+		return translate(op, err)
+	}
+	if res.MatchedCount == 0 {
+		return s.missingOr(ctx, collWebhooks, w.ID, op, fmt.Errorf("%s: stored version is not %d: %w", op, w.Version, store.ErrConflict))
+	}
+	w.Version++
+	return nil
+}
+
+// missingOr returns ErrNotFound when the document is absent, otherwise
+// other.
+func (s *Store) missingOr(ctx context.Context, coll, id, op string, other error) error {
+	n, err := s.coll(coll).CountDocuments(ctx, bson.D{{Key: "_id", Value: id}})
+	if err != nil {
+		return translate(op, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w", op, store.ErrNotFound)
+	}
+	return other
+}
+
+// DeleteWebhook removes the webhook; see store.Webhooks.
+func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	res, err := s.coll(collWebhooks).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+	if err != nil {
+		return translate("delete webhook "+id, err)
+	}
+	if res.DeletedCount == 0 {
+		return fmt.Errorf("delete webhook %s: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+// EnqueueDelivery stores a new delivery; see store.Webhooks.
+func (s *Store) EnqueueDelivery(ctx context.Context, d *cert.Delivery) error {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	if _, err := s.coll(collDeliveries).InsertOne(ctx, toDeliveryDoc(d)); err != nil {
+		return translate("enqueue delivery "+d.ID, err)
+	}
+	return nil
+}
+
+// Delivery returns the delivery with the id; see store.Webhooks.
+func (s *Store) Delivery(ctx context.Context, id string) (*cert.Delivery, error) {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	var d deliveryDoc
+	if err := s.coll(collDeliveries).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
+		return nil, translate("delivery "+id, err)
+	}
+	return d.delivery(), nil
+}
+
+// Deliveries lists a webhook's deliveries, newest first; see
+// store.Webhooks.
+func (s *Store) Deliveries(ctx context.Context, webhook string, limit int) ([]*cert.Delivery, error) {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	if limit < 1 || limit > 1000 {
+		limit = 100
+	}
+	cur, err := s.coll(collDeliveries).Find(ctx, bson.D{{Key: "webhook", Value: webhook}},
+		options.Find().SetSort(bson.D{{Key: "createdNs", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, translate("list deliveries", err)
+	}
+	var docs []deliveryDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, translate("list deliveries", err)
+	}
+	out := make([]*cert.Delivery, len(docs))
+	for i := range docs {
+		out[i] = docs[i].delivery()
+	}
+	return out, nil
+}
+
+// LeaseDeliveries takes due deliveries one by one, each with a
+// find-and-modify conditional on the lease having expired, so that the
+// server, not this process, decides who gets a delivery; see
+// store.Webhooks.
+func (s *Store) LeaseDeliveries(ctx context.Context, owner string, now, until time.Time, max int) ([]*cert.Delivery, error) {
+	if owner == "" {
+		return nil, cert.Invalid("owner", "is required")
+	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	filter := bson.D{
+		{Key: "status", Value: string(cert.DeliveryPending)},
+		{Key: "nextAttemptNs", Value: bson.D{{Key: "$lte", Value: nanos(now)}}},
+		{Key: "leaseUntilNs", Value: bson.D{{Key: "$lt", Value: nanos(now)}}},
+	}
+	update := bson.D{{Key: "$set", Value: bson.D{{Key: "leaseOwner", Value: owner}, {Key: "leaseUntilNs", Value: nanos(until)}}}}
+	opts := options.FindOneAndUpdate().SetReturnDocument(options.After).
+		SetSort(bson.D{{Key: "nextAttemptNs", Value: 1}, {Key: "_id", Value: 1}})
+	var out []*cert.Delivery
+	for len(out) < max {
+		var d deliveryDoc
+		err := s.coll(collDeliveries).FindOneAndUpdate(ctx, filter, update, opts).Decode(&d)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			break
+		}
+		if err != nil {
+			return out, translate("lease deliveries", err)
+		}
+		out = append(out, d.delivery())
+	}
+	return out, nil
+}
+
+// FinishAttempt stores an attempt's result and releases the lease, in
+// one write conditional on the lease owner; see store.Webhooks.
+func (s *Store) FinishAttempt(ctx context.Context, d *cert.Delivery, owner string) error {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	op := "finish delivery attempt " + d.ID
+	if owner == "" {
+		return fmt.Errorf("%s: no owner: %w", op, store.ErrConflict)
+	}
+	set := bson.D{
+		{Key: "status", Value: string(d.Status)}, {Key: "attempts", Value: d.Attempts},
+		{Key: "nextAttemptNs", Value: nanos(d.NextAttemptAt)}, {Key: "lastAttemptAt", Value: d.LastAttemptAt},
+		{Key: "lastStatusCode", Value: d.LastStatusCode}, {Key: "lastError", Value: d.LastError},
+		{Key: "leaseOwner", Value: ""}, {Key: "leaseUntilNs", Value: int64(0)},
+	}
+	res, err := s.coll(collDeliveries).UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: d.ID}, {Key: "leaseOwner", Value: owner}},
+		bson.D{{Key: "$set", Value: set}})
+	if err != nil {
+		return translate(op, err)
+	}
+	if res.MatchedCount == 0 {
+		return s.missingOr(ctx, collDeliveries, d.ID, op, fmt.Errorf("%s: not leased by %s: %w", op, owner, store.ErrConflict))
+	}
+	return nil
+}
+
+// RetryDelivery makes a delivery pending and due at now; see
+// store.Webhooks.
+func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) error {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	res, err := s.coll(collDeliveries).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{
+			{Key: "status", Value: string(cert.DeliveryPending)}, {Key: "nextAttemptNs", Value: nanos(now)},
+			{Key: "leaseOwner", Value: ""}, {Key: "leaseUntilNs", Value: int64(0)},
+		}}})
+	if err != nil {
+		return translate("retry delivery "+id, err)
+	}
+	if res.MatchedCount == 0 {
+		return fmt.Errorf("retry delivery %s: %w", id, store.ErrNotFound)
+	}
+	return nil
+}

@@ -1,0 +1,378 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/certd/certd/cert"
+	"github.com/certd/certd/store"
+)
+
+var webhookTests = []test{
+	{"webhooks/create-get-list", testWebhookCreateGetList},
+	{"webhooks/update-delete", testWebhookUpdateDelete},
+	{"webhooks/delivery-enqueue-once", testDeliveryEnqueueOnce},
+	{"webhooks/delivery-list", testDeliveryList},
+	{"webhooks/lease-due-only", testLeaseDueOnly},
+	{"webhooks/lease-expires", testLeaseExpires},
+	{"webhooks/finish-needs-lease", testFinishNeedsLease},
+	{"webhooks/retry-delivery", testRetryDelivery},
+	{"webhooks/lease-concurrent", testLeaseConcurrent},
+}
+
+// webhookTime is a time as notify makes them: UTC, whole milliseconds.
+var webhookTime = time.Date(2026, 12, 3, 9, 15, 30, 250_000_000, time.UTC)
+
+func newWebhook(id, issuer string) *cert.Webhook {
+	return &cert.Webhook{
+		ID: id, Issuer: issuer, URL: "https://crm.example.cn/hooks/" + id,
+		Events: []string{cert.WebhookCertificateIssued, cert.WebhookCertificateWithdrawn},
+		Active: true, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		CreatedAt: webhookTime, UpdatedAt: webhookTime,
+	}
+}
+
+func newDelivery(id, webhook string, created time.Time) *cert.Delivery {
+	return &cert.Delivery{
+		ID: id, Webhook: webhook, Issuer: "cesa-itss", EventType: cert.WebhookCertificateIssued,
+		Payload:       []byte(`{"type":"certificate.issued","data":{"number":"证书-1"}}`),
+		Status:        cert.DeliveryPending,
+		NextAttemptAt: created, CreatedAt: created,
+	}
+}
+
+func sameWebhook(t testing.TB, what string, got, want *cert.Webhook) {
+	t.Helper()
+	if d := fieldDiff(*got, *want); d != "" {
+		t.Errorf("%s: webhook differs (got, want):\n%s", what, d)
+	}
+}
+
+func sameDelivery(t testing.TB, what string, got, want *cert.Delivery) {
+	t.Helper()
+	if d := fieldDiff(*got, *want); d != "" {
+		t.Errorf("%s: delivery differs (got, want):\n%s", what, d)
+	}
+}
+
+func testWebhookCreateGetList(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	w := newWebhook("wh2", "cesa-itss")
+	if err := s.CreateWebhook(ctx, w); err != nil {
+		t.Fatalf("CreateWebhook: %v", err)
+	}
+	if w.Version != 1 {
+		t.Errorf("Version = %d, want 1", w.Version)
+	}
+	got, err := s.Webhook(ctx, "wh2")
+	if err != nil {
+		t.Fatalf("Webhook: %v", err)
+	}
+	sameWebhook(t, "Webhook", got, w)
+	if err := s.CreateWebhook(ctx, newWebhook("wh2", "other")); !errors.Is(err, store.ErrAlreadyExists) {
+		t.Errorf("same id: %v, want ErrAlreadyExists", err)
+	}
+	all := newWebhook("wh1", "cesa-itss")
+	all.Events = nil
+	for _, w := range []*cert.Webhook{all, newWebhook("wh3", "other")} {
+		if err := s.CreateWebhook(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := s.Webhooks(ctx, "cesa-itss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].ID != "wh1" || list[1].ID != "wh2" {
+		t.Fatalf("Webhooks(cesa-itss) = %v, want wh1, wh2", webhookIDs(list))
+	}
+	if len(list[0].Events) != 0 {
+		t.Errorf("events of a webhook for all events = %v, want none", list[0].Events)
+	}
+	if list, _ := s.Webhooks(ctx, ""); len(list) != 3 {
+		t.Errorf("Webhooks(all) = %v, want 3", webhookIDs(list))
+	}
+	if _, err := s.Webhook(ctx, "absent"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Webhook(absent) = %v, want ErrNotFound", err)
+	}
+}
+
+func webhookIDs(ws []*cert.Webhook) []string {
+	var ids []string
+	for _, w := range ws {
+		ids = append(ids, w.ID)
+	}
+	return ids
+}
+
+func testWebhookUpdateDelete(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	w := newWebhook("wh1", "cesa-itss")
+	if err := s.CreateWebhook(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	stale := *w
+	w.Active, w.DisabledReason, w.URL = false, "gone", "https://crm.example.cn/v2"
+	w.UpdatedAt = webhookTime.Add(time.Hour)
+	if err := s.UpdateWebhook(ctx, w); err != nil {
+		t.Fatalf("UpdateWebhook: %v", err)
+	}
+	if w.Version != 2 {
+		t.Errorf("Version = %d, want 2", w.Version)
+	}
+	got, _ := s.Webhook(ctx, "wh1")
+	sameWebhook(t, "after update", got, w)
+	if err := s.UpdateWebhook(ctx, &stale); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("stale update: %v, want ErrConflict", err)
+	}
+	if err := s.UpdateWebhook(ctx, newWebhook("absent", "x")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("update absent: %v, want ErrNotFound", err)
+	}
+	if err := s.DeleteWebhook(ctx, "wh1"); err != nil {
+		t.Fatalf("DeleteWebhook: %v", err)
+	}
+	if _, err := s.Webhook(ctx, "wh1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after delete: %v, want ErrNotFound", err)
+	}
+	if err := s.DeleteWebhook(ctx, "wh1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("delete again: %v, want ErrNotFound", err)
+	}
+}
+
+func testDeliveryEnqueueOnce(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	d := newDelivery("msg_1", "wh1", webhookTime)
+	if err := s.EnqueueDelivery(ctx, d); err != nil {
+		t.Fatalf("EnqueueDelivery: %v", err)
+	}
+	again := newDelivery("msg_1", "wh1", webhookTime.Add(time.Minute))
+	again.Payload = []byte(`{}`)
+	if err := s.EnqueueDelivery(ctx, again); !errors.Is(err, store.ErrAlreadyExists) {
+		t.Errorf("same id: %v, want ErrAlreadyExists", err)
+	}
+	got, err := s.Delivery(ctx, "msg_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameDelivery(t, "Delivery", got, d)
+	if _, err := s.Delivery(ctx, "absent"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Delivery(absent) = %v, want ErrNotFound", err)
+	}
+}
+
+func testDeliveryList(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	for i := range 5 {
+		if err := s.EnqueueDelivery(ctx, newDelivery(fmt.Sprintf("msg_%d", i), "wh1", webhookTime.Add(time.Duration(i)*time.Second))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.EnqueueDelivery(ctx, newDelivery("msg_other", "wh2", webhookTime)); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.Deliveries(ctx, "wh1", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := deliveryIDs(list); fmt.Sprint(got) != "[msg_4 msg_3 msg_2]" {
+		t.Errorf("Deliveries(wh1, 3) = %v, want [msg_4 msg_3 msg_2]", got)
+	}
+	if list, _ := s.Deliveries(ctx, "wh1", 0); len(list) != 5 {
+		t.Errorf("Deliveries(wh1, 0) = %v, want 5", deliveryIDs(list))
+	}
+}
+
+func deliveryIDs(ds []*cert.Delivery) []string {
+	var ids []string
+	for _, d := range ds {
+		ids = append(ids, d.ID)
+	}
+	return ids
+}
+
+func testLeaseDueOnly(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := webhookTime.Add(time.Hour)
+	due := newDelivery("msg_due", "wh1", webhookTime)
+	later := newDelivery("msg_later", "wh1", webhookTime)
+	later.NextAttemptAt = now.Add(time.Second)
+	done := newDelivery("msg_done", "wh1", webhookTime)
+	done.Status = cert.DeliveryDelivered
+	first := newDelivery("msg_first", "wh1", webhookTime.Add(-time.Minute))
+	for _, d := range []*cert.Delivery{due, later, done, first} {
+		if err := s.EnqueueDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	until := now.Add(time.Minute)
+	got, err := s.LeaseDeliveries(ctx, "a", now, until, 10)
+	if err != nil {
+		t.Fatalf("LeaseDeliveries: %v", err)
+	}
+	if ids := deliveryIDs(got); fmt.Sprint(ids) != "[msg_first msg_due]" {
+		t.Fatalf("leased %v, want [msg_first msg_due]", ids)
+	}
+	for _, d := range got {
+		if d.LeaseOwner != "a" || !d.LeaseUntil.Equal(until) {
+			t.Errorf("%s: lease %q until %v, want a until %v", d.ID, d.LeaseOwner, d.LeaseUntil, until)
+		}
+		if string(d.Payload) != string(due.Payload) {
+			t.Errorf("%s: payload %q", d.ID, d.Payload)
+		}
+	}
+	stored, _ := s.Delivery(ctx, "msg_due")
+	if stored.LeaseOwner != "a" {
+		t.Errorf("stored lease owner = %q, want a", stored.LeaseOwner)
+	}
+	if again, _ := s.LeaseDeliveries(ctx, "b", now, until, 10); len(again) != 0 {
+		t.Errorf("leased again while held: %v", deliveryIDs(again))
+	}
+	if one, _ := s.LeaseDeliveries(ctx, "b", later.NextAttemptAt, until, 1); fmt.Sprint(deliveryIDs(one)) != "[msg_later]" {
+		t.Errorf("lease at its time = %v, want [msg_later]", deliveryIDs(one))
+	}
+}
+
+func testLeaseExpires(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if err := s.EnqueueDelivery(ctx, newDelivery("msg_1", "wh1", webhookTime)); err != nil {
+		t.Fatal(err)
+	}
+	until := webhookTime.Add(30 * time.Second)
+	if got, _ := s.LeaseDeliveries(ctx, "a", webhookTime, until, 5); len(got) != 1 {
+		t.Fatalf("first lease = %v", deliveryIDs(got))
+	}
+	if got, _ := s.LeaseDeliveries(ctx, "b", until, until.Add(time.Minute), 5); len(got) != 0 {
+		t.Errorf("taken at the lease's last instant: %v", deliveryIDs(got))
+	}
+	// Instance a died; after its lease b takes the delivery.
+	after := until.Add(time.Millisecond)
+	got, err := s.LeaseDeliveries(ctx, "b", after, after.Add(time.Minute), 5)
+	if err != nil || len(got) != 1 || got[0].LeaseOwner != "b" {
+		t.Fatalf("lease after expiry = %v, %v; want msg_1 for b", deliveryIDs(got), err)
+	}
+	// a's late result is refused: b holds the delivery now.
+	d := got[0]
+	d.Status, d.Attempts = cert.DeliveryDelivered, 1
+	if err := s.FinishAttempt(ctx, d, "a"); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("finish by the old owner: %v, want ErrConflict", err)
+	}
+}
+
+func testFinishNeedsLease(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if err := s.EnqueueDelivery(ctx, newDelivery("msg_1", "wh1", webhookTime)); err != nil {
+		t.Fatal(err)
+	}
+	d := newDelivery("msg_1", "wh1", webhookTime)
+	if err := s.FinishAttempt(ctx, d, "a"); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("finish without a lease: %v, want ErrConflict", err)
+	}
+	got, _ := s.LeaseDeliveries(ctx, "a", webhookTime, webhookTime.Add(time.Minute), 1)
+	if len(got) != 1 {
+		t.Fatal("no lease")
+	}
+	d = got[0]
+	at := webhookTime.Add(2 * time.Second)
+	d.Attempts, d.LastAttemptAt, d.LastStatusCode, d.LastError = 1, &at, 500, "500 Internal Server Error"
+	d.NextAttemptAt = at.Add(5 * time.Second)
+	if err := s.FinishAttempt(ctx, d, "a"); err != nil {
+		t.Fatalf("FinishAttempt: %v", err)
+	}
+	stored, _ := s.Delivery(ctx, "msg_1")
+	want := *d
+	want.LeaseOwner, want.LeaseUntil = "", time.Time{}
+	sameDelivery(t, "after finish", stored, &want)
+	if err := s.FinishAttempt(ctx, d, "a"); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("finish twice: %v, want ErrConflict", err)
+	}
+	if err := s.FinishAttempt(ctx, newDelivery("absent", "wh1", webhookTime), "a"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("finish absent: %v, want ErrNotFound", err)
+	}
+	// Due again at its next attempt, not before.
+	if got, _ := s.LeaseDeliveries(ctx, "a", at, at.Add(time.Minute), 1); len(got) != 0 {
+		t.Errorf("leased before its next attempt: %v", deliveryIDs(got))
+	}
+	if got, _ := s.LeaseDeliveries(ctx, "a", d.NextAttemptAt, at.Add(time.Minute), 1); len(got) != 1 || got[0].Attempts != 1 {
+		t.Errorf("lease at the next attempt = %v", deliveryIDs(got))
+	}
+}
+
+func testRetryDelivery(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	d := newDelivery("msg_1", "wh1", webhookTime)
+	d.Status, d.Attempts, d.LastStatusCode = cert.DeliveryFailed, 18, 503
+	if err := s.EnqueueDelivery(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	now := webhookTime.Add(80 * time.Hour)
+	if err := s.RetryDelivery(ctx, "msg_1", now); err != nil {
+		t.Fatalf("RetryDelivery: %v", err)
+	}
+	got, err := s.LeaseDeliveries(ctx, "a", now, now.Add(time.Minute), 5)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("lease after retry = %v, %v", deliveryIDs(got), err)
+	}
+	if got[0].Status != cert.DeliveryPending || got[0].Attempts != 18 || !got[0].NextAttemptAt.Equal(now) {
+		t.Errorf("after retry: status %s, attempts %d, next %v", got[0].Status, got[0].Attempts, got[0].NextAttemptAt)
+	}
+	if err := s.RetryDelivery(ctx, "absent", now); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("retry absent: %v, want ErrNotFound", err)
+	}
+}
+
+// testLeaseConcurrent: takers racing for the same due deliveries never
+// get the same one, and together they get them all.
+func testLeaseConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	const n, takers = 40, 6
+	for i := range n {
+		if err := s.EnqueueDelivery(ctx, newDelivery(fmt.Sprintf("msg_%02d", i), "wh1", webhookTime)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := webhookTime.Add(time.Second)
+	var mu sync.Mutex
+	taken := map[string][]string{}
+	var wg sync.WaitGroup
+	for k := range takers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			owner := fmt.Sprintf("instance-%d", k)
+			for range n {
+				got, err := s.LeaseDeliveries(ctx, owner, now, now.Add(time.Minute), 3)
+				if err != nil {
+					t.Errorf("%s: %v", owner, err)
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, d := range got {
+					if d.LeaseOwner != owner {
+						t.Errorf("%s got %s leased to %q", owner, d.ID, d.LeaseOwner)
+					}
+					taken[d.ID] = append(taken[d.ID], owner)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(taken) != n {
+		t.Errorf("%d deliveries leased, want %d", len(taken), n)
+	}
+	for id, owners := range taken {
+		if len(owners) != 1 {
+			t.Errorf("%s leased by %v", id, owners)
+		}
+		stored, err := s.Delivery(ctx, id)
+		if err != nil || stored.LeaseOwner != owners[0] {
+			t.Errorf("%s: stored owner %q, taker %v", id, stored.LeaseOwner, owners)
+		}
+	}
+}
