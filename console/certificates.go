@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/issuer"
+	"github.com/certd/certd/report"
 )
 
 // listFilter is the certificate list's query: every field is a query
@@ -94,15 +96,19 @@ func (c *Console) certificates(q *request) error {
 	if err != nil {
 		return err
 	}
-	if q.r.URL.Query().Get("format") == "csv" {
+	switch q.r.URL.Query().Get("format") {
+	case "csv":
 		return writeCSV(q.w, rows)
+	case "xlsx":
+		return writeXLSX(q.w, rows)
 	}
 	start := (f.Page - 1) * pageSize
 	pageRows := rows[min(start, len(rows)):min(start+pageSize, len(rows))]
 	data := map[string]any{"F": f, "Rows": pageRows, "Count": len(rows), "Schemes": c.iss.Schemes().IDs(),
 		"Statuses":      []string{"active", "suspended", "withdrawn", "cancelled", "expired", "superseded"},
 		"Surveillances": []string{"not_due", "due", "done", "overdue", "none"},
-		"CSV":           "?" + f.query(0) + "&format=csv"}
+		"CSV":           "?" + f.query(0) + "&format=csv",
+		"XLSX":          "?" + f.query(0) + "&format=xlsx"}
 	if start+pageSize < len(rows) {
 		data["Next"] = "?" + f.query(f.Page+1)
 	}
@@ -120,30 +126,53 @@ func csvSafe(s string) string {
 	return s
 }
 
+// exportHeader and exportRow are the columns of the CSV and XLSX exports.
+var exportHeader = []string{"id", "number", "scheme", "standard", "category", "level", "organization.name", "organization.nameEn", "organization.uscc", "status", "surveillance", "validFrom", "validUntil"}
+
+func exportRow(r row) []string {
+	c := r.C
+	level := ""
+	if c.Level > 0 {
+		level = strconv.Itoa(c.Level)
+	}
+	rec := []string{c.ID, c.Number, c.Scheme, c.Standard, c.Category, level, c.Organization.Name, c.Organization.NameEn,
+		c.Organization.USCC, string(r.St.Status), string(r.St.Surveillance.State), c.ValidFrom.Format(cert.DateLayout),
+		c.ValidUntil.AddDate(0, 0, -1).Format(cert.DateLayout)}
+	for i := range rec {
+		rec[i] = csvSafe(rec[i])
+	}
+	return rec
+}
+
 func writeCSV(w http.ResponseWriter, rows []row) error {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="certificates.csv"`)
 	_, _ = w.Write([]byte("\ufeff")) // so that spreadsheet programs read UTF-8
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"id", "number", "scheme", "standard", "category", "level", "organization.name", "organization.nameEn", "organization.uscc", "status", "surveillance", "validFrom", "validUntil"})
+	_ = cw.Write(exportHeader)
 	for _, r := range rows {
-		c := r.C
-		level := ""
-		if c.Level > 0 {
-			level = strconv.Itoa(c.Level)
-		}
-		rec := []string{c.ID, c.Number, c.Scheme, c.Standard, c.Category, level, c.Organization.Name, c.Organization.NameEn,
-			c.Organization.USCC, string(r.St.Status), string(r.St.Surveillance.State), c.ValidFrom.Format(cert.DateLayout),
-			c.ValidUntil.AddDate(0, 0, -1).Format(cert.DateLayout)}
-		for i := range rec {
-			rec[i] = csvSafe(rec[i])
-		}
-		if err := cw.Write(rec); err != nil {
+		if err := cw.Write(exportRow(r)); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// writeXLSX exports the rows as a workbook of text cells.
+func writeXLSX(w http.ResponseWriter, rows []row) error {
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = exportRow(r)
+	}
+	var buf bytes.Buffer
+	if err := report.WriteTable(&buf, "certificates", exportHeader, out); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", `attachment; filename="certificates.xlsx"`)
+	_, err := w.Write(buf.Bytes())
+	return err
 }
 
 func (c *Console) certificate(q *request) error {

@@ -23,6 +23,7 @@ import (
 	"github.com/certd/certd/issuer"
 	"github.com/certd/certd/keys"
 	"github.com/certd/certd/profile"
+	"github.com/certd/certd/report"
 	"github.com/certd/certd/store/bolt"
 )
 
@@ -550,5 +551,50 @@ func TestKeysSettings(t *testing.T) {
 		if code, _, _ := other.post("/console/settings/keys", url.Values{"csrf": {ot}, "do": {"revoke-api-key"}, "id": {k.ID}, "confirm": {"yes"}}); code != http.StatusNotFound {
 			t.Errorf("issuer b revoking a's key: %d, want 404", code)
 		}
+	}
+}
+
+func TestXLSXExportAndImport(t *testing.T) {
+	e := newEnv(t)
+	b := e.signUp(t, "a", "admin@a.cn", cert.RoleAdmin)
+	tok := b.csrf("/console/import")
+	header := []string{"row_id", "scheme", "standard", "category", "level", "scope", "org_name", "uscc"}
+	rows := [][]string{
+		{"x1", "itss", "GB/T 28827.1-2022", "运行维护", "3", "信息系统运行维护服务", "北京表格一号有限公司", "91110108MA0123456G"},
+		{"x2", "itss", "GB/T 28827.1-2022", "运行维护", "9", "信息系统运行维护服务", "北京表格二号有限公司", "91110108MA0123456G"},
+	}
+	var wb bytes.Buffer
+	if err := report.WriteTable(&wb, "import", header, rows); err != nil {
+		t.Fatal(err)
+	}
+	code, body, _ := b.upload("/console/import", tok, "audit.xlsx", wb.String())
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "<td>3</td><td>level</td>") {
+		t.Fatalf("workbook with a bad row: %d:\n%.600s", code, body)
+	}
+	rows[1][4] = "2"
+	wb.Reset()
+	if err := report.WriteTable(&wb, "import", header, rows); err != nil {
+		t.Fatal(err)
+	}
+	_, _, h := b.upload("/console/import", tok, "audit.xlsx", wb.String())
+	waitJob(t, b, h.Get("Location"))
+	if n := e.count(t, "a"); n != 2 {
+		t.Fatalf("%d certificates after the XLSX import, want 2", n)
+	}
+	// The filtered list as a workbook: the header and one row, read back.
+	code, body, hdr := b.get("/console/certificates?q=%E8%A1%A8%E6%A0%BC%E4%BA%8C&format=xlsx")
+	if code != 200 || !strings.Contains(hdr.Get("Content-Type"), "spreadsheetml") {
+		t.Fatalf("XLSX export: %d %s", code, hdr.Get("Content-Type"))
+	}
+	got, err := report.ReadTable(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0][1] != "number" || got[1][6] != "北京表格二号有限公司" || got[1][9] != "active" {
+		t.Errorf("exported workbook %q", got)
+	}
+	// Not a workbook at all.
+	if code, _, _ := b.upload("/console/import", tok, "x.xlsx", "PK\x03\x04garbage"); code != http.StatusUnprocessableEntity {
+		t.Errorf("a broken workbook: %d, want 422", code)
 	}
 }

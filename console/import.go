@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/importfile"
+	"github.com/certd/certd/report"
 )
 
 // maxImport bounds an uploaded import file.
@@ -110,7 +112,16 @@ func (c *Console) upload(q *request) error {
 		return again(http.StatusUnprocessableEntity, "choose a CSV file to import (at most 16 MiB)", nil)
 	}
 	defer f.Close()
-	file, err := importfile.Read(f, importfile.Check{Schemes: c.iss.Schemes(), Now: c.now(), DefaultIssuer: q.user.Issuer})
+	data, err := io.ReadAll(io.LimitReader(f, maxImport))
+	if err != nil {
+		return err
+	}
+	if bytes.HasPrefix(data, []byte("PK\x03\x04")) { // an XLSX workbook: its first sheet, as CSV
+		if data, err = xlsxAsCSV(data); err != nil {
+			return again(http.StatusUnprocessableEntity, err.Error(), nil)
+		}
+	}
+	file, err := importfile.Read(bytes.NewReader(data), importfile.Check{Schemes: c.iss.Schemes(), Now: c.now(), DefaultIssuer: q.user.Issuer})
 	if err != nil {
 		return again(http.StatusUnprocessableEntity, err.Error(), nil)
 	}
@@ -126,6 +137,30 @@ func (c *Console) upload(q *request) error {
 	c.jobs.add(job)
 	go c.run(job, q.principal())
 	return seeOther(q.w, q.r, prefix+"/import/"+job.ID)
+}
+
+// xlsxAsCSV turns the first sheet of a workbook into the CSV the import
+// reads, so that one set of rules checks both.
+func xlsxAsCSV(data []byte) ([]byte, error) {
+	rows, err := report.ReadTable(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	width := 0
+	for _, r := range rows {
+		width = max(width, len(r))
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	for _, r := range rows {
+		full := make([]string, width)
+		copy(full, r)
+		if err := w.Write(full); err != nil {
+			return nil, err
+		}
+	}
+	w.Flush()
+	return buf.Bytes(), w.Error()
 }
 
 // run issues a job's rows, a few at a time, each with its row's

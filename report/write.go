@@ -96,28 +96,8 @@ func (r *Report) WriteXLSX(w io.Writer) error {
 		} else if _, err := f.NewSheet(s.Sheet.Name); err != nil {
 			return fmt.Errorf("sheet %s: %w", s.Sheet.Name, err)
 		}
-		sw, err := f.NewStreamWriter(s.Sheet.Name)
-		if err != nil {
-			return fmt.Errorf("sheet %s: %w", s.Sheet.Name, err)
-		}
-		cells := make([]any, len(s.Sheet.Columns))
-		put := func(n int, row []string) error {
-			for k, v := range row {
-				cells[k] = excelize.Cell{Value: v}
-			}
-			cell, _ := excelize.CoordinatesToCellName(1, n)
-			return sw.SetRow(cell, cells)
-		}
-		if err := put(1, r.Template.Header(i)); err != nil {
-			return fmt.Errorf("sheet %s: %w", s.Sheet.Name, err)
-		}
-		for j, row := range s.Rows {
-			if err := put(j+2, row); err != nil {
-				return fmt.Errorf("sheet %s row %d: %w", s.Sheet.Name, j+2, err)
-			}
-		}
-		if err := sw.Flush(); err != nil {
-			return fmt.Errorf("sheet %s: %w", s.Sheet.Name, err)
+		if err := streamSheet(f, s.Sheet.Name, len(s.Sheet.Columns), r.Template.Header(i), s.Rows); err != nil {
+			return err
 		}
 	}
 	// The first sheet is the active one already; SetActiveSheet would
