@@ -34,6 +34,9 @@ type Config struct {
 	Issuing  Issuing
 	// Profiles edits the issuer's profile (nil: no profile page).
 	Profiles Profiles
+	// PreviewPDF renders the issuer's certificate PDF with a sample
+	// certificate and the current profile (nil: no preview).
+	PreviewPDF func(ctx context.Context, issuer string) ([]byte, error)
 	// APIKeys and SigningKeys serve the keys page (nil: none).
 	APIKeys     APIKeys
 	SigningKeys SigningKeys
@@ -135,6 +138,7 @@ func New(cfg Config) (*Console, error) {
 	private("POST "+prefix+"/settings/users/{id}", c.changeUser)
 	private("GET "+prefix+"/settings/profile", c.profile)
 	private("POST "+prefix+"/settings/profile", c.saveProfile)
+	private("GET "+prefix+"/settings/profile/preview.pdf", c.previewPDF)
 	private("POST "+prefix+"/settings/profile/{kind}", c.saveImage)
 	private("GET "+prefix+"/settings/keys", c.keys)
 	private("POST "+prefix+"/settings/keys", c.keysPost)

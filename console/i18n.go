@@ -168,6 +168,7 @@ var messages = map[string][2]string{
 	"profile.tokens":         {"编号规则须包含 {SEQ:n}，可用 {YYYY}、{PREFIX}。", "A pattern must hold {SEQ:n}; {YYYY} and {PREFIX} may be used."},
 	"profile.logo":           {"标志", "Logo"},
 	"profile.seal":           {"公章", "Seal"},
+	"profile.preview":        {"预览证书 PDF（样本）", "Preview the certificate PDF (a sample)"},
 	"profile.delete":         {"删除", "Remove"},
 	"profile.conflict":       {"其他管理员刚刚修改了机构信息；请查看最新内容后重新保存。", "Another administrator changed the profile meanwhile: check it and save again."},
 	"keys":                   {"密钥", "Keys"},

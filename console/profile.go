@@ -145,3 +145,19 @@ func (c *Console) saveImage(q *request) error {
 	}
 	return seeOther(q.w, q.r, prefix+"/settings/profile")
 }
+
+// previewPDF answers the issuer's PDF with a sample certificate, so that an
+// administrator sees what a profile change does before issuing.
+func (c *Console) previewPDF(q *request) error {
+	if q.user.Role != cert.RoleAdmin || c.cfg.PreviewPDF == nil {
+		return errors.Join(errors.New("only administrators preview the profile"), cert.ErrForbidden)
+	}
+	pdf, err := c.cfg.PreviewPDF(q.r.Context(), q.user.Issuer)
+	if err != nil {
+		return err
+	}
+	q.w.Header().Set("Content-Type", "application/pdf")
+	q.w.Header().Set("Content-Disposition", `inline; filename="preview.pdf"`)
+	_, err = q.w.Write(pdf)
+	return err
+}

@@ -7,6 +7,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -204,6 +205,11 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	shoot(t, ctx, shots, "certificates")
 
+	for _, page := range []string{"import", "settings/users", "settings/profile", "settings/keys", "settings/security"} {
+		do(t, ctx, chromedp.Navigate(base+"/console/"+page), chromedp.WaitVisible(chromedp.CSS("h1")))
+		shoot(t, ctx, shots, strings.ReplaceAll(page, "/", "-"))
+	}
+
 	// Sign out: a console URL then leads to the sign-in page.
 	do(t, ctx, chromedp.Navigate(base+"/console/"), chromedp.WaitVisible(chromedp.CSS(`header button`)),
 		chromedp.Click(chromedp.CSS(`header button`)), chromedp.WaitVisible(chromedp.CSS("#password")),
@@ -285,4 +291,49 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// The profile page's preview renders the issuer's PDF with a sample
+// certificate: the current names, and SAMPLE where a number would be.
+func TestConsoleProfilePreview(t *testing.T) {
+	pdftotext := requireTool(t, "pdftotext")
+	ts := startServer(t, "", withCheapPasswords())
+	b, err := os.ReadFile(filepath.Join(ts.DataDir, consoleSetupFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	setupURL := strings.TrimSpace(string(b))
+	base := setupURL[:strings.Index(setupURL, "/console/")]
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	req, _ := http.NewRequest("POST", setupURL, strings.NewReader(url.Values{"email": {"admin@example.cn"}, "password": {"correct horse battery"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = c.Get(base + "/console/settings/profile/preview.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("preview: %d %s\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), ts.Logs.String())
+	}
+	p := filepath.Join(t.TempDir(), "preview.pdf")
+	if err := os.WriteFile(p, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(pdftotext, "-layout", p, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"SAMPLE", "默认认证机构"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("preview text lacks %q:\n%s", want, out)
+		}
+	}
 }

@@ -211,7 +211,7 @@ func (m *Main) Run(ctx context.Context) error {
 	})
 	ver := verifier.New(verifier.Config{Store: st, Keys: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now, StatusLists: lists})
 	profiles := profile.New(profile.Config{Store: st, Schemes: schemes, Now: m.Now})
-	con, err := m.wireConsole(profiles)
+	con, err := m.wireConsole(profiles, m.previewer(fonts, profiles, schemes))
 	if err != nil {
 		return err
 	}
