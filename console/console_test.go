@@ -204,7 +204,8 @@ func TestIssueSuspendConflictAndTenancy(t *testing.T) {
 	csrf := clerk.csrf("/console/certificates/new")
 	form := url.Values{"csrf": {csrf}, "scheme": {"itss"}, "standard": {"GB/T 28827.1-2022"}, "category": {"运行维护"}, "level": {"3"},
 		"scope": {"信息系统运行维护服务"}, "organization.name": {"北京<script>alert(1)</script>科技有限公司\u202e"},
-		"organization.uscc": {"91110108MA0123456X"}, "idempotencyKey": {"console-test-1"}, "step": {"issue"}}
+		"organization.uscc": {"91110108MA0123456X"}, "idempotencyKey": {"console-test-1"}, "step": {"issue"},
+		"sites": {"北京总部 | 北京市海淀区中关村大街1号 | 运维服务\n\n上海分部"}}
 	// A wrong USCC check character is shown by field, nothing issued.
 	code, body, _ = clerk.post("/console/certificates/new", form)
 	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "organization.uscc") {
@@ -241,6 +242,9 @@ func TestIssueSuspendConflictAndTenancy(t *testing.T) {
 	crt, err := e.iss.Certificate(context.Background(), cert.Principal{Role: cert.RoleAdmin}, id)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(crt.Sites) != 2 || crt.Sites[0].Address != "北京市海淀区中关村大街1号" || crt.Sites[0].Scope != "运维服务" || crt.Sites[1].Name != "上海分部" {
+		t.Errorf("sites %+v, want two, the first with its address and scope", crt.Sites)
 	}
 	if st := e.iss.StatusOf(crt); st.Status != cert.StatusSuspended {
 		t.Errorf("status %s, want suspended (the second tab's withdrawal must not apply)", st.Status)

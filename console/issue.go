@@ -30,10 +30,20 @@ func issueRequest(f map[string]string) issuer.Request {
 		ValidFrom: f["validFrom"], Organization: cert.Organization{Name: f["organization.name"], NameEn: f["organization.nameEn"],
 			USCC: strings.ToUpper(f["organization.uscc"]), Address: f["organization.address"], Country: f["organization.country"]}}
 	req.Level, _ = strconv.Atoi(f["level"])
-	for _, s := range strings.Split(f["sites"], "\n") {
-		if s = strings.TrimSpace(s); s != "" {
-			req.Sites = append(req.Sites, cert.Site{Name: s})
+	// One site a line: name | address | scope (address and scope optional).
+	for _, line := range strings.Split(f["sites"], "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
 		}
+		parts := strings.SplitN(line, "|", 3)
+		site := cert.Site{Name: strings.TrimSpace(parts[0])}
+		if len(parts) > 1 {
+			site.Address = strings.TrimSpace(parts[1])
+		}
+		if len(parts) > 2 {
+			site.Scope = strings.TrimSpace(parts[2])
+		}
+		req.Sites = append(req.Sites, site)
 	}
 	return req
 }

@@ -205,6 +205,33 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	shoot(t, ctx, shots, "certificates")
 
+	// Import a CSV with one bad row: the error is shown by row and column;
+	// the fixed file imports, and the progress page ends with all issued.
+	dir := t.TempDir()
+	const header = "row_id,scheme,standard,category,level,scope,org_name,uscc\n"
+	rows := "b1,itss,GB/T 28827.1-2022,运行维护,3,信息系统运行维护服务,北京导入一号有限公司,91110108MA0123456G\n" +
+		"b2,itss,GB/T 28827.1-2022,运行维护,9,信息系统运行维护服务,北京导入二号有限公司,91110108MA0123456G\n"
+	bad, fixed := filepath.Join(dir, "bad.csv"), filepath.Join(dir, "fixed.csv")
+	if err := os.WriteFile(bad, []byte(header+rows), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(fixed, []byte(header+strings.Replace(rows, ",9,", ",2,", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, chromedp.Navigate(base+"/console/import"), chromedp.WaitVisible(chromedp.CSS("#file")),
+		chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{bad}), chromedp.Submit(chromedp.CSS("#file")),
+		chromedp.WaitVisible(chromedp.CSS("p.errors")))
+	if row := text(t, ctx, "main table tbody tr"); !strings.HasPrefix(row, "3") || !strings.Contains(row, "level") {
+		t.Errorf("the bad row is not shown by row and column: %q", row)
+	}
+	shoot(t, ctx, shots, "import-errors")
+	do(t, ctx, chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{fixed}), chromedp.Submit(chromedp.CSS("#file")),
+		chromedp.WaitVisible(chromedp.CSS(`a[href$="/result.csv"]`)))
+	if got := text(t, ctx, "main"); !strings.Contains(got, "2 / 2") {
+		t.Errorf("progress page after the import: %.400q", got)
+	}
+	shoot(t, ctx, shots, "import-done")
+
 	for _, page := range []string{"import", "settings/users", "settings/profile", "settings/keys", "settings/security"} {
 		do(t, ctx, chromedp.Navigate(base+"/console/"+page), chromedp.WaitVisible(chromedp.CSS("h1")))
 		shoot(t, ctx, shots, strings.ReplaceAll(page, "/", "-"))
