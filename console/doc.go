@@ -9,6 +9,8 @@
 // rules are the API's. State-changing requests must pass
 // net/http.CrossOriginProtection and carry the session's form token.
 //
-// It imports cert, accounts and issuer (request types), and the standard
-// library: the HTTP framework of the API stays in package api.
+// It imports cert, accounts, issuer (request types), importfile (the import
+// file rules it shares with certctl), report (XLSX tables) and the standard
+// library: the HTTP framework of the API stays in package api, and the
+// profile, keys and PDF preview come in as interfaces wired by cmd/certd.
 package console
