@@ -16,7 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/certd/certd/cert"
-	"github.com/go-pdf/fpdf"
+	"codeberg.org/go-pdf/fpdf"
 )
 
 // CredentialFilename is the name of the signed credential attached to every

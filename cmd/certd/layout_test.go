@@ -26,7 +26,7 @@ var allowedImports = map[string][]string{
 	"store/mongo":                          {"std", "cert", "store", "go.mongodb.org/mongo-driver/v2"},
 	"store/mongo/mongotest":                {"std", "cert", "store", "store/mongo", "github.com/FerretDB/FerretDB", "go.mongodb.org/mongo-driver/v2"},
 	"store/mongo/mongotest/cmd/mongotestd": {"std", "store/mongo/mongotest"},
-	"templates":                            {"std", "cert", "github.com/skip2/go-qrcode", "github.com/go-pdf/fpdf"},
+	"templates":                            {"std", "cert", "github.com/skip2/go-qrcode", "codeberg.org/go-pdf/fpdf"},
 	"pdfattach":                            {"std"},
 	"pdfattach/pdfattachtest":              {"std"},
 	"issuer":                               {"std", "cert", "store", "keys"},
@@ -47,7 +47,7 @@ var owners = map[string]string{
 	"github.com/lestrrat-go/jwx/v3":  "keys",
 	"go.etcd.io/bbolt":               "store/bolt",
 	"go.mongodb.org/mongo-driver/v2": "store/mongo",
-	"github.com/go-pdf/fpdf":         "templates",
+	"codeberg.org/go-pdf/fpdf":         "templates",
 	"github.com/skip2/go-qrcode":     "templates",
 	"github.com/labstack/echo/v5":    "api",
 	"github.com/pquerna/otp":         "accounts",
@@ -68,7 +68,7 @@ var testImports = map[string][]string{
 	"store/storetest": {"cert/certtest"},
 	"templates":       {"cert/certtest", "templates/qrtest", "github.com/makiuchi-d/gozxing"},
 	// The PDF reader is tested on files of an independent writer.
-	"pdfattach": {"pdfattach/pdfattachtest", "github.com/go-pdf/fpdf"},
+	"pdfattach": {"pdfattach/pdfattachtest", "codeberg.org/go-pdf/fpdf"},
 	"issuer":    {"cert/certtest", "store/storetest", "store/bolt"},
 	"accounts":  {"cert/certtest", "store/storetest", "store/bolt", "store/mongo/mongotest"},
 	"console":   {"cert/certtest", "keys", "profile", "store/bolt"},
@@ -228,8 +228,8 @@ func TestViolationsCoverTestFiles(t *testing.T) {
 		{"ok/bolt and keys in an api test", listedPackage{ImportPath: m + "api", XTestImports: []string{m + "api", m + "store/bolt", m + "keys", "testing"}}, ""},
 		{"ok/storetest in a bolt test", listedPackage{ImportPath: m + "store/bolt", TestImports: []string{m + "store/storetest", "go.etcd.io/bbolt"}}, ""},
 		{"fail/storetest in bolt itself", listedPackage{ImportPath: m + "store/bolt", Imports: []string{m + "store/storetest"}}, "store/bolt must not import"},
-		{"ok/fpdf granted to the pdfattach tests", listedPackage{ImportPath: m + "pdfattach", XTestImports: []string{"github.com/go-pdf/fpdf"}}, ""},
-		{"fail/fpdf in pdfattach itself", listedPackage{ImportPath: m + "pdfattach", Imports: []string{"github.com/go-pdf/fpdf"}}, "only templates may use"},
+		{"ok/fpdf granted to the pdfattach tests", listedPackage{ImportPath: m + "pdfattach", XTestImports: []string{"codeberg.org/go-pdf/fpdf"}}, ""},
+		{"fail/fpdf in pdfattach itself", listedPackage{ImportPath: m + "pdfattach", Imports: []string{"codeberg.org/go-pdf/fpdf"}}, "only templates may use"},
 		{"fail/a package without an entry", listedPackage{ImportPath: m + "nosuchpackage", TestImports: []string{"fmt"}}, "no entry in allowedImports"},
 	}
 	for _, tc := range cases {
