@@ -15,8 +15,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/certd/certd/cert"
 	"codeberg.org/go-pdf/fpdf"
+	"github.com/certd/certd/cert"
 )
 
 // CredentialFilename is the name of the signed credential attached to every

@@ -47,7 +47,7 @@ var owners = map[string]string{
 	"github.com/lestrrat-go/jwx/v3":  "keys",
 	"go.etcd.io/bbolt":               "store/bolt",
 	"go.mongodb.org/mongo-driver/v2": "store/mongo",
-	"codeberg.org/go-pdf/fpdf":         "templates",
+	"codeberg.org/go-pdf/fpdf":       "templates",
 	"github.com/skip2/go-qrcode":     "templates",
 	"github.com/labstack/echo/v5":    "api",
 	"github.com/pquerna/otp":         "accounts",
