@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/certd/certd/cert"
+	"github.com/certd/certd/importfile"
 	"github.com/certd/certd/issuer"
 	"github.com/certd/certd/report"
 )
@@ -118,14 +119,6 @@ func (c *Console) certificates(q *request) error {
 	return c.page(q, http.StatusOK, "certificates", data)
 }
 
-// csvSafe neutralizes a cell that a spreadsheet would run as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 // exportHeader and exportRow are the columns of the CSV and XLSX exports.
 var exportHeader = []string{"id", "number", "scheme", "standard", "category", "level", "organization.name", "organization.nameEn", "organization.uscc", "status", "surveillance", "validFrom", "validUntil"}
 
@@ -139,7 +132,7 @@ func exportRow(r row) []string {
 		c.Organization.USCC, string(r.St.Status), string(r.St.Surveillance.State), c.ValidFrom.Format(cert.DateLayout),
 		c.ValidUntil.AddDate(0, 0, -1).Format(cert.DateLayout)}
 	for i := range rec {
-		rec[i] = csvSafe(rec[i])
+		rec[i] = importfile.SafeCell(rec[i])
 	}
 	return rec
 }

@@ -231,7 +231,7 @@ func (c *Console) importResultCSV(q *request) error {
 	w := csv.NewWriter(&buf)
 	_ = w.Write([]string{"row", "row_id", "status", "id", "number", "message"})
 	for _, r := range results {
-		_ = w.Write([]string{strconv.Itoa(r.Line), csvSafe(r.RowID), r.Status, r.ID, csvSafe(r.Number), csvSafe(r.Message)})
+		_ = w.Write([]string{strconv.Itoa(r.Line), importfile.SafeCell(r.RowID), r.Status, r.ID, importfile.SafeCell(r.Number), importfile.SafeCell(r.Message)})
 	}
 	w.Flush()
 	q.w.Header().Set("Content-Type", "text/csv; charset=utf-8")

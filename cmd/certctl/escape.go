@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/certd/certd/importfile"
+
 	"fmt"
 	"io"
 	"strconv"
@@ -100,21 +102,11 @@ func escapeTerminal(s string) string {
 	return b.String()
 }
 
-// csvSafe neutralizes a cell a spreadsheet would read as a formula (OWASP,
-// CSV injection): one that starts with =, +, -, @, a tab or a carriage
-// return gets a leading single quote.
-func csvSafe(cell string) string {
-	if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
-		return "'" + cell
-	}
-	return cell
-}
-
 // csvSafeRow applies csvSafe to every cell of a row.
 func csvSafeRow(cells []string) []string {
 	out := make([]string, len(cells))
 	for i, c := range cells {
-		out[i] = csvSafe(c)
+		out[i] = importfile.SafeCell(c)
 	}
 	return out
 }
