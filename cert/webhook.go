@@ -69,14 +69,33 @@ const (
 	DeliveryFailed DeliveryStatus = "failed"
 )
 
-// Delivery is one message to one webhook, attempted until it succeeds or
-// gives up. Its ID is the webhook-id the receiver sees on every attempt.
+// Delivery channels.
+const (
+	// ChannelWebhook posts the payload to a webhook (deliveries stored
+	// before e-mail existed have an empty channel, which means the same).
+	ChannelWebhook = "webhook"
+	// ChannelEmail sends an e-mail; the payload says what to write.
+	ChannelEmail = "email"
+)
+
+// Delivery is one message to one webhook or one e-mail address, attempted
+// until it succeeds or gives up (the outbox of DESIGN section 12). Its ID is
+// the webhook-id the receiver sees on every attempt.
 type Delivery struct {
-	ID        string `json:"id"`
-	Webhook   string `json:"webhook"`
+	ID string `json:"id"`
+	// Channel is ChannelWebhook ("" in older deliveries) or ChannelEmail.
+	Channel string `json:"channel,omitempty"`
+	// Webhook is the endpoint of a ChannelWebhook delivery.
+	Webhook string `json:"webhook,omitempty"`
+	// To is the recipient of a ChannelEmail delivery; it is never
+	// answered (watchers' addresses stay private).
+	To string `json:"-"`
+	// Certificate is the id of the certificate the message is about.
+	Certificate string `json:"certificate,omitempty"`
 	Issuer    string `json:"issuer"`
 	EventType string `json:"type"`
-	// Payload is the JSON body sent on every attempt.
+	// Payload is the JSON body sent on every attempt (ChannelWebhook), or
+	// what the mailer needs to compose the e-mail (ChannelEmail).
 	Payload       []byte         `json:"-"`
 	Status        DeliveryStatus `json:"status"`
 	Attempts      int            `json:"attempts"`
@@ -90,3 +109,6 @@ type Delivery struct {
 	LastError      string     `json:"lastError,omitempty"`
 	CreatedAt      time.Time  `json:"createdAt"`
 }
+
+// IsEmail reports whether the delivery is an e-mail.
+func (d *Delivery) IsEmail() bool { return d.Channel == ChannelEmail }

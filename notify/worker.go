@@ -53,6 +53,9 @@ func NewDelivery(w *cert.Webhook, eventID string, m Message, now time.Time) (*ce
 type Worker struct {
 	Store  store.Webhooks
 	Client *Client
+	// Mailer sends e-mail deliveries; nil fails them with
+	// ErrMailNotConfigured (recorded, not dropped).
+	Mailer Mailer
 	// Owner names this worker in leases; unique per instance.
 	Owner string
 	// Now is the clock; nil means time.Now.
@@ -125,6 +128,10 @@ func (w *Worker) Run(ctx context.Context, interval time.Duration) {
 
 // attempt posts one leased delivery and stores the result.
 func (w *Worker) attempt(ctx context.Context, d *cert.Delivery) {
+	if d.IsEmail() {
+		w.mail(ctx, d)
+		return
+	}
 	hook, err := w.Store.Webhook(ctx, d.Webhook)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -172,6 +179,38 @@ func (w *Worker) attempt(ctx context.Context, d *cert.Delivery) {
 		}
 		d.NextAttemptAt = next.UTC().Truncate(time.Millisecond)
 		w.finish(ctx, d, cert.DeliveryPending, code, msg)
+	}
+}
+
+// mail sends one leased e-mail delivery and stores the result, with the
+// retry schedule of webhooks.
+func (w *Worker) mail(ctx context.Context, d *cert.Delivery) {
+	if w.Mailer == nil {
+		w.finish(ctx, d, cert.DeliveryFailed, 0, ErrMailNotConfigured)
+		return
+	}
+	now := w.now()
+	err := w.Mailer.Send(ctx, d)
+	d.Attempts++
+	d.LastAttemptAt = &now
+	var perm *PermanentError
+	switch {
+	case err == nil:
+		w.finish(ctx, d, cert.DeliveryDelivered, 0, "")
+	case errors.As(err, &perm):
+		w.finish(ctx, d, cert.DeliveryFailed, 0, attemptError(err))
+	default:
+		jitter := w.Jitter
+		if jitter == nil {
+			jitter = rand.Float64
+		}
+		next, ok := NextAttempt(d.CreatedAt, now, d.Attempts, jitter())
+		if !ok {
+			w.finish(ctx, d, cert.DeliveryFailed, 0, attemptError(err))
+			return
+		}
+		d.NextAttemptAt = next.UTC().Truncate(time.Millisecond)
+		w.finish(ctx, d, cert.DeliveryPending, 0, attemptError(err))
 	}
 }
 

@@ -42,17 +42,18 @@ func (r *webhookRecord) webhook() *cert.Webhook {
 type deliveryRecord struct {
 	cert.Delivery
 	Payload    []byte    `json:"payload"`
+	To         string    `json:"to,omitempty"`
 	LeaseOwner string    `json:"leaseOwner,omitempty"`
 	LeaseUntil time.Time `json:"leaseUntil"`
 }
 
 func recordOf(d *cert.Delivery) *deliveryRecord {
-	return &deliveryRecord{Delivery: *d, Payload: d.Payload, LeaseOwner: d.LeaseOwner, LeaseUntil: d.LeaseUntil}
+	return &deliveryRecord{Delivery: *d, Payload: d.Payload, To: d.To, LeaseOwner: d.LeaseOwner, LeaseUntil: d.LeaseUntil}
 }
 
 func (r *deliveryRecord) delivery() *cert.Delivery {
 	d := r.Delivery
-	d.Payload, d.LeaseOwner, d.LeaseUntil = r.Payload, r.LeaseOwner, r.LeaseUntil
+	d.Payload, d.To, d.LeaseOwner, d.LeaseUntil = r.Payload, r.To, r.LeaseOwner, r.LeaseUntil
 	return &d
 }
 
@@ -200,6 +201,9 @@ func (s *Store) EnqueueDelivery(ctx context.Context, d *cert.Delivery) error {
 			if err := tx.Bucket(bucketDeliveryDue).Put(deliveryDueKey(d.NextAttemptAt, d.ID), nil); err != nil {
 				return nil, err
 			}
+		}
+		if d.Webhook == "" {
+			return nil, nil // an e-mail: no webhook's log lists it
 		}
 		return nil, tx.Bucket(bucketDeliveryWebhook).Put(webhookDeliveryKey(d), nil)
 	})

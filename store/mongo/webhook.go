@@ -65,7 +65,10 @@ func (d *webhookDoc) webhook() *cert.Webhook {
 
 type deliveryDoc struct {
 	ID             string     `bson:"_id"`
+	Channel        string     `bson:"channel,omitempty"`
 	Webhook        string     `bson:"webhook"`
+	To             string     `bson:"to,omitempty"`
+	Certificate    string     `bson:"certificate,omitempty"`
 	Issuer         string     `bson:"issuer"`
 	EventType      string     `bson:"type"`
 	Payload        []byte     `bson:"payload"`
@@ -95,14 +98,14 @@ func fromNanos(n int64) time.Time {
 }
 
 func toDeliveryDoc(d *cert.Delivery) *deliveryDoc {
-	return &deliveryDoc{ID: d.ID, Webhook: d.Webhook, Issuer: d.Issuer, EventType: d.EventType, Payload: d.Payload,
+	return &deliveryDoc{ID: d.ID, Channel: d.Channel, Webhook: d.Webhook, To: d.To, Certificate: d.Certificate, Issuer: d.Issuer, EventType: d.EventType, Payload: d.Payload,
 		Status: string(d.Status), Attempts: d.Attempts, NextAttemptNs: nanos(d.NextAttemptAt),
 		LeaseOwner: d.LeaseOwner, LeaseUntilNs: nanos(d.LeaseUntil), LastAttemptAt: d.LastAttemptAt,
 		LastStatusCode: d.LastStatusCode, LastError: d.LastError, CreatedNs: nanos(d.CreatedAt)}
 }
 
 func (d *deliveryDoc) delivery() *cert.Delivery {
-	return &cert.Delivery{ID: d.ID, Webhook: d.Webhook, Issuer: d.Issuer, EventType: d.EventType, Payload: d.Payload,
+	return &cert.Delivery{ID: d.ID, Channel: d.Channel, Webhook: d.Webhook, To: d.To, Certificate: d.Certificate, Issuer: d.Issuer, EventType: d.EventType, Payload: d.Payload,
 		Status: cert.DeliveryStatus(d.Status), Attempts: d.Attempts, NextAttemptAt: fromNanos(d.NextAttemptNs),
 		LeaseOwner: d.LeaseOwner, LeaseUntil: fromNanos(d.LeaseUntilNs), LastAttemptAt: utcPtrTime(d.LastAttemptAt),
 		LastStatusCode: d.LastStatusCode, LastError: d.LastError, CreatedAt: fromNanos(d.CreatedNs)}
