@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/certd/certd/cert"
@@ -80,3 +81,92 @@ func Permanent(err error) error { return &PermanentError{Err: err} }
 // runs without --smtp-url: the message is not sent, and the delivery says
 // so instead of disappearing.
 const ErrMailNotConfigured = "e-mail is not configured (--smtp-url): not sent"
+
+// Kinds of e-mail (MailJob.Kind).
+const (
+	// MailCertificateEvent tells the certified organization of an event
+	// of its certificate (issuance with the PDF attached, status changes).
+	MailCertificateEvent = "certificate-event"
+	// MailReminder tells the organization of a reminder.
+	MailReminder = "reminder"
+	// MailWatchConfirm asks a watcher to confirm a subscription.
+	MailWatchConfirm = "watch-confirm"
+	// MailWatchEvent tells a confirmed watcher of a status change.
+	MailWatchEvent = "watch-event"
+	// MailStaffAlert tells an issuer's staff of a failure that needs
+	// them (a webhook disabled).
+	MailStaffAlert = "staff-alert"
+)
+
+// MailJob is the payload of a ChannelEmail delivery: what the mailer needs
+// to compose the message when it sends it (the certificate is read then,
+// so the mail shows its status at that moment and the PDF is rendered only
+// when needed).
+type MailJob struct {
+	Kind string `json:"kind"`
+	// Certificate is the id of the certificate the mail is about.
+	Certificate string `json:"certificate,omitempty"`
+	// Type is the event type (cert.WebhookEventTypes) and Seq the event's
+	// sequence number, for certificate events and watch events.
+	Type string `json:"type,omitempty"`
+	Seq  int    `json:"seq,omitempty"`
+	// Reminder is set for MailReminder.
+	Reminder *Reminder `json:"reminder,omitempty"`
+	// AttachPDF attaches the certificate's PDF (issuance).
+	AttachPDF bool `json:"attachPdf,omitempty"`
+	// ConfirmURL (MailWatchConfirm) and UnsubscribeURL (MailWatchEvent,
+	// also sent as RFC 8058 List-Unsubscribe) are absolute links.
+	ConfirmURL     string `json:"confirmUrl,omitempty"`
+	UnsubscribeURL string `json:"unsubscribeUrl,omitempty"`
+	// Subject and Text are the message of a MailStaffAlert.
+	Subject string `json:"subject,omitempty"`
+	Text    string `json:"text,omitempty"`
+}
+
+// EventType maps a certificate event to the webhook event type it is
+// announced as; ok is false for an event that is not announced (a derived
+// record that changes nothing a subscriber cares about).
+func EventType(e *cert.Event) (typ string, ok bool) {
+	switch e.Type {
+	case cert.EventIssued:
+		return cert.WebhookCertificateIssued, true
+	case cert.EventSurveillancePassed, cert.EventSurveillanceFailed:
+		return cert.WebhookCertificateSurveillanceRecorded, true
+	case cert.EventSuspended:
+		return cert.WebhookCertificateSuspended, true
+	case cert.EventReinstated:
+		return cert.WebhookCertificateReinstated, true
+	case cert.EventWithdrawn:
+		return cert.WebhookCertificateWithdrawn, true
+	case cert.EventCancelled:
+		return cert.WebhookCertificateCancelled, true
+	case cert.EventRenewed:
+		return cert.WebhookCertificateRenewed, true
+	case cert.EventRevised:
+		return cert.WebhookCertificateRevised, true
+	case cert.EventStatusChanged:
+		switch e.Status {
+		case cert.StatusSuspended:
+			return cert.WebhookCertificateSuspended, true
+		case cert.StatusWithdrawn:
+			return cert.WebhookCertificateWithdrawn, true
+		case cert.StatusCancelled:
+			return cert.WebhookCertificateCancelled, true
+		case cert.StatusExpired:
+			return cert.WebhookCertificateExpired, true
+		case cert.StatusActive:
+			return cert.WebhookCertificateReinstated, true
+		}
+	}
+	return "", false
+}
+
+// CertificateEventID is the Event.ID of a certificate's event.
+func CertificateEventID(certID string, seq int) string {
+	return certID + "/" + strconv.Itoa(seq)
+}
+
+// ReminderEventID is the Event.ID of a reminder.
+func ReminderEventID(certID, occasion string) string {
+	return certID + "/reminder/" + occasion
+}
