@@ -98,6 +98,9 @@ type Certificate struct {
 	// the certificate verifies by its id and QR code but is left out of
 	// public search and of registry uploads (IAF CertSearch).
 	Confidential bool `json:"confidential,omitempty"`
+	// Audit records the audit behind the certification decision
+	// (optional); it is never published.
+	Audit *Audit `json:"audit,omitempty"`
 	// IdempotencyKey and RequestHash make a retried create return the
 	// first result; the key is unique per issuer when set, and the hash
 	// tells a retry from a different request under the same key.
@@ -174,6 +177,8 @@ type Event struct {
 	Until *time.Time `json:"until,omitempty"`
 	// AuditRef identifies a surveillance audit report.
 	AuditRef string `json:"auditRef,omitempty"`
+	// Audit records a surveillance audit (optional); never published.
+	Audit *Audit `json:"audit,omitempty"`
 	// Related is the id of the certificate a renewal or revision created
 	// (on the old certificate), or the one it replaces (on the new one).
 	Related string `json:"related,omitempty"`

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +37,8 @@ type Request struct {
 	ValidFrom      string            `json:"validFrom,omitempty"`
 	OriginalDate   string            `json:"originalDate,omitempty"`
 	Organization   cert.Organization `json:"organization"`
+	// Audit records the audit behind the decision (optional).
+	Audit *cert.Audit `json:"audit,omitempty"`
 }
 
 // Hash identifies the content of a request for Idempotency-Key checks.
@@ -93,7 +96,29 @@ func (r *Request) Check(schemes cert.Schemes, now time.Time) *cert.ValidationErr
 			}
 		}
 	}
+	checkAudit(&v, r.Audit, now.Location())
 	return &v
+}
+
+// checkAudit validates an optional audit record, its fields named
+// "audit.".
+func checkAudit(v *cert.ValidationError, a *cert.Audit, loc *time.Location) {
+	if a != nil {
+		v.Fields = append(v.Fields, a.Validate(loc).Prefix("audit.").Fields...)
+	}
+}
+
+// cloneAudit copies an audit record, so that the stored one shares no
+// slice with the request.
+func cloneAudit(a *cert.Audit) *cert.Audit {
+	if a == nil {
+		return nil
+	}
+	c := *a
+	c.Team = slices.Clone(a.Team)
+	c.DecisionMakers = slices.Clone(a.DecisionMakers)
+	c.TechnicalAreas = slices.Clone(a.TechnicalAreas)
+	return &c
 }
 
 // Result is the outcome of one item of a batch.
@@ -311,6 +336,7 @@ func (s *Service) prepare(ctx context.Context, p cert.Principal, req Request, ca
 		Organization:   req.Organization,
 		DecisionDate:   decision,
 		OriginalDate:   origin,
+		Audit:          cloneAudit(req.Audit),
 		ValidFrom:      from,
 		ValidUntil:     until,
 		TimeZone:       is.TimeZone,

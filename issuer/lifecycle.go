@@ -63,6 +63,9 @@ type ActionRequest struct {
 	// Sites replaces the certified sites (revise; omitted or null keeps
 	// them, [] removes them all). A plain string is a site's name.
 	Sites []cert.Site `json:"sites,omitempty"`
+	// Audit records the audit (surveillance, renew, revise; optional). A
+	// revision without it keeps the certificate's record.
+	Audit *cert.Audit `json:"audit,omitempty"`
 }
 
 // OrganizationChange is the part of the organization a revision may
@@ -310,6 +313,7 @@ func (s *Service) surveillance(c *cert.Certificate, _ cert.Standing, req ActionR
 	} else if len(req.AuditRef) > 200 {
 		v.Add("auditRef", "must be at most 200 characters")
 	}
+	checkAudit(&v, req.Audit, c.Location())
 	if err := v.Err(); err != nil {
 		return err
 	}
@@ -324,6 +328,6 @@ func (s *Service) surveillance(c *cert.Certificate, _ cert.Standing, req ActionR
 	if err := notTerminal(c, cert.StatusAt(c, s.schemes[c.Scheme], endOfDay), "audited on "+req.Date); err != nil {
 		return err
 	}
-	c.Append(cert.Event{Type: t, At: day, RecordedAt: now, Actor: p.Actor(), Reason: req.Reason, AuditRef: req.AuditRef})
+	c.Append(cert.Event{Type: t, At: day, RecordedAt: now, Actor: p.Actor(), Reason: req.Reason, AuditRef: req.AuditRef, Audit: cloneAudit(req.Audit)})
 	return nil
 }

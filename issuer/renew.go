@@ -253,6 +253,7 @@ func (s *Service) renewal(ctx context.Context, old *cert.Certificate, scheme *ce
 		}
 	}
 	checkDate(&v, "decisionDate", req.DecisionDate, loc)
+	checkAudit(&v, req.Audit, loc)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -265,6 +266,7 @@ func (s *Service) renewal(ctx context.Context, old *cert.Certificate, scheme *ce
 	c.Number, c.BaseNumber, c.Revision = req.Number, "", 0
 	c.ValidFrom, c.ValidUntil = from, until
 	c.DecisionDate = req.DecisionDate
+	c.Audit = cloneAudit(req.Audit)
 	c.Append(cert.Event{Type: cert.EventIssued, At: now, RecordedAt: now, Actor: p.Actor(), Reason: req.Reason, Related: old.ID})
 	if err := s.checkPrintable(c.Texts()); err != nil {
 		return nil, err
@@ -358,6 +360,7 @@ func (s *Service) revision(ctx context.Context, old *cert.Certificate, scheme *c
 		v.Fields = append(v.Fields, c.Organization.Validate().Prefix("organization.").Fields...)
 	}
 	checkDate(&v, "decisionDate", req.DecisionDate, loc)
+	checkAudit(&v, req.Audit, loc)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -373,6 +376,10 @@ func (s *Service) revision(ctx context.Context, old *cert.Certificate, scheme *c
 	c.Number = cert.RevisionNumber(c.BaseNumber, c.Revision)
 	if req.DecisionDate != "" {
 		c.DecisionDate = req.DecisionDate
+	}
+	c.Audit = cloneAudit(old.Audit)
+	if req.Audit != nil {
+		c.Audit = cloneAudit(req.Audit)
 	}
 	c.Append(cert.Event{Type: cert.EventIssued, At: now, RecordedAt: now, Actor: p.Actor(), Reason: req.Reason, ReasonCode: req.ReasonCode, Related: old.ID})
 	if err := s.checkPrintable(c.Texts()); err != nil {

@@ -42,6 +42,8 @@ func fill(t testing.TB, v reflect.Value, n *int) {
 		v.SetBool(*n%2 == 0)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		v.SetInt(int64(*n) * 1001)
+	case reflect.Float32, reflect.Float64:
+		v.SetFloat(float64(*n) + 0.25)
 	case reflect.Struct:
 		if v.Type() == reflect.TypeFor[time.Time]() {
 			zone := time.FixedZone("", (*n%5)*3600)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/certd/certd/cert"
@@ -26,11 +27,18 @@ import (
 //
 // Format 2 writes each site as its name, address and scope, the events'
 // reason codes and the confidential flag; format 1 (still read) wrote a
-// site as its name alone and had neither codes nor the flag.
+// site as its name alone and had neither codes nor the flag. Format 3
+// adds the audit records (of the certificate, after the flag, and of each
+// event, after its reason code) behind a presence byte; formats 1 and 2
+// are still read.
 const (
-	certFormat   = 2
+	certFormat   = 3
+	certFormatV2 = 2
 	certFormatV1 = 1
 )
+
+// validFormat reports whether b is the format byte of a binary record.
+func validFormat(b byte) bool { return b >= certFormatV1 && b <= certFormat }
 
 var errCorrupt = errors.New("invalid stored certificate")
 
@@ -97,12 +105,14 @@ func encodeCert(c *cert.Certificate) ([]byte, error) {
 		w.str(e.Related)
 		w.str(string(e.Status))
 		w.str(e.ReasonCode)
+		w.audit(e.Audit)
 	}
 	if c.Confidential {
 		w.b = append(w.b, 1)
 	} else {
 		w.b = append(w.b, 0)
 	}
+	w.audit(c.Audit)
 	w.str(c.IdempotencyKey)
 	w.str(c.RequestHash)
 	w.int(c.Version)
@@ -181,9 +191,11 @@ func decodeCert(v []byte, c *cert.Certificate) error {
 			if r.format >= 2 {
 				e.ReasonCode = r.str()
 			}
+			e.Audit = r.audit()
 		}
 	}
 	c.Confidential = r.format >= 2 && r.byte() == 1
+	c.Audit = r.audit()
 	c.IdempotencyKey = r.str()
 	c.RequestHash = r.str()
 	c.Version = r.int64()
@@ -198,7 +210,7 @@ func decodeCert(v []byte, c *cert.Certificate) error {
 // stored certificate without decoding the rest; the names alias v. ok is
 // false for a value of an earlier version, which must be decoded.
 func searchFields(v []byte) (created time.Time, name, nameEn []byte, ok bool) {
-	if len(v) == 0 || (v[0] != certFormat && v[0] != certFormatV1) {
+	if len(v) == 0 || !validFormat(v[0]) {
 		return time.Time{}, nil, nil, false
 	}
 	r := reader{b: v[1:]}
@@ -221,6 +233,68 @@ func decodeLegacy(v []byte, c *cert.Certificate) error {
 		c.Credential = string(credential)
 	}
 	return nil
+}
+
+// audit writes an audit record: a presence byte, then its fields.
+func (w *writer) audit(a *cert.Audit) {
+	if a == nil {
+		w.b = append(w.b, 0)
+		return
+	}
+	w.b = append(w.b, 1)
+	w.str(a.Type)
+	w.str(a.Mode)
+	w.str(a.FirstDay)
+	w.str(a.LastDay)
+	w.uint(uint64(len(a.Team)))
+	for _, m := range a.Team {
+		w.str(m.Name)
+		w.str(m.Role)
+	}
+	w.uint(math.Float64bits(a.PersonDays))
+	w.str(a.DecisionDate)
+	w.strs(a.DecisionMakers)
+	w.strs(a.TechnicalAreas)
+	w.int(int64(a.Employees))
+}
+
+func (w *writer) strs(ss []string) {
+	w.uint(uint64(len(ss)))
+	for _, s := range ss {
+		w.str(s)
+	}
+}
+
+// audit reads what writer.audit wrote; records before format 3 have none.
+func (r *reader) audit() *cert.Audit {
+	if r.format < 3 || r.byte() != 1 {
+		return nil
+	}
+	a := &cert.Audit{Type: r.str(), Mode: r.str(), FirstDay: r.str(), LastDay: r.str()}
+	if n := r.count(); n > 0 {
+		a.Team = make([]cert.AuditMember, n)
+		for i := range a.Team {
+			a.Team[i] = cert.AuditMember{Name: r.str(), Role: r.str()}
+		}
+	}
+	a.PersonDays = math.Float64frombits(r.uint())
+	a.DecisionDate = r.str()
+	a.DecisionMakers = r.strs()
+	a.TechnicalAreas = r.strs()
+	a.Employees = r.int()
+	return a
+}
+
+func (r *reader) strs() []string {
+	n := r.count()
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = r.str()
+	}
+	return out
 }
 
 type writer struct {
@@ -262,7 +336,7 @@ type reader struct {
 }
 
 func newReader(v []byte) (*reader, error) {
-	if len(v) == 0 || (v[0] != certFormat && v[0] != certFormatV1) {
+	if len(v) == 0 || !validFormat(v[0]) {
 		return nil, errCorrupt
 	}
 	return &reader{b: v[1:], s: string(v), off: 1, format: v[0]}, nil

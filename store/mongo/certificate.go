@@ -52,6 +52,7 @@ type certBody struct {
 	Supersedes     string     `bson:"supersedes"`
 	SupersededBy   string     `bson:"supersededBy"`
 	Confidential   bool       `bson:"confidential,omitempty"`
+	Audit          *auditDoc  `bson:"audit,omitempty"`
 	Events         []eventDoc `bson:"events"`
 	RequestHash    string     `bson:"requestHash"`
 	CreatedAt      time.Time  `bson:"createdAt"`
@@ -86,6 +87,50 @@ type eventDoc struct {
 	AuditRef     string     `bson:"auditRef,omitempty"`
 	Related      string     `bson:"related,omitempty"`
 	Status       string     `bson:"status,omitempty"`
+	Audit        *auditDoc  `bson:"audit,omitempty"`
+}
+
+// auditDoc is a cert.Audit; documents written before audits have none.
+type auditDoc struct {
+	Type           string           `bson:"type,omitempty"`
+	Mode           string           `bson:"mode,omitempty"`
+	FirstDay       string           `bson:"firstDay,omitempty"`
+	LastDay        string           `bson:"lastDay,omitempty"`
+	Team           []auditMemberDoc `bson:"team,omitempty"`
+	PersonDays     float64          `bson:"personDays,omitempty"`
+	DecisionDate   string           `bson:"decisionDate,omitempty"`
+	DecisionMakers []string         `bson:"decisionMakers,omitempty"`
+	TechnicalAreas []string         `bson:"technicalAreas,omitempty"`
+	Employees      int64            `bson:"employees,omitempty"`
+}
+
+type auditMemberDoc struct {
+	Name string `bson:"name"`
+	Role string `bson:"role"`
+}
+
+func toAuditDoc(a *cert.Audit) *auditDoc {
+	if a == nil {
+		return nil
+	}
+	d := &auditDoc{Type: a.Type, Mode: a.Mode, FirstDay: a.FirstDay, LastDay: a.LastDay, PersonDays: a.PersonDays,
+		DecisionDate: a.DecisionDate, DecisionMakers: a.DecisionMakers, TechnicalAreas: a.TechnicalAreas, Employees: int64(a.Employees)}
+	for _, m := range a.Team {
+		d.Team = append(d.Team, auditMemberDoc{Name: m.Name, Role: m.Role})
+	}
+	return d
+}
+
+func (d *auditDoc) audit() *cert.Audit {
+	if d == nil {
+		return nil
+	}
+	a := &cert.Audit{Type: d.Type, Mode: d.Mode, FirstDay: d.FirstDay, LastDay: d.LastDay, PersonDays: d.PersonDays,
+		DecisionDate: d.DecisionDate, DecisionMakers: d.DecisionMakers, TechnicalAreas: d.TechnicalAreas, Employees: int(d.Employees)}
+	for _, m := range d.Team {
+		a.Team = append(a.Team, cert.AuditMember{Name: m.Name, Role: m.Role})
+	}
+	return a
 }
 
 func toCertDoc(c *cert.Certificate) *certDoc {
@@ -104,6 +149,7 @@ func toCertDoc(c *cert.Certificate) *certDoc {
 			DecisionDate: c.DecisionDate, OriginalDate: c.OriginalDate,
 			TimeZone: c.TimeZone, Credential: c.Credential, Kid: c.Kid,
 			Supersedes: c.Supersedes, SupersededBy: c.SupersededBy, Confidential: c.Confidential,
+			Audit:       toAuditDoc(c.Audit),
 			RequestHash: c.RequestHash, Version: c.Version,
 		},
 	}
@@ -115,7 +161,7 @@ func toCertDoc(c *cert.Certificate) *certDoc {
 		for i, e := range c.Events {
 			ed := eventDoc{
 				Seq: int64(e.Seq), Type: string(e.Type), Actor: e.Actor, Reason: e.Reason, ReasonCode: e.ReasonCode,
-				AuditRef: e.AuditRef, Related: e.Related, Status: string(e.Status),
+				AuditRef: e.AuditRef, Related: e.Related, Status: string(e.Status), Audit: toAuditDoc(e.Audit),
 			}
 			ed.At, ed.AtNs = splitTime(e.At)
 			ed.RecordedAt, ed.RecordedAtNs = splitTime(e.RecordedAt)
@@ -143,6 +189,7 @@ func (d *certDoc) certificate() *cert.Certificate {
 		TimeZone: b.TimeZone, Credential: b.Credential, Kid: b.Kid,
 		StatusList: int(d.StatusList), StatusIndex: int(d.StatusIndex),
 		Supersedes: b.Supersedes, SupersededBy: b.SupersededBy, Confidential: b.Confidential,
+		Audit:          b.Audit.audit(),
 		IdempotencyKey: d.IdempotencyKey, RequestHash: b.RequestHash,
 		Version: b.Version,
 	}
@@ -155,7 +202,7 @@ func (d *certDoc) certificate() *cert.Certificate {
 		for i, e := range b.Events {
 			c.Events[i] = cert.Event{
 				Seq: int(e.Seq), Type: cert.EventType(e.Type), Actor: e.Actor, Reason: e.Reason, ReasonCode: e.ReasonCode,
-				AuditRef: e.AuditRef, Related: e.Related, Status: cert.Status(e.Status),
+				AuditRef: e.AuditRef, Related: e.Related, Status: cert.Status(e.Status), Audit: e.Audit.audit(),
 				At:         joinTime(e.At, e.AtNs, loc),
 				RecordedAt: joinTime(e.RecordedAt, e.RecordedAtNs, loc),
 				Until:      joinTimePtr(e.Until, e.UntilNs, loc),

@@ -67,13 +67,18 @@ func testRoundTrip(t *testing.T, s store.Store) {
 	c.SupersededBy = cert.NewID()
 	c.IdempotencyKey = "幂等-key-1"
 	c.Confidential = true
+	c.Audit = &cert.Audit{Type: "initial", Mode: "FS03", FirstDay: "2026-11-02", LastDay: "2026-11-04",
+		Team:       []cert.AuditMember{{Name: "张三", Role: "leader"}, {Name: "Li Si", Role: "technical_expert"}},
+		PersonDays: 2.5, DecisionDate: "2026-11-20", DecisionMakers: []string{"王五", "赵六"},
+		TechnicalAreas: []string{"33", "19.1"}, Employees: 120}
 	c.RequestHash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 	until := time.Date(2027, 3, 1, 0, 0, 0, 0, loc)
 	c.Events = []cert.Event{
 		{Seq: 1, Type: cert.EventIssued, At: c.ValidFrom, RecordedAt: c.CreatedAt, Actor: "apikey:k1 (张三)"},
 		{Seq: 2, Type: cert.EventSuspended, At: time.Date(2027, 1, 5, 0, 0, 0, 0, loc),
 			RecordedAt: time.Date(2027, 1, 5, 8, 1, 2, 999999999, time.UTC), Actor: cert.SystemActor,
-			Reason: "监督审核逾期", ReasonCode: "0111", Until: &until, AuditRef: "AUD-2027-001", Related: cert.NewID()},
+			Reason: "监督审核逾期", ReasonCode: "0111", Until: &until, AuditRef: "AUD-2027-001", Related: cert.NewID(),
+			Audit: &cert.Audit{Type: "surveillance", Mode: "FS02", FirstDay: "2027-01-04", PersonDays: 0.75, Team: []cert.AuditMember{{Name: "张三", Role: "leader"}}}},
 		// A time-derived change carries the status it records.
 		{Seq: 3, Type: cert.EventStatusChanged, At: time.Date(2027, 12, 1, 0, 0, 0, 0, loc),
 			RecordedAt: time.Date(2027, 12, 1, 0, 5, 0, 0, time.UTC), Actor: cert.SystemActor,
