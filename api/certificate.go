@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -30,6 +31,7 @@ type certificateResource struct {
 	AssessmentBody string            `json:"assessmentBody,omitempty"`
 	DecisionDate   string            `json:"decisionDate,omitempty"`
 	OriginalDate   string            `json:"originalDate,omitempty"`
+	Audit          *cert.Audit       `json:"audit,omitempty"`
 	Organization   cert.Organization `json:"organization"`
 	Status         cert.Status       `json:"status"`
 	StatusReason   string            `json:"statusReason,omitempty"`
@@ -38,6 +40,11 @@ type certificateResource struct {
 	ValidUntil     string            `json:"validUntil"`
 	Supersedes     string            `json:"supersedes,omitempty"`
 	SupersededBy   string            `json:"supersededBy,omitempty"`
+	// Confidential is the certificate's own flag, OrganizationConfidential
+	// its organization's at the issuer, ConfidentialEffective either.
+	Confidential             bool `json:"confidential"`
+	OrganizationConfidential bool `json:"organizationConfidential"`
+	ConfidentialEffective    bool `json:"confidentialEffective"`
 	Version        int64             `json:"version"`
 	Kid            string            `json:"kid"`
 	Credential     string            `json:"credential"`
@@ -53,7 +60,9 @@ type certificateLinks struct {
 	Events     string `json:"events"`
 }
 
-func (s *Server) resource(c *cert.Certificate) certificateResource {
+// resource describes c; orgs is the set of its issuer's confidential
+// organizations.
+func (s *Server) resource(c *cert.Certificate, orgs map[string]bool) certificateResource {
 	st := s.cfg.Issuing.StatusOf(c)
 	loc := c.Location()
 	verify := cert.VerifyURL(s.cfg.PublicURL, c.ID)
@@ -64,10 +73,13 @@ func (s *Server) resource(c *cert.Certificate) certificateResource {
 	return certificateResource{
 		ID: c.ID, Number: c.Number, Revision: c.Revision, Issuer: c.Issuer, Scheme: c.Scheme,
 		Standard: c.Standard, Category: c.Category, Level: c.Level, Scope: c.Scope, ScopeEn: c.ScopeEn,
-		Sites: c.Sites, AssessmentBody: c.AssessmentBody, DecisionDate: c.DecisionDate, OriginalDate: c.OriginalDate,
+		Sites: c.Sites, AssessmentBody: c.AssessmentBody, DecisionDate: c.DecisionDate, OriginalDate: c.OriginalDate, Audit: c.Audit,
 		Organization: c.Organization, Status: st.Status, StatusReason: reason, Surveillance: st.Surveillance,
 		ValidFrom: c.ValidFrom.In(loc).Format(time.RFC3339), ValidUntil: c.ValidUntil.In(loc).Format(time.RFC3339),
-		Supersedes: c.Supersedes, SupersededBy: c.SupersededBy, Version: c.Version, Kid: c.Kid,
+		Supersedes: c.Supersedes, SupersededBy: c.SupersededBy,
+		Confidential: c.Confidential, OrganizationConfidential: orgs[c.Organization.USCC],
+		ConfidentialEffective: c.Confidential || orgs[c.Organization.USCC],
+		Version: c.Version, Kid: c.Kid,
 		Credential: c.Credential, CreatedAt: c.CreatedAt.UTC(),
 		Links: certificateLinks{
 			Verify: verify, QR: verify + "/qr.png", PDF: verify + "/certificate.pdf",
@@ -78,7 +90,11 @@ func (s *Server) resource(c *cert.Certificate) certificateResource {
 
 // writeResource answers the certificate resource of crt.
 func (s *Server) writeResource(c *echo.Context, status int, crt *cert.Certificate) error {
-	res := s.resource(crt)
+	orgs, err := s.cfg.Issuing.ConfidentialOrganizations(c.Request().Context(), crt.Issuer)
+	if err != nil {
+		return err
+	}
+	res := s.resource(crt, orgs)
 	return writeJSON(c, status, res.appendJSON)
 }
 
@@ -133,6 +149,7 @@ func (s *Server) createBatch(c *echo.Context) error {
 		return err
 	}
 	out := make([]batchResult, len(results))
+	flags := s.orgFlags(c.Request().Context())
 	for i, r := range results {
 		if r.Err != nil {
 			p, internal := problemFor(r.Err)
@@ -144,7 +161,11 @@ func (s *Server) createBatch(c *echo.Context) error {
 			continue
 		}
 		s.metrics.issued.Inc()
-		res := s.resource(r.Certificate)
+		orgs, err := flags.of(r.Certificate.Issuer)
+		if err != nil {
+			return err
+		}
+		res := s.resource(r.Certificate, orgs)
 		out[i] = batchResult{Index: i, Status: http.StatusCreated, Certificate: &res}
 	}
 	return writeJSON(c, http.StatusOK, func(b []byte) []byte {
@@ -187,8 +208,13 @@ func (s *Server) listCertificates(c *echo.Context) error {
 		Items []certificateResource `json:"items"`
 		Next  string                `json:"next,omitempty"`
 	}{Items: make([]certificateResource, len(items)), Next: next}
+	flags := s.orgFlags(c.Request().Context())
 	for i, it := range items {
-		out.Items[i] = s.resource(it)
+		orgs, err := flags.of(it.Issuer)
+		if err != nil {
+			return err
+		}
+		out.Items[i] = s.resource(it, orgs)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -256,4 +282,39 @@ func parseIfMatch(h string) (int64, error) {
 		return 0, bad
 	}
 	return n, nil
+}
+
+// orgFlagCache reads the confidential organizations of each issuer once
+// per request.
+type orgFlagCache struct {
+	ctx context.Context
+	iss Issuing
+	m   map[string]map[string]bool
+}
+
+func (s *Server) orgFlags(ctx context.Context) *orgFlagCache {
+	return &orgFlagCache{ctx: ctx, iss: s.cfg.Issuing, m: map[string]map[string]bool{}}
+}
+
+// of returns the set of issuer's confidential organizations.
+func (f *orgFlagCache) of(issuer string) (map[string]bool, error) {
+	if orgs, ok := f.m[issuer]; ok {
+		return orgs, nil
+	}
+	orgs, err := f.iss.ConfidentialOrganizations(f.ctx, issuer)
+	if err != nil {
+		return nil, err
+	}
+	f.m[issuer] = orgs
+	return orgs, nil
+}
+
+// hidden reports whether c is left out of public listings: its own flag
+// or its organization's.
+func (f *orgFlagCache) hidden(c *cert.Certificate) (bool, error) {
+	if c.Confidential {
+		return true, nil
+	}
+	orgs, err := f.of(c.Issuer)
+	return orgs[c.Organization.USCC], err
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -59,8 +60,15 @@ func (s *Server) reportIssuer(c *echo.Context) (*cert.Issuer, error) {
 	return s.cfg.Issuing.Issuer(c.Request().Context(), id)
 }
 
-// issuerCertificates reads every certificate of an issuer, page by page.
+// issuerCertificates reads every certificate of an issuer, page by page,
+// for a report: a certificate of an organization the issuer marked
+// confidential comes back with its Confidential flag set (a copy; the
+// effective value is what reports go by).
 func (s *Server) issuerCertificates(ctx context.Context, p cert.Principal, id string) ([]*cert.Certificate, error) {
+	orgs, err := s.cfg.Issuing.ConfidentialOrganizations(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	var all []*cert.Certificate
 	q := issuer.Query{Issuer: id, Limit: 1000}
 	for {
@@ -68,7 +76,14 @@ func (s *Server) issuerCertificates(ctx context.Context, p cert.Principal, id st
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, page...)
+		for _, c := range page {
+			if !c.Confidential && orgs[c.Organization.USCC] {
+				cp := *c
+				cp.Confidential = true
+				c = &cp
+			}
+			all = append(all, c)
+		}
 		if next == "" {
 			return all, nil
 		}
@@ -333,4 +348,34 @@ func (s *Server) setConfidential(c *echo.Context) error {
 		Confidential bool   `json:"confidential"`
 		Version      int64  `json:"version"`
 	}{crt.ID, crt.Confidential, crt.Version})
+}
+
+// setOrganizationConfidential is PUT
+// /api/v1/organizations/{uscc}/confidential: the flag of an organization
+// at an issuer (an admin key names it with "issuer" in the body or
+// ?issuer=), for every certificate of that organization from that issuer.
+func (s *Server) setOrganizationConfidential(c *echo.Context) error {
+	var body struct {
+		Confidential *bool  `json:"confidential"`
+		Issuer       string `json:"issuer"`
+	}
+	if err := decodeJSON(c, &body, 1<<10); err != nil {
+		return err
+	}
+	if body.Confidential == nil {
+		return cert.Invalid("confidential", "is required: true or false")
+	}
+	id := cmp.Or(body.Issuer, c.QueryParam("issuer"))
+	uscc := c.Param("uscc")
+	if err := s.cfg.Issuing.SetOrganizationConfidential(c.Request().Context(), principal(c), id, uscc, *body.Confidential); err != nil {
+		return err
+	}
+	if id == "" {
+		id = principal(c).Issuer
+	}
+	return c.JSON(http.StatusOK, struct {
+		Issuer       string `json:"issuer"`
+		USCC         string `json:"uscc"`
+		Confidential bool   `json:"confidential"`
+	}{id, uscc, *body.Confidential})
 }

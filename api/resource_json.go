@@ -51,6 +51,11 @@ func (r *certificateResource) appendJSON(b []byte) []byte {
 	b = cert.AppendJSONOmitEmpty(b, `,"assessmentBody":`, r.AssessmentBody)
 	b = cert.AppendJSONOmitEmpty(b, `,"decisionDate":`, r.DecisionDate)
 	b = cert.AppendJSONOmitEmpty(b, `,"originalDate":`, r.OriginalDate)
+	if r.Audit != nil {
+		// Rare and small: encoding/json writes it.
+		a, _ := json.Marshal(r.Audit)
+		b = append(append(b, `,"audit":`...), a...)
+	}
 	b = append(b, `,"organization":`...)
 	b = r.Organization.AppendJSON(b)
 	b = append(b, `,"status":`...)
@@ -64,6 +69,12 @@ func (r *certificateResource) appendJSON(b []byte) []byte {
 	b = cert.AppendJSONString(b, r.ValidUntil)
 	b = cert.AppendJSONOmitEmpty(b, `,"supersedes":`, r.Supersedes)
 	b = cert.AppendJSONOmitEmpty(b, `,"supersededBy":`, r.SupersededBy)
+	b = append(b, `,"confidential":`...)
+	b = strconv.AppendBool(b, r.Confidential)
+	b = append(b, `,"organizationConfidential":`...)
+	b = strconv.AppendBool(b, r.OrganizationConfidential)
+	b = append(b, `,"confidentialEffective":`...)
+	b = strconv.AppendBool(b, r.ConfidentialEffective)
 	b = append(b, `,"version":`...)
 	b = strconv.AppendInt(b, r.Version, 10)
 	b = append(b, `,"kid":`...)

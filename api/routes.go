@@ -73,6 +73,7 @@ func (s *Server) routes() {
 	g.GET("/certificates/:id/events", s.certificateEvents)
 	g.POST("/certificates/:id/:action", s.certificateAction)
 	g.PUT("/certificates/:id/confidential", s.setConfidential)
+	g.PUT("/organizations/:uscc/confidential", s.setOrganizationConfidential)
 
 	// Reports to regulators and registries.
 	g.GET("/reports/:target", s.reportPeriods)

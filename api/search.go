@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -86,7 +87,17 @@ func (s *Server) search(c *echo.Context, q, cursor string, limit int) ([]searchI
 	}
 	// Confidential certificates verify by id and QR code only; a page may
 	// come back shorter than the limit, and the cursor still goes on.
-	found = slices.DeleteFunc(found, func(c *cert.Certificate) bool { return c.Confidential })
+	// So are those of an organization its issuer marked confidential.
+	flags := s.orgFlags(ctx)
+	var ferr error
+	found = slices.DeleteFunc(found, func(c *cert.Certificate) bool {
+		hide, err := flags.hidden(c)
+		ferr = cmp.Or(ferr, err)
+		return hide || err != nil
+	})
+	if ferr != nil {
+		return nil, nil, "", ferr
+	}
 	schemes := s.cfg.Issuing.Schemes()
 	issuers := map[string]cert.VerdictIssuer{}
 	items := make([]searchItem, len(found))

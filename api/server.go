@@ -26,6 +26,8 @@ type Issuing interface {
 	Act(ctx context.Context, p cert.Principal, id, action string, req issuer.ActionRequest, ifMatch int64) (*cert.Certificate, error)
 	StatusOf(c *cert.Certificate) cert.Standing
 	SetConfidential(ctx context.Context, p cert.Principal, id string, confidential bool) (*cert.Certificate, error)
+	SetOrganizationConfidential(ctx context.Context, p cert.Principal, issuer, uscc string, confidential bool) error
+	ConfidentialOrganizations(ctx context.Context, issuer string) (map[string]bool, error)
 	Schemes() cert.Schemes
 	CreateIssuer(ctx context.Context, p cert.Principal, req issuer.IssuerRequest) (*cert.Issuer, error)
 	Issuers(ctx context.Context) ([]*cert.Issuer, error)

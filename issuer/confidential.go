@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/certd/certd/cert"
 )
@@ -37,4 +39,58 @@ func (s *Service) SetConfidential(ctx context.Context, p cert.Principal, id stri
 			return nil, err
 		}
 	}
+}
+
+// SetOrganizationConfidential sets or clears the confidential flag of an
+// organization (by its USCC, or the identifier its certificates carry) at
+// an issuer: it applies to every certificate of that organization from
+// that issuer, present and future, besides each certificate's own flag.
+// An admin principal names the issuer; an issuer key acts for its own.
+func (s *Service) SetOrganizationConfidential(ctx context.Context, p cert.Principal, issuerID, uscc string, confidential bool) error {
+	if s.orgs == nil {
+		return fmt.Errorf("this store keeps no organization flags: %w", cert.ErrUnavailable)
+	}
+	id, err := s.resolveIssuer(p, issuerID)
+	if err != nil {
+		return err
+	}
+	if err := checkOrganizationID(uscc); err != nil {
+		return err
+	}
+	if _, err := s.issuer(ctx, id, nil); err != nil {
+		return err
+	}
+	return s.orgs.SetOrganizationConfidential(ctx, id, uscc, confidential)
+}
+
+// checkOrganizationID checks the identifier of an organization in a path.
+func checkOrganizationID(uscc string) error {
+	switch {
+	case strings.TrimSpace(uscc) == "":
+		return cert.Invalid("uscc", "is required: the organization's USCC (or the identifier its certificates carry)")
+	case cert.CheckText(uscc, cert.SingleLine) != nil:
+		return cert.Invalid("uscc", cert.CheckText(uscc, cert.SingleLine).Error())
+	case utf8.RuneCountInString(uscc) > 64:
+		return cert.Invalid("uscc", "must be at most 64 characters")
+	}
+	return nil
+}
+
+// ConfidentialOrganizations returns the organizations marked confidential
+// at an issuer, as a set; the public search and registry reports leave
+// out their certificates. It checks no principal: what it tells decides
+// what is hidden, and is never shown as such.
+func (s *Service) ConfidentialOrganizations(ctx context.Context, issuerID string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if s.orgs == nil {
+		return out, nil
+	}
+	list, err := s.orgs.ConfidentialOrganizations(ctx, issuerID)
+	if err != nil {
+		return nil, fmt.Errorf("confidential organizations of %s: %w", issuerID, err)
+	}
+	for _, u := range list {
+		out[u] = true
+	}
+	return out, nil
 }

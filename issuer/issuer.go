@@ -46,6 +46,9 @@ type Config struct {
 	// certificate or issuer whose text it cannot print is refused. Without
 	// it (no font installed) only cert.CheckText applies.
 	Printer Printer
+	// Organizations keeps the per-organization confidential flags (nil:
+	// none can be set, and none applies).
+	Organizations store.Organizations
 }
 
 // Printer reports the characters of a text that certificate PDFs cannot
@@ -64,6 +67,7 @@ type Service struct {
 	now       func() time.Time
 	positions positionBlocks
 	printer   Printer
+	orgs      store.Organizations
 	// used maps an API key id to when this process last recorded its use.
 	used sync.Map
 }
@@ -78,7 +82,7 @@ func New(cfg Config) *Service {
 	if cfg.OnChange != nil {
 		st = notifyingStore{Store: st, onChange: cfg.OnChange}
 	}
-	return &Service{st: st, signer: cfg.Signer, rings: cfg.Rings, schemes: cfg.Schemes, publicURL: cfg.PublicURL, now: now, printer: cfg.Printer}
+	return &Service{st: st, signer: cfg.Signer, rings: cfg.Rings, schemes: cfg.Schemes, publicURL: cfg.PublicURL, now: now, printer: cfg.Printer, orgs: cfg.Organizations}
 }
 
 // Schemes returns the schemes the service knows.

@@ -207,7 +207,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Issuer = issuer.New(issuer.Config{
 		Store: st, Signer: m.Keys, Rings: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now,
-		OnChange: lists.Invalidate, Printer: printer,
+		OnChange: lists.Invalidate, Printer: printer, Organizations: organizationsOf(st),
 	})
 	ver := verifier.New(verifier.Config{Store: st, Keys: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now, StatusLists: lists})
 	profiles := profile.New(profile.Config{Store: st, Schemes: schemes, Now: m.Now})
@@ -351,6 +351,13 @@ func (m *Main) openKEK(ctx context.Context) (keys.KEK, error) {
 func submissionsOf(st store.Store) store.Submissions {
 	sub, _ := st.(store.Submissions)
 	return sub
+}
+
+// organizationsOf returns the store's per-organization flags, if it keeps
+// them.
+func organizationsOf(st store.Store) store.Organizations {
+	o, _ := st.(store.Organizations)
+	return o
 }
 
 func (m *Main) openStore(ctx context.Context) (store.Store, error) {

@@ -24,6 +24,7 @@ const (
 	idxIssuerStBits      = "idx_issuer_stbits"
 	idxIssuerStWatch     = "idx_issuer_stwatch"
 	idxAPIKeyIssuer      = "idx_issuer"
+	idxIssuerUSCC        = "idx_issuer_uscc"
 )
 
 // errNotImplemented is the code FerretDB answers for index options it lacks.
@@ -62,6 +63,7 @@ func (s *Store) createIndexes(ctx context.Context) error {
 		{coll: s.certs, name: idxIssuerStWatch, keys: keys("issuer", "stWatch")},
 		{coll: s.apiKeys, name: idxAPIKeyHash, keys: keys("hash"), unique: true},
 		{coll: s.apiKeys, name: idxAPIKeyIssuer, keys: keys("issuer")},
+		{coll: s.db.Collection(collOrgConfidential), name: idxIssuerUSCC, keys: keys("issuer", "uscc")},
 	}
 	for _, ix := range slices.Concat(indexes, s.accountIndexes(), s.webhookIndexes()) {
 		if err := s.createIndex(ctx, ix); err != nil {
