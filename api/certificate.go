@@ -42,14 +42,14 @@ type certificateResource struct {
 	SupersededBy   string            `json:"supersededBy,omitempty"`
 	// Confidential is the certificate's own flag, OrganizationConfidential
 	// its organization's at the issuer, ConfidentialEffective either.
-	Confidential             bool `json:"confidential"`
-	OrganizationConfidential bool `json:"organizationConfidential"`
-	ConfidentialEffective    bool `json:"confidentialEffective"`
-	Version        int64             `json:"version"`
-	Kid            string            `json:"kid"`
-	Credential     string            `json:"credential"`
-	CreatedAt      time.Time         `json:"createdAt"`
-	Links          certificateLinks  `json:"links"`
+	Confidential             bool             `json:"confidential"`
+	OrganizationConfidential bool             `json:"organizationConfidential"`
+	ConfidentialEffective    bool             `json:"confidentialEffective"`
+	Version                  int64            `json:"version"`
+	Kid                      string           `json:"kid"`
+	Credential               string           `json:"credential"`
+	CreatedAt                time.Time        `json:"createdAt"`
+	Links                    certificateLinks `json:"links"`
 }
 
 type certificateLinks struct {
@@ -79,7 +79,7 @@ func (s *Server) resource(c *cert.Certificate, orgs map[string]bool) certificate
 		Supersedes: c.Supersedes, SupersededBy: c.SupersededBy,
 		Confidential: c.Confidential, OrganizationConfidential: orgs[c.Organization.USCC],
 		ConfidentialEffective: c.Confidential || orgs[c.Organization.USCC],
-		Version: c.Version, Kid: c.Kid,
+		Version:               c.Version, Kid: c.Kid,
 		Credential: c.Credential, CreatedAt: c.CreatedAt.UTC(),
 		Links: certificateLinks{
 			Verify: verify, QR: verify + "/qr.png", PDF: verify + "/certificate.pdf",
