@@ -27,6 +27,7 @@ import (
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/issuer"
 	"github.com/certd/certd/keys"
+	"github.com/certd/certd/profile"
 	"github.com/certd/certd/report"
 	"github.com/certd/certd/store/bolt"
 	"github.com/certd/certd/verifier"
@@ -60,6 +61,15 @@ func newReportAPI(t *testing.T, start string) (*testAPI, func(dir string) *testA
 	if _, err := svc.CreateIssuer(ctx, admin, issuer.IssuerRequest{ID: "cb", Name: "Test CB", NameZh: "测试认证中心", NumberPrefix: "ITSS"}); err != nil {
 		t.Fatal(err)
 	}
+	// The approval and accreditation the reports carry.
+	prof := profile.New(profile.Config{Store: st, Schemes: schemes, Now: clk.Now})
+	is, err := svc.Issuer(ctx, "cb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := prof.Patch(ctx, admin, "cb", []byte(`{"approvalNumber":"CNCA-R-2002-001","accreditation":[{"body":"CNAS","number":"CNAS C123-M"}]}`), is.Version); err != nil {
+		t.Fatal(err)
+	}
 	_, token, err := svc.CreateAPIKey(ctx, admin, issuer.APIKeyRequest{Issuer: "cb", Role: cert.RoleIssuer, Name: "cb operator"})
 	if err != nil {
 		t.Fatal(err)
@@ -88,6 +98,12 @@ func (a *testAPI) authed(method, path string, body any) response {
 
 func (a *testAPI) issueOn(day, scheme, name, validFrom string) resource {
 	a.t.Helper()
+	return a.issueOnWith(day, scheme, name, validFrom, nil)
+}
+
+// issueOnWith is issueOn with extra members of the body.
+func (a *testAPI) issueOnWith(day, scheme, name, validFrom string, extra map[string]any) resource {
+	a.t.Helper()
 	a.clock.Set(bj(a.t, day).Add(9 * time.Hour))
 	body := map[string]any{
 		"scheme": scheme, "standard": "GB/T 19001-2016", "scope": "软件开发", "validFrom": validFrom,
@@ -95,6 +111,9 @@ func (a *testAPI) issueOn(day, scheme, name, validFrom string) resource {
 	}
 	if scheme == "itss" {
 		body["category"], body["level"], body["standard"] = "运行维护", 3, "GB/T 28827.1-2022"
+	}
+	for k, v := range extra {
+		body[k] = v
 	}
 	r := a.do(http.MethodPost, "/api/v1/certificates", body)
 	if r.code != http.StatusCreated {
@@ -135,14 +154,25 @@ func monthScenario(t *testing.T, a *testAPI) map[string]resource {
 		if i%2 == 1 {
 			scheme = "iso17021"
 		}
-		c := a.issueOn(fmt.Sprintf("2026-11-%02d", 1+i%28), scheme, fmt.Sprintf("示例%02d有限公司", i), fmt.Sprintf("2026-11-%02d", 1+i%28))
+		var extra map[string]any
+		if i == 0 {
+			// The audit behind the first issue, as the reports show it.
+			extra = map[string]any{"decisionDate": "2026-10-30", "audit": map[string]any{
+				"type": "initial", "mode": "FS03", "firstDay": "2026-10-26", "lastDay": "2026-10-28",
+				"team":       []map[string]any{{"name": "张组长", "role": "leader"}, {"name": "李审核", "role": "auditor"}, {"name": "王专家", "role": "technical_expert"}},
+				"personDays": 4.5, "decisionMakers": []string{"赵决定", "钱决定"}, "technicalAreas": []string{"33", "19.1"}, "employees": 86,
+			}}
+		}
+		c := a.issueOnWith(fmt.Sprintf("2026-11-%02d", 1+i%28), scheme, fmt.Sprintf("示例%02d有限公司", i), fmt.Sprintf("2026-11-%02d", 1+i%28), extra)
 		out[fmt.Sprintf("new%02d", i)] = c
 	}
 	a.actOn("2026-11-12", out["new01"].ID, "suspend", map[string]any{"reason": "客户申请", "reasonCode": "0113"}, http.StatusOK)
 	a.actOn("2026-11-13", out["new03"].ID, "suspend", map[string]any{"reason": "不符合", "reasonCode": "0114"}, http.StatusOK)
 	a.actOn("2026-11-14", out["new04"].ID, "suspend", map[string]any{"reason": "误用标志", "reasonCode": "0115"}, http.StatusOK)
 	a.actOn("2026-11-15", out["new05"].ID, "withdraw", map[string]any{"reason": "严重不符合", "reasonCode": "0103"}, http.StatusOK)
-	a.actOn("2026-11-28", out["new06"].ID, "surveillance", map[string]any{"reason": "audit", "date": "2026-11-28", "result": "passed", "auditRef": "sa-2026-11"}, http.StatusOK)
+	a.actOn("2026-11-28", out["new06"].ID, "surveillance", map[string]any{"reason": "audit", "date": "2026-11-28", "result": "passed", "auditRef": "sa-2026-11",
+		"audit": map[string]any{"mode": "FS02", "firstDay": "2026-11-27", "lastDay": "2026-11-28", "team": []map[string]any{{"name": "孙组长", "role": "leader"}},
+			"personDays": 1.5, "decisionDate": "2026-11-28", "decisionMakers": []string{"周决定"}, "technicalAreas": []string{"33"}, "employees": 40}}, http.StatusOK)
 	for i, name := range []string{"old1", "old2"} {
 		day := fmt.Sprintf("2026-11-2%d", i)
 		r := a.actOn(day, out[name].ID, "renew", map[string]any{"reason": "再认证", "validFrom": day}, http.StatusCreated)
@@ -172,7 +202,7 @@ func TestAPIReportMonth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := f.GetSheetList(), []string{"证书信息表", "审核结果信息表"}; !slices.Equal(got, want) {
+	if got, want := f.GetSheetList(), []string{"证书信息表", "审核结果信息表", "审核计划信息表"}; !slices.Equal(got, want) {
 		t.Fatalf("sheets %q, want %q", got, want)
 	}
 	byExcelize := map[string][][]string{}
@@ -188,7 +218,7 @@ func TestAPIReportMonth(t *testing.T) {
 	if !equalSheets(byXML, byExcelize) {
 		t.Errorf("zip+xml and excelize disagree:\n%q\n%q", byXML, byExcelize)
 	}
-	for i, name := range []string{"证书信息表", "审核结果信息表"} {
+	for i, name := range []string{"证书信息表", "审核结果信息表", "审核计划信息表"} {
 		if got := byXML.rows(name); len(got) == 0 || !slices.Equal(got[0], cnca.Header(i)) {
 			t.Errorf("%s header %q, want %q", name, got, cnca.Header(i))
 		}
@@ -222,14 +252,49 @@ func TestAPIReportMonth(t *testing.T) {
 	if fmt.Sprint(count) != fmt.Sprint(want) {
 		t.Errorf("status/reason counts %v, want %v", count, want)
 	}
-	if audits := byXML.rows("审核结果信息表"); len(audits) != 2 || audits[1][col("证书编号")] == "" || cell(audits[1], 5) != "通过" || cell(audits[1], 6) != "sa-2026-11" {
-		t.Errorf("audit sheet %q", audits)
+	// The audit sheets: the initial audit recorded with new00's issue and
+	// new06's surveillance audit, each with its record; the body's
+	// approval and accreditation on every row.
+	for i, sheet := range []string{"审核结果信息表", "审核计划信息表"} {
+		audits := byXML.rows(sheet)
+		if len(audits) != 3 {
+			t.Fatalf("%s: %d rows, want a header and 2 audits: %q", sheet, len(audits), audits)
+		}
+		h := cnca.Header(i + 1)
+		get := func(row []string, header string) string {
+			k := slices.Index(h, header)
+			if k < 0 {
+				t.Fatalf("%s has no column %s", sheet, header)
+			}
+			return cell(row, k)
+		}
+		want := []map[string]string{
+			{"审核类型": "初次认证审核", "审核方式代码": "FS03", "审核开始日期": "2026-10-26", "审核结束日期": "2026-10-28", "审核组长": "张组长",
+				"现场审核人日数": "4.5", "专业代码": "33; 19.1", "覆盖员工人数": "86", "认证机构批准号": "CNCA-R-2002-001"},
+			{"审核类型": "监督审核", "审核方式代码": "FS02", "审核开始日期": "2026-11-27", "审核结束日期": "2026-11-28", "审核组长": "孙组长",
+				"现场审核人日数": "1.5", "专业代码": "33", "覆盖员工人数": "40", "认证机构批准号": "CNCA-R-2002-001"},
+		}
+		if i == 0 {
+			want[0]["审核组成员"], want[0]["认证决定日期"], want[0]["认证决定人员"], want[0]["审核结论"] = "李审核; 王专家", "2026-10-30", "赵决定; 钱决定", "通过"
+			want[1]["审核组成员"], want[1]["认证决定日期"], want[1]["认证决定人员"], want[1]["审核结论"] = "", "2026-11-28", "周决定", "通过"
+			want[1]["审核报告编号"], want[0]["认可机构"], want[0]["认可证书号"] = "sa-2026-11", "CNAS", "CNAS C123-M"
+		} else {
+			want[0]["审核组成员及角色"] = "张组长 (leader); 李审核 (auditor); 王专家 (technical_expert)"
+		}
+		for j, w := range want {
+			for header, v := range w {
+				if got := get(audits[j+1], header); got != v {
+					t.Errorf("%s row %d %s = %q, want %q", sheet, j+1, header, got, v)
+				}
+			}
+		}
 	}
 
 	// CSV and JSON against golden files.
 	for _, g := range []struct{ query, file string }{
 		{"format=csv", "cnca-2026-11.csv"},
 		{"format=csv&sheet=2", "cnca-2026-11-audits.csv"},
+		{"format=csv&sheet=3", "cnca-2026-11-audit-plan.csv"},
 		{"format=json", "cnca-2026-11.json"},
 		{"format=json", "iafcertsearch-2026-11.json"},
 	} {
@@ -528,7 +593,7 @@ func readXLSX(t *testing.T, b []byte) xlsxSheets {
 		out.names = append(out.names, s.Name)
 		out.data[s.Name] = rows
 	}
-	if !slices.Equal(out.names, []string{"证书信息表", "审核结果信息表"}) {
+	if !slices.Equal(out.names, []string{"证书信息表", "审核结果信息表", "审核计划信息表"}) {
 		t.Errorf("workbook.xml sheets %q", out.names)
 	}
 	return out

@@ -15,15 +15,34 @@ type Entry struct {
 	Scheme *cert.Scheme
 	// Change is "issued", "revised", a status reached (suspended,
 	// reinstated for a return to active, withdrawn, cancelled, expired,
-	// superseded), or "surveillance" for an audit.
+	// superseded), "surveillance" for a surveillance audit, or "audit"
+	// for the audit recorded with an issue or a renewal.
 	Change string
 	At     time.Time
 	// Status is the status after the change (changes) or at the end of
 	// the period (certificates).
 	Status cert.Status
 	Code   *cert.ReasonCode
-	// Audit is the surveillance event of an audit row.
+	// Audit is the surveillance event of a surveillance row.
 	Audit *cert.Event
+	// Record is the audit record of an audit row (the event's or the
+	// certificate's); nil when none was recorded.
+	Record *cert.Audit
+}
+
+// record is the audit record a row's audit fields come from: the row's
+// own (audit rows), else the latest the certificate holds (the last
+// surveillance audit with a record, else the certificate's).
+func (e *Entry) record() *cert.Audit {
+	if e.Record != nil || e.Audit != nil || e.Change == "audit" {
+		return e.Record
+	}
+	for i := len(e.Cert.Events) - 1; i >= 0; i-- {
+		if a := e.Cert.Events[i].Audit; a != nil {
+			return a
+		}
+	}
+	return e.Cert.Audit
 }
 
 // Key identifies an entry across reports: certificate id, change and time.
@@ -77,14 +96,20 @@ func issueCode(c *cert.Certificate, s *cert.Scheme) *cert.ReasonCode {
 	return nil
 }
 
-// Audits returns one entry per surveillance audit dated in the period.
+// Audits returns one entry per audit of the period: every surveillance
+// audit dated in it, and the audit recorded with a certificate issued or
+// renewed in it (a revision's record is its predecessor's, already
+// reported, and is left out).
 func Audits(certs []*cert.Certificate, schemes cert.Schemes, p Period) []Entry {
 	var out []Entry
 	for _, c := range certs {
+		if c.Audit != nil && c.Revision == 0 && p.Contains(c.CreatedAt) {
+			out = append(out, Entry{Cert: c, Scheme: schemes[c.Scheme], Change: "audit", At: c.CreatedAt, Record: c.Audit})
+		}
 		for i := range c.Events {
 			e := &c.Events[i]
 			if (e.Type == cert.EventSurveillancePassed || e.Type == cert.EventSurveillanceFailed) && p.Contains(e.At) && e.Related == "" {
-				out = append(out, Entry{Cert: c, Scheme: schemes[c.Scheme], Change: "surveillance", At: e.At, Audit: e})
+				out = append(out, Entry{Cert: c, Scheme: schemes[c.Scheme], Change: "surveillance", At: e.At, Audit: e, Record: e.Audit})
 			}
 		}
 	}

@@ -89,11 +89,64 @@ var fields = map[string]field{
 	"reasonLabelEn": str(func(e *Entry, _ *Context) string {
 		return codeOf(e, func(c *cert.ReasonCode) string { return c.LabelEn })
 	}),
-	"auditType": str(func(e *Entry, _ *Context) string {
-		return auditOf(e, func(*cert.Event) string { return "surveillance" })
-	}),
+	"auditType":     str(func(e *Entry, _ *Context) string { return auditType(e) }),
 	"auditDate":     date(func(e *Entry) time.Time { return auditAt(e) }),
-	"auditResult":   str(func(e *Entry, _ *Context) string { return auditOf(e, auditResult) }),
+	"auditResult":   str(func(e *Entry, _ *Context) string { return auditResult(e) }),
+	"auditMode":     str(func(e *Entry, _ *Context) string { return recordOf(e, func(a *cert.Audit) string { return a.Mode }) }),
+	"auditFirstDay": auditDay(func(a *cert.Audit) string { return a.FirstDay }),
+	"auditLastDay":  auditDay(func(a *cert.Audit) string { return a.LastDay }),
+	"auditTeamLeader": str(func(e *Entry, _ *Context) string {
+		return recordOf(e, (*cert.Audit).Leader)
+	}),
+	"auditTeamMembers": str(func(e *Entry, _ *Context) string {
+		return recordOf(e, func(a *cert.Audit) string {
+			var names []string
+			for _, m := range a.Team {
+				if m.Role != "leader" {
+					names = append(names, m.Name)
+				}
+			}
+			return strings.Join(names, "; ")
+		})
+	}),
+	"auditTeam": str(func(e *Entry, _ *Context) string {
+		return recordOf(e, func(a *cert.Audit) string {
+			out := make([]string, len(a.Team))
+			for i, m := range a.Team {
+				out[i] = m.Name + " (" + m.Role + ")"
+			}
+			return strings.Join(out, "; ")
+		})
+	}),
+	"auditPersonDays": str(func(e *Entry, _ *Context) string {
+		return recordOf(e, func(a *cert.Audit) string {
+			if a.PersonDays == 0 {
+				return ""
+			}
+			return strconv.FormatFloat(a.PersonDays, 'f', -1, 64)
+		})
+	}),
+	// The decision of an issue or renewal is the certificate's when its
+	// record does not give it.
+	"auditDecisionDate": func(e *Entry, x *Context) (string, *time.Time) {
+		s, t := auditDay(func(a *cert.Audit) string { return a.DecisionDate })(e, x)
+		if s == "" && t == nil && e.Change == "audit" {
+			return day(func(c *cert.Certificate) string { return c.DecisionDate })(e, x)
+		}
+		return s, t
+	},
+	"auditDecisionMakers": str(func(e *Entry, _ *Context) string {
+		return recordOf(e, func(a *cert.Audit) string { return strings.Join(a.DecisionMakers, "; ") })
+	}),
+	"technicalAreas": str(func(e *Entry, _ *Context) string {
+		return recordOf(e, func(a *cert.Audit) string { return strings.Join(a.TechnicalAreas, "; ") })
+	}),
+	"employees": str(func(e *Entry, _ *Context) string {
+		return recordOf(e, func(a *cert.Audit) string { return level(a.Employees) })
+	}),
+	"issuer.approvalNumber": str(func(_ *Entry, x *Context) string {
+		return issuerOf(x, func(i *cert.Issuer) string { return i.ApprovalNumber })
+	}),
 	"auditRef":      str(func(e *Entry, _ *Context) string { return auditOf(e, func(a *cert.Event) string { return a.AuditRef }) }),
 	"issuer.id":     str(func(e *Entry, x *Context) string { return e.Cert.Issuer }),
 	"issuer.name":   str(func(_ *Entry, x *Context) string { return issuerOf(x, func(i *cert.Issuer) string { return i.Name }) }),
@@ -168,6 +221,47 @@ func codeOf(e *Entry, f func(*cert.ReasonCode) string) string {
 	return f(e.Code)
 }
 
+// recordOf applies f to the entry's audit record, "" without one.
+func recordOf(e *Entry, f func(*cert.Audit) string) string {
+	if a := e.record(); a != nil {
+		return f(a)
+	}
+	return ""
+}
+
+// auditDay is a calendar date of the entry's audit record.
+func auditDay(f func(*cert.Audit) string) field {
+	return func(e *Entry, _ *Context) (string, *time.Time) {
+		s := recordOf(e, f)
+		if s == "" {
+			return "", nil
+		}
+		t, err := cert.ParseDate(s, e.Cert.Location())
+		if err != nil {
+			return s, nil
+		}
+		return "", &t
+	}
+}
+
+// auditType is the type the record names, else what the row is: a
+// surveillance audit, or the audit of an issue (initial) or a renewal
+// (recertification).
+func auditType(e *Entry) string {
+	if t := recordOf(e, func(a *cert.Audit) string { return a.Type }); t != "" {
+		return t
+	}
+	switch {
+	case e.Audit != nil:
+		return "surveillance"
+	case e.Change != "audit":
+		return ""
+	case e.Cert.Supersedes != "":
+		return "recertification"
+	}
+	return "initial"
+}
+
 func auditOf(e *Entry, f func(*cert.Event) string) string {
 	if e.Audit == nil {
 		return ""
@@ -175,18 +269,32 @@ func auditOf(e *Entry, f func(*cert.Event) string) string {
 	return f(e.Audit)
 }
 
+// auditAt is the date of the row's audit: a surveillance audit's date,
+// else the last day its record gives.
 func auditAt(e *Entry) time.Time {
-	if e.Audit == nil {
-		return time.Time{}
+	if e.Audit != nil {
+		return e.Audit.At
 	}
-	return e.Audit.At
+	if e.Change == "audit" && e.Record != nil && e.Record.LastDay != "" {
+		if t, err := cert.ParseDate(e.Record.LastDay, e.Cert.Location()); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
 }
 
-func auditResult(a *cert.Event) string {
-	if a.Type == cert.EventSurveillancePassed {
+// auditResult is the outcome of the row's audit; an issue or renewal
+// follows a passed one.
+func auditResult(e *Entry) string {
+	switch {
+	case e.Audit != nil && e.Audit.Type == cert.EventSurveillancePassed:
+		return "passed"
+	case e.Audit != nil:
+		return "failed"
+	case e.Change == "audit":
 		return "passed"
 	}
-	return "failed"
+	return ""
 }
 
 func issuerOf(x *Context, f func(*cert.Issuer) string) string {
