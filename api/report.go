@@ -3,10 +3,8 @@ package api
 import (
 	"bytes"
 	"cmp"
-	"context"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,7 +13,6 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"github.com/certd/certd/cert"
-	"github.com/certd/certd/issuer"
 	"github.com/certd/certd/report"
 )
 
@@ -60,76 +57,6 @@ func (s *Server) reportIssuer(c *echo.Context) (*cert.Issuer, error) {
 	return s.cfg.Issuing.Issuer(c.Request().Context(), id)
 }
 
-// issuerCertificates reads every certificate of an issuer, page by page,
-// for a report: a certificate of an organization the issuer marked
-// confidential comes back with its Confidential flag set (a copy; the
-// effective value is what reports go by).
-func (s *Server) issuerCertificates(ctx context.Context, p cert.Principal, id string) ([]*cert.Certificate, error) {
-	orgs, err := s.cfg.Issuing.ConfidentialOrganizations(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	var all []*cert.Certificate
-	q := issuer.Query{Issuer: id, Limit: 1000}
-	for {
-		page, next, err := s.cfg.Issuing.List(ctx, p, q)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range page {
-			if !c.Confidential && orgs[c.Organization.USCC] {
-				cp := *c
-				cp.Confidential = true
-				c = &cp
-			}
-			all = append(all, c)
-		}
-		if next == "" {
-			return all, nil
-		}
-		q.Cursor = next
-	}
-}
-
-// reportEntries returns the entries whose submission a target tracks:
-// the changes (without confidential certificates for a template that
-// leaves them out) and the audits its sheets report.
-func reportEntries(t *report.Template, certs []*cert.Certificate, schemes cert.Schemes, p report.Period) []report.Entry {
-	var out []report.Entry
-	var changes, audits bool
-	for _, sh := range t.Sheets {
-		switch sh.Rows {
-		case report.RowsChanges:
-			changes = true
-		case report.RowsCertificates:
-			changes = true
-			certs = slices.DeleteFunc(slices.Clone(certs), func(c *cert.Certificate) bool { return c.Confidential })
-		case report.RowsAudits:
-			audits = true
-		}
-	}
-	if changes {
-		out = append(out, report.Changes(certs, schemes, p)...)
-	}
-	if audits {
-		out = append(out, report.Audits(certs, schemes, p)...)
-	}
-	return out
-}
-
-type reportPeriod struct {
-	Period      string     `json:"period"`
-	Entries     int        `json:"entries"`
-	Outstanding int        `json:"outstanding"`
-	Submitted   bool       `json:"submitted"`
-	SubmittedAt *time.Time `json:"submittedAt,omitempty"`
-	// Deadline is the last day to submit (in the issuer's time zone).
-	Deadline string `json:"deadline,omitempty"`
-	// Warning is "due_soon" (outstanding changes, deadline within 5
-	// days) or "overdue" (outstanding changes after the deadline).
-	Warning string `json:"warning,omitempty"`
-}
-
 // reportPeriods is GET /api/v1/reports/{target}.
 func (s *Server) reportPeriods(c *echo.Context) error {
 	t, err := s.reportTemplate(c.Param("target"))
@@ -144,7 +71,7 @@ func (s *Server) reportPeriods(c *echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	certs, err := s.issuerCertificates(ctx, principal(c), is.ID)
+	certs, err := s.cfg.Issuing.ReportCertificates(ctx, is.ID)
 	if err != nil {
 		return err
 	}
@@ -156,59 +83,13 @@ func (s *Server) reportPeriods(c *echo.Context) error {
 	if err != nil {
 		loc = time.UTC
 	}
-	now := s.cfg.Now()
 	out := struct {
-		Target   string         `json:"target"`
-		Issuer   string         `json:"issuer"`
-		TimeZone string         `json:"timeZone"`
-		Periods  []reportPeriod `json:"periods"`
-	}{Target: t.ID, Issuer: is.ID, TimeZone: loc.String(), Periods: []reportPeriod{}}
-	if len(certs) > 0 {
-		// One pass over the whole span, grouped by month.
-		first := report.PeriodOf(certs[0].CreatedAt, loc)
-		last := report.PeriodOf(now, loc)
-		span := report.Period{Month: first.Month, Start: first.Start, End: last.End}
-		submitted := map[string]bool{}
-		at := map[string]time.Time{}
-		for _, sub := range subs {
-			for _, k := range sub.Entries {
-				submitted[k] = true
-			}
-			at[sub.Period] = sub.SubmittedAt
-		}
-		byMonth := map[string]*reportPeriod{}
-		for _, e := range reportEntries(t, certs, s.cfg.Issuing.Schemes(), span) {
-			m := report.PeriodOf(e.At, loc).Month
-			rp := byMonth[m]
-			if rp == nil {
-				rp = &reportPeriod{Period: m}
-				byMonth[m] = rp
-			}
-			rp.Entries++
-			if !submitted[e.Key()] {
-				rp.Outstanding++
-			}
-		}
-		for m := range byMonth {
-			rp := byMonth[m]
-			p, _ := report.ParsePeriod(m, loc)
-			if sa, ok := at[m]; ok {
-				rp.Submitted, rp.SubmittedAt = true, &sa
-			}
-			if d := p.Deadline(t.DeadlineDay); !d.IsZero() {
-				rp.Deadline = d.AddDate(0, 0, -1).Format(cert.DateLayout)
-				switch {
-				case rp.Outstanding == 0:
-				case !now.Before(d):
-					rp.Warning = "overdue"
-				case !now.Before(d.AddDate(0, 0, -5)):
-					rp.Warning = "due_soon"
-				}
-			}
-			out.Periods = append(out.Periods, *rp)
-		}
-		slices.SortFunc(out.Periods, func(a, b reportPeriod) int { return strings.Compare(a.Period, b.Period) })
-	}
+		Target   string               `json:"target"`
+		Issuer   string               `json:"issuer"`
+		TimeZone string               `json:"timeZone"`
+		Periods  []report.PeriodState `json:"periods"`
+	}{Target: t.ID, Issuer: is.ID, TimeZone: loc.String(),
+		Periods: report.Periods(t, certs, s.cfg.Issuing.Schemes(), subs, loc, s.cfg.Now())}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, out)
 }
@@ -250,7 +131,7 @@ func (s *Server) buildReport(c *echo.Context) (*report.Report, *cert.Issuer, []*
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	certs, err := s.issuerCertificates(c.Request().Context(), principal(c), is.ID)
+	certs, err := s.cfg.Issuing.ReportCertificates(c.Request().Context(), is.ID)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -313,7 +194,7 @@ func (s *Server) markSubmitted(c *echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	sub := &cert.Submission{ID: cert.NewID(), Issuer: is.ID, Target: r.Template.ID, Period: r.Period.Month, SubmittedAt: s.cfg.Now(), Actor: p.Actor(), Entries: []string{}}
-	for _, e := range reportEntries(r.Template, certs, s.cfg.Issuing.Schemes(), r.Period) {
+	for _, e := range report.Tracked(r.Template, certs, s.cfg.Issuing.Schemes(), r.Period) {
 		sub.Entries = append(sub.Entries, e.Key())
 	}
 	if err := s.cfg.Submissions.CreateSubmission(ctx, sub); err != nil {

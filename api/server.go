@@ -28,6 +28,7 @@ type Issuing interface {
 	SetConfidential(ctx context.Context, p cert.Principal, id string, confidential bool) (*cert.Certificate, error)
 	SetOrganizationConfidential(ctx context.Context, p cert.Principal, issuer, uscc string, confidential bool) error
 	ConfidentialOrganizations(ctx context.Context, issuer string) (map[string]bool, error)
+	ReportCertificates(ctx context.Context, issuer string) ([]*cert.Certificate, error)
 	Schemes() cert.Schemes
 	CreateIssuer(ctx context.Context, p cert.Principal, req issuer.IssuerRequest) (*cert.Issuer, error)
 	Issuers(ctx context.Context) ([]*cert.Issuer, error)

@@ -94,3 +94,35 @@ func (s *Service) ConfidentialOrganizations(ctx context.Context, issuerID string
 	}
 	return out, nil
 }
+
+// ReportCertificates returns every certificate of an issuer, oldest first,
+// read page by page, for its reports and their deadlines: a certificate of
+// an organization the issuer marked confidential comes back as a copy
+// with its Confidential flag set (the effective value, which reports go
+// by). It checks no principal: callers have.
+func (s *Service) ReportCertificates(ctx context.Context, issuerID string) ([]*cert.Certificate, error) {
+	orgs, err := s.ConfidentialOrganizations(ctx, issuerID)
+	if err != nil {
+		return nil, err
+	}
+	var all []*cert.Certificate
+	q := Query{Issuer: issuerID, Limit: 1000}
+	for {
+		page, next, err := s.st.ListCertificates(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("certificates of %s: %w", issuerID, err)
+		}
+		for _, c := range page {
+			if !c.Confidential && orgs[c.Organization.USCC] {
+				cp := *c
+				cp.Confidential = true
+				c = &cp
+			}
+			all = append(all, c)
+		}
+		if next == "" {
+			return all, nil
+		}
+		q.Cursor = next
+	}
+}
