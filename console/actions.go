@@ -40,7 +40,8 @@ func (c *Console) actionTarget(q *request) (*cert.Certificate, string, error) {
 func actionRequest(r *http.Request) issuer.ActionRequest {
 	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
 	req := issuer.ActionRequest{Reason: f("reason"), Date: f("date"), Result: f("result"), AuditRef: f("auditRef"),
-		Until: f("until"), ValidFrom: f("validFrom"), Number: f("number"), DecisionDate: f("decisionDate")}
+		Until: f("until"), ValidFrom: f("validFrom"), Number: f("number"), DecisionDate: f("decisionDate"),
+		Audit: auditFromForm(auditForm(r))}
 	opt := func(k string) *string {
 		if _, ok := r.PostForm[k]; !ok || f(k) == "" {
 			return nil

@@ -173,7 +173,53 @@ func (c *Console) certificate(q *request) error {
 	if err != nil {
 		return err
 	}
-	return c.page(q, http.StatusOK, "certificate", map[string]any{"C": crt, "St": c.iss.StatusOf(crt), "Actions": c.actionsFor(q, crt)})
+	orgs, err := c.iss.ConfidentialOrganizations(q.r.Context(), crt.Issuer)
+	if err != nil {
+		return err
+	}
+	return c.page(q, http.StatusOK, "certificate", map[string]any{"C": crt, "St": c.iss.StatusOf(crt), "Actions": c.actionsFor(q, crt),
+		"OrgConfidential": orgs[crt.Organization.USCC]})
+}
+
+// confidentialValue reads the posted flag: "true" or "false".
+func confidentialValue(q *request) (bool, error) {
+	switch q.r.PostFormValue("confidential") {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, cert.Invalid("confidential", "must be true or false")
+}
+
+// setConfidential sets or clears a certificate's own confidential flag.
+func (c *Console) setConfidential(q *request) error {
+	on, err := confidentialValue(q)
+	if err != nil {
+		return err
+	}
+	crt, err := c.iss.SetConfidential(q.r.Context(), q.principal(), q.r.PathValue("id"), on)
+	if err != nil {
+		return err
+	}
+	return seeOther(q.w, q.r, prefix+"/certificates/"+crt.ID)
+}
+
+// setOrganizationConfidential sets or clears the flag of an organization
+// of the user's issuer, then shows the certificate it was set from.
+func (c *Console) setOrganizationConfidential(q *request) error {
+	on, err := confidentialValue(q)
+	if err != nil {
+		return err
+	}
+	if err := c.iss.SetOrganizationConfidential(q.r.Context(), q.principal(), q.user.Issuer, q.r.PathValue("uscc"), on); err != nil {
+		return err
+	}
+	back := prefix + "/certificates"
+	if id, ok := cert.NormalizeID(q.r.PostFormValue("certificate")); ok {
+		back += "/" + id
+	}
+	return seeOther(q.w, q.r, back)
 }
 
 // actionsFor lists the lifecycle actions a writer may take now.

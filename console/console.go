@@ -16,6 +16,7 @@ import (
 	"github.com/certd/certd/accounts"
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/issuer"
+	"github.com/certd/certd/report"
 )
 
 // Issuing is what the console needs of the issuer use cases.
@@ -27,6 +28,9 @@ type Issuing interface {
 	StatusOf(c *cert.Certificate) cert.Standing
 	Schemes() cert.Schemes
 	Issuer(ctx context.Context, id string) (*cert.Issuer, error)
+	SetConfidential(ctx context.Context, p cert.Principal, id string, confidential bool) (*cert.Certificate, error)
+	SetOrganizationConfidential(ctx context.Context, p cert.Principal, issuer, uscc string, confidential bool) error
+	ConfidentialOrganizations(ctx context.Context, issuer string) (map[string]bool, error)
 }
 
 // Config wires a Console.
@@ -46,6 +50,10 @@ type Config struct {
 	PublicURL string
 	Logger    *slog.Logger
 	Now       func() time.Time
+	// ReportDeadlines lists an issuer's report periods with outstanding
+	// changes and their deadlines, for the dashboard
+	// (deadlines.Service.Outstanding; nil: not shown).
+	ReportDeadlines func(ctx context.Context, is *cert.Issuer) ([]report.TargetPeriods, error)
 	// DashboardTTL is how long a dashboard is reused (0: 30 s; negative:
 	// never, for measurements).
 	DashboardTTL time.Duration
@@ -128,6 +136,8 @@ func New(cfg Config) (*Console, error) {
 	private("GET "+prefix+"/certificates/new", c.newCertificate)
 	private("POST "+prefix+"/certificates/new", c.issue)
 	private("GET "+prefix+"/certificates/{id}", c.certificate)
+	private("POST "+prefix+"/certificates/{id}/confidential", c.setConfidential)
+	private("POST "+prefix+"/organizations/{uscc}/confidential", c.setOrganizationConfidential)
 	private("GET "+prefix+"/certificates/{id}/{action}", c.actionForm)
 	private("POST "+prefix+"/certificates/{id}/{action}", c.act)
 	private("GET "+prefix+"/import", c.importPage)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/issuer"
+	"github.com/certd/certd/report"
 )
 
 // row is one certificate with its standing now, as lists show it.
@@ -44,11 +45,13 @@ type dashboard struct {
 	Total    int
 	// Due lists surveillance audits whose window is open or opens within
 	// 30, 60 and 90 days.
-	Due        [3][]row
-	Overdue    []row
-	Suspended  []row
-	Expiring   []row
-	Recent     []row
+	Due       [3][]row
+	Overdue   []row
+	Suspended []row
+	Expiring  []row
+	Recent    []row
+	// Reports lists the report periods with outstanding changes.
+	Reports    []report.TargetPeriods
 	ComputedAt time.Time
 }
 
@@ -136,6 +139,15 @@ func (c *Console) computeDashboard(ctx context.Context, p cert.Principal) (*dash
 		return nil, err
 	}
 	d.Recent = newest(d.Recent, listCap)
+	if c.cfg.ReportDeadlines != nil {
+		is, err := c.iss.Issuer(ctx, p.Issuer)
+		if err != nil {
+			return nil, err
+		}
+		if d.Reports, err = c.cfg.ReportDeadlines(ctx, is); err != nil {
+			return nil, err
+		}
+	}
 	return d, nil
 }
 
@@ -170,5 +182,5 @@ func (c *Console) dashboard(q *request) error {
 		c.dash.put(p.Issuer, d)
 	}
 	statuses := []string{"active", "suspended", "withdrawn", "cancelled", "expired", "superseded"}
-	return c.page(q, 200, "dashboard", map[string]any{"D": d, "Statuses": statuses, "Windows": []int{30, 60, 90}})
+	return c.page(q, 200, "dashboard", map[string]any{"D": d, "Statuses": statuses, "Windows": []int{30, 60, 90}, "Reports": c.cfg.ReportDeadlines != nil})
 }

@@ -17,7 +17,7 @@ var issueFields = []string{"scheme", "number", "standard", "category", "level", 
 
 func formValues(r *http.Request) map[string]string {
 	m := make(map[string]string, len(issueFields)+1)
-	for _, k := range append(issueFields, "idempotencyKey") {
+	for _, k := range append(append(issueFields, auditFields...), "idempotencyKey") {
 		m[k] = strings.TrimSpace(r.PostFormValue(k))
 	}
 	return m
@@ -30,6 +30,7 @@ func issueRequest(f map[string]string) issuer.Request {
 		ValidFrom: f["validFrom"], Organization: cert.Organization{Name: f["organization.name"], NameEn: f["organization.nameEn"],
 			USCC: strings.ToUpper(f["organization.uscc"]), Address: f["organization.address"], Country: f["organization.country"]}}
 	req.Level, _ = strconv.Atoi(f["level"])
+	req.Audit = auditFromForm(f)
 	// One site a line: name | address | scope (address and scope optional).
 	for _, line := range strings.Split(f["sites"], "\n") {
 		if strings.TrimSpace(line) == "" {

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/certd/certd/cert"
 )
 
 // pageNames are the page templates; each is parsed with layout.html. The
@@ -65,6 +67,8 @@ var funcs = template.FuncMap{
 	"field": func(lang, label, name, typ, value string, required bool, pattern string) map[string]any {
 		return map[string]any{"Lang": lang, "Label": label, "Name": name, "Type": typ, "Value": value, "Req": required, "Pattern": pattern}
 	},
+	// auditArgs hands the audit-record template the language and record.
+	"auditArgs": func(lang string, a *cert.Audit) map[string]any { return map[string]any{"Lang": lang, "A": a} },
 	// dict hands a sub-template the reader's language and its rows.
 	"dict": func(lang string, rows []row) map[string]any { return map[string]any{"Lang": lang, "Rows": rows} },
 }

@@ -37,6 +37,7 @@ var allowedImports = map[string][]string{
 	"profile":                              {"std", "cert", "store"},
 	"notify":                               {"std", "cert", "store"},
 	"report":                               {"std", "cert", "github.com/xuri/excelize/v2"},
+	"deadlines":                            {"std", "cert", "report", "notify", "store"},
 	"api": {"std", "cert", "issuer", "verifier", "profile", "templates", "store", "pdfattach", "report", "notify",
 		"github.com/labstack/echo/v5", "github.com/prometheus/client_golang", "golang.org/x/time/rate"},
 }
@@ -71,8 +72,9 @@ var testImports = map[string][]string{
 	"pdfattach": {"pdfattach/pdfattachtest", "codeberg.org/go-pdf/fpdf"},
 	"issuer":    {"cert/certtest", "store/storetest", "store/bolt"},
 	"accounts":  {"cert/certtest", "store/storetest", "store/bolt", "store/mongo/mongotest"},
-	"console":   {"cert/certtest", "keys", "profile", "store/bolt"},
+	"console":   {"cert/certtest", "keys", "profile", "store/bolt", "deadlines"},
 	"notify":    {"cert/certtest", "store/storetest", "store/bolt"},
+	"deadlines": {"issuer", "store/storetest", "store/bolt"},
 	// A verifier test issues its certificates through the real use case.
 	"verifier": {"cert/certtest", "keys/keystest", "issuer", "store/bolt"},
 	// The reports are read back with the XLSX library that wrote them (and,

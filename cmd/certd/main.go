@@ -33,6 +33,7 @@ import (
 	"github.com/certd/certd/accounts"
 	"github.com/certd/certd/api"
 	"github.com/certd/certd/cert"
+	"github.com/certd/certd/deadlines"
 	"github.com/certd/certd/issuer"
 	"github.com/certd/certd/keys"
 	"github.com/certd/certd/notify"
@@ -120,6 +121,10 @@ type Main struct {
 	StatusLists *issuer.StatusLists
 	API         *api.Server
 	Accounts    *accounts.Service
+	// Deadlines tells staff of reports due: the console's dashboard shows
+	// them, and Deadlines.Alert enqueues the staff-alert e-mails (call it
+	// from a periodic loop; it is idempotent per period and target).
+	Deadlines *deadlines.Service
 	// PasswordParams are the argon2id parameters of console passwords
 	// (accounts.DefaultPasswordParams when zero; tests make them cheap).
 	PasswordParams accounts.PasswordParams
@@ -210,6 +215,10 @@ func (m *Main) Run(ctx context.Context) error {
 		OnChange: lists.Invalidate, Printer: printer, Organizations: organizationsOf(st),
 	})
 	ver := verifier.New(verifier.Config{Store: st, Keys: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now, StatusLists: lists})
+	m.Deadlines = deadlines.New(deadlines.Config{
+		Templates: reports, Schemes: schemes, Certificates: m.Issuer, Submissions: submissionsOf(st),
+		Issuers: st, Users: st, Outbox: st, Now: m.Now,
+	})
 	profiles := profile.New(profile.Config{Store: st, Schemes: schemes, Now: m.Now})
 	con, err := m.wireConsole(profiles, m.previewer(fonts, profiles, schemes))
 	if err != nil {

@@ -181,8 +181,8 @@ func (s *Store) EnqueueDelivery(ctx context.Context, d *cert.Delivery) error {
 	if err := checkKey("id", d.ID); err != nil {
 		return err
 	}
-	if err := checkKey("webhook", d.Webhook); err != nil {
-		return err
+	if err := checkKey("webhook", d.Webhook); err != nil && !d.IsEmail() {
+		return err // an e-mail has no webhook
 	}
 	r := recordOf(d)
 	v, err := json.Marshal(r)
