@@ -62,6 +62,16 @@ var Columns = []Column{
 	{"uscc", "organization.uscc", false, "unified social credit code, 18 characters with its GB 32100 check character; required when country is CN"},
 	{"address", "organization.address", false, "address"},
 	{"country", "organization.country", false, "ISO 3166-1 alpha-2 code; empty: CN"},
+	{"audit_type", "audit.type", false, "audit record (optional, for regulators' reports): initial, surveillance, recertification or special"},
+	{"audit_mode", "audit.mode", false, "FS01 on site, FS02 remote, FS03 combined"},
+	{"audit_first_day", "audit.firstDay", false, "first day of the audit, YYYY-MM-DD"},
+	{"audit_last_day", "audit.lastDay", false, "last day of the audit, YYYY-MM-DD"},
+	{"audit_team", "audit.team", false, "members as name:role, separated by |; roles leader (one), auditor, technical_expert, observer, trainee, interpreter"},
+	{"audit_person_days", "audit.personDays", false, "on-site person-days, e.g. 2.5"},
+	{"audit_decision_date", "audit.decisionDate", false, "date of the certification decision, YYYY-MM-DD"},
+	{"audit_decision_makers", "audit.decisionMakers", false, "names of the decision makers, separated by |"},
+	{"technical_areas", "audit.technicalAreas", false, "IAF sector codes 01 to 39 (optionally .sub-code), separated by |, e.g. 28|19.1"},
+	{"employees", "audit.employees", false, "number of employees the certification covers"},
 }
 
 // ColumnsHelp is the column table of "certctl issue -h".
@@ -361,6 +371,15 @@ func buildRow(rowIndex int, rec []string, cols []*Column, chk Check) (Row, []Row
 			req.Organization.Address = v
 		case "country":
 			req.Organization.Country = v
+		default:
+			if strings.HasPrefix(col.Field, "audit.") && v != "" {
+				if req.Audit == nil {
+					req.Audit = &cert.Audit{}
+				}
+				if e := setAudit(req.Audit, col.Name, v); e != "" {
+					errs = append(errs, RowError{rowIndex, col.Name, e})
+				}
+			}
 		}
 	}
 	for _, f := range []struct {
@@ -458,4 +477,47 @@ func IssuerIDShape(s string) bool {
 		}
 	}
 	return true
+}
+
+// setAudit fills the audit field of column name from cell v, returning a
+// message when v cannot be read; the record's own rules are checked with
+// the rest of the request.
+func setAudit(a *cert.Audit, name, v string) string {
+	switch name {
+	case "audit_type":
+		a.Type = v
+	case "audit_mode":
+		a.Mode = strings.ToUpper(v)
+	case "audit_first_day":
+		a.FirstDay = v
+	case "audit_last_day":
+		a.LastDay = v
+	case "audit_decision_date":
+		a.DecisionDate = v
+	case "audit_team":
+		for _, m := range splitList(v) {
+			name, role, ok := strings.Cut(m, ":")
+			if !ok {
+				return fmt.Sprintf("%q is not name:role (e.g. 张三:leader)", m)
+			}
+			a.Team = append(a.Team, cert.AuditMember{Name: strings.TrimSpace(name), Role: strings.TrimSpace(role)})
+		}
+	case "audit_person_days":
+		d, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return fmt.Sprintf("%q is not a number of person-days (e.g. 2.5)", v)
+		}
+		a.PersonDays = d
+	case "audit_decision_makers":
+		a.DecisionMakers = splitList(v)
+	case "technical_areas":
+		a.TechnicalAreas = splitList(v)
+	case "employees":
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Sprintf("%q is not a whole number", v)
+		}
+		a.Employees = n
+	}
+	return ""
 }
