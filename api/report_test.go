@@ -420,6 +420,7 @@ func TestAPIConfidential(t *testing.T) {
 	if r := a.do(http.MethodGet, "/v/"+secret.ID, nil); r.code != http.StatusOK || !strings.Contains(string(r.body), "保密示例有限公司") {
 		t.Errorf("page: HTTP %d", r.code)
 	}
+	a.verifyByQR(t, secret.ID, "保密示例有限公司")
 }
 
 // Marking a period submitted, then changing one of its certificates: the
