@@ -66,6 +66,7 @@ func (s *Server) resource(c *cert.Certificate, orgs map[string]bool) certificate
 	st := s.cfg.Issuing.StatusOf(c)
 	loc := c.Location()
 	verify := cert.VerifyURL(s.cfg.PublicURL, c.ID)
+	orgConf := orgs[c.Organization.USCC]
 	reason := ""
 	if st.Status != cert.StatusActive {
 		reason = st.Reason
@@ -76,10 +77,8 @@ func (s *Server) resource(c *cert.Certificate, orgs map[string]bool) certificate
 		Sites: c.Sites, AssessmentBody: c.AssessmentBody, DecisionDate: c.DecisionDate, OriginalDate: c.OriginalDate, Audit: c.Audit,
 		Organization: c.Organization, Status: st.Status, StatusReason: reason, Surveillance: st.Surveillance,
 		ValidFrom: c.ValidFrom.In(loc).Format(time.RFC3339), ValidUntil: c.ValidUntil.In(loc).Format(time.RFC3339),
-		Supersedes: c.Supersedes, SupersededBy: c.SupersededBy,
-		Confidential: c.Confidential, OrganizationConfidential: orgs[c.Organization.USCC],
-		ConfidentialEffective: c.Confidential || orgs[c.Organization.USCC],
-		Version:               c.Version, Kid: c.Kid,
+		Supersedes: c.Supersedes, SupersededBy: c.SupersededBy, Version: c.Version, Kid: c.Kid,
+		Confidential: c.Confidential, OrganizationConfidential: orgConf, ConfidentialEffective: c.Confidential || orgConf,
 		Credential: c.Credential, CreatedAt: c.CreatedAt.UTC(),
 		Links: certificateLinks{
 			Verify: verify, QR: verify + "/qr.png", PDF: verify + "/certificate.pdf",
