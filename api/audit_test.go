@@ -350,3 +350,63 @@ func decodeQR(t *testing.T, imgs ...image.Image) string {
 	t.Fatal("no rendition of the QR code decodes")
 	return ""
 }
+
+// An audit recorded after the report of its month was submitted is
+// outstanding for the next report (in its audit sheets), not in the one
+// already submitted; recorded before the submission, it is in its own
+// month's report.
+func TestAPIReportLateAudit(t *testing.T) {
+	a, _ := newReportAPI(t, "2026-11-02")
+	c := a.issueOn("2026-11-02", "iso17021", "迟报示例有限公司", "2026-11-02")
+	// Dated 2026-11-27, recorded 2026-12-03: November is not submitted
+	// yet, so it is November's.
+	a.actOn("2026-12-03", c.ID, "surveillance", map[string]any{"reason": "监督", "date": "2026-11-27", "result": "passed", "auditRef": "on-time"}, http.StatusOK)
+	csv := func(month string) string {
+		r := a.authed(http.MethodGet, "/api/v1/reports/cnca/"+month+"?format=csv&sheet=2", nil)
+		if r.code != http.StatusOK {
+			t.Fatalf("%s: HTTP %d %s", month, r.code, r.body)
+		}
+		return string(r.body)
+	}
+	if !strings.Contains(csv("2026-11"), "on-time") {
+		t.Fatal("an audit recorded before the submission belongs to its month")
+	}
+	a.clock.Set(bj(t, "2026-12-05 10:00:00"))
+	if r := a.authed(http.MethodPost, "/api/v1/reports/cnca/2026-11/submitted", nil); r.code != http.StatusCreated {
+		t.Fatalf("mark: HTTP %d %s", r.code, r.body)
+	}
+	// Dated 2026-11-28, recorded 2026-12-07, after November was submitted.
+	a.actOn("2026-12-07", c.ID, "surveillance", map[string]any{"reason": "补录", "date": "2026-11-28", "result": "passed", "auditRef": "late"}, http.StatusOK)
+	type period struct {
+		Period      string
+		Outstanding int
+	}
+	var out struct{ Periods []period }
+	a.authed(http.MethodGet, "/api/v1/reports/cnca", nil).decode(t, &out)
+	got := map[string]int{}
+	for _, p := range out.Periods {
+		got[p.Period] = p.Outstanding
+	}
+	if got["2026-11"] != 0 || got["2026-12"] != 1 {
+		t.Errorf("outstanding %v, want none in 2026-11 and the late audit in 2026-12", got)
+	}
+	nov, dec := csv("2026-11"), csv("2026-12")
+	if strings.Contains(nov, "late") || !strings.Contains(nov, "on-time") {
+		t.Errorf("November's audits:\n%s", nov)
+	}
+	// December's report holds it, with its own audit date.
+	if !strings.Contains(dec, "2026-11-28") || !strings.Contains(dec, "late") || strings.Contains(dec, "on-time") {
+		t.Errorf("December's audits:\n%s", dec)
+	}
+	a.clock.Set(bj(t, "2027-01-05 10:00:00"))
+	if r := a.authed(http.MethodPost, "/api/v1/reports/cnca/2026-12/submitted", nil); r.code != http.StatusCreated || !strings.Contains(string(r.body), `"entries":1`) {
+		t.Fatalf("mark December: HTTP %d %s", r.code, r.body)
+	}
+	out.Periods = nil
+	a.authed(http.MethodGet, "/api/v1/reports/cnca", nil).decode(t, &out)
+	for _, p := range out.Periods {
+		if p.Outstanding != 0 {
+			t.Errorf("after both submissions: %+v outstanding", p)
+		}
+	}
+}

@@ -131,11 +131,20 @@ func (s *Server) buildReport(c *echo.Context) (*report.Report, *cert.Issuer, []*
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	certs, err := s.cfg.Issuing.ReportCertificates(c.Request().Context(), is.ID)
+	ctx := c.Request().Context()
+	certs, err := s.cfg.Issuing.ReportCertificates(ctx, is.ID)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return report.Build(t, certs, s.cfg.Issuing.Schemes(), &report.Context{Issuer: is}, p), is, certs, nil
+	x := &report.Context{Issuer: is}
+	if s.cfg.Submissions != nil {
+		subs, err := s.cfg.Submissions.Submissions(ctx, is.ID, t.ID)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		x.Submitted = report.SubmittedOf(subs)
+	}
+	return report.Build(t, certs, s.cfg.Issuing.Schemes(), x, p), is, certs, nil
 }
 
 // getReport is GET /api/v1/reports/{target}/{period}: XLSX, CSV (one
@@ -194,7 +203,12 @@ func (s *Server) markSubmitted(c *echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	sub := &cert.Submission{ID: cert.NewID(), Issuer: is.ID, Target: r.Template.ID, Period: r.Period.Month, SubmittedAt: s.cfg.Now(), Actor: p.Actor(), Entries: []string{}}
-	for _, e := range report.Tracked(r.Template, certs, s.cfg.Issuing.Schemes(), r.Period) {
+	// What the report holds now, audits placed as the report places them.
+	subs, err := s.cfg.Submissions.Submissions(ctx, is.ID, r.Template.ID)
+	if err != nil {
+		return err
+	}
+	for _, e := range report.Tracked(r.Template, certs, s.cfg.Issuing.Schemes(), r.Period, report.SubmittedOf(subs)) {
 		sub.Entries = append(sub.Entries, e.Key())
 	}
 	if err := s.cfg.Submissions.CreateSubmission(ctx, sub); err != nil {

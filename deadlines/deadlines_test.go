@@ -127,7 +127,7 @@ func keys(t *testing.T, _ *deadlines.Service, st *bolt.Store, target string) []s
 	}
 	p, _ := report.ParsePeriod("2026-11", certs[0].Location())
 	var out []string
-	for _, e := range report.Tracked(ts[target], certs, schemes, p) {
+	for _, e := range report.Tracked(ts[target], certs, schemes, p, nil) {
 		out = append(out, e.Key())
 	}
 	return out

@@ -28,6 +28,44 @@ type Entry struct {
 	// Record is the audit record of an audit row (the event's or the
 	// certificate's); nil when none was recorded.
 	Record *cert.Audit
+	// ReportedAt places the entry in a period when it differs from At: a
+	// surveillance audit recorded after the report of its month was
+	// submitted is reported in the month it was recorded in.
+	ReportedAt time.Time
+}
+
+// Reported is when the entry counts for the reports: ReportedAt, else At.
+func (e *Entry) Reported() time.Time {
+	if !e.ReportedAt.IsZero() {
+		return e.ReportedAt
+	}
+	return e.At
+}
+
+// Submitted maps a month ("2026-11") to when its report was first marked
+// submitted.
+type Submitted map[string]time.Time
+
+// SubmittedOf returns the months of subs with their first submission.
+func SubmittedOf(subs []*cert.Submission) Submitted {
+	out := Submitted{}
+	for _, s := range subs {
+		if t, ok := out[s.Period]; !ok || s.SubmittedAt.Before(t) {
+			out[s.Period] = s.SubmittedAt
+		}
+	}
+	return out
+}
+
+// reportedAt is when an audit dated at and recorded at recorded counts: its
+// date, unless the report of its month was submitted before it was
+// recorded; then the time it was recorded, so that it is outstanding in
+// the next report rather than in one already submitted.
+func (s Submitted) reportedAt(at, recorded time.Time, loc *time.Location) time.Time {
+	if t, ok := s[PeriodOf(at, loc).Month]; ok && recorded.After(t) {
+		return recorded
+	}
+	return at
 }
 
 // record is the audit record a row's audit fields come from: the row's
@@ -99,8 +137,11 @@ func issueCode(c *cert.Certificate, s *cert.Scheme) *cert.ReasonCode {
 // Audits returns one entry per audit of the period: every surveillance
 // audit dated in it, and the audit recorded with a certificate issued or
 // renewed in it (a revision's record is its predecessor's, already
-// reported, and is left out).
-func Audits(certs []*cert.Certificate, schemes cert.Schemes, p Period) []Entry {
+// reported, and is left out). With sub, a surveillance audit recorded
+// after the report of its month was submitted counts in the month it was
+// recorded in instead (Entry.ReportedAt).
+func Audits(certs []*cert.Certificate, schemes cert.Schemes, p Period, sub Submitted) []Entry {
+	loc := p.Start.Location()
 	var out []Entry
 	for _, c := range certs {
 		if c.Audit != nil && c.Revision == 0 && p.Contains(c.CreatedAt) {
@@ -108,8 +149,15 @@ func Audits(certs []*cert.Certificate, schemes cert.Schemes, p Period) []Entry {
 		}
 		for i := range c.Events {
 			e := &c.Events[i]
-			if (e.Type == cert.EventSurveillancePassed || e.Type == cert.EventSurveillanceFailed) && p.Contains(e.At) && e.Related == "" {
-				out = append(out, Entry{Cert: c, Scheme: schemes[c.Scheme], Change: "surveillance", At: e.At, Audit: e, Record: e.Audit})
+			if e.Type != cert.EventSurveillancePassed && e.Type != cert.EventSurveillanceFailed || e.Related != "" {
+				continue
+			}
+			entry := Entry{Cert: c, Scheme: schemes[c.Scheme], Change: "surveillance", At: e.At, Audit: e, Record: e.Audit}
+			if r := sub.reportedAt(e.At, e.RecordedAt, loc); !r.Equal(e.At) {
+				entry.ReportedAt = r
+			}
+			if p.Contains(entry.Reported()) {
+				out = append(out, entry)
 			}
 		}
 	}
@@ -144,6 +192,6 @@ func Current(certs []*cert.Certificate, schemes cert.Schemes, p Period) []Entry 
 
 func sortEntries(es []Entry) {
 	slices.SortStableFunc(es, func(a, b Entry) int {
-		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Cert.Number, b.Cert.Number))
+		return cmp.Or(a.Reported().Compare(b.Reported()), a.At.Compare(b.At), cmp.Compare(a.Cert.Number, b.Cert.Number))
 	})
 }

@@ -9,9 +9,12 @@ import (
 	"github.com/certd/certd/cert"
 )
 
-// Context is what a report knows beside its entries: the issuer.
+// Context is what a report knows beside its entries: the issuer, and
+// when the reports of past months were submitted (which places audits
+// recorded after that in a later report; nil: every audit in its month).
 type Context struct {
-	Issuer *cert.Issuer
+	Issuer    *cert.Issuer
+	Submitted Submitted
 }
 
 // field gives a column's value for an entry; dates are returned as times

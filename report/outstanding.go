@@ -10,8 +10,8 @@ import (
 
 // Tracked returns the entries whose submission a template tracks: the
 // changes (without confidential certificates for a template that leaves
-// them out) and the audits its sheets report.
-func Tracked(t *Template, certs []*cert.Certificate, schemes cert.Schemes, p Period) []Entry {
+// them out) and the audits its sheets report (placed by sub, see Audits).
+func Tracked(t *Template, certs []*cert.Certificate, schemes cert.Schemes, p Period, sub Submitted) []Entry {
 	var out []Entry
 	var changes, audits bool
 	for _, sh := range t.Sheets {
@@ -29,7 +29,7 @@ func Tracked(t *Template, certs []*cert.Certificate, schemes cert.Schemes, p Per
 		out = append(out, Changes(certs, schemes, p)...)
 	}
 	if audits {
-		out = append(out, Audits(certs, schemes, p)...)
+		out = append(out, Audits(certs, schemes, p, sub)...)
 	}
 	return out
 }
@@ -82,8 +82,8 @@ func Periods(t *Template, certs []*cert.Certificate, schemes cert.Schemes, subs 
 		at[sub.Period] = sub.SubmittedAt
 	}
 	byMonth := map[string]*PeriodState{}
-	for _, e := range Tracked(t, certs, schemes, span) {
-		m := PeriodOf(e.At, loc).Month
+	for _, e := range Tracked(t, certs, schemes, span, SubmittedOf(subs)) {
+		m := PeriodOf(e.Reported(), loc).Month
 		ps := byMonth[m]
 		if ps == nil {
 			ps = &PeriodState{Period: m}

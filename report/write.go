@@ -42,7 +42,11 @@ func Build(t *Template, certs []*cert.Certificate, schemes cert.Schemes, x *Cont
 			es = changes
 		case RowsAudits:
 			if audits == nil {
-				audits = Audits(certs, schemes, p)
+				var sub Submitted
+				if x != nil {
+					sub = x.Submitted
+				}
+				audits = Audits(certs, schemes, p, sub)
 			}
 			es = audits
 		case RowsCertificates:
