@@ -35,7 +35,7 @@ func (c *clock) Set(t time.Time) {
 	c.t = t
 }
 
-func openStore(t *testing.T) store.Webhooks {
+func openStore(t *testing.T) store.Store {
 	t.Helper()
 	s, err := bolt.Open(filepath.Join(t.TempDir(), "certd.db"))
 	if err != nil {
