@@ -145,3 +145,16 @@ func (s *Server) redeliverWebhook(c *echo.Context) error {
 	}
 	return c.NoContent(http.StatusAccepted)
 }
+
+// webhookData is the data of a webhook message: the certificate as the
+// API shows it, with the event or the reminder the message is about.
+type webhookData struct {
+	Certificate certificateResource `json:"certificate"`
+	Event       *cert.Event         `json:"event,omitempty"`
+	Reminder    *notify.Reminder    `json:"reminder,omitempty"`
+}
+
+// WebhookData is the data of the webhook message for ev (notify.WebhookSink).
+func (s *Server) WebhookData(ev notify.Event) any {
+	return webhookData{Certificate: s.resource(ev.Certificate), Event: ev.Event, Reminder: ev.Reminder}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/certd/certd/cert"
@@ -33,7 +34,8 @@ type Dispatcher struct {
 	Dispatched func()
 	Log        *slog.Logger
 
-	wake chan struct{}
+	wakeOnce sync.Once
+	wake     chan struct{}
 }
 
 func (d *Dispatcher) now() time.Time {
@@ -126,9 +128,7 @@ func (d *Dispatcher) Wake() {
 }
 
 func (d *Dispatcher) wakeChan() chan struct{} {
-	if d.wake == nil {
-		d.wake = make(chan struct{}, 1)
-	}
+	d.wakeOnce.Do(func() { d.wake = make(chan struct{}, 1) })
 	return d.wake
 }
 

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/certd/certd/cert"
@@ -68,6 +69,9 @@ type Worker struct {
 	// Jitter returns a number in [0, 1); nil means math/rand.
 	Jitter func() float64
 	Log    *slog.Logger
+
+	wakeOnce sync.Once
+	wake     chan struct{}
 }
 
 func (w *Worker) now() time.Time {
@@ -108,6 +112,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 // Run calls RunOnce every interval, and at once again after a round that
 // found work, until ctx is done.
 func (w *Worker) Run(ctx context.Context, interval time.Duration) {
+	wake := w.wakeChan()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -122,6 +127,7 @@ func (w *Worker) Run(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-wake:
 		}
 	}
 }
@@ -255,4 +261,18 @@ func (w *Worker) disable(ctx context.Context, id, reason string) {
 			return
 		}
 	}
+}
+
+// Wake makes a running worker look for due deliveries now rather than at
+// its next tick.
+func (w *Worker) Wake() {
+	select {
+	case w.wakeChan() <- struct{}{}:
+	default:
+	}
+}
+
+func (w *Worker) wakeChan() chan struct{} {
+	w.wakeOnce.Do(func() { w.wake = make(chan struct{}, 1) })
+	return w.wake
 }
