@@ -25,7 +25,8 @@ type Dispatcher struct {
 	Owner string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Lease is how long a leased certificate is held; 0 means a minute.
+	// Lease is how long a leased certificate is held; 0 means 15 seconds
+	// (a round enqueues deliveries, it does not wait for receivers).
 	Lease time.Duration
 	// Batch is how many certificates one round leases; 0 means 100.
 	Batch int
@@ -75,7 +76,7 @@ func Events(c *cert.Certificate, from int) []Event {
 func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	lease, batch := d.Lease, d.Batch
 	if lease <= 0 {
-		lease = time.Minute
+		lease = 15 * time.Second
 	}
 	if batch <= 0 {
 		batch = 100

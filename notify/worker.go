@@ -103,9 +103,32 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("lease deliveries: %w", err)
 	}
+	// Deliveries to one receiver about one certificate go in order, one
+	// after the other; the others in parallel, so that one slow receiver
+	// does not hold the rest of the round.
+	var groups [][]*cert.Delivery
+	index := map[string]int{}
 	for _, d := range ds {
-		w.attempt(ctx, d)
+		k := d.Channel + "\x00" + d.Webhook + "\x00" + d.To + "\x00" + d.Certificate
+		i, ok := index[k]
+		if !ok {
+			i = len(groups)
+			index[k] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], d)
 	}
+	var wg sync.WaitGroup
+	for _, g := range groups {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, d := range g {
+				w.attempt(ctx, d)
+			}
+		}()
+	}
+	wg.Wait()
 	return len(ds), nil
 }
 
