@@ -139,9 +139,16 @@ func (d *Dispatcher) Run(ctx context.Context, interval time.Duration) {
 	wake := d.wakeChan()
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	// A round runs to its end even when ctx is cancelled meanwhile: it
+	// only enqueues, and a round cut short would leave its certificates
+	// leased to a stopped instance until the leases end.
+	round := context.WithoutCancel(ctx)
 	for {
-		n, err := d.RunOnce(ctx)
-		if err != nil && ctx.Err() == nil {
+		if ctx.Err() != nil {
+			return
+		}
+		n, err := d.RunOnce(round)
+		if err != nil {
 			d.log().LogAttrs(ctx, slog.LevelWarn, "notification outbox", slog.String("error", err.Error()))
 		}
 		if n > 0 && err == nil {

@@ -140,7 +140,7 @@ func (w *Worker) Run(ctx context.Context, interval time.Duration) {
 	defer t.Stop()
 	for {
 		n, err := w.RunOnce(ctx)
-		if err != nil {
+		if err != nil && ctx.Err() == nil {
 			w.log().LogAttrs(ctx, slog.LevelWarn, "webhook deliveries", slog.String("error", err.Error()))
 		}
 		if n > 0 && err == nil {
@@ -259,7 +259,9 @@ func attemptError(err error) string {
 
 func (w *Worker) finish(ctx context.Context, d *cert.Delivery, status cert.DeliveryStatus, code int, msg string) {
 	d.Status, d.LastStatusCode, d.LastError = status, code, msg
-	if err := w.Store.FinishAttempt(ctx, d, w.Owner); err != nil {
+	// The result is stored even when the worker is stopping: an attempt
+	// that reached the receiver must not be made again for want of it.
+	if err := w.Store.FinishAttempt(context.WithoutCancel(ctx), d, w.Owner); err != nil {
 		// ErrConflict: the lease ran out and another worker took the
 		// delivery; its result stands.
 		w.log().LogAttrs(ctx, slog.LevelWarn, "webhook delivery result not stored",

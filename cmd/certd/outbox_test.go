@@ -10,8 +10,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -440,4 +442,52 @@ func TestMongoProcessesDeliverOnce(t *testing.T) {
 	if bad != 0 {
 		t.Errorf("%d requests failed the signature check", bad)
 	}
+}
+
+// BenchmarkWithdrawalToDelivery measures the delay from a withdrawal
+// request (sent) to its webhook delivery (received) through Main on a
+// bbolt store, one withdrawal at a time, and reports p50 and p99.
+//
+//	go test -run '^$' -bench WithdrawalToDelivery -benchtime 200x ./cmd/certd
+func BenchmarkWithdrawalToDelivery(b *testing.B) {
+	ts, ids := seedServer(b, b.N)
+	got := make(chan string, b.N)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var msg struct{ Data struct{ Certificate struct{ ID string } } }
+		_ = json.NewDecoder(r.Body).Decode(&msg)
+		w.WriteHeader(http.StatusNoContent)
+		got <- msg.Data.Certificate.ID
+	}))
+	defer srv.Close()
+	ts2 := restartWithHooks(b, ts)
+	createHook(b, ts2, srv.URL+"/hook", cert.WebhookCertificateWithdrawn)
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for _, id := range ids {
+		start := time.Now()
+		if r := ts2.do("POST", "/api/v1/certificates/"+id+"/withdraw", ts2.Admin, map[string]any{"reason": "fraud"}); r.Status != http.StatusOK {
+			b.Fatalf("withdraw: %d %s", r.Status, r.Body)
+		}
+		if <-got != id {
+			b.Fatal("a delivery for another certificate")
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
+}
+
+// restartWithHooks restarts a seeded server on its data directory with
+// loopback webhooks allowed.
+func restartWithHooks(b *testing.B, ts *testServer) *testServer {
+	b.Helper()
+	if err := ts.m.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return startServer(b, ts.DataDir, withRateLimit(1e9), allowLoopbackHooks, func(m *Main) {
+		m.Logger = newLogger(Config{LogFormat: "json", LogLevel: "info"}, io.Discard)
+	})
 }

@@ -346,7 +346,7 @@ func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) err
 // changeDelivery applies change to the stored delivery and keeps the due
 // index in step with its status and next attempt.
 func (s *Store) changeDelivery(op, id string, change func(*deliveryRecord) error) error {
-	return s.update(op+" "+id, func(tx *bbolt.Tx) (error, error) {
+	return s.batch(op+" "+id, func(tx *bbolt.Tx) (error, error) {
 		all, due := tx.Bucket(bucketDeliveries), tx.Bucket(bucketDeliveryDue)
 		v := all.Get([]byte(id))
 		if v == nil {
