@@ -28,7 +28,7 @@ type Dispatcher struct {
 	// Lease is how long a leased certificate is held; 0 means 15 seconds
 	// (a round enqueues deliveries, it does not wait for receivers).
 	Lease time.Duration
-	// Batch is how many certificates one round leases; 0 means 100.
+	// Batch is how many certificates one round leases; 0 means 500.
 	Batch int
 	// Dispatched, when set, is called after a round that enqueued
 	// something (to wake the delivery worker).
@@ -79,28 +79,54 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 		lease = 15 * time.Second
 	}
 	if batch <= 0 {
-		batch = 100
+		batch = 500
 	}
 	now := d.now()
 	entries, err := d.Store.LeaseOutbox(ctx, d.Owner, now, now.Add(lease), batch)
 	if err != nil {
 		return 0, fmt.Errorf("lease outbox: %w", err)
 	}
+	// Certificates are dispatched in parallel (a certificate's own events
+	// in order), so that the sinks' writes share commits.
+	results := make([]error, len(entries))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(dispatchParallel, len(entries)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i] = d.dispatch(ctx, entries[i], now)
+			}
+		}()
+	}
+	for i := range entries {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 	var errs []error
-	done := 0
-	for _, e := range entries {
-		if err := d.dispatch(ctx, e, now); err != nil {
+	var finished []*store.OutboxEntry
+	for i, e := range entries {
+		if results[i] != nil {
 			// The entry stays leased; when the lease ends it is taken
 			// again and its events handed to the sinks again.
-			errs = append(errs, err)
+			errs = append(errs, results[i])
 			continue
 		}
-		done++
+		finished = append(finished, e)
 	}
-	if done > 0 && d.Dispatched != nil {
-		d.Dispatched()
+	if len(finished) > 0 {
+		// A conflict means the lease ended and another instance took
+		// the certificate; it hands the events over again, harmlessly.
+		if _, err := d.Store.FinishOutbox(ctx, d.Owner, finished); err != nil {
+			errs = append(errs, fmt.Errorf("finish outbox: %w", err))
+		}
+		if d.Dispatched != nil {
+			d.Dispatched()
+		}
 	}
-	return done, errors.Join(errs...)
+	return len(finished), errors.Join(errs...)
 }
 
 func (d *Dispatcher) dispatch(ctx context.Context, e *store.OutboxEntry, now time.Time) error {
@@ -113,11 +139,12 @@ func (d *Dispatcher) dispatch(ctx context.Context, e *store.OutboxEntry, now tim
 		}
 	}
 	e.Dispatched = len(c.Events)
-	if err := d.Store.FinishOutbox(ctx, e, d.Owner); err != nil && !errors.Is(err, store.ErrConflict) {
-		return fmt.Errorf("finish outbox %s: %w", c.ID, err)
-	}
 	return nil
 }
+
+// dispatchParallel is how many certificates one dispatcher hands to the
+// sinks at once.
+const dispatchParallel = 16
 
 // Wake makes a running dispatcher look at the outbox now rather than at
 // its next tick.

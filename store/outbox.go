@@ -27,14 +27,17 @@ type Outbox interface {
 	// until. Of concurrent callers on any number of instances, at most one
 	// gets a given certificate until its lease ends.
 	LeaseOutbox(ctx context.Context, owner string, now, until time.Time, max int) ([]*OutboxEntry, error)
-	// FinishOutbox records that the first e.Dispatched events of the
+	// FinishOutbox finishes leased entries, each on its own terms (errs[i]
+	// is the result for es[i]; a backend groups the writes where it can):
+	// it records that the first es[i].Dispatched events of the
 	// certificate were handed to the sinks (a stored count never goes
 	// down), releases owner's lease, and clears the mark when no write
-	// came after the version that was leased (e.Certificate.Version); a
-	// later write keeps the certificate marked for the next round.
-	// ErrConflict when owner no longer holds the lease (its count is
-	// still recorded); ErrNotFound when there is no such certificate.
-	FinishOutbox(ctx context.Context, e *OutboxEntry, owner string) error
+	// came after the version that was leased (es[i].Certificate.Version);
+	// a later write keeps the certificate marked for the next round.
+	// errs[i] is ErrConflict when owner no longer holds the lease (the
+	// count is still recorded), ErrNotFound when there is no such
+	// certificate. err is for the call as a whole (unavailable).
+	FinishOutbox(ctx context.Context, owner string, es []*OutboxEntry) (errs []error, err error)
 }
 
 // OutboxEntry is a leased certificate of the outbox.

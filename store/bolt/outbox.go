@@ -150,36 +150,47 @@ func (s *Store) LeaseOutbox(ctx context.Context, owner string, now, until time.T
 	return out, nil
 }
 
-// FinishOutbox records the dispatched count and clears or releases the
-// entry; see store.Outbox.
-func (s *Store) FinishOutbox(ctx context.Context, e *store.OutboxEntry, owner string) error {
+// FinishOutbox records the dispatched counts and clears or releases the
+// entries, all in one transaction; see store.Outbox.
+func (s *Store) FinishOutbox(ctx context.Context, owner string, es []*store.OutboxEntry) ([]error, error) {
 	if err := checkContext(ctx, "finish outbox"); err != nil {
-		return err
+		return nil, err
 	}
-	id := []byte(e.Certificate.ID)
-	return s.update("finish outbox "+e.Certificate.ID, func(tx *bbolt.Tx) (error, error) {
-		if tx.Bucket(bucketCerts).Get(id) == nil {
-			return fmt.Errorf("certificate %s: %w", id, store.ErrNotFound), nil
-		}
-		done := tx.Bucket(bucketOutboxDone)
-		if n, w := binary.Uvarint(done.Get(id)); w <= 0 || int(n) < e.Dispatched {
-			if err := done.Put(id, binary.AppendUvarint(nil, uint64(e.Dispatched))); err != nil {
+	errs := make([]error, len(es))
+	err := s.batch("finish outbox", func(tx *bbolt.Tx) (error, error) {
+		certs, done, ob := tx.Bucket(bucketCerts), tx.Bucket(bucketOutboxDone), tx.Bucket(bucketOutbox)
+		for i, e := range es {
+			errs[i] = nil
+			id := []byte(e.Certificate.ID)
+			if certs.Get(id) == nil {
+				errs[i] = fmt.Errorf("certificate %s: %w", id, store.ErrNotFound)
+				continue
+			}
+			if n, w := binary.Uvarint(done.Get(id)); w <= 0 || int(n) < e.Dispatched {
+				if err := done.Put(id, binary.AppendUvarint(nil, uint64(e.Dispatched))); err != nil {
+					return nil, err
+				}
+			}
+			raw := ob.Get(id)
+			o, err := decodeOutbox(raw)
+			if raw == nil || err != nil || o.owner != owner {
+				errs[i] = fmt.Errorf("outbox entry of %s: not leased by %s: %w", id, owner, store.ErrConflict)
+				continue
+			}
+			if o.version == e.Certificate.Version {
+				err = ob.Delete(id)
+			} else {
+				o.until, o.owner = 0, ""
+				err = ob.Put(id, o.encode())
+			}
+			if err != nil {
 				return nil, err
 			}
 		}
-		ob := tx.Bucket(bucketOutbox)
-		raw := ob.Get(id)
-		if raw == nil {
-			return fmt.Errorf("outbox entry of %s: not leased by %s: %w", id, owner, store.ErrConflict), nil
-		}
-		o, err := decodeOutbox(raw)
-		if err != nil || o.owner != owner {
-			return fmt.Errorf("outbox entry of %s: not leased by %s: %w", id, owner, store.ErrConflict), nil
-		}
-		if o.version == e.Certificate.Version {
-			return nil, ob.Delete(id)
-		}
-		o.until, o.owner = 0, ""
-		return nil, ob.Put(id, o.encode())
+		return nil, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return errs, nil
 }

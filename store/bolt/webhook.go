@@ -189,7 +189,7 @@ func (s *Store) EnqueueDelivery(ctx context.Context, d *cert.Delivery) error {
 	if err != nil {
 		return fmt.Errorf("encode delivery %s: %w", d.ID, err)
 	}
-	return s.update("enqueue delivery "+d.ID, func(tx *bbolt.Tx) (error, error) {
+	return s.batch("enqueue delivery "+d.ID, func(tx *bbolt.Tx) (error, error) {
 		b := tx.Bucket(bucketDeliveries)
 		if b.Get([]byte(d.ID)) != nil {
 			return fmt.Errorf("delivery %s: %w", d.ID, store.ErrAlreadyExists), nil

@@ -73,10 +73,23 @@ func (s *Store) LeaseOutbox(ctx context.Context, owner string, now, until time.T
 	return out, nil
 }
 
-// FinishOutbox records the count, then clears the mark when the leased
-// version is still the last write, or else releases the lease; see
-// store.Outbox. Each step is one conditional update of the document.
-func (s *Store) FinishOutbox(ctx context.Context, e *store.OutboxEntry, owner string) error {
+// FinishOutbox finishes each entry with finishOne; see store.Outbox.
+func (s *Store) FinishOutbox(ctx context.Context, owner string, es []*store.OutboxEntry) ([]error, error) {
+	errs := make([]error, len(es))
+	for i, e := range es {
+		err := s.finishOne(ctx, owner, e)
+		if errors.Is(err, store.ErrUnavailable) {
+			return nil, err
+		}
+		errs[i] = err
+	}
+	return errs, nil
+}
+
+// finishOne records the count, then clears the mark when the leased
+// version is still the last write, or else releases the lease. Each step
+// is one conditional update of the document.
+func (s *Store) finishOne(ctx context.Context, owner string, e *store.OutboxEntry) error {
 	id := e.Certificate.ID
 	op := "finish outbox " + id
 	ctx, cancel := s.call(ctx)

@@ -19,6 +19,7 @@ var outboxTests = []test{
 	{"outbox/lease-expires", testOutboxLeaseExpires},
 	{"outbox/batch-marks", testOutboxBatchMarks},
 	{"outbox/lease-concurrent", testOutboxLeaseConcurrent},
+	{"outbox/finish-many", testOutboxFinishMany},
 }
 
 var outboxNow = time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
@@ -47,9 +48,18 @@ func leaseAll(t *testing.T, s store.Store, owner string, now time.Time) map[stri
 func finish(t *testing.T, s store.Store, e *store.OutboxEntry, owner string) {
 	t.Helper()
 	e.Dispatched = len(e.Certificate.Events)
-	if err := s.FinishOutbox(context.Background(), e, owner); err != nil {
+	if err := finishOne(s, e, owner); err != nil {
 		t.Fatalf("FinishOutbox %s: %v", e.Certificate.ID, err)
 	}
+}
+
+// finishOne finishes one entry and returns its error.
+func finishOne(s store.Store, e *store.OutboxEntry, owner string) error {
+	errs, err := s.FinishOutbox(context.Background(), owner, []*store.OutboxEntry{e})
+	if err != nil {
+		return err
+	}
+	return errs[0]
 }
 
 func testOutboxWriteMarks(t *testing.T, s store.Store) {
@@ -90,15 +100,15 @@ func testOutboxFinishClears(t *testing.T, s store.Store) {
 	}
 	e := leaseAll(t, s, "a", outboxNow)[c.ID]
 	e.Dispatched = 1
-	if err := s.FinishOutbox(ctx, e, "b"); !errors.Is(err, store.ErrConflict) {
+	if err := finishOne(s, e, "b"); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("FinishOutbox by a non-holder: %v, want ErrConflict", err)
 	}
 	finish(t, s, e, "a")
-	if err := s.FinishOutbox(ctx, e, "a"); !errors.Is(err, store.ErrConflict) {
+	if err := finishOne(s, e, "a"); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("FinishOutbox twice: %v, want ErrConflict", err)
 	}
 	ghost := &store.OutboxEntry{Certificate: &cert.Certificate{ID: "cert_missing00000000000000", Version: 1}}
-	if err := s.FinishOutbox(ctx, ghost, "a"); !errors.Is(err, store.ErrNotFound) {
+	if err := finishOne(s, ghost, "a"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("FinishOutbox of a missing certificate: %v, want ErrNotFound", err)
 	}
 	// The stored count never goes down.
@@ -108,7 +118,7 @@ func testOutboxFinishClears(t *testing.T, s store.Store) {
 	}
 	e = leaseAll(t, s, "a", outboxNow.Add(time.Hour))[c.ID]
 	e.Dispatched = 0
-	if err := s.FinishOutbox(ctx, e, "a"); err != nil {
+	if err := finishOne(s, e, "a"); err != nil {
 		t.Fatal(err)
 	}
 	c.Append(cert.Event{Type: cert.EventReinstated, At: outboxNow, RecordedAt: outboxNow, Actor: "clerk", Reason: "ok"})
@@ -166,7 +176,7 @@ func testOutboxLeaseExpires(t *testing.T, s store.Store) {
 	if err != nil || len(es) != 1 {
 		t.Fatalf("lease after the end of the first: %d, %v", len(es), err)
 	}
-	if err := s.FinishOutbox(ctx, es[0], "a"); !errors.Is(err, store.ErrConflict) {
+	if err := finishOne(s, es[0], "a"); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("the first holder finished after losing its lease: %v, want ErrConflict", err)
 	}
 	finish(t, s, es[0], "b")
@@ -238,5 +248,41 @@ func testOutboxLeaseConcurrent(t *testing.T, s store.Store) {
 	wg.Wait()
 	if len(got) != n {
 		t.Fatalf("leased %d of %d", len(got), n)
+	}
+}
+
+func testOutboxFinishMany(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var cs []*cert.Certificate
+	for range 5 {
+		c := NewCertificate(t, "cesa-itss")
+		if err := s.CreateCertificate(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		cs = append(cs, c)
+	}
+	got := leaseAll(t, s, "a", outboxNow)
+	// cs[1] is written again during the lease; cs[2] is leased by "b"
+	// after "a"'s lease ended; a missing certificate in the middle.
+	cs[1].Append(cert.Event{Type: cert.EventSuspended, At: outboxNow, RecordedAt: outboxNow, Actor: "clerk", Reason: "audit"})
+	if err := s.UpdateCertificate(ctx, cs[1]); err != nil {
+		t.Fatal(err)
+	}
+	es := []*store.OutboxEntry{got[cs[0].ID], got[cs[1].ID], {Certificate: &cert.Certificate{ID: "cert_missing00000000000000", Version: 1}}, got[cs[3].ID], got[cs[4].ID]}
+	for _, e := range es {
+		e.Dispatched = 1
+	}
+	errs, err := s.FinishOutbox(ctx, "a", es)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []error{nil, nil, store.ErrNotFound, nil, nil} {
+		if !errors.Is(errs[i], want) || (want == nil && errs[i] != nil) {
+			t.Errorf("errs[%d] = %v, want %v", i, errs[i], want)
+		}
+	}
+	left := leaseAll(t, s, "c", outboxNow.Add(2*time.Minute))
+	if len(left) != 2 || left[cs[1].ID] == nil || left[cs[2].ID] == nil {
+		t.Fatalf("left marked: %d entries; want the one written again and the one not finished", len(left))
 	}
 }
