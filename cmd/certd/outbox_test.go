@@ -453,7 +453,9 @@ func BenchmarkWithdrawalToDelivery(b *testing.B) {
 	ts, ids := seedServer(b, b.N)
 	got := make(chan string, b.N)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var msg struct{ Data struct{ Certificate struct{ ID string } } }
+		var msg struct {
+			Data struct{ Certificate struct{ ID string } }
+		}
 		_ = json.NewDecoder(r.Body).Decode(&msg)
 		w.WriteHeader(http.StatusNoContent)
 		got <- msg.Data.Certificate.ID
