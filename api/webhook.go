@@ -145,3 +145,20 @@ func (s *Server) redeliverWebhook(c *echo.Context) error {
 	}
 	return c.NoContent(http.StatusAccepted)
 }
+
+// webhookData is the data of a webhook message: the certificate as the
+// API shows it, with the event or the reminder the message is about.
+type webhookData struct {
+	Certificate certificateResource `json:"certificate"`
+	Event       *cert.Event         `json:"event,omitempty"`
+	Reminder    *notify.Reminder    `json:"reminder,omitempty"`
+}
+
+// WebhookData is the data of the webhook message for ev (notify.WebhookSink).
+// The organization's confidential flag is read as the message is made; a
+// store that cannot answer leaves it false (the certificate's own flag and
+// the effective value still show the certificate's).
+func (s *Server) WebhookData(ev notify.Event) any {
+	orgs, _ := s.cfg.Issuing.ConfidentialOrganizations(context.Background(), ev.Certificate.Issuer)
+	return webhookData{Certificate: s.resource(ev.Certificate, orgs), Event: ev.Event, Reminder: ev.Reminder}
+}

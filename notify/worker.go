@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/certd/certd/cert"
@@ -68,6 +69,9 @@ type Worker struct {
 	// Jitter returns a number in [0, 1); nil means math/rand.
 	Jitter func() float64
 	Log    *slog.Logger
+
+	wakeOnce sync.Once
+	wake     chan struct{}
 }
 
 func (w *Worker) now() time.Time {
@@ -99,20 +103,44 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("lease deliveries: %w", err)
 	}
+	// Deliveries to one receiver about one certificate go in order, one
+	// after the other; the others in parallel, so that one slow receiver
+	// does not hold the rest of the round.
+	var groups [][]*cert.Delivery
+	index := map[string]int{}
 	for _, d := range ds {
-		w.attempt(ctx, d)
+		k := d.Channel + "\x00" + d.Webhook + "\x00" + d.To + "\x00" + d.Certificate
+		i, ok := index[k]
+		if !ok {
+			i = len(groups)
+			index[k] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], d)
 	}
+	var wg sync.WaitGroup
+	for _, g := range groups {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, d := range g {
+				w.attempt(ctx, d)
+			}
+		}()
+	}
+	wg.Wait()
 	return len(ds), nil
 }
 
 // Run calls RunOnce every interval, and at once again after a round that
 // found work, until ctx is done.
 func (w *Worker) Run(ctx context.Context, interval time.Duration) {
+	wake := w.wakeChan()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		n, err := w.RunOnce(ctx)
-		if err != nil {
+		if err != nil && ctx.Err() == nil {
 			w.log().LogAttrs(ctx, slog.LevelWarn, "webhook deliveries", slog.String("error", err.Error()))
 		}
 		if n > 0 && err == nil {
@@ -122,6 +150,7 @@ func (w *Worker) Run(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-wake:
 		}
 	}
 }
@@ -230,7 +259,9 @@ func attemptError(err error) string {
 
 func (w *Worker) finish(ctx context.Context, d *cert.Delivery, status cert.DeliveryStatus, code int, msg string) {
 	d.Status, d.LastStatusCode, d.LastError = status, code, msg
-	if err := w.Store.FinishAttempt(ctx, d, w.Owner); err != nil {
+	// The result is stored even when the worker is stopping: an attempt
+	// that reached the receiver must not be made again for want of it.
+	if err := w.Store.FinishAttempt(context.WithoutCancel(ctx), d, w.Owner); err != nil {
 		// ErrConflict: the lease ran out and another worker took the
 		// delivery; its result stands.
 		w.log().LogAttrs(ctx, slog.LevelWarn, "webhook delivery result not stored",
@@ -255,4 +286,18 @@ func (w *Worker) disable(ctx context.Context, id, reason string) {
 			return
 		}
 	}
+}
+
+// Wake makes a running worker look for due deliveries now rather than at
+// its next tick.
+func (w *Worker) Wake() {
+	select {
+	case w.wakeChan() <- struct{}{}:
+	default:
+	}
+}
+
+func (w *Worker) wakeChan() chan struct{} {
+	w.wakeOnce.Do(func() { w.wake = make(chan struct{}, 1) })
+	return w.wake
 }

@@ -35,7 +35,7 @@ func (c *clock) Set(t time.Time) {
 	c.t = t
 }
 
-func openStore(t *testing.T) store.Webhooks {
+func openStore(t *testing.T) store.Store {
 	t.Helper()
 	s, err := bolt.Open(filepath.Join(t.TempDir(), "certd.db"))
 	if err != nil {
@@ -277,11 +277,10 @@ func TestWorkersShareTheStore(t *testing.T) {
 	for i := range n {
 		f.enqueue(t, fmt.Sprintf("evt-%d", i))
 	}
-	second := *f.worker
-	second.Owner, second.Batch = "instance-2", 3
+	second := &Worker{Store: f.worker.Store, Client: f.worker.Client, Now: f.worker.Now, Jitter: f.worker.Jitter, Owner: "instance-2", Batch: 3}
 	f.worker.Batch = 3
 	var wg sync.WaitGroup
-	for _, w := range []*Worker{f.worker, &second} {
+	for _, w := range []*Worker{f.worker, second} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

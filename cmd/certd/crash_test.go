@@ -46,9 +46,9 @@ func freePort(t testing.TB) string {
 }
 
 // startProcess runs certd as a child process and waits until it is ready.
-func startProcess(t testing.TB, bin, dataDir, addr string) *exec.Cmd {
+func startProcess(t testing.TB, bin, dataDir, addr string, args ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(bin, "--addr", addr, "--data-dir", dataDir, "--public-url", "http://certd.test", "--log-level", "warn")
+	cmd := exec.Command(bin, append([]string{"--addr", addr, "--data-dir", dataDir, "--public-url", "http://certd.test", "--log-level", "warn"}, args...)...)
 	cmd.Stdout, cmd.Stderr = &bytes.Buffer{}, &bytes.Buffer{}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

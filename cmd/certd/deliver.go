@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/certd/certd/notify"
@@ -13,47 +14,85 @@ import (
 )
 
 // DefaultDeliveryInterval is how often an idle instance looks for due
-// webhook deliveries; a round that finds work is followed at once by the
-// next.
+// deliveries; a round that finds work is followed at once by the next, and
+// the dispatcher wakes the worker when it enqueued something.
 const DefaultDeliveryInterval = 2 * time.Second
 
-// deliveries is the webhook worker of one instance.
-type deliveries struct {
-	stop context.CancelFunc
-	done chan struct{}
+// DefaultDispatchInterval is how often an idle instance looks at the
+// outbox for changes made by other instances; changes made through this
+// instance wake its dispatcher at once.
+const DefaultDispatchInterval = 250 * time.Millisecond
+
+// notifications are the outbox dispatcher and the delivery worker of one
+// instance (DESIGN section 12).
+type notifications struct {
+	dispatcher *notify.Dispatcher
+	worker     *notify.Worker
+	stop       context.CancelFunc
+	done       sync.WaitGroup
 }
 
-// startDeliveries runs the webhook worker until Close. Every instance
-// runs one; the store's leases keep them off each other's deliveries, and
-// deliveries due while certd was down are taken on the first round.
-func (m *Main) startDeliveries(st store.Store) {
+// leaseOwner names this instance in the store's leases.
+func leaseOwner() string {
 	host, _ := os.Hostname()
 	var nonce [6]byte
 	_, _ = rand.Read(nonce[:])
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(nonce[:]))
+}
+
+// newNotifications builds the dispatcher and the worker; their sinks are
+// set by startNotifications once the API exists.
+func (m *Main) newNotifications(st store.Store) {
+	owner := leaseOwner()
 	w := &notify.Worker{
 		Store: st,
 		Client: notify.NewClient(notify.ClientOptions{
 			AllowHTTP: m.Config.AllowHTTPWebhooks, AllowPrivate: m.Config.AllowPrivateWebhooks,
 		}),
-		Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(nonce[:])),
-		Now:   m.Now,
-		Log:   m.Logger,
+		Mailer: m.Mailer,
+		Owner:  owner,
+		Now:    m.Now,
+		Log:    m.Logger,
 	}
+	d := &notify.Dispatcher{Store: st, Owner: owner, Now: m.Now, Log: m.Logger, Dispatched: w.Wake}
+	m.notifications = &notifications{dispatcher: d, worker: w}
+}
+
+// wakeDispatcher is called after every certificate write of this
+// instance.
+func (m *Main) wakeDispatcher() {
+	if m.notifications != nil {
+		m.notifications.dispatcher.Wake()
+	}
+}
+
+// startNotifications runs the dispatcher and the worker until Close. Every
+// instance runs both; the store's leases keep them off each other's work,
+// and whatever was due while certd was down is taken on the first round.
+func (m *Main) startNotifications(sinks []notify.Sink) {
+	n := m.notifications
+	n.dispatcher.Sinks = sinks
 	ctx, stop := context.WithCancel(context.Background())
-	m.deliveries = deliveries{stop: stop, done: make(chan struct{})}
+	n.stop = stop
+	n.done.Add(2)
 	go func() {
-		defer close(m.deliveries.done)
-		w.Run(ctx, DefaultDeliveryInterval)
+		defer n.done.Done()
+		n.dispatcher.Run(ctx, DefaultDispatchInterval)
+	}()
+	go func() {
+		defer n.done.Done()
+		n.worker.Run(ctx, DefaultDeliveryInterval)
 	}()
 }
 
-// stopDeliveries ends the worker; an attempt in flight is abandoned and
-// its lease lets another round take it again.
-func (m *Main) stopDeliveries() {
-	if m.deliveries.stop == nil {
+// stopNotifications ends both; work in flight is abandoned and its lease
+// lets another round take it again.
+func (m *Main) stopNotifications() {
+	n := m.notifications
+	if n == nil || n.stop == nil {
 		return
 	}
-	m.deliveries.stop()
-	<-m.deliveries.done
-	m.deliveries.stop = nil
+	n.stop()
+	n.done.Wait()
+	n.stop = nil
 }

@@ -113,8 +113,13 @@ type Main struct {
 	// stopSweep ends the sweep goroutine, which closes swept.
 	stopSweep context.CancelFunc
 	swept     chan struct{}
-	// deliveries runs the webhook worker (deliver.go).
-	deliveries deliveries
+	// notifications run the outbox dispatcher and the delivery worker
+	// (deliver.go).
+	notifications *notifications
+	// Mailer sends e-mail deliveries; nil records them as not sent.
+	Mailer notify.Mailer
+	// Sinks are the notification sinks besides the issuers' webhooks.
+	Sinks []notify.Sink
 	// Keys and Issuer are exposed for tests of the wiring.
 	Keys        *keys.Service
 	Issuer      *issuer.Service
@@ -210,9 +215,11 @@ func (m *Main) Run(ctx context.Context) error {
 		printer = fonts
 		m.Logger.Info("PDF fonts", "paths", fonts.Paths())
 	}
+	m.newNotifications(st)
 	m.Issuer = issuer.New(issuer.Config{
 		Store: st, Signer: m.Keys, Rings: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now,
-		OnChange: lists.Invalidate, Printer: printer, Organizations: organizationsOf(st),
+		OnChange: func(is string) { lists.Invalidate(is); m.wakeDispatcher() }, Printer: printer,
+		Organizations: organizationsOf(st),
 	})
 	ver := verifier.New(verifier.Config{Store: st, Keys: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now, StatusLists: lists})
 	m.Deadlines = deadlines.New(deadlines.Config{
@@ -256,7 +263,7 @@ func (m *Main) Run(ctx context.Context) error {
 	sweepCtx, stop := context.WithCancel(context.Background())
 	m.stopSweep, m.swept = stop, make(chan struct{})
 	go m.sweep(sweepCtx)
-	m.startDeliveries(st)
+	m.startNotifications(append([]notify.Sink{&notify.WebhookSink{Store: st, Data: m.API.WebhookData}}, m.Sinks...))
 	m.Logger.Info("certd listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "store", m.storeName())
 	return nil
 }
@@ -393,7 +400,7 @@ func (m *Main) Close() error {
 		<-m.swept
 		m.stopSweep = nil
 	}
-	m.stopDeliveries()
+	m.stopNotifications()
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 		defer cancel()

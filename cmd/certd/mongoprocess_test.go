@@ -43,12 +43,12 @@ var listening = regexp.MustCompile(`msg="certd listening" addr=(\S+)`)
 // free port of 127.0.0.1, and returns once it listens; the process is
 // killed when t ends. Failures are returned, so that it may run in any
 // goroutine.
-func runProcess(t testing.TB, bin string, db mongoDB) (*certdProcess, error) {
+func runProcess(t testing.TB, bin string, db mongoDB, args ...string) (*certdProcess, error) {
 	dataDir := t.TempDir()
-	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--data-dir", dataDir,
+	cmd := exec.Command(bin, append([]string{"--addr", "127.0.0.1:0", "--data-dir", dataDir,
 		"--mongo-uri", db.uri, "--mongo-database", db.name, "--kek-file", db.kek,
 		"--public-url", sharedPublicURL, "--rate-limit", "1000000",
-		"--store-timeout", mongotestTimeout(), "--log-level", "info")
+		"--store-timeout", mongotestTimeout(), "--log-level", "info"}, args...)...)
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
 	cmd.Stdout = stdout
 	pipe, err := cmd.StderrPipe()
@@ -95,7 +95,7 @@ func mongotestTimeout() string { return (2 * time.Minute).String() }
 // at the same moment, as a first start of a deployment. It checks that
 // exactly one of them bootstrapped the database (one admin.token, one
 // "first start" message) and sets that admin key on both.
-func twoProcesses(t *testing.T) (a, b *certdProcess, db mongoDB) {
+func twoProcesses(t *testing.T, args ...string) (a, b *certdProcess, db mongoDB) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the server binary")
@@ -111,7 +111,7 @@ func twoProcesses(t *testing.T) (a, b *certdProcess, db mongoDB) {
 	start := make(chan struct{})
 	for i := range ps {
 		wg.Add(1)
-		go func() { defer wg.Done(); <-start; ps[i], errs[i] = runProcess(t, bin, db) }()
+		go func() { defer wg.Done(); <-start; ps[i], errs[i] = runProcess(t, bin, db, args...) }()
 	}
 	close(start)
 	wg.Wait()

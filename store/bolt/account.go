@@ -45,6 +45,25 @@ func (s *Store) update(op string, fn func(tx *bbolt.Tx) (derr error, err error))
 	return derr
 }
 
+// batch is update through bbolt's Batch: concurrent callers share one
+// commit. fn may run more than once and must write nothing when it
+// returns a domain error.
+func (s *Store) batch(op string, fn func(tx *bbolt.Tx) (derr error, err error)) error {
+	var derr error
+	err := s.db.Batch(func(tx *bbolt.Tx) error {
+		var err error
+		derr, err = fn(tx)
+		if derr != nil {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return unavailable(op, err)
+	}
+	return derr
+}
+
 // CreateUser stores a new user; see store.Accounts.
 func (s *Store) CreateUser(ctx context.Context, u *cert.User) error {
 	if err := checkContext(ctx, "create user"); err != nil {

@@ -198,7 +198,7 @@ func (r *certRecord) insert(tx *bbolt.Tx) (derr, err error) {
 			return nil, err
 		}
 	}
-	return nil, nil
+	return nil, markOutbox(tx, id, k.Version)
 }
 
 // replace stores r over the certificate stored with version based, moving
@@ -246,6 +246,9 @@ func (r *certRecord) replace(tx *bbolt.Tx, based int64) (derr, err error) {
 		if err := remark(tx, k, r.mark); err != nil {
 			return nil, err
 		}
+	}
+	if err := markOutbox(tx, id, k.Version); err != nil {
+		return nil, err
 	}
 	return nil, certs.Put(id, r.value)
 }

@@ -189,7 +189,7 @@ func (s *Store) EnqueueDelivery(ctx context.Context, d *cert.Delivery) error {
 	if err != nil {
 		return fmt.Errorf("encode delivery %s: %w", d.ID, err)
 	}
-	return s.update("enqueue delivery "+d.ID, func(tx *bbolt.Tx) (error, error) {
+	return s.batch("enqueue delivery "+d.ID, func(tx *bbolt.Tx) (error, error) {
 		b := tx.Bucket(bucketDeliveries)
 		if b.Get([]byte(d.ID)) != nil {
 			return fmt.Errorf("delivery %s: %w", d.ID, store.ErrAlreadyExists), nil
@@ -346,7 +346,7 @@ func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) err
 // changeDelivery applies change to the stored delivery and keeps the due
 // index in step with its status and next attempt.
 func (s *Store) changeDelivery(op, id string, change func(*deliveryRecord) error) error {
-	return s.update(op+" "+id, func(tx *bbolt.Tx) (error, error) {
+	return s.batch(op+" "+id, func(tx *bbolt.Tx) (error, error) {
 		all, due := tx.Bucket(bucketDeliveries), tx.Bucket(bucketDeliveryDue)
 		v := all.Get([]byte(id))
 		if v == nil {

@@ -62,6 +62,9 @@ type certBody struct {
 	// certificate was written without a marker.
 	StBits  *int32     `bson:"stBits,omitempty"`
 	StWatch *time.Time `bson:"stWatch,omitempty"`
+	// ObV marks the write for the outbox (outbox.go): every create and
+	// update sets it to the version written.
+	ObV int64 `bson:"obV"`
 }
 
 type orgDoc struct {
@@ -218,7 +221,7 @@ func (d *certDoc) certificate() *cert.Certificate {
 // checked by the unique indexes.
 func (s *Store) CreateCertificate(ctx context.Context, c *cert.Certificate) error {
 	d := toCertDoc(c)
-	d.Body.Version = 1
+	d.Body.Version, d.Body.ObV = 1, 1
 	s.mark(c, &d.Body)
 	ctx, cancel := s.call(ctx)
 	defer cancel()
@@ -242,7 +245,7 @@ func (s *Store) CreateCertificates(ctx context.Context, cs []*cert.Certificate) 
 	docs := make([]any, len(cs))
 	for i, c := range cs {
 		d := toCertDoc(c)
-		d.Body.Version = 1
+		d.Body.Version, d.Body.ObV = 1, 1
 		s.mark(c, &d.Body)
 		docs[i] = d
 	}
@@ -315,6 +318,7 @@ func (s *Store) findCertificateIn(ctx context.Context, coll *mongo.Collection, o
 func (s *Store) UpdateCertificate(ctx context.Context, c *cert.Certificate) error {
 	body := toCertDoc(c).Body
 	body.Version = c.Version + 1
+	body.ObV = body.Version
 	s.mark(c, &body)
 	op := "update certificate " + c.ID
 	ctx, cancel := s.call(ctx)

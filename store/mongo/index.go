@@ -23,6 +23,7 @@ const (
 	idxAPIKeyHash        = "uniq_hash"
 	idxIssuerStBits      = "idx_issuer_stbits"
 	idxIssuerStWatch     = "idx_issuer_stwatch"
+	idxOutbox            = "idx_outbox"
 	idxAPIKeyIssuer      = "idx_issuer"
 	idxIssuerUSCC        = "idx_issuer_uscc"
 )
@@ -61,6 +62,7 @@ func (s *Store) createIndexes(ctx context.Context) error {
 		{coll: s.certs, name: idxNumber, keys: keys("number")},
 		{coll: s.certs, name: idxIssuerStBits, keys: keys("issuer", "stBits")},
 		{coll: s.certs, name: idxIssuerStWatch, keys: keys("issuer", "stWatch")},
+		{coll: s.certs, name: idxOutbox, keys: keys(fieldObV)},
 		{coll: s.apiKeys, name: idxAPIKeyHash, keys: keys("hash"), unique: true},
 		{coll: s.apiKeys, name: idxAPIKeyIssuer, keys: keys("issuer")},
 		{coll: s.db.Collection(collOrgConfidential), name: idxIssuerUSCC, keys: keys("issuer", "uscc")},

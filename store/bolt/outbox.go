@@ -1,0 +1,196 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/certd/certd/cert"
+	"github.com/certd/certd/store"
+)
+
+var _ store.Outbox = (*Store)(nil)
+
+// The outbox (store.Outbox) in two buckets:
+//
+//	outbox       id -> version (8) | lease until, Unix ns (8) | owner
+//	outbox.done  id -> how many events were handed to the sinks (uvarint)
+//
+// Every certificate write puts the outbox entry in the write's own
+// transaction; an entry exists only while the certificate has events not
+// yet dispatched, so leasing scans the pending entries alone.
+var (
+	bucketOutbox     = []byte("outbox")
+	bucketOutboxDone = []byte("outbox.done")
+	outboxBuckets    = [][]byte{bucketOutbox, bucketOutboxDone}
+)
+
+type outboxValue struct {
+	version int64
+	until   int64
+	owner   string
+}
+
+func (v outboxValue) encode() []byte {
+	b := make([]byte, 16, 16+len(v.owner))
+	binary.BigEndian.PutUint64(b, uint64(v.version))
+	binary.BigEndian.PutUint64(b[8:], uint64(v.until))
+	return append(b, v.owner...)
+}
+
+func decodeOutbox(b []byte) (outboxValue, error) {
+	if len(b) < 16 {
+		return outboxValue{}, fmt.Errorf("outbox entry of %d bytes", len(b))
+	}
+	return outboxValue{
+		version: int64(binary.BigEndian.Uint64(b)),
+		until:   int64(binary.BigEndian.Uint64(b[8:])),
+		owner:   string(b[16:]),
+	}, nil
+}
+
+// markOutbox records, inside a certificate write, that the certificate
+// stored with version has events to dispatch. A lease in progress is kept
+// (its holder will see the newer version when it finishes and leave the
+// entry marked).
+func markOutbox(tx *bbolt.Tx, id []byte, version int64) error {
+	b := tx.Bucket(bucketOutbox)
+	v := outboxValue{version: version}
+	if old := b.Get(id); old != nil {
+		if o, err := decodeOutbox(old); err == nil {
+			v.until, v.owner = o.until, o.owner
+		}
+	}
+	return b.Put(id, v.encode())
+}
+
+// LeaseOutbox takes marked certificates whose lease has ended; see
+// store.Outbox. A read transaction looks first, so an idle poll writes
+// nothing.
+func (s *Store) LeaseOutbox(ctx context.Context, owner string, now, until time.Time, max int) ([]*store.OutboxEntry, error) {
+	if err := checkContext(ctx, "lease outbox"); err != nil {
+		return nil, err
+	}
+	if err := checkKey("owner", owner); err != nil {
+		return nil, err
+	}
+	if max <= 0 {
+		return nil, nil
+	}
+	nowNs := now.UnixNano()
+	free := func(v []byte) bool {
+		o, err := decodeOutbox(v)
+		return err != nil || o.until < nowNs
+	}
+	any := false
+	if err := s.db.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketOutbox).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if free(v) {
+				any = true
+				return nil
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, unavailable("lease outbox", err)
+	}
+	if !any {
+		return nil, nil
+	}
+	var out []*store.OutboxEntry
+	err := s.update("lease outbox", func(tx *bbolt.Tx) (error, error) {
+		out = out[:0]
+		ob, done, certs := tx.Bucket(bucketOutbox), tx.Bucket(bucketOutboxDone), tx.Bucket(bucketCerts)
+		type lease struct{ id, value []byte }
+		var leases []lease
+		c := ob.Cursor()
+		for k, v := c.First(); k != nil && len(out) < max; k, v = c.Next() {
+			if !free(v) {
+				continue
+			}
+			raw := certs.Get(k)
+			if raw == nil {
+				leases = append(leases, lease{id: bytes.Clone(k)}) // a dangling entry: removed below
+				continue
+			}
+			var ct cert.Certificate
+			if err := decodeCert(raw, &ct); err != nil {
+				return nil, fmt.Errorf("decode certificate %s: %w", k, err)
+			}
+			o, _ := decodeOutbox(v)
+			o.until, o.owner = until.UnixNano(), owner
+			leases = append(leases, lease{id: bytes.Clone(k), value: o.encode()})
+			e := &store.OutboxEntry{Certificate: &ct}
+			if n, w := binary.Uvarint(done.Get(k)); w > 0 {
+				e.Dispatched = int(n)
+			}
+			out = append(out, e)
+		}
+		for _, l := range leases {
+			var err error
+			if l.value == nil {
+				err = ob.Delete(l.id)
+			} else {
+				err = ob.Put(l.id, l.value)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// FinishOutbox records the dispatched counts and clears or releases the
+// entries, all in one transaction; see store.Outbox.
+func (s *Store) FinishOutbox(ctx context.Context, owner string, es []*store.OutboxEntry) ([]error, error) {
+	if err := checkContext(ctx, "finish outbox"); err != nil {
+		return nil, err
+	}
+	errs := make([]error, len(es))
+	err := s.batch("finish outbox", func(tx *bbolt.Tx) (error, error) {
+		certs, done, ob := tx.Bucket(bucketCerts), tx.Bucket(bucketOutboxDone), tx.Bucket(bucketOutbox)
+		for i, e := range es {
+			errs[i] = nil
+			id := []byte(e.Certificate.ID)
+			if certs.Get(id) == nil {
+				errs[i] = fmt.Errorf("certificate %s: %w", id, store.ErrNotFound)
+				continue
+			}
+			if n, w := binary.Uvarint(done.Get(id)); w <= 0 || int(n) < e.Dispatched {
+				if err := done.Put(id, binary.AppendUvarint(nil, uint64(e.Dispatched))); err != nil {
+					return nil, err
+				}
+			}
+			raw := ob.Get(id)
+			o, err := decodeOutbox(raw)
+			if raw == nil || err != nil || o.owner != owner {
+				errs[i] = fmt.Errorf("outbox entry of %s: not leased by %s: %w", id, owner, store.ErrConflict)
+				continue
+			}
+			if o.version == e.Certificate.Version {
+				err = ob.Delete(id)
+			} else {
+				o.until, o.owner = 0, ""
+				err = ob.Put(id, o.encode())
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return errs, nil
+}
