@@ -15,6 +15,7 @@ var webhookTests = []test{
 	{"webhooks/create-get-list", testWebhookCreateGetList},
 	{"webhooks/update-delete", testWebhookUpdateDelete},
 	{"webhooks/delivery-enqueue-once", testDeliveryEnqueueOnce},
+	{"webhooks/email-delivery-without-webhook", testEmailDeliveryEnqueue},
 	{"webhooks/delivery-list", testDeliveryList},
 	{"webhooks/lease-due-only", testLeaseDueOnly},
 	{"webhooks/lease-expires", testLeaseExpires},
@@ -374,5 +375,30 @@ func testLeaseConcurrent(t *testing.T, s store.Store) {
 		if err != nil || stored.LeaseOwner != owners[0] {
 			t.Errorf("%s: stored owner %q, taker %v", id, stored.LeaseOwner, owners)
 		}
+	}
+}
+
+// An e-mail delivery has a recipient and no webhook: it is stored once
+// (by id), kept with its recipient, and leased like any other.
+func testEmailDeliveryEnqueue(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	d := newDelivery("msg_mail", "", webhookTime)
+	d.Channel, d.To, d.EventType = cert.ChannelEmail, "admin@cb.example", "staff-alert"
+	if err := s.EnqueueDelivery(ctx, d); err != nil {
+		t.Fatalf("EnqueueDelivery of an e-mail: %v", err)
+	}
+	if err := s.EnqueueDelivery(ctx, d); !errors.Is(err, store.ErrAlreadyExists) {
+		t.Errorf("same id: %v, want ErrAlreadyExists", err)
+	}
+	got, err := s.Delivery(ctx, "msg_mail")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.To != d.To || got.Channel != cert.ChannelEmail || got.Webhook != "" {
+		t.Errorf("stored e-mail delivery: to %q channel %q webhook %q", got.To, got.Channel, got.Webhook)
+	}
+	leased, err := s.LeaseDeliveries(ctx, "w1", webhookTime.Add(time.Second), webhookTime.Add(time.Minute), 10)
+	if err != nil || len(leased) != 1 || leased[0].ID != "msg_mail" {
+		t.Errorf("lease: %v, %v; want the e-mail", leased, err)
 	}
 }
