@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 	"github.com/certd/certd/api"
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/issuer"
+	"github.com/certd/certd/keys"
 	"github.com/certd/certd/notify"
 )
 
@@ -19,7 +22,7 @@ func newWebhookAPI(t *testing.T) (*testAPI, string, notify.WebhookStore) {
 	var st notify.WebhookStore
 	a := newTestAPIWith(t, "2026-12-03", func(icfg *issuer.Config, acfg *api.Config) {
 		st = icfg.Store.(notify.WebhookStore)
-		acfg.Webhooks = &notify.Webhooks{Store: st, Now: acfg.Now}
+		acfg.Webhooks = &notify.Webhooks{Store: st, Secrets: testSecretBox(t), Now: acfg.Now}
 	})
 	_, admin, err := a.svc.CreateAPIKey(context.Background(), cert.Principal{Role: cert.RoleAdmin, KeyID: "root"},
 		issuer.APIKeyRequest{Role: cert.RoleAdmin, Name: "ops"})
@@ -27,6 +30,17 @@ func newWebhookAPI(t *testing.T) (*testAPI, string, notify.WebhookStore) {
 		t.Fatal(err)
 	}
 	return a, admin, st
+}
+
+// testSecretBox is a KEK from a fixed seed, so that every call returns
+// one that opens what another sealed.
+func testSecretBox(t testing.TB) keys.KEK {
+	t.Helper()
+	kek, err := keys.ParseKEK([]byte(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{5}, 32))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kek
 }
 
 func TestWebhooksAPI(t *testing.T) {
@@ -79,8 +93,14 @@ func TestWebhooksAPI(t *testing.T) {
 		t.Errorf("secret: %v", err)
 	}
 	stored, err := st.Webhook(context.Background(), created.ID)
-	if err != nil || stored.Secret != created.Secret {
-		t.Fatalf("stored secret differs from the answered one (%v)", err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Secret != "" || len(stored.SealedSecret) == 0 || strings.Contains(string(stored.SealedSecret), created.Secret[6:]) {
+		t.Fatalf("the store holds the secret unsealed: %q", stored.Secret)
+	}
+	if opened, err := notify.OpenSecret(testSecretBox(t), stored); err != nil || opened != created.Secret {
+		t.Fatalf("the sealed secret opens to another value (%v)", err)
 	}
 
 	// The secret is never answered again.

@@ -35,8 +35,13 @@ type Webhook struct {
 	Events []string `json:"events,omitempty"`
 	Active bool     `json:"active"`
 	// Secret signs the deliveries ("whsec_..."); it is shown to the
-	// client once, when the webhook is created.
+	// client once, when the webhook is created. Stores hold it only in
+	// records written before secrets were sealed (moved into SealedSecret
+	// at start); otherwise it is the opened SealedSecret, in memory.
 	Secret string `json:"-"`
+	// SealedSecret is the secret sealed under the deployment's KEK, bound
+	// to the webhook's id: what the stores keep.
+	SealedSecret []byte `json:"-"`
 	// DisabledReason says why certd turned Active off ("gone": the
 	// receiver answered 410; "failing": deliveries failed for 3 days).
 	DisabledReason string    `json:"disabledReason,omitempty"`
@@ -92,8 +97,8 @@ type Delivery struct {
 	To string `json:"-"`
 	// Certificate is the id of the certificate the message is about.
 	Certificate string `json:"certificate,omitempty"`
-	Issuer    string `json:"issuer"`
-	EventType string `json:"type"`
+	Issuer      string `json:"issuer"`
+	EventType   string `json:"type"`
 	// Payload is the JSON body sent on every attempt (ChannelWebhook), or
 	// what the mailer needs to compose the e-mail (ChannelEmail).
 	Payload       []byte         `json:"-"`

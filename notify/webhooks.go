@@ -22,6 +22,10 @@ type WebhookStore interface {
 // read their delivery logs.
 type Webhooks struct {
 	Store WebhookStore
+	// Secrets seals the signing secrets before they are stored (the
+	// deployment's KEK); without it Create fails rather than store a
+	// secret in plaintext.
+	Secrets SecretBox
 	// AllowHTTP accepts http:// endpoints (--allow-http-webhooks).
 	AllowHTTP bool
 	// Now is the clock; nil means time.Now.
@@ -112,6 +116,9 @@ func (s *Webhooks) Create(ctx context.Context, p cert.Principal, req WebhookRequ
 	w := &cert.Webhook{
 		ID: "wh_" + cert.NewID(), Issuer: req.Issuer, URL: req.URL, Events: events,
 		Active: req.Active == nil || *req.Active, Secret: secret, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := seal(s.Secrets, w); err != nil {
+		return nil, "", err
 	}
 	if err := s.Store.CreateWebhook(ctx, w); err != nil {
 		return nil, "", err

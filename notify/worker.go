@@ -53,6 +53,8 @@ func NewDelivery(w *cert.Webhook, eventID string, m Message, now time.Time) (*ce
 type Worker struct {
 	Store  store.Webhooks
 	Client *Client
+	// Secrets opens the webhooks' sealed signing secrets.
+	Secrets SecretBox
 	// Mailer sends e-mail deliveries; nil fails them with
 	// ErrMailNotConfigured (recorded, not dropped).
 	Mailer Mailer
@@ -145,7 +147,12 @@ func (w *Worker) attempt(ctx context.Context, d *cert.Delivery) {
 		return
 	}
 	now := w.now()
-	h, err := SignedHeaders(hook.Secret, d.ID, now, d.Payload)
+	secret, err := OpenSecret(w.Secrets, hook)
+	if err != nil {
+		w.finish(ctx, d, cert.DeliveryFailed, 0, "the signing secret cannot be opened: "+err.Error())
+		return
+	}
+	h, err := SignedHeaders(secret, d.ID, now, d.Payload)
 	if err != nil {
 		w.finish(ctx, d, cert.DeliveryFailed, 0, "signing: "+err.Error())
 		return

@@ -26,12 +26,12 @@ type deliveries struct {
 // startDeliveries runs the webhook worker until Close. Every instance
 // runs one; the store's leases keep them off each other's deliveries, and
 // deliveries due while certd was down are taken on the first round.
-func (m *Main) startDeliveries(st store.Store) {
+func (m *Main) startDeliveries(st store.Store, secrets notify.SecretBox) {
 	host, _ := os.Hostname()
 	var nonce [6]byte
 	_, _ = rand.Read(nonce[:])
 	w := &notify.Worker{
-		Store: st,
+		Store: st, Secrets: secrets,
 		Client: notify.NewClient(notify.ClientOptions{
 			AllowHTTP: m.Config.AllowHTTPWebhooks, AllowPrivate: m.Config.AllowPrivateWebhooks,
 		}),

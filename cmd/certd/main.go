@@ -190,6 +190,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.checkSigning(ctx); err != nil {
 		return err
 	}
+	if n, err := notify.SealSecrets(ctx, st, kek); err != nil {
+		return fmt.Errorf("seal webhook secrets: %w", err)
+	} else if n > 0 {
+		m.Logger.Info("sealed the plaintext signing secrets of webhooks under the KEK", "webhooks", n)
+	}
 	lists := issuer.NewStatusLists(issuer.StatusListConfig{
 		Store: st, Signer: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, TTL: cfg.StatusTTL, Now: m.Now,
 	})
@@ -227,7 +232,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Reports: reports, Submissions: submissionsOf(st),
 		PublicRate: cfg.RateLimit, PublicBurst: int(2 * cfg.RateLimit), RenderRate: cfg.RenderRate,
 		Console:  con,
-		Webhooks: &notify.Webhooks{Store: st, AllowHTTP: cfg.AllowHTTPWebhooks, Now: m.Now},
+		Webhooks: &notify.Webhooks{Store: st, Secrets: kek, AllowHTTP: cfg.AllowHTTPWebhooks, Now: m.Now},
 	})
 	if cl, ok := m.listener.(*connLimiter); ok {
 		cl.refused = m.API.ObserveConnections(cl.open)
@@ -247,7 +252,7 @@ func (m *Main) Run(ctx context.Context) error {
 	sweepCtx, stop := context.WithCancel(context.Background())
 	m.stopSweep, m.swept = stop, make(chan struct{})
 	go m.sweep(sweepCtx)
-	m.startDeliveries(st)
+	m.startDeliveries(st, kek)
 	m.Logger.Info("certd listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "store", m.storeName())
 	return nil
 }

@@ -42,7 +42,8 @@ type webhookDoc struct {
 	URL            string    `bson:"url"`
 	Events         []string  `bson:"events"`
 	Active         bool      `bson:"active"`
-	Secret         string    `bson:"secret"`
+	Secret         string    `bson:"secret,omitempty"`
+	SealedSecret   []byte    `bson:"sealedSecret,omitempty"`
 	DisabledReason string    `bson:"disabledReason"`
 	CreatedAt      time.Time `bson:"createdAt"`
 	UpdatedAt      time.Time `bson:"updatedAt"`
@@ -50,12 +51,12 @@ type webhookDoc struct {
 }
 
 func toWebhookDoc(w *cert.Webhook) *webhookDoc {
-	return &webhookDoc{ID: w.ID, Issuer: w.Issuer, URL: w.URL, Events: w.Events, Active: w.Active, Secret: w.Secret,
+	return &webhookDoc{ID: w.ID, Issuer: w.Issuer, URL: w.URL, Events: w.Events, Active: w.Active, Secret: w.Secret, SealedSecret: w.SealedSecret,
 		DisabledReason: w.DisabledReason, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, Version: w.Version}
 }
 
 func (d *webhookDoc) webhook() *cert.Webhook {
-	w := &cert.Webhook{ID: d.ID, Issuer: d.Issuer, URL: d.URL, Events: d.Events, Active: d.Active, Secret: d.Secret,
+	w := &cert.Webhook{ID: d.ID, Issuer: d.Issuer, URL: d.URL, Events: d.Events, Active: d.Active, Secret: d.Secret, SealedSecret: d.SealedSecret,
 		DisabledReason: d.DisabledReason, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(), Version: d.Version}
 	if len(w.Events) == 0 {
 		w.Events = nil
@@ -179,6 +180,27 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *cert.Webhook) error {
 		return s.missingOr(ctx, collWebhooks, w.ID, op, fmt.Errorf("%s: stored version is not %d: %w", op, w.Version, store.ErrConflict))
 	}
 	w.Version++
+	return nil
+}
+
+// SealWebhookSecret replaces a plaintext secret by its sealed form, in
+// one write conditional on the stored secret; see store.Webhooks.
+func (s *Store) SealWebhookSecret(ctx context.Context, id, plain string, sealed []byte) error {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	op := "seal webhook secret " + id
+	if plain == "" {
+		return fmt.Errorf("%s: no plaintext secret: %w", op, store.ErrConflict)
+	}
+	res, err := s.coll(collWebhooks).UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "secret", Value: plain}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "sealedSecret", Value: sealed}}}, {Key: "$unset", Value: bson.D{{Key: "secret", Value: ""}}}})
+	if err != nil {
+		return translate(op, err)
+	}
+	if res.MatchedCount == 0 {
+		return s.missingOr(ctx, collWebhooks, id, op, fmt.Errorf("%s: the stored secret is not the plaintext given: %w", op, store.ErrConflict))
+	}
 	return nil
 }
 
