@@ -55,6 +55,9 @@ type Worker struct {
 	Client *Client
 	// Secrets opens the webhooks' sealed signing secrets.
 	Secrets SecretBox
+	// Alerts tells the issuer's admins when this worker disables a
+	// webhook (nil: only the webhook records it).
+	Alerts *StaffAlerts
 	// Mailer sends e-mail deliveries; nil fails them with
 	// ErrMailNotConfigured (recorded, not dropped).
 	Mailer Mailer
@@ -246,7 +249,8 @@ func (w *Worker) finish(ctx context.Context, d *cert.Delivery, status cert.Deliv
 }
 
 // disable turns a webhook off with the reason, retrying a concurrent
-// update a few times.
+// update a few times; the worker whose write disabled it tells the
+// issuer's admins (one write wins, so they are told once).
 func (w *Worker) disable(ctx context.Context, id, reason string) {
 	for range 3 {
 		hook, err := w.Store.Webhook(ctx, id)
@@ -255,11 +259,19 @@ func (w *Worker) disable(ctx context.Context, id, reason string) {
 		}
 		hook.Active, hook.DisabledReason, hook.UpdatedAt = false, reason, w.now()
 		err = w.Store.UpdateWebhook(ctx, hook)
-		if !errors.Is(err, store.ErrConflict) {
-			if err != nil {
-				w.log().LogAttrs(ctx, slog.LevelWarn, "disable webhook", slog.String("webhook", id), slog.String("error", err.Error()))
-			}
+		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			w.log().LogAttrs(ctx, slog.LevelWarn, "disable webhook", slog.String("webhook", id), slog.String("error", err.Error()))
 			return
 		}
+		w.log().LogAttrs(ctx, slog.LevelWarn, "webhook disabled", slog.String("webhook", id), slog.String("issuer", hook.Issuer), slog.String("reason", reason))
+		if w.Alerts != nil {
+			if err := w.Alerts.WebhookDisabled(ctx, hook); err != nil {
+				w.log().LogAttrs(ctx, slog.LevelWarn, "tell the admins of a disabled webhook", slog.String("webhook", id), slog.String("error", err.Error()))
+			}
+		}
+		return
 	}
 }

@@ -32,6 +32,7 @@ func (m *Main) startDeliveries(st store.Store, secrets notify.SecretBox) {
 	_, _ = rand.Read(nonce[:])
 	w := &notify.Worker{
 		Store: st, Secrets: secrets,
+		Alerts: &notify.StaffAlerts{Store: st, Now: m.Now},
 		Client: notify.NewClient(notify.ClientOptions{
 			AllowHTTP: m.Config.AllowHTTPWebhooks, AllowPrivate: m.Config.AllowPrivateWebhooks,
 		}),
