@@ -156,8 +156,18 @@ func (s *Webhooks) List(ctx context.Context, p cert.Principal, issuer string) ([
 }
 
 // Update changes a webhook; re-activating one that certd disabled clears
-// the reason.
+// the reason. The patch is applied to the stored webhook again when a
+// concurrent write (a worker disabling it) wins the race.
 func (s *Webhooks) Update(ctx context.Context, p cert.Principal, id string, patch WebhookPatch) (*cert.Webhook, error) {
+	for attempt := 1; ; attempt++ {
+		w, err := s.update(ctx, p, id, patch)
+		if !errors.Is(err, store.ErrConflict) || attempt == 3 {
+			return w, err
+		}
+	}
+}
+
+func (s *Webhooks) update(ctx context.Context, p cert.Principal, id string, patch WebhookPatch) (*cert.Webhook, error) {
 	w, err := s.Get(ctx, p, id)
 	if err != nil {
 		return nil, err
@@ -204,10 +214,16 @@ func (s *Webhooks) Deliveries(ctx context.Context, p cert.Principal, id string, 
 	return s.Store.Deliveries(ctx, id, limit)
 }
 
-// Redeliver makes a delivery of the webhook due now again.
+// Redeliver makes a delivery of the webhook due now again, with the same
+// id and payload. A disabled webhook must be enabled first; a delivery
+// being attempted right now gives ErrConflict.
 func (s *Webhooks) Redeliver(ctx context.Context, p cert.Principal, id, deliveryID string) error {
-	if _, err := s.Get(ctx, p, id); err != nil {
+	w, err := s.Get(ctx, p, id)
+	if err != nil {
 		return err
+	}
+	if !w.Active {
+		return cert.Invalid("active", "the webhook is not active: enable it (PATCH {\"active\": true}) before redelivering")
 	}
 	d, err := s.Store.Delivery(ctx, deliveryID)
 	if err != nil {

@@ -368,6 +368,9 @@ func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) err
 		return err
 	}
 	return s.changeDelivery("retry delivery", id, func(r *deliveryRecord) error {
+		if r.LeaseOwner != "" && r.LeaseUntil.After(now) {
+			return fmt.Errorf("delivery %s: an attempt is in progress until %s: %w", id, r.LeaseUntil.Format(time.RFC3339), store.ErrConflict)
+		}
 		r.Status, r.NextAttemptAt = cert.DeliveryPending, now
 		r.LeaseOwner, r.LeaseUntil = "", time.Time{}
 		return nil

@@ -341,16 +341,18 @@ func (s *Store) FinishAttempt(ctx context.Context, d *cert.Delivery, owner strin
 func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) error {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	res, err := s.coll(collDeliveries).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+	op := "retry delivery " + id
+	res, err := s.coll(collDeliveries).UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "leaseUntilNs", Value: bson.D{{Key: "$lte", Value: nanos(now)}}}},
 		bson.D{{Key: "$set", Value: bson.D{
 			{Key: "status", Value: string(cert.DeliveryPending)}, {Key: "nextAttemptNs", Value: nanos(now)},
 			{Key: "leaseOwner", Value: ""}, {Key: "leaseUntilNs", Value: int64(0)},
 		}}})
 	if err != nil {
-		return translate("retry delivery "+id, err)
+		return translate(op, err)
 	}
 	if res.MatchedCount == 0 {
-		return fmt.Errorf("retry delivery %s: %w", id, store.ErrNotFound)
+		return s.missingOr(ctx, collDeliveries, id, op, fmt.Errorf("%s: an attempt is in progress: %w", op, store.ErrConflict))
 	}
 	return nil
 }

@@ -324,6 +324,17 @@ func testRetryDelivery(t *testing.T, s store.Store) {
 	if err := s.RetryDelivery(ctx, "absent", now); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("retry absent: %v, want ErrNotFound", err)
 	}
+	// The delivery is now leased by "a" (an attempt in flight): a retry
+	// must not hand it to another worker before the lease ends.
+	if err := s.RetryDelivery(ctx, "msg_1", now.Add(time.Second)); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("retry of a leased delivery: %v, want ErrConflict", err)
+	}
+	if again, err := s.LeaseDeliveries(ctx, "b", now.Add(time.Second), now.Add(time.Minute), 5); err != nil || len(again) != 0 {
+		t.Errorf("another worker leased %v (%v) while the lease of a was live", deliveryIDs(again), err)
+	}
+	if err := s.RetryDelivery(ctx, "msg_1", now.Add(2*time.Minute)); err != nil {
+		t.Errorf("retry after the lease ended: %v", err)
+	}
 }
 
 // testLeaseConcurrent: takers racing for the same due deliveries never
