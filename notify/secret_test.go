@@ -14,6 +14,7 @@ import (
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/keys"
 	"github.com/certd/certd/store/bolt"
+	"github.com/certd/certd/store/mongo/mongotest"
 )
 
 func testKEK(t testing.TB, seed byte) keys.KEK {
@@ -170,6 +171,54 @@ func TestSealSecretsMigratesPlaintext(t *testing.T) {
 		t.Fatalf("the sealed secret opens to another value (%v)", err)
 	}
 	if n, bad := deliverOnce(t, st, kek, stored, secret, "evt-2", now.Add(time.Minute)); n != 1 || bad != 0 {
+		t.Errorf("after sealing: %d requests, %d bad", n, bad)
+	}
+}
+
+// TestSecretSealedOnMongo: the same on the MongoDB backend: the stored
+// webhook holds only the sealed form, a plaintext one is sealed at start,
+// and deliveries verify with the secret answered at creation.
+func TestSecretSealedOnMongo(t *testing.T) {
+	st := mongotest.Open(t)
+	now := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	if err := st.CreateIssuer(t.Context(), &cert.Issuer{ID: "cesa-itss", Name: "CESA", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	kek := testKEK(t, 3)
+	uc := &Webhooks{Store: st, Secrets: kek, Now: func() time.Time { return now }}
+	hook, secret, err := uc.Create(t.Context(), cert.Principal{Role: cert.RoleAdmin, KeyID: "root"}, WebhookRequest{Issuer: "cesa-itss", URL: "https://crm.example.cn/h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := st.Webhook(t.Context(), hook.ID)
+	if err != nil || stored.Secret != "" || len(stored.SealedSecret) == 0 {
+		t.Fatalf("stored webhook: secret %q, %d sealed bytes, %v", stored.Secret, len(stored.SealedSecret), err)
+	}
+	for _, form := range secretForms(t, secret) {
+		if bytes.Contains(stored.SealedSecret, form) {
+			t.Fatal("the sealed form holds the secret")
+		}
+	}
+	if n, bad := deliverOnce(t, st, kek, stored, secret, "evt-1", now); n != 1 || bad != 0 {
+		t.Errorf("receiver saw %d requests, %d with a bad signature; want 1, 0", n, bad)
+	}
+
+	plain, _ := NewSecret()
+	legacy := &cert.Webhook{ID: "wh_legacy", Issuer: "cesa-itss", URL: "https://crm.example.cn/h", Active: true, Secret: plain, CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateWebhook(t.Context(), legacy); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := SealSecrets(t.Context(), st, kek); err != nil || n != 1 {
+		t.Fatalf("SealSecrets = %d, %v; want 1", n, err)
+	}
+	if n, err := SealSecrets(t.Context(), st, kek); err != nil || n != 0 {
+		t.Errorf("SealSecrets again = %d, %v; want 0", n, err)
+	}
+	migrated, err := st.Webhook(t.Context(), "wh_legacy")
+	if err != nil || migrated.Secret != "" {
+		t.Fatalf("migrated: %+v, %v", migrated, err)
+	}
+	if n, bad := deliverOnce(t, st, kek, migrated, plain, "evt-2", now); n != 1 || bad != 0 {
 		t.Errorf("after sealing: %d requests, %d bad", n, bad)
 	}
 }

@@ -72,7 +72,8 @@ var testImports = map[string][]string{
 	"issuer":    {"cert/certtest", "store/storetest", "store/bolt"},
 	"accounts":  {"cert/certtest", "store/storetest", "store/bolt", "store/mongo/mongotest"},
 	"console":   {"cert/certtest", "keys", "profile", "store/bolt"},
-	"notify":    {"cert/certtest", "store/storetest", "store/bolt"},
+	// Secrets are sealed with the real KEK, on both backends.
+	"notify": {"cert/certtest", "store/storetest", "store/bolt", "keys", "store/mongo/mongotest"},
 	// A verifier test issues its certificates through the real use case.
 	"verifier": {"cert/certtest", "keys/keystest", "issuer", "store/bolt"},
 	// The reports are read back with the XLSX library that wrote them (and,

@@ -3,7 +3,6 @@ package mongo_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"fmt"
 	"strings"
 	"sync"
@@ -15,8 +14,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/certd/certd/cert"
-	"github.com/certd/certd/keys"
-	"github.com/certd/certd/notify"
 	"github.com/certd/certd/store/mongo"
 	"github.com/certd/certd/store/mongo/mongotest"
 )
@@ -75,10 +72,10 @@ func TestLeaseAcrossClients(t *testing.T) {
 	}
 }
 
-// TestWebhookSecretSealedInDocument: the document of a webhook created
-// through the use case holds no form of its secret; a document written
-// before secrets were sealed (a plaintext "secret" field) is sealed by
-// notify.SealSecrets, once, and still signs with the same secret.
+// TestWebhookSecretSealedInDocument: the document of a webhook stored
+// with a sealed secret has no secret field; a document written before
+// secrets were sealed (a plaintext "secret" field) keeps neither the field
+// nor the value once SealWebhookSecret replaced it, and its version stays.
 func TestWebhookSecretSealedInDocument(t *testing.T) {
 	uri := mongotest.URI(t)
 	st := mongotest.OpenURI(t, uri)
@@ -96,28 +93,17 @@ func TestWebhookSecretSealedInDocument(t *testing.T) {
 		}
 		return doc
 	}
-	holds := func(doc bson.Raw, secret string) bool {
-		key, _ := notify.ParseSecret(secret)
-		return bytes.Contains(doc, []byte(secret)) || bytes.Contains(doc, []byte(strings.TrimPrefix(secret, "whsec_"))) || bytes.Contains(doc, key)
-	}
-	kek, err := keys.ParseKEK([]byte(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{3}, 32))))
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
-	if err := st.CreateIssuer(t.Context(), &cert.Issuer{ID: "cb", Name: "CB", CreatedAt: now}); err != nil {
+	sealed := []byte{0x9c, 0x01, 0xfe, 0x42, 0x00, 0x17}
+	w := &cert.Webhook{ID: "wh_new", Issuer: "cb", URL: "https://crm.example.cn/h", Active: true, SealedSecret: sealed, CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateWebhook(t.Context(), w); err != nil {
 		t.Fatal(err)
 	}
-	uc := &notify.Webhooks{Store: st, Secrets: kek, Now: func() time.Time { return now }}
-	hook, secret, err := uc.Create(t.Context(), cert.Principal{Role: cert.RoleAdmin, KeyID: "root"}, notify.WebhookRequest{Issuer: "cb", URL: "https://crm.example.cn/h"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if doc := raw(hook.ID); holds(doc, secret) {
-		t.Errorf("the document holds the secret: %s", doc)
+	if _, err := raw("wh_new").LookupErr("secret"); err == nil {
+		t.Errorf("a sealed webhook's document has a secret field: %s", raw("wh_new"))
 	}
 
-	legacySecret, _ := notify.NewSecret()
+	const legacySecret = "whsec_bGVnYWN5LXBsYWludGV4dC1zZWNyZXQtMzItYnl0ZXMh"
 	if _, err := coll.InsertOne(t.Context(), bson.D{
 		{Key: "_id", Value: "wh_legacy"}, {Key: "issuer", Value: "cb"}, {Key: "url", Value: "https://crm.example.cn/old"},
 		{Key: "events", Value: bson.A{}}, {Key: "active", Value: true}, {Key: "secret", Value: legacySecret},
@@ -125,25 +111,18 @@ func TestWebhookSecretSealedInDocument(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	n, err := notify.SealSecrets(t.Context(), st, kek)
-	if err != nil || n != 1 {
-		t.Fatalf("SealSecrets = %d, %v; want 1", n, err)
+	got, err := st.Webhook(t.Context(), "wh_legacy")
+	if err != nil || got.Secret != legacySecret {
+		t.Fatalf("legacy webhook: %+v, %v", got, err)
 	}
-	if n, err := notify.SealSecrets(t.Context(), st, kek); err != nil || n != 0 {
-		t.Errorf("SealSecrets again = %d, %v; want 0", n, err)
+	if err := st.SealWebhookSecret(t.Context(), "wh_legacy", legacySecret, sealed); err != nil {
+		t.Fatal(err)
 	}
 	doc := raw("wh_legacy")
-	if holds(doc, legacySecret) {
-		t.Errorf("the migrated document holds the secret: %s", doc)
+	if _, err := doc.LookupErr("secret"); err == nil || bytes.Contains(doc, []byte(strings.TrimPrefix(legacySecret, "whsec_"))) {
+		t.Errorf("the sealed document keeps the plaintext: %s", doc)
 	}
-	if _, err := doc.LookupErr("secret"); err == nil {
-		t.Errorf("the migrated document keeps a secret field: %s", doc)
-	}
-	got, err := st.Webhook(t.Context(), "wh_legacy")
-	if err != nil || got.Version != 3 {
-		t.Fatalf("migrated webhook: %+v, %v", got, err)
-	}
-	if opened, err := notify.OpenSecret(kek, got); err != nil || opened != legacySecret {
-		t.Errorf("the migrated secret opens to another value (%v)", err)
+	if got, err := st.Webhook(t.Context(), "wh_legacy"); err != nil || got.Version != 3 || !bytes.Equal(got.SealedSecret, sealed) || got.Secret != "" {
+		t.Errorf("after sealing: %+v, %v", got, err)
 	}
 }
