@@ -31,7 +31,7 @@ var allowedImports = map[string][]string{
 	"pdfattach/pdfattachtest":              {"std"},
 	"issuer":                               {"std", "cert", "store", "keys"},
 	"accounts":                             {"std", "cert", "store", "golang.org/x/crypto/argon2", "github.com/pquerna/otp"},
-	"console":                              {"std", "cert", "accounts", "issuer", "importfile", "report"},
+	"console":                              {"std", "cert", "accounts", "issuer", "importfile", "report", "notify"},
 	"importfile":                           {"std", "cert", "issuer"},
 	"verifier":                             {"std", "cert", "store", "keys"},
 	"profile":                              {"std", "cert", "store"},

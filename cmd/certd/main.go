@@ -216,7 +216,8 @@ func (m *Main) Run(ctx context.Context) error {
 	})
 	ver := verifier.New(verifier.Config{Store: st, Keys: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now, StatusLists: lists})
 	profiles := profile.New(profile.Config{Store: st, Schemes: schemes, Now: m.Now})
-	con, err := m.wireConsole(profiles, m.previewer(fonts, profiles, schemes))
+	hooks := &notify.Webhooks{Store: st, Secrets: kek, AllowHTTP: cfg.AllowHTTPWebhooks, Now: m.Now}
+	con, err := m.wireConsole(profiles, m.previewer(fonts, profiles, schemes), hooks)
 	if err != nil {
 		return err
 	}
@@ -232,7 +233,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Reports: reports, Submissions: submissionsOf(st),
 		PublicRate: cfg.RateLimit, PublicBurst: int(2 * cfg.RateLimit), RenderRate: cfg.RenderRate,
 		Console:  con,
-		Webhooks: &notify.Webhooks{Store: st, Secrets: kek, AllowHTTP: cfg.AllowHTTPWebhooks, Now: m.Now},
+		Webhooks: hooks,
 	})
 	if cl, ok := m.listener.(*connLimiter); ok {
 		cl.refused = m.API.ObserveConnections(cl.open)
