@@ -113,6 +113,18 @@ type Delivery struct {
 	LastStatusCode int        `json:"lastStatusCode,omitempty"`
 	LastError      string     `json:"lastError,omitempty"`
 	CreatedAt      time.Time  `json:"createdAt"`
+	// RedeliveredAt is when an admin last asked for the delivery again;
+	// its retries then run for another 3 days from that moment.
+	RedeliveredAt *time.Time `json:"redeliveredAt,omitempty"`
+}
+
+// RetryOrigin is when the current series of retries began: the manual
+// redelivery, or else the creation.
+func (d *Delivery) RetryOrigin() time.Time {
+	if d.RedeliveredAt != nil {
+		return *d.RedeliveredAt
+	}
+	return d.CreatedAt
 }
 
 // IsEmail reports whether the delivery is an e-mail.

@@ -181,7 +181,7 @@ func (w *Worker) attempt(ctx context.Context, d *cert.Delivery) {
 		if jitter == nil {
 			jitter = rand.Float64
 		}
-		next, ok := NextAttempt(d.CreatedAt, now, d.Attempts, jitter())
+		next, ok := NextAttempt(d.RetryOrigin(), now, d.Attempts, jitter())
 		if !ok {
 			w.finish(ctx, d, cert.DeliveryFailed, code, msg)
 			w.disable(ctx, hook.ID, "failing")
@@ -214,7 +214,7 @@ func (w *Worker) mail(ctx context.Context, d *cert.Delivery) {
 		if jitter == nil {
 			jitter = rand.Float64
 		}
-		next, ok := NextAttempt(d.CreatedAt, now, d.Attempts, jitter())
+		next, ok := NextAttempt(d.RetryOrigin(), now, d.Attempts, jitter())
 		if !ok {
 			w.finish(ctx, d, cert.DeliveryFailed, 0, attemptError(err))
 			return

@@ -63,8 +63,9 @@ type Webhooks interface {
 	// instance took it) and nothing is stored. ErrNotFound when there is
 	// no such delivery.
 	FinishAttempt(ctx context.Context, d *cert.Delivery, owner string) error
-	// RetryDelivery makes a delivery pending again, due at now, without
-	// touching its attempts (a manual redelivery); ErrNotFound. A
+	// RetryDelivery makes a delivery pending again, due at now, with
+	// RedeliveredAt now, without touching its attempts (a manual
+	// redelivery); ErrNotFound. A
 	// delivery whose lease is live at now (an attempt in flight) is left
 	// alone with ErrConflict, in the same atomic write, so that no two
 	// workers ever attempt it at once.

@@ -371,7 +371,7 @@ func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) err
 		if r.LeaseOwner != "" && r.LeaseUntil.After(now) {
 			return fmt.Errorf("delivery %s: an attempt is in progress until %s: %w", id, r.LeaseUntil.Format(time.RFC3339), store.ErrConflict)
 		}
-		r.Status, r.NextAttemptAt = cert.DeliveryPending, now
+		r.Status, r.NextAttemptAt, r.RedeliveredAt = cert.DeliveryPending, now, &now
 		r.LeaseOwner, r.LeaseUntil = "", time.Time{}
 		return nil
 	})

@@ -82,6 +82,7 @@ type deliveryDoc struct {
 	LastStatusCode int        `bson:"lastStatusCode"`
 	LastError      string     `bson:"lastError"`
 	CreatedNs      int64      `bson:"createdNs"`
+	RedeliveredAt  *time.Time `bson:"redeliveredAt,omitempty"`
 }
 
 func nanos(t time.Time) int64 {
@@ -102,14 +103,14 @@ func toDeliveryDoc(d *cert.Delivery) *deliveryDoc {
 	return &deliveryDoc{ID: d.ID, Channel: d.Channel, Webhook: d.Webhook, To: d.To, Certificate: d.Certificate, Issuer: d.Issuer, EventType: d.EventType, Payload: d.Payload,
 		Status: string(d.Status), Attempts: d.Attempts, NextAttemptNs: nanos(d.NextAttemptAt),
 		LeaseOwner: d.LeaseOwner, LeaseUntilNs: nanos(d.LeaseUntil), LastAttemptAt: d.LastAttemptAt,
-		LastStatusCode: d.LastStatusCode, LastError: d.LastError, CreatedNs: nanos(d.CreatedAt)}
+		LastStatusCode: d.LastStatusCode, LastError: d.LastError, CreatedNs: nanos(d.CreatedAt), RedeliveredAt: d.RedeliveredAt}
 }
 
 func (d *deliveryDoc) delivery() *cert.Delivery {
 	return &cert.Delivery{ID: d.ID, Channel: d.Channel, Webhook: d.Webhook, To: d.To, Certificate: d.Certificate, Issuer: d.Issuer, EventType: d.EventType, Payload: d.Payload,
 		Status: cert.DeliveryStatus(d.Status), Attempts: d.Attempts, NextAttemptAt: fromNanos(d.NextAttemptNs),
 		LeaseOwner: d.LeaseOwner, LeaseUntil: fromNanos(d.LeaseUntilNs), LastAttemptAt: utcPtrTime(d.LastAttemptAt),
-		LastStatusCode: d.LastStatusCode, LastError: d.LastError, CreatedAt: fromNanos(d.CreatedNs)}
+		LastStatusCode: d.LastStatusCode, LastError: d.LastError, CreatedAt: fromNanos(d.CreatedNs), RedeliveredAt: utcPtrTime(d.RedeliveredAt)}
 }
 
 // CreateWebhook stores a new webhook; see store.Webhooks.
@@ -346,7 +347,7 @@ func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) err
 		bson.D{{Key: "_id", Value: id}, {Key: "leaseUntilNs", Value: bson.D{{Key: "$lte", Value: nanos(now)}}}},
 		bson.D{{Key: "$set", Value: bson.D{
 			{Key: "status", Value: string(cert.DeliveryPending)}, {Key: "nextAttemptNs", Value: nanos(now)},
-			{Key: "leaseOwner", Value: ""}, {Key: "leaseUntilNs", Value: int64(0)},
+			{Key: "leaseOwner", Value: ""}, {Key: "leaseUntilNs", Value: int64(0)}, {Key: "redeliveredAt", Value: now},
 		}}})
 	if err != nil {
 		return translate(op, err)

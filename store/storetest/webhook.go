@@ -321,6 +321,9 @@ func testRetryDelivery(t *testing.T, s store.Store) {
 	if got[0].Status != cert.DeliveryPending || got[0].Attempts != 18 || !got[0].NextAttemptAt.Equal(now) {
 		t.Errorf("after retry: status %s, attempts %d, next %v", got[0].Status, got[0].Attempts, got[0].NextAttemptAt)
 	}
+	if got[0].RedeliveredAt == nil || !got[0].RedeliveredAt.Equal(now) || !got[0].RetryOrigin().Equal(now) {
+		t.Errorf("after retry: redelivered at %v, want %v", got[0].RedeliveredAt, now)
+	}
 	if err := s.RetryDelivery(ctx, "absent", now); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("retry absent: %v, want ErrNotFound", err)
 	}
