@@ -44,10 +44,13 @@ type Webhook struct {
 	SealedSecret []byte `json:"-"`
 	// DisabledReason says why certd turned Active off ("gone": the
 	// receiver answered 410; "failing": deliveries failed for 3 days).
-	DisabledReason string    `json:"disabledReason,omitempty"`
-	CreatedAt      time.Time `json:"createdAt"`
-	UpdatedAt      time.Time `json:"updatedAt"`
-	Version        int64     `json:"-"`
+	DisabledReason string `json:"disabledReason,omitempty"`
+	// DisabledAt is when certd turned Active off (nil otherwise); it
+	// names that disabling, so its staff alerts are sent once.
+	DisabledAt *time.Time `json:"disabledAt,omitempty"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	UpdatedAt  time.Time  `json:"updatedAt"`
+	Version    int64      `json:"-"`
 }
 
 // Wants reports whether the webhook subscribes to the event type.

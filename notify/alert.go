@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -46,18 +47,47 @@ func (a *StaffAlerts) now() time.Time {
 
 // WebhookDisabled records a webhook_disabled event in the issuer's audit
 // trail and enqueues one staff-alert e-mail to every active admin user
-// of the issuer who has an e-mail address. hook is the webhook as stored
-// by the write that disabled it: the e-mails' ids derive from its id and
-// that version, so a second call for the same disabling enqueues nothing
-// new. The caller calls it once, after winning the write that disabled
-// the webhook; both steps are attempted even when one fails.
+// of the issuer who has an e-mail address. hook is a webhook certd
+// disabled (DisabledAt set): the event names that moment and the
+// e-mails' ids derive from the id and that moment, so calling it again
+// for the same disabling records and enqueues nothing new. Both steps are
+// attempted even when one fails.
 func (a *StaffAlerts) WebhookDisabled(ctx context.Context, hook *cert.Webhook) error {
+	if hook.DisabledAt == nil {
+		return fmt.Errorf("webhook %s was not disabled by certd", hook.ID)
+	}
 	zh, en := disabledReason(hook.DisabledReason)
 	host := hostOf(hook.URL)
-	detail := fmt.Sprintf("webhook %s (%s) disabled: %s", hook.ID, host, en)
+	// The detail names the webhook by id, not by its URL, which may
+	// change while it stays disabled: the same disabling, the same text.
+	detail := fmt.Sprintf("webhook %s disabled at %s: %s", hook.ID, hook.DisabledAt.UTC().Format(time.RFC3339Nano), en)
 	errTrail := a.record(ctx, hook.Issuer, detail)
 	errMail := a.mail(ctx, hook, host, zh, en)
 	return errors.Join(errTrail, errMail)
+}
+
+// Resume tells the admins of every webhook that certd disabled and that
+// is still disabled (WebhookDisabled, which does nothing twice), so that
+// an instance that stopped between disabling a webhook and telling the
+// admins loses nothing: certd calls it at start. It returns how many
+// disabled webhooks it looked at.
+func (a *StaffAlerts) Resume(ctx context.Context) (int, error) {
+	hooks, err := a.Store.Webhooks(ctx, "")
+	if err != nil {
+		return 0, fmt.Errorf("list webhooks: %w", err)
+	}
+	n := 0
+	var errs []error
+	for _, w := range hooks {
+		if w.Active || w.DisabledAt == nil {
+			continue
+		}
+		n++
+		if err := a.WebhookDisabled(ctx, w); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return n, errors.Join(errs...)
 }
 
 func (a *StaffAlerts) record(ctx context.Context, issuer, detail string) error {
@@ -65,6 +95,11 @@ func (a *StaffAlerts) record(ctx context.Context, issuer, detail string) error {
 		is, err := a.Store.Issuer(ctx, issuer)
 		if err != nil {
 			return fmt.Errorf("issuer %s: %w", issuer, err)
+		}
+		if slices.ContainsFunc(is.Events, func(e cert.IssuerEvent) bool {
+			return e.Type == cert.IssuerWebhookDisabled && e.Detail == detail
+		}) {
+			return nil // recorded before
 		}
 		is.AppendEvent(cert.IssuerEvent{Type: cert.IssuerWebhookDisabled, At: a.now(), Actor: cert.SystemActor, Detail: detail})
 		err = a.Store.UpdateIssuer(ctx, is)
@@ -96,7 +131,7 @@ func (a *StaffAlerts) mail(ctx context.Context, hook *cert.Webhook, host, zh, en
 	if err != nil {
 		return err
 	}
-	event := "webhook-disabled/" + hook.ID + "/" + strconv.FormatInt(hook.Version, 10)
+	event := "webhook-disabled/" + hook.ID + "/" + strconv.FormatInt(hook.DisabledAt.UnixNano(), 10)
 	now := a.now()
 	var errs []error
 	for _, u := range users {

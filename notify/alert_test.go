@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -167,7 +168,7 @@ func TestDisabledWebhookTellsAdmins(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, u := range []string{"u-admin", "u-admin2"} {
-				id := DeliveryID("webhook-disabled/wh1/"+itoa(hook.Version), "user:"+u)
+				id := DeliveryID(alertEvent(hook), "user:"+u)
 				if _, err := f.st.Delivery(t.Context(), id); err != nil {
 					t.Errorf("delivery %s: %v", id, err)
 				}
@@ -176,7 +177,7 @@ func TestDisabledWebhookTellsAdmins(t *testing.T) {
 			if again := f.staffMails(t); len(again) != 2 {
 				t.Errorf("%d staff alerts after telling again, want the same 2", len(again))
 			}
-			_, err = f.st.Delivery(t.Context(), DeliveryID("webhook-disabled/wh1/"+itoa(hook.Version), "user:u-gone"))
+			_, err = f.st.Delivery(t.Context(), DeliveryID(alertEvent(hook), "user:u-gone"))
 			if !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("a disabled admin got an alert: %v", err)
 			}
@@ -193,7 +194,7 @@ func TestDisabledAlertMailWithoutSMTP(t *testing.T) {
 	if _, err := f.worker.RunOnce(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	d, err := f.st.Delivery(t.Context(), DeliveryID("webhook-disabled/wh1/"+itoa(hook.Version), "user:u-admin"))
+	d, err := f.st.Delivery(t.Context(), DeliveryID(alertEvent(hook), "user:u-admin"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,4 +203,68 @@ func TestDisabledAlertMailWithoutSMTP(t *testing.T) {
 	}
 }
 
-func itoa(v int64) string { b, _ := json.Marshal(v); return string(b) }
+// alertEvent is the event id the staff alerts of a disabling derive from.
+func alertEvent(hook *cert.Webhook) string {
+	return "webhook-disabled/" + hook.ID + "/" + strconv.FormatInt(hook.DisabledAt.UnixNano(), 10)
+}
+
+// TestResumeTellsAdminsAfterACrash: a webhook disabled by an instance
+// that stopped before telling the admins is told at the next start, once;
+// later edits of the still disabled webhook tell nothing again.
+func TestResumeTellsAdminsAfterACrash(t *testing.T) {
+	f := newAlertFixture(t, http.StatusGone)
+	ctx := t.Context()
+	w, _ := f.st.Webhook(ctx, "wh1")
+	at := f.clock.Now()
+	w.Active, w.DisabledReason, w.DisabledAt = false, "gone", &at
+	if err := f.st.UpdateWebhook(ctx, w); err != nil { // the disabling write, then the crash
+		t.Fatal(err)
+	}
+	count := func() (events, mails int) {
+		t.Helper()
+		is, _ := f.st.Issuer(ctx, "cesa-itss")
+		for _, e := range is.Events {
+			if e.Type == cert.IssuerWebhookDisabled {
+				events++
+			}
+		}
+		for _, u := range []string{"u-admin", "u-admin2", "u-gone", "u-issuer", "u-viewer"} {
+			if _, err := f.st.Delivery(ctx, DeliveryID(alertEvent(w), "user:"+u)); err == nil {
+				mails++
+			}
+		}
+		return events, mails
+	}
+	if e, m := count(); e != 0 || m != 0 {
+		t.Fatalf("before resuming: %d events, %d mails", e, m)
+	}
+	for round := range 2 {
+		n, err := f.alerts.Resume(ctx)
+		if err != nil || n != 1 {
+			t.Fatalf("Resume = %d, %v", n, err)
+		}
+		if e, m := count(); e != 1 || m != 2 {
+			t.Errorf("after resume %d: %d events, %d mails; want 1, 2", round+1, e, m)
+		}
+	}
+	// An admin changes the URL but leaves it disabled: nothing new.
+	uc := &Webhooks{Store: f.st, Now: f.clock.Now}
+	u := "https://crm.example.cn/v2"
+	if _, err := uc.Update(ctx, cert.Principal{Role: cert.RoleAdmin, Issuer: "cesa-itss"}, "wh1", WebhookPatch{URL: &u}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.alerts.Resume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if e, m := count(); e != 1 || m != 2 {
+		t.Errorf("after an edit: %d events, %d mails; want 1, 2", e, m)
+	}
+	// Enabled again, nothing is left to tell.
+	on := true
+	if got, err := uc.Update(ctx, cert.Principal{Role: cert.RoleAdmin, Issuer: "cesa-itss"}, "wh1", WebhookPatch{Active: &on}); err != nil || got.DisabledAt != nil || got.DisabledReason != "" {
+		t.Fatalf("enable: %+v, %v", got, err)
+	}
+	if n, err := f.alerts.Resume(ctx); err != nil || n != 0 {
+		t.Errorf("Resume after enabling = %d, %v; want 0", n, err)
+	}
+}

@@ -188,7 +188,7 @@ func (s *Webhooks) update(ctx context.Context, p cert.Principal, id string, patc
 	if patch.Active != nil {
 		w.Active = *patch.Active
 		if w.Active {
-			w.DisabledReason = ""
+			w.DisabledReason, w.DisabledAt = "", nil
 		}
 	}
 	w.UpdatedAt = s.now()

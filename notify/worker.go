@@ -257,7 +257,8 @@ func (w *Worker) disable(ctx context.Context, id, reason string) {
 		if err != nil || !hook.Active {
 			return
 		}
-		hook.Active, hook.DisabledReason, hook.UpdatedAt = false, reason, w.now()
+		now := w.now()
+		hook.Active, hook.DisabledReason, hook.DisabledAt, hook.UpdatedAt = false, reason, &now, now
 		err = w.Store.UpdateWebhook(ctx, hook)
 		if errors.Is(err, store.ErrConflict) {
 			continue

@@ -44,6 +44,11 @@ func (m *Main) startDeliveries(st store.Store, secrets notify.SecretBox) {
 	m.deliveries = deliveries{stop: stop, done: make(chan struct{})}
 	go func() {
 		defer close(m.deliveries.done)
+		// Admins not yet told of a webhook certd disabled (an instance
+		// stopped in between) are told now; nothing is told twice.
+		if _, err := w.Alerts.Resume(ctx); err != nil && ctx.Err() == nil {
+			m.Logger.Warn("tell the admins of disabled webhooks", "error", err.Error())
+		}
 		w.Run(ctx, DefaultDeliveryInterval)
 	}()
 }

@@ -37,27 +37,28 @@ func (s *Store) webhookIndexes() []index {
 }
 
 type webhookDoc struct {
-	ID             string    `bson:"_id"`
-	Issuer         string    `bson:"issuer"`
-	URL            string    `bson:"url"`
-	Events         []string  `bson:"events"`
-	Active         bool      `bson:"active"`
-	Secret         string    `bson:"secret,omitempty"`
-	SealedSecret   []byte    `bson:"sealedSecret,omitempty"`
-	DisabledReason string    `bson:"disabledReason"`
-	CreatedAt      time.Time `bson:"createdAt"`
-	UpdatedAt      time.Time `bson:"updatedAt"`
-	Version        int64     `bson:"version"`
+	ID             string     `bson:"_id"`
+	Issuer         string     `bson:"issuer"`
+	URL            string     `bson:"url"`
+	Events         []string   `bson:"events"`
+	Active         bool       `bson:"active"`
+	Secret         string     `bson:"secret,omitempty"`
+	SealedSecret   []byte     `bson:"sealedSecret,omitempty"`
+	DisabledReason string     `bson:"disabledReason"`
+	DisabledAt     *time.Time `bson:"disabledAt,omitempty"`
+	CreatedAt      time.Time  `bson:"createdAt"`
+	UpdatedAt      time.Time  `bson:"updatedAt"`
+	Version        int64      `bson:"version"`
 }
 
 func toWebhookDoc(w *cert.Webhook) *webhookDoc {
 	return &webhookDoc{ID: w.ID, Issuer: w.Issuer, URL: w.URL, Events: w.Events, Active: w.Active, Secret: w.Secret, SealedSecret: w.SealedSecret,
-		DisabledReason: w.DisabledReason, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, Version: w.Version}
+		DisabledReason: w.DisabledReason, DisabledAt: w.DisabledAt, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, Version: w.Version}
 }
 
 func (d *webhookDoc) webhook() *cert.Webhook {
 	w := &cert.Webhook{ID: d.ID, Issuer: d.Issuer, URL: d.URL, Events: d.Events, Active: d.Active, Secret: d.Secret, SealedSecret: d.SealedSecret,
-		DisabledReason: d.DisabledReason, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(), Version: d.Version}
+		DisabledReason: d.DisabledReason, DisabledAt: utcPtrTime(d.DisabledAt), CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(), Version: d.Version}
 	if len(w.Events) == 0 {
 		w.Events = nil
 	}
@@ -168,7 +169,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *cert.Webhook) error {
 	op := "update webhook " + w.ID
 	set := bson.D{
 		{Key: "url", Value: w.URL}, {Key: "events", Value: w.Events}, {Key: "active", Value: w.Active},
-		{Key: "disabledReason", Value: w.DisabledReason}, {Key: "createdAt", Value: w.CreatedAt},
+		{Key: "disabledReason", Value: w.DisabledReason}, {Key: "disabledAt", Value: w.DisabledAt}, {Key: "createdAt", Value: w.CreatedAt},
 		{Key: "updatedAt", Value: w.UpdatedAt}, {Key: "version", Value: w.Version + 1},
 	}
 	res, err := s.coll(collWebhooks).UpdateOne(ctx,

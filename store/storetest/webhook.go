@@ -408,7 +408,8 @@ func testWebhookSealedSecret(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	sameWebhook(t, "Webhook", got, w)
-	got.SealedSecret, got.Active = nil, false
+	disabledAt := webhookTime.Add(time.Hour)
+	got.SealedSecret, got.Active, got.DisabledReason, got.DisabledAt = nil, false, "gone", &disabledAt
 	if err := s.UpdateWebhook(ctx, got); err != nil {
 		t.Fatalf("UpdateWebhook: %v", err)
 	}
@@ -416,6 +417,17 @@ func testWebhookSealedSecret(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if again.DisabledAt == nil || !again.DisabledAt.Equal(disabledAt) || again.DisabledAt.Location() != time.UTC || again.DisabledReason != "gone" {
+		t.Errorf("after update: disabled at %v (%q), want %v", again.DisabledAt, again.DisabledReason, disabledAt)
+	}
+	again.Active, again.DisabledReason, again.DisabledAt = true, "", nil
+	if err := s.UpdateWebhook(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	if on, _ := s.Webhook(ctx, "wh1"); on == nil || on.DisabledAt != nil {
+		t.Errorf("enabled again: disabled at %v, want nil", on.DisabledAt)
+	}
+	again.Active = false
 	if string(again.SealedSecret) != string(w.SealedSecret) || again.Secret != "" || again.Active {
 		t.Errorf("after update: sealed %x, secret %q, active %v; want %x, \"\", false", again.SealedSecret, again.Secret, again.Active, w.SealedSecret)
 	}
