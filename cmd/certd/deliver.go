@@ -42,10 +42,11 @@ func leaseOwner() string {
 
 // newNotifications builds the dispatcher and the worker; their sinks are
 // set by startNotifications once the API exists.
-func (m *Main) newNotifications(st store.Store) {
+func (m *Main) newNotifications(st store.Store, secrets notify.SecretBox) {
 	owner := leaseOwner()
 	w := &notify.Worker{
-		Store: st,
+		Store: st, Secrets: secrets,
+		Alerts: &notify.StaffAlerts{Store: st, Now: m.Now},
 		Client: notify.NewClient(notify.ClientOptions{
 			AllowHTTP: m.Config.AllowHTTPWebhooks, AllowPrivate: m.Config.AllowPrivateWebhooks,
 		}),
@@ -81,6 +82,11 @@ func (m *Main) startNotifications(sinks []notify.Sink) {
 	}()
 	go func() {
 		defer n.done.Done()
+		// Admins not yet told of a webhook certd disabled (an instance
+		// stopped in between) are told now; nothing is told twice.
+		if _, err := n.worker.Alerts.Resume(ctx); err != nil && ctx.Err() == nil {
+			m.Logger.Warn("tell the admins of disabled webhooks", "error", err.Error())
+		}
 		n.worker.Run(ctx, DefaultDeliveryInterval)
 	}()
 }

@@ -195,6 +195,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.checkSigning(ctx); err != nil {
 		return err
 	}
+	if n, err := notify.SealSecrets(ctx, st, kek); err != nil {
+		return fmt.Errorf("seal webhook secrets: %w", err)
+	} else if n > 0 {
+		m.Logger.Info("sealed the plaintext signing secrets of webhooks under the KEK", "webhooks", n)
+	}
 	lists := issuer.NewStatusLists(issuer.StatusListConfig{
 		Store: st, Signer: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, TTL: cfg.StatusTTL, Now: m.Now,
 	})
@@ -210,14 +215,15 @@ func (m *Main) Run(ctx context.Context) error {
 		printer = fonts
 		m.Logger.Info("PDF fonts", "paths", fonts.Paths())
 	}
-	m.newNotifications(st)
+	m.newNotifications(st, kek)
 	m.Issuer = issuer.New(issuer.Config{
 		Store: st, Signer: m.Keys, Rings: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now,
 		OnChange: func(is string) { lists.Invalidate(is); m.wakeDispatcher() }, Printer: printer,
 	})
 	ver := verifier.New(verifier.Config{Store: st, Keys: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now, StatusLists: lists})
 	profiles := profile.New(profile.Config{Store: st, Schemes: schemes, Now: m.Now})
-	con, err := m.wireConsole(profiles, m.previewer(fonts, profiles, schemes))
+	hooks := &notify.Webhooks{Store: st, Secrets: kek, AllowHTTP: cfg.AllowHTTPWebhooks, Now: m.Now}
+	con, err := m.wireConsole(profiles, m.previewer(fonts, profiles, schemes), hooks)
 	if err != nil {
 		return err
 	}
@@ -233,7 +239,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Reports: reports, Submissions: submissionsOf(st),
 		PublicRate: cfg.RateLimit, PublicBurst: int(2 * cfg.RateLimit), RenderRate: cfg.RenderRate,
 		Console:  con,
-		Webhooks: &notify.Webhooks{Store: st, AllowHTTP: cfg.AllowHTTPWebhooks, Now: m.Now},
+		Webhooks: hooks,
 	})
 	if cl, ok := m.listener.(*connLimiter); ok {
 		cl.refused = m.API.ObserveConnections(cl.open)
