@@ -15,6 +15,7 @@ var webhookTests = []test{
 	{"webhooks/create-get-list", testWebhookCreateGetList},
 	{"webhooks/update-delete", testWebhookUpdateDelete},
 	{"webhooks/delivery-enqueue-once", testDeliveryEnqueueOnce},
+	{"webhooks/email-delivery", testEmailDelivery},
 	{"webhooks/delivery-list", testDeliveryList},
 	{"webhooks/lease-due-only", testLeaseDueOnly},
 	{"webhooks/lease-expires", testLeaseExpires},
@@ -374,5 +375,39 @@ func testLeaseConcurrent(t *testing.T, s store.Store) {
 		if err != nil || stored.LeaseOwner != owners[0] {
 			t.Errorf("%s: stored owner %q, taker %v", id, stored.LeaseOwner, owners)
 		}
+	}
+}
+
+// testEmailDelivery: an e-mail delivery has no webhook; it is stored with
+// its recipient, leased and finished like any other.
+func testEmailDelivery(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	d := newDelivery("msg_mail", "", webhookTime)
+	d.Channel, d.To, d.Certificate = cert.ChannelEmail, "cert@example.cn", "CERTID"
+	d.Payload = []byte(`{"kind":"certificate-event","certificate":"CERTID"}`)
+	if err := s.EnqueueDelivery(ctx, d); err != nil {
+		t.Fatalf("EnqueueDelivery(e-mail): %v", err)
+	}
+	if err := s.EnqueueDelivery(ctx, d); !errors.Is(err, store.ErrAlreadyExists) {
+		t.Errorf("same id again: %v, want ErrAlreadyExists", err)
+	}
+	got, err := s.Delivery(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameDelivery(t, "Delivery", got, d)
+	if got.To != d.To || !got.IsEmail() {
+		t.Errorf("stored e-mail delivery: to %q, channel %q", got.To, got.Channel)
+	}
+	leased, err := s.LeaseDeliveries(ctx, "owner-1", webhookTime, webhookTime.Add(time.Minute), 10)
+	if err != nil || len(leased) != 1 || leased[0].To != d.To {
+		t.Fatalf("LeaseDeliveries = %v, %v", deliveryIDs(leased), err)
+	}
+	leased[0].Status, leased[0].Attempts = cert.DeliveryDelivered, 1
+	if err := s.FinishAttempt(ctx, leased[0], "owner-1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Delivery(ctx, d.ID); got == nil || got.Status != cert.DeliveryDelivered || got.LeaseOwner != "" {
+		t.Errorf("after FinishAttempt: %+v", got)
 	}
 }
