@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/certd/certd/mail"
 	"github.com/certd/certd/notify"
 	"github.com/certd/certd/store"
 )
@@ -26,7 +27,7 @@ type deliveries struct {
 // startDeliveries runs the webhook worker until Close. Every instance
 // runs one; the store's leases keep them off each other's deliveries, and
 // deliveries due while certd was down are taken on the first round.
-func (m *Main) startDeliveries(st store.Store) {
+func (m *Main) startDeliveries(st store.Store, mailer *mail.Sender) {
 	host, _ := os.Hostname()
 	var nonce [6]byte
 	_, _ = rand.Read(nonce[:])
@@ -38,6 +39,9 @@ func (m *Main) startDeliveries(st store.Store) {
 		Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(nonce[:])),
 		Now:   m.Now,
 		Log:   m.Logger,
+	}
+	if mailer != nil {
+		w.Mailer = mailer
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	m.deliveries = deliveries{stop: stop, done: make(chan struct{})}

@@ -218,6 +218,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.bootstrap(ctx); err != nil {
 		return err
 	}
+	mailer, err := m.newMailer(fonts, fontErr, profiles)
+	if err != nil {
+		return err
+	}
 	m.prepareStatusIndex(ctx)
 	m.API = api.New(api.Config{
 		Fonts: &fonts, FontErr: fontErr,
@@ -247,7 +251,7 @@ func (m *Main) Run(ctx context.Context) error {
 	sweepCtx, stop := context.WithCancel(context.Background())
 	m.stopSweep, m.swept = stop, make(chan struct{})
 	go m.sweep(sweepCtx)
-	m.startDeliveries(st)
+	m.startDeliveries(st, mailer)
 	m.Logger.Info("certd listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "store", m.storeName())
 	return nil
 }
