@@ -48,6 +48,8 @@ type content struct {
 	VerifyURL                    string
 	// Certificate events and watch events.
 	Type, TypeZh, TypeEn string
+	// VerbZh is the Chinese verb of the change ("暂停"), for a sentence.
+	VerbZh string
 	At, ValidUntil       string
 	Passed               bool
 	ReasonZh, ReasonEn   string
@@ -222,6 +224,7 @@ func (s *Sender) describe(ctx context.Context, c *content, crt *cert.Certificate
 
 	c.Type = job.Type
 	c.TypeZh, c.TypeEn = labels(typeLabels, job.Type, job.Type)
+	c.VerbZh = strings.TrimPrefix(c.TypeZh, "已")
 	if e := eventOf(crt, job.Seq); e != nil {
 		c.At = date(e.At)
 		c.Passed = e.Type == cert.EventSurveillancePassed

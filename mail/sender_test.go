@@ -386,7 +386,7 @@ func TestWatchMails(t *testing.T) {
 	if got := m.Header.Get("List-Unsubscribe-Post"); got != "List-Unsubscribe=One-Click" {
 		t.Errorf("List-Unsubscribe-Post %q", got)
 	}
-	for _, want := range []string{"该证书已于 2026-12-04 已暂停", "0113 获证组织主动申请暂停（客户申请）", "当前状态：暂停",
+	for _, want := range []string{"该证书已于 2026-12-04 暂停。", "0113 获证组织主动申请暂停（客户申请）", "当前状态：暂停",
 		"The certificate was suspended on 2026-12-04", "Reason: 0113 suspended at the request of the certified organization", "Status now: suspended", unsub} {
 		if !strings.Contains(m.Text, want) {
 			t.Errorf("text lacks %q:\n%s", want, m.Text)
