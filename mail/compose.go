@@ -49,14 +49,14 @@ type content struct {
 	// Certificate events and watch events.
 	Type, TypeZh, TypeEn string
 	// VerbZh is the Chinese verb of the change ("暂停"), for a sentence.
-	VerbZh string
-	At, ValidUntil       string
-	Passed               bool
-	ReasonZh, ReasonEn   string
-	StatusZh, StatusEn   string
-	Related, RelatedURL  string
-	Attached             bool
-	Attachment           string
+	VerbZh              string
+	At, ValidUntil      string
+	Passed              bool
+	ReasonZh, ReasonEn  string
+	StatusZh, StatusEn  string
+	Related, RelatedURL string
+	Attached            bool
+	Attachment          string
 	// Reminders.
 	Occasion                         string
 	ReminderTitleZh, ReminderTitleEn string
