@@ -8,6 +8,11 @@
 //	m := mailtest.Parse(t, msgs[0].Data)
 //	m.Header.Get("Subject"), m.Text, m.HTML, m.Attachments
 //
+// srv.Answer(address, 550) (or 451) makes the server refuse RCPT TO for
+// that address until srv.Answer(address, 0); srv.To(address) lists what
+// one recipient received; srv.Close() stops the server early (a relay that
+// is down). Options.Username and Password offer AUTH PLAIN.
+//
 // With Options.StartTLS or Options.ImplicitTLS the server presents a
 // certificate generated for 127.0.0.1 and ::1; clients trust it through
 // Server.RootCAs. The server stops when the test ends.
