@@ -471,7 +471,8 @@ func TestHostileTextEscapedInHTML(t *testing.T) {
 func TestStaffAlert(t *testing.T) {
 	f := newFixture(t, mailtest.Options{})
 	m := f.send(t, notify.MailJob{Kind: notify.MailStaffAlert, Subject: "Webhook disabled 已停用", Text: "The endpoint https://crm.example.cn/h failed for 3 days."})
-	if m.Subject != "Webhook disabled 已停用" || !strings.Contains(m.Text, "failed for 3 days") || !strings.Contains(m.HTML, "failed for 3 days") {
+	if m.Subject != "Webhook disabled 已停用" || !strings.Contains(m.Text, "failed for 3 days") || !strings.Contains(m.HTML, "failed for 3 days") ||
+		strings.Count(m.Text, "failed for 3 days") != 1 || strings.Contains(m.Text, "-----") {
 		t.Errorf("staff alert: %q\n%s", m.Subject, m.Text)
 	}
 }
