@@ -31,7 +31,7 @@ type action struct {
 
 // actionExtra holds the revise flags, sent only when given.
 type actionExtra struct {
-	level                                              int
+	level                                                        int
 	category, scope, scopeEn, orgName, orgNameEn, addr, orgEmail setString
 }
 
