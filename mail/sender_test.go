@@ -492,3 +492,18 @@ func TestUndecodableJobIsPermanent(t *testing.T) {
 		t.Errorf("bad address: Send = %v, want permanent", err)
 	}
 }
+
+// TestIssuanceWithoutFonts: without a PDF renderer (no fonts) the
+// issuance is mailed without the attachment, with the verification link.
+func TestIssuanceWithoutFonts(t *testing.T) {
+	f := newFixture(t, mailtest.Options{})
+	f.sender.RenderPDF = nil
+	d := f.delivery(t, f.enqueue(t, f.event(1)))
+	if err := f.sender.Send(t.Context(), d); err != nil {
+		t.Fatal(err)
+	}
+	m := mailtest.Parse(t, f.srv.Messages()[0].Data)
+	if len(m.Attachments) != 0 || !strings.Contains(m.Text, publicURL+"/v/"+f.cert.ID) || strings.Contains(m.Text, ".pdf") {
+		t.Errorf("attachments %d, text:\n%s", len(m.Attachments), m.Text)
+	}
+}
