@@ -121,6 +121,7 @@ var messages = map[string][2]string{
 	"uscc":                   {"统一社会信用代码", "Unified social credit code"},
 	"nameEn":                 {"英文名称", "English name"},
 	"address":                {"地址", "Address"},
+	"orgEmail":               {"联系邮箱（仅用于通知，不公开）", "Contact e-mail (for notifications, not published)"},
 	"decisionDate":           {"认证决定日期", "Decision date"},
 	"preview.text":           {"请核对将要签发的内容。签发后证书内容即被签名，不能更改。", "Check what will be signed. Once issued, the certificate is signed and cannot change."},
 	"fix.errors":             {"请更正以下错误：", "Please correct these errors:"},

@@ -62,6 +62,7 @@ var Columns = []Column{
 	{"uscc", "organization.uscc", false, "unified social credit code, 18 characters with its GB 32100 check character; required when country is CN"},
 	{"address", "organization.address", false, "address"},
 	{"country", "organization.country", false, "ISO 3166-1 alpha-2 code; empty: CN"},
+	{"organization_email", "organization.email", false, "contact e-mail of the organization for notifications (private: never published)"},
 }
 
 // ColumnsHelp is the column table of "certctl issue -h".
@@ -361,6 +362,8 @@ func buildRow(rowIndex int, rec []string, cols []*Column, chk Check) (Row, []Row
 			req.Organization.Address = v
 		case "country":
 			req.Organization.Country = v
+		case "organization_email":
+			req.Organization.Email = cert.NormalizeEmail(v)
 		}
 	}
 	for _, f := range []struct {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/certd/certd/mail"
 	"github.com/certd/certd/notify"
 	"github.com/certd/certd/store"
 )
@@ -50,10 +51,9 @@ func (m *Main) newNotifications(st store.Store, secrets notify.SecretBox) {
 		Client: notify.NewClient(notify.ClientOptions{
 			AllowHTTP: m.Config.AllowHTTPWebhooks, AllowPrivate: m.Config.AllowPrivateWebhooks,
 		}),
-		Mailer: m.Mailer,
-		Owner:  owner,
-		Now:    m.Now,
-		Log:    m.Logger,
+		Owner: owner,
+		Now:   m.Now,
+		Log:   m.Logger,
 	}
 	d := &notify.Dispatcher{Store: st, Owner: owner, Now: m.Now, Log: m.Logger, Dispatched: w.Wake}
 	m.notifications = &notifications{dispatcher: d, worker: w}
@@ -64,6 +64,14 @@ func (m *Main) newNotifications(st store.Store, secrets notify.SecretBox) {
 func (m *Main) wakeDispatcher() {
 	if m.notifications != nil {
 		m.notifications.dispatcher.Wake()
+	}
+}
+
+// setMailer gives the worker the sender of e-mail deliveries (none
+// without --smtp-url: the outbox then records them as not sent).
+func (m *Main) setMailer(mailer *mail.Sender) {
+	if mailer != nil { // a nil *mail.Sender is not a nil notify.Mailer
+		m.notifications.worker.Mailer = mailer
 	}
 }
 

@@ -36,6 +36,8 @@ var allowedImports = map[string][]string{
 	"verifier":                             {"std", "cert", "store", "keys"},
 	"profile":                              {"std", "cert", "store"},
 	"notify":                               {"std", "cert", "store"},
+	"mail":                                 {"std", "cert", "notify", "github.com/wneessen/go-mail"},
+	"mail/mailtest":                        {"std", "github.com/emersion/go-smtp", "github.com/emersion/go-sasl"},
 	"report":                               {"std", "cert", "github.com/xuri/excelize/v2"},
 	"api": {"std", "cert", "issuer", "verifier", "profile", "templates", "store", "pdfattach", "report", "notify",
 		"github.com/labstack/echo/v5", "github.com/prometheus/client_golang", "golang.org/x/time/rate"},
@@ -53,6 +55,9 @@ var owners = map[string]string{
 	"github.com/pquerna/otp":         "accounts",
 	"golang.org/x/crypto/argon2":     "accounts",
 	"github.com/xuri/excelize/v2":    "report",
+	"github.com/wneessen/go-mail":    "mail",
+	"github.com/emersion/go-smtp":    "mail/mailtest",
+	"github.com/emersion/go-sasl":    "mail/mailtest",
 }
 
 // Test files wire real parts (DESIGN.md: bbolt in a temp dir, the real
@@ -74,6 +79,9 @@ var testImports = map[string][]string{
 	"console":   {"cert/certtest", "keys", "profile", "store/bolt"},
 	// Secrets are sealed with the real KEK, on both backends.
 	"notify": {"cert/certtest", "store/storetest", "store/bolt", "keys", "store/mongo/mongotest"},
+	// The mailer is tested against the test SMTP server, through the
+	// real outbox and worker.
+	"mail": {"cert/certtest", "mail/mailtest", "store", "store/bolt"},
 	// A verifier test issues its certificates through the real use case.
 	"verifier": {"cert/certtest", "keys/keystest", "issuer", "store/bolt"},
 	// The reports are read back with the XLSX library that wrote them (and,

@@ -35,6 +35,7 @@ import (
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/issuer"
 	"github.com/certd/certd/keys"
+	"github.com/certd/certd/mail"
 	"github.com/certd/certd/notify"
 	"github.com/certd/certd/profile"
 	"github.com/certd/certd/report"
@@ -115,8 +116,6 @@ type Main struct {
 	// notifications run the outbox dispatcher and the delivery worker
 	// (deliver.go).
 	notifications *notifications
-	// Mailer sends e-mail deliveries; nil records them as not sent.
-	Mailer notify.Mailer
 	// Sinks are the notification sinks besides the issuers' webhooks.
 	Sinks []notify.Sink
 	// Keys and Issuer are exposed for tests of the wiring.
@@ -230,6 +229,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.bootstrap(ctx); err != nil {
 		return err
 	}
+	mailer, err := m.newMailer(fonts, fontErr, profiles)
+	if err != nil {
+		return err
+	}
+	m.setMailer(mailer)
 	m.prepareStatusIndex(ctx)
 	m.API = api.New(api.Config{
 		Fonts: &fonts, FontErr: fontErr,
@@ -259,7 +263,12 @@ func (m *Main) Run(ctx context.Context) error {
 	sweepCtx, stop := context.WithCancel(context.Background())
 	m.stopSweep, m.swept = stop, make(chan struct{})
 	go m.sweep(sweepCtx)
-	m.startNotifications(append([]notify.Sink{&notify.WebhookSink{Store: st, Data: m.API.WebhookData}}, m.Sinks...))
+	// Organization e-mail is always a sink: without --smtp-url the outbox
+	// records each mail as not sent rather than dropping it.
+	m.startNotifications(append([]notify.Sink{
+		&notify.WebhookSink{Store: st, Data: m.API.WebhookData},
+		&mail.OrganizationSink{Outbox: st},
+	}, m.Sinks...))
 	m.Logger.Info("certd listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "store", m.storeName())
 	return nil
 }

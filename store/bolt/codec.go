@@ -27,10 +27,19 @@ import (
 // Format 2 writes each site as its name, address and scope, the events'
 // reason codes and the confidential flag; format 1 (still read) wrote a
 // site as its name alone and had neither codes nor the flag.
+//
+// Format 3 adds the organization's e-mail after the confidential flag;
+// records of format 2 (still read) have none.
 const (
-	certFormat   = 2
+	certFormat   = 3
+	certFormatV2 = 2
 	certFormatV1 = 1
 )
+
+// knownFormat reports whether b is the format byte of a binary record.
+func knownFormat(b byte) bool {
+	return b == certFormat || b == certFormatV2 || b == certFormatV1
+}
 
 var errCorrupt = errors.New("invalid stored certificate")
 
@@ -103,6 +112,7 @@ func encodeCert(c *cert.Certificate) ([]byte, error) {
 	} else {
 		w.b = append(w.b, 0)
 	}
+	w.str(c.Organization.Email)
 	w.str(c.IdempotencyKey)
 	w.str(c.RequestHash)
 	w.int(c.Version)
@@ -184,6 +194,10 @@ func decodeCert(v []byte, c *cert.Certificate) error {
 		}
 	}
 	c.Confidential = r.format >= 2 && r.byte() == 1
+	c.Organization.Email = ""
+	if r.format >= 3 {
+		c.Organization.Email = r.str()
+	}
 	c.IdempotencyKey = r.str()
 	c.RequestHash = r.str()
 	c.Version = r.int64()
@@ -198,7 +212,7 @@ func decodeCert(v []byte, c *cert.Certificate) error {
 // stored certificate without decoding the rest; the names alias v. ok is
 // false for a value of an earlier version, which must be decoded.
 func searchFields(v []byte) (created time.Time, name, nameEn []byte, ok bool) {
-	if len(v) == 0 || (v[0] != certFormat && v[0] != certFormatV1) {
+	if len(v) == 0 || !knownFormat(v[0]) {
 		return time.Time{}, nil, nil, false
 	}
 	r := reader{b: v[1:]}
@@ -262,7 +276,7 @@ type reader struct {
 }
 
 func newReader(v []byte) (*reader, error) {
-	if len(v) == 0 || (v[0] != certFormat && v[0] != certFormatV1) {
+	if len(v) == 0 || !knownFormat(v[0]) {
 		return nil, errCorrupt
 	}
 	return &reader{b: v[1:], s: string(v), off: 1, format: v[0]}, nil

@@ -210,10 +210,12 @@ func (s *Store) EnqueueDelivery(ctx context.Context, d *cert.Delivery) error {
 	if err := checkKey("id", d.ID); err != nil {
 		return err
 	}
-	if !d.IsEmail() {
-		if err := checkKey("webhook", d.Webhook); err != nil {
-			return err
+	if d.IsEmail() {
+		if d.To == "" {
+			return cert.Invalid("to", "is required for an e-mail")
 		}
+	} else if err := checkKey("webhook", d.Webhook); err != nil {
+		return err
 	}
 	r := recordOf(d)
 	v, err := json.Marshal(r)

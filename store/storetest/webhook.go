@@ -469,25 +469,36 @@ func testSealWebhookSecret(t *testing.T, s store.Store) {
 	}
 }
 
-// testEmailDelivery: an e-mail delivery has no webhook; it is stored,
-// read back with its recipient and leased like any other.
+// testEmailDelivery: an e-mail delivery has no webhook; it is stored with
+// its recipient, leased and finished like any other.
 func testEmailDelivery(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	d := newDelivery("mail1", "", webhookTime)
-	d.Channel, d.To, d.Certificate = cert.ChannelEmail, "admin@cb.example.cn", "CERT1"
+	d := newDelivery("msg_mail", "", webhookTime)
+	d.Channel, d.To, d.Certificate = cert.ChannelEmail, "cert@example.cn", "CERTID"
+	d.Payload = []byte(`{"kind":"certificate-event","certificate":"CERTID"}`)
 	if err := s.EnqueueDelivery(ctx, d); err != nil {
-		t.Fatalf("EnqueueDelivery: %v", err)
+		t.Fatalf("EnqueueDelivery(e-mail): %v", err)
 	}
 	if err := s.EnqueueDelivery(ctx, d); !errors.Is(err, store.ErrAlreadyExists) {
-		t.Errorf("again: %v, want ErrAlreadyExists", err)
+		t.Errorf("same id again: %v, want ErrAlreadyExists", err)
 	}
-	got, err := s.Delivery(ctx, "mail1")
+	got, err := s.Delivery(ctx, d.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sameDelivery(t, "Delivery", got, d)
-	leased, err := s.LeaseDeliveries(ctx, "w1", webhookTime, webhookTime.Add(time.Minute), 10)
+	if got.To != d.To || !got.IsEmail() {
+		t.Errorf("stored e-mail delivery: to %q, channel %q", got.To, got.Channel)
+	}
+	leased, err := s.LeaseDeliveries(ctx, "owner-1", webhookTime, webhookTime.Add(time.Minute), 10)
 	if err != nil || len(leased) != 1 || leased[0].To != d.To {
-		t.Fatalf("LeaseDeliveries: %v, %d leased", err, len(leased))
+		t.Fatalf("LeaseDeliveries = %v, %v", deliveryIDs(leased), err)
+	}
+	leased[0].Status, leased[0].Attempts = cert.DeliveryDelivered, 1
+	if err := s.FinishAttempt(ctx, leased[0], "owner-1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Delivery(ctx, d.ID); got == nil || got.Status != cert.DeliveryDelivered || got.LeaseOwner != "" {
+		t.Errorf("after FinishAttempt: %+v", got)
 	}
 }
