@@ -114,24 +114,47 @@ func (a *StaffAlerts) record(ctx context.Context, issuer, detail string) error {
 }
 
 func (a *StaffAlerts) mail(ctx context.Context, hook *cert.Webhook, host, zh, en string) error {
-	users, err := a.Store.Users(ctx, hook.Issuer)
+	subject := fmt.Sprintf("[certd] Webhook 已停用 / Webhook disabled: %s", host)
+	text := fmt.Sprintf("certd 已停用签发机构 %s 的 Webhook %s（%s）：%s。\n"+
+		"请在控制台的 Webhook 页面查看投递记录，修复接收端后重新启用。\n\n"+
+		"certd disabled the webhook %s (%s) of issuer %s: %s.\n"+
+		"See its delivery log on the console's Webhooks page, fix the receiver and enable it again.\n",
+		hook.Issuer, hook.ID, host, zh, hook.ID, host, hook.Issuer, en)
+	event := "webhook-disabled/" + hook.ID + "/" + strconv.FormatInt(hook.DisabledAt.UnixNano(), 10)
+	return a.alert(ctx, hook.Issuer, event, staffAlertType, subject, text)
+}
+
+// OrganizationMailFailed tells the issuer's admins that an e-mail to a
+// certified organization (its certificate, a status change, a reminder)
+// could not be delivered for good, so that a clerk can check the
+// certificate's organization.email. d is the failed delivery; the
+// address is the organization's, which the issuer's staff entered
+// themselves (a watcher's address is never named: watch mails are not
+// reported). Once per delivery.
+func (a *StaffAlerts) OrganizationMailFailed(ctx context.Context, d *cert.Delivery, job MailJob) error {
+	if job.Kind != MailCertificateEvent && job.Kind != MailReminder {
+		return nil
+	}
+	subject := "[certd] 邮件无法送达 / E-mail not delivered: " + job.Certificate
+	text := fmt.Sprintf("发给证书 %s 所属组织的邮件（%s）无法送达：%s。\n"+
+		"请在控制台核对该证书的组织邮箱（organization.email）。\n\n"+
+		"The e-mail to the organization of certificate %s (%s) could not be delivered: %s.\n"+
+		"Check the certificate's organization e-mail (organization.email) in the console.\n",
+		job.Certificate, d.To, d.LastError, job.Certificate, d.To, d.LastError)
+	return a.alert(ctx, d.Issuer, "mail-failed/"+d.ID, "mail.failed", subject, text)
+}
+
+// alert enqueues one staff-alert e-mail to every active admin user of the
+// issuer with an e-mail address, with ids from event and the user.
+func (a *StaffAlerts) alert(ctx context.Context, issuer, event, eventType, subject, text string) error {
+	users, err := a.Store.Users(ctx, issuer)
 	if err != nil {
-		return fmt.Errorf("users of %s: %w", hook.Issuer, err)
+		return fmt.Errorf("users of %s: %w", issuer, err)
 	}
-	job := MailJob{
-		Kind:    MailStaffAlert,
-		Subject: fmt.Sprintf("[certd] Webhook 已停用 / Webhook disabled: %s", host),
-		Text: fmt.Sprintf("certd 已停用签发机构 %s 的 Webhook %s（%s）：%s。\n"+
-			"请在控制台的 Webhook 页面查看投递记录，修复接收端后重新启用。\n\n"+
-			"certd disabled the webhook %s (%s) of issuer %s: %s.\n"+
-			"See its delivery log on the console's Webhooks page, fix the receiver and enable it again.\n",
-			hook.Issuer, hook.ID, host, zh, hook.ID, host, hook.Issuer, en),
-	}
-	payload, err := json.Marshal(job)
+	payload, err := json.Marshal(MailJob{Kind: MailStaffAlert, Subject: subject, Text: text})
 	if err != nil {
 		return err
 	}
-	event := "webhook-disabled/" + hook.ID + "/" + strconv.FormatInt(hook.DisabledAt.UnixNano(), 10)
 	now := a.now()
 	var errs []error
 	for _, u := range users {
@@ -139,8 +162,8 @@ func (a *StaffAlerts) mail(ctx context.Context, hook *cert.Webhook, host, zh, en
 			continue
 		}
 		d := &cert.Delivery{
-			ID: DeliveryID(event, "user:"+u.ID), Channel: cert.ChannelEmail, To: u.Email, Issuer: hook.Issuer,
-			EventType: staffAlertType, Payload: payload, Status: cert.DeliveryPending, NextAttemptAt: now, CreatedAt: now,
+			ID: DeliveryID(event, "user:"+u.ID), Channel: cert.ChannelEmail, To: u.Email, Issuer: issuer,
+			EventType: eventType, Payload: payload, Status: cert.DeliveryPending, NextAttemptAt: now, CreatedAt: now,
 		}
 		if err := a.Store.EnqueueDelivery(ctx, d); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 			errs = append(errs, fmt.Errorf("enqueue the staff alert for user %s: %w", u.ID, err))

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -266,5 +267,55 @@ func TestResumeTellsAdminsAfterACrash(t *testing.T) {
 	}
 	if n, err := f.alerts.Resume(ctx); err != nil || n != 0 {
 		t.Errorf("Resume after enabling = %d, %v; want 0", n, err)
+	}
+}
+
+// bouncer is a Mailer that refuses every address for good.
+type bouncer struct{}
+
+func (bouncer) Send(context.Context, *cert.Delivery) error {
+	return Permanent(errors.New("550 5.1.1 no such mailbox"))
+}
+
+// TestOrganizationMailFailedTellsAdmins: an e-mail to a certified
+// organization that bounces for good tells the issuer's admins (once per
+// delivery, naming the certificate); a bounced watch mail tells nobody.
+func TestOrganizationMailFailedTellsAdmins(t *testing.T) {
+	f := newAlertFixture(t, http.StatusNoContent)
+	f.worker.Mailer = bouncer{}
+	ctx := t.Context()
+	now := f.clock.Now()
+	enqueue := func(id string, job MailJob) {
+		payload, _ := json.Marshal(job)
+		d := &cert.Delivery{ID: id, Channel: cert.ChannelEmail, To: "wrong@org.example.cn", Issuer: "cesa-itss",
+			Certificate: job.Certificate, EventType: cert.WebhookCertificateIssued, Payload: payload,
+			Status: cert.DeliveryPending, NextAttemptAt: now, CreatedAt: now}
+		if err := f.st.EnqueueDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	enqueue("msg_org", MailJob{Kind: MailCertificateEvent, Certificate: "CERT1", Type: cert.WebhookCertificateIssued, Seq: 1})
+	enqueue("msg_watch", MailJob{Kind: MailWatchEvent, Certificate: "CERT1", Type: cert.WebhookCertificateSuspended, Seq: 2})
+	if _, err := f.worker.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"u-admin", "u-admin2"} {
+		d, err := f.st.Delivery(ctx, DeliveryID("mail-failed/msg_org", "user:"+u))
+		if err != nil {
+			t.Fatalf("staff alert for %s: %v", u, err)
+		}
+		var job MailJob
+		_ = json.Unmarshal(d.Payload, &job)
+		if job.Kind != MailStaffAlert || !strings.Contains(job.Text, "CERT1") || !strings.Contains(job.Text, "550") {
+			t.Errorf("staff alert: %+v", job)
+		}
+	}
+	for _, u := range []string{"u-gone", "u-issuer", "u-viewer", "u-other"} {
+		if _, err := f.st.Delivery(ctx, DeliveryID("mail-failed/msg_org", "user:"+u)); err == nil {
+			t.Errorf("user %s was told", u)
+		}
+	}
+	if _, err := f.st.Delivery(ctx, DeliveryID("mail-failed/msg_watch", "user:u-admin")); err == nil {
+		t.Error("a bounced watch mail was reported to the issuer (it would reveal the watcher)")
 	}
 }

@@ -238,6 +238,7 @@ func (w *Worker) mail(ctx context.Context, d *cert.Delivery) {
 		w.finish(ctx, d, cert.DeliveryDelivered, 0, "")
 	case errors.As(err, &perm):
 		w.finish(ctx, d, cert.DeliveryFailed, 0, attemptError(err))
+		w.mailFailed(ctx, d)
 	default:
 		jitter := w.Jitter
 		if jitter == nil {
@@ -246,10 +247,26 @@ func (w *Worker) mail(ctx context.Context, d *cert.Delivery) {
 		next, ok := NextAttempt(d.RetryOrigin(), now, d.Attempts, jitter())
 		if !ok {
 			w.finish(ctx, d, cert.DeliveryFailed, 0, attemptError(err))
+			w.mailFailed(ctx, d)
 			return
 		}
 		d.NextAttemptAt = next.UTC().Truncate(time.Millisecond)
 		w.finish(ctx, d, cert.DeliveryPending, 0, attemptError(err))
+	}
+}
+
+// mailFailed tells the issuer's admins of an organization's e-mail that
+// failed for good (a staff alert that fails is not reported again).
+func (w *Worker) mailFailed(ctx context.Context, d *cert.Delivery) {
+	if w.Alerts == nil {
+		return
+	}
+	var job MailJob
+	if json.Unmarshal(d.Payload, &job) != nil {
+		return
+	}
+	if err := w.Alerts.OrganizationMailFailed(context.WithoutCancel(ctx), d, job); err != nil {
+		w.log().LogAttrs(ctx, slog.LevelWarn, "staff alert of a failed e-mail", slog.String("delivery", d.ID), slog.String("error", err.Error()))
 	}
 }
 
