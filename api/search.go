@@ -127,7 +127,7 @@ func (s *Server) search(c *echo.Context, q, cursor string, limit int) ([]searchI
 			items[i].Scheme.Name, items[i].Scheme.NameZh = sc.Name, sc.NameZh
 		}
 		results[i] = templates.SearchResult{
-			ID: crt.ID, Number: crt.Number, Organization: crt.Organization, Issuer: vi,
+			ID: crt.ID, Number: crt.Number, Organization: crt.Organization.Public(), Issuer: vi,
 			Scheme: sc, SchemeID: crt.Scheme, Status: status, ValidFrom: from, ValidUntil: until,
 		}
 	}

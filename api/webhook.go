@@ -2,9 +2,11 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v5"
 
@@ -86,8 +88,8 @@ func (s *Server) patchWebhook(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var patch notify.WebhookPatch
-	if err := decodeJSON(c, &patch, maxBody); err != nil {
+	patch, err := decodeWebhookPatch(c)
+	if err != nil {
 		return err
 	}
 	w, err := wh.Update(c.Request().Context(), principal(c), c.Param("id"), patch)
@@ -161,4 +163,45 @@ type webhookData struct {
 func (s *Server) WebhookData(ev notify.Event) any {
 	orgs, _ := s.cfg.Issuing.ConfidentialOrganizations(context.Background(), ev.Certificate.Issuer)
 	return webhookData{Certificate: s.resource(ev.Certificate, orgs), Event: ev.Event, Reminder: ev.Reminder}
+}
+
+// decodeWebhookPatch reads the body of PATCH /api/v1/webhooks/{id}: a JSON
+// merge patch (RFC 7396; application/merge-patch+json or
+// application/json) of url, events and active. An absent member stays;
+// "events": null removes the filter (all events, as when it was
+// omitted at creation); url and active cannot be removed.
+func decodeWebhookPatch(c *echo.Context) (notify.WebhookPatch, error) {
+	r := c.Request()
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/merge-patch+json") {
+		// The same document; decodeJSON checks the type of plain JSON.
+		r.Header.Set("Content-Type", "application/json")
+	}
+	var raw struct {
+		URL    json.RawMessage `json:"url"`
+		Events json.RawMessage `json:"events"`
+		Active json.RawMessage `json:"active"`
+	}
+	if err := decodeJSON(c, &raw, maxBody); err != nil {
+		return notify.WebhookPatch{}, err
+	}
+	var p notify.WebhookPatch
+	isNull := func(m json.RawMessage) bool { return string(m) == "null" }
+	if raw.URL != nil {
+		if isNull(raw.URL) || json.Unmarshal(raw.URL, &p.URL) != nil {
+			return p, cert.Invalid("url", "must be the endpoint's URL as a string; it cannot be removed")
+		}
+	}
+	if raw.Events != nil {
+		events := []string{}
+		if !isNull(raw.Events) && json.Unmarshal(raw.Events, &events) != nil {
+			return p, cert.Invalid("events", "must be a list of event types, or null or [] for all")
+		}
+		p.Events = &events
+	}
+	if raw.Active != nil {
+		if isNull(raw.Active) || json.Unmarshal(raw.Active, &p.Active) != nil {
+			return p, cert.Invalid("active", "must be true or false")
+		}
+	}
+	return p, nil
 }

@@ -1,6 +1,7 @@
 package cert
 
 import (
+	"net/mail"
 	"strings"
 	"time"
 )
@@ -15,6 +16,52 @@ type Organization struct {
 	USCC    string `json:"uscc"`
 	Address string `json:"address,omitempty"`
 	Country string `json:"country,omitempty"`
+	// Email is the organization's contact address for notifications (its
+	// certificate on issuance, reminders, status changes): one addr-spec,
+	// the domain in lower case (NormalizeEmail). It is private: never in
+	// the credential, a verdict, a public page, a search result, a PDF or
+	// a report (Public leaves it out).
+	Email string `json:"email,omitempty"`
+}
+
+// MaxEmailLength is the longest organization.email accepted, in bytes.
+const MaxEmailLength = 254
+
+// Public returns o without what only the issuer may see (Email), for
+// verdicts, public pages and search results.
+func (o Organization) Public() Organization {
+	o.Email = ""
+	return o
+}
+
+// NormalizeEmail trims an e-mail address and lower-cases its domain (the
+// local part is case-sensitive by RFC 5321 and left as it is).
+func NormalizeEmail(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '@'); i >= 0 {
+		return s[:i+1] + strings.ToLower(s[i+1:])
+	}
+	return s
+}
+
+// CheckEmail says why s is not an acceptable organization.email: one
+// bare addr-spec (no display name, no angle brackets, no list) of at most
+// MaxEmailLength bytes, with a domain that has a dot.
+func CheckEmail(s string) string {
+	const accepted = "must be one e-mail address such as cert@example.cn (at most 254 bytes, no display name)"
+	if len(s) > MaxEmailLength {
+		return accepted
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" || a.Address != s {
+		return accepted
+	}
+	at := strings.LastIndexByte(s, '@')
+	domain := s[at+1:]
+	if at <= 0 || !strings.Contains(domain, ".") || strings.HasPrefix(domain, "[") || strings.HasSuffix(domain, ".") {
+		return accepted
+	}
+	return ""
 }
 
 // Validate checks an organization. Field names are relative; callers prefix
@@ -24,7 +71,7 @@ func (o *Organization) Validate() *ValidationError {
 	// Text that breaks CheckText is refused first, with the character named,
 	// and its field is not judged further.
 	bad := map[string]bool{}
-	for _, f := range []FieldText{{"name", o.Name}, {"nameEn", o.NameEn}, {"uscc", o.USCC}, {"address", o.Address}, {"country", o.Country}} {
+	for _, f := range []FieldText{{"name", o.Name}, {"nameEn", o.NameEn}, {"uscc", o.USCC}, {"address", o.Address}, {"country", o.Country}, {"email", o.Email}} {
 		if err := CheckText(f.Text, SingleLine); err != nil {
 			v.Add(f.Field, err.Error())
 			bad[f.Field] = true
@@ -51,6 +98,11 @@ func (o *Organization) Validate() *ValidationError {
 	}
 	if !bad["address"] && len([]rune(o.Address)) > 500 {
 		v.Add("address", "must be at most 500 characters")
+	}
+	if !bad["email"] && o.Email != "" {
+		if msg := CheckEmail(o.Email); msg != "" {
+			v.Add("email", msg)
+		}
 	}
 	if !bad["country"] && o.Country != "" && (len(o.Country) != 2 || strings.ToUpper(o.Country) != o.Country) {
 		v.Add("country", "must be an ISO 3166-1 alpha-2 code in upper case, e.g. CN")

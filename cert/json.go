@@ -17,6 +17,7 @@ func (o *Organization) AppendJSON(b []byte) []byte {
 	b = AppendJSONString(b, o.USCC)
 	b = AppendJSONOmitEmpty(b, `,"address":`, o.Address)
 	b = AppendJSONOmitEmpty(b, `,"country":`, o.Country)
+	b = AppendJSONOmitEmpty(b, `,"email":`, o.Email)
 	return append(b, '}')
 }
 

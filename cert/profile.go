@@ -58,6 +58,9 @@ const (
 	IssuerProfileUpdated IssuerEventType = "profile_updated"
 	IssuerImagePut       IssuerEventType = "image_put"
 	IssuerImageDeleted   IssuerEventType = "image_deleted"
+	// IssuerWebhookDisabled: certd turned one of the issuer's webhooks
+	// off (the receiver answered 410 Gone, or failed for 3 days).
+	IssuerWebhookDisabled IssuerEventType = "webhook_disabled"
 )
 
 // IssuerEvent is one entry of an issuer's audit trail: who changed what
@@ -69,6 +72,8 @@ type IssuerEvent struct {
 	At     time.Time       `json:"at"`
 	Actor  string          `json:"actor"`
 	Fields []string        `json:"fields,omitempty"`
+	// Detail says more in a sentence (which webhook, and why).
+	Detail string `json:"detail,omitempty"`
 }
 
 // AppendEvent adds e to the issuer's trail with the next sequence number.

@@ -35,14 +35,22 @@ type Webhook struct {
 	Events []string `json:"events,omitempty"`
 	Active bool     `json:"active"`
 	// Secret signs the deliveries ("whsec_..."); it is shown to the
-	// client once, when the webhook is created.
+	// client once, when the webhook is created. Stores hold it only in
+	// records written before secrets were sealed (moved into SealedSecret
+	// at start); otherwise it is the opened SealedSecret, in memory.
 	Secret string `json:"-"`
+	// SealedSecret is the secret sealed under the deployment's KEK, bound
+	// to the webhook's id: what the stores keep.
+	SealedSecret []byte `json:"-"`
 	// DisabledReason says why certd turned Active off ("gone": the
 	// receiver answered 410; "failing": deliveries failed for 3 days).
-	DisabledReason string    `json:"disabledReason,omitempty"`
-	CreatedAt      time.Time `json:"createdAt"`
-	UpdatedAt      time.Time `json:"updatedAt"`
-	Version        int64     `json:"-"`
+	DisabledReason string `json:"disabledReason,omitempty"`
+	// DisabledAt is when certd turned Active off (nil otherwise); it
+	// names that disabling, so its staff alerts are sent once.
+	DisabledAt *time.Time `json:"disabledAt,omitempty"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	UpdatedAt  time.Time  `json:"updatedAt"`
+	Version    int64      `json:"-"`
 }
 
 // Wants reports whether the webhook subscribes to the event type.
@@ -108,6 +116,18 @@ type Delivery struct {
 	LastStatusCode int        `json:"lastStatusCode,omitempty"`
 	LastError      string     `json:"lastError,omitempty"`
 	CreatedAt      time.Time  `json:"createdAt"`
+	// RedeliveredAt is when an admin last asked for the delivery again;
+	// its retries then run for another 3 days from that moment.
+	RedeliveredAt *time.Time `json:"redeliveredAt,omitempty"`
+}
+
+// RetryOrigin is when the current series of retries began: the manual
+// redelivery, or else the creation.
+func (d *Delivery) RetryOrigin() time.Time {
+	if d.RedeliveredAt != nil {
+		return *d.RedeliveredAt
+	}
+	return d.CreatedAt
 }
 
 // IsEmail reports whether the delivery is an e-mail.

@@ -55,8 +55,8 @@ func actionRequest(r *http.Request) issuer.ActionRequest {
 			req.Level = &n
 		}
 	}
-	if name, nameEn, addr := opt("organization.name"), opt("organization.nameEn"), opt("organization.address"); name != nil || nameEn != nil || addr != nil {
-		req.Organization = &issuer.OrganizationChange{Name: name, NameEn: nameEn, Address: addr}
+	if name, nameEn, addr, email := opt("organization.name"), opt("organization.nameEn"), opt("organization.address"), opt("organization.email"); name != nil || nameEn != nil || addr != nil || email != nil {
+		req.Organization = &issuer.OrganizationChange{Name: name, NameEn: nameEn, Address: addr, Email: email}
 	}
 	return req
 }

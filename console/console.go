@@ -45,6 +45,8 @@ type Config struct {
 	// APIKeys and SigningKeys serve the keys page (nil: none).
 	APIKeys     APIKeys
 	SigningKeys SigningKeys
+	// Webhooks serves the webhooks page (nil: none).
+	Webhooks Webhooks
 	// PublicURL is the base URL readers see; an https URL makes the
 	// session cookie Secure.
 	PublicURL string
@@ -68,6 +70,7 @@ type Console struct {
 	prof    Profiles
 	apiKeys APIKeys
 	signing SigningKeys
+	hooks   Webhooks
 	log     *slog.Logger
 	now     func() time.Time
 	secure  bool
@@ -99,7 +102,7 @@ func New(cfg Config) (*Console, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &Console{cfg: cfg, acc: cfg.Accounts, iss: cfg.Issuing, prof: cfg.Profiles, apiKeys: cfg.APIKeys, signing: cfg.SigningKeys, log: cfg.Logger, now: cfg.Now,
+	c := &Console{cfg: cfg, acc: cfg.Accounts, iss: cfg.Issuing, prof: cfg.Profiles, apiKeys: cfg.APIKeys, signing: cfg.SigningKeys, hooks: cfg.Webhooks, log: cfg.Logger, now: cfg.Now,
 		secure: strings.HasPrefix(cfg.PublicURL, "https://")}
 	switch {
 	case cfg.DashboardTTL == 0:
@@ -153,6 +156,10 @@ func New(cfg Config) (*Console, error) {
 	private("POST "+prefix+"/settings/profile/{kind}", c.saveImage)
 	private("GET "+prefix+"/settings/keys", c.keys)
 	private("POST "+prefix+"/settings/keys", c.keysPost)
+	private("GET "+prefix+"/settings/webhooks", c.webhooks)
+	private("POST "+prefix+"/settings/webhooks", c.createWebhook)
+	private("GET "+prefix+"/settings/webhooks/{id}", c.webhook)
+	private("POST "+prefix+"/settings/webhooks/{id}", c.webhookPost)
 	private("GET "+prefix+"/settings/security", c.security)
 	private("POST "+prefix+"/settings/security", c.securityPost)
 	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, r *http.Request) {

@@ -22,6 +22,7 @@ import (
 	"github.com/certd/certd/console"
 	"github.com/certd/certd/issuer"
 	"github.com/certd/certd/keys"
+	"github.com/certd/certd/notify"
 	"github.com/certd/certd/profile"
 	"github.com/certd/certd/report"
 	"github.com/certd/certd/store/bolt"
@@ -42,6 +43,7 @@ func (c *clock) Add(d time.Duration) {
 // env is the real wiring of the console: bolt in a temp dir, keys, the
 // issuer and accounts use cases, served by httptest.
 type env struct {
+	st    *bolt.Store
 	srv   *httptest.Server
 	acc   *accounts.Service
 	iss   *issuer.Service
@@ -83,13 +85,14 @@ func newEnvTB(t testing.TB, dashboardTTL time.Duration) *env {
 		}
 	}
 	acc := accounts.New(accounts.Config{Store: st, Now: c.Now, Password: accounts.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
-	con, err := console.New(console.Config{Accounts: acc, Issuing: iss, Profiles: profile.New(profile.Config{Store: st, Schemes: schemes, Now: c.Now}), APIKeys: iss, SigningKeys: ks, PublicURL: "http://certd.test", Now: c.Now, DashboardTTL: dashboardTTL})
+	con, err := console.New(console.Config{Accounts: acc, Issuing: iss, Profiles: profile.New(profile.Config{Store: st, Schemes: schemes, Now: c.Now}), APIKeys: iss, SigningKeys: ks,
+		Webhooks: &notify.Webhooks{Store: st, Secrets: kek, Now: c.Now}, PublicURL: "http://certd.test", Now: c.Now, DashboardTTL: dashboardTTL})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(con)
 	t.Cleanup(srv.Close)
-	return &env{srv: srv, acc: acc, iss: iss, clock: c, con: con}
+	return &env{st: st, srv: srv, acc: acc, iss: iss, clock: c, con: con}
 }
 
 // browser is an HTTP client with a cookie jar that does not follow

@@ -182,5 +182,12 @@ func (c *Console) dashboard(q *request) error {
 		c.dash.put(p.Issuer, d)
 	}
 	statuses := []string{"active", "suspended", "withdrawn", "cancelled", "expired", "superseded"}
-	return c.page(q, 200, "dashboard", map[string]any{"D": d, "Statuses": statuses, "Windows": []int{30, 60, 90}, "Reports": c.cfg.ReportDeadlines != nil})
+	// Read each time, not cached: an admin should see at once that
+	// certd turned an endpoint off.
+	off, err := c.disabledHooks(q)
+	if err != nil {
+		return err
+	}
+	return c.page(q, 200, "dashboard", map[string]any{"D": d, "Statuses": statuses, "Windows": []int{30, 60, 90}, "DisabledHooks": off,
+		"Reports": c.cfg.ReportDeadlines != nil})
 }

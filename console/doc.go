@@ -10,7 +10,7 @@
 // net/http.CrossOriginProtection and carry the session's form token.
 //
 // It imports cert, accounts, issuer (request types), importfile (the import
-// file rules it shares with certctl), report (XLSX tables) and the standard
-// library: the HTTP framework of the API stays in package api, and the
+// file rules it shares with certctl), report (XLSX tables), notify (the
+// webhook request types) and the standard library: the HTTP framework of the API stays in package api, and the
 // profile, keys and PDF preview come in as interfaces wired by cmd/certd.
 package console

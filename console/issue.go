@@ -13,7 +13,7 @@ import (
 // issueForm is the form of a new certificate, by the REST API's field
 // names (nested with dots).
 var issueFields = []string{"scheme", "number", "standard", "category", "level", "scope", "scopeEn", "sites", "assessmentBody",
-	"decisionDate", "validFrom", "organization.name", "organization.nameEn", "organization.uscc", "organization.address", "organization.country"}
+	"decisionDate", "validFrom", "organization.name", "organization.nameEn", "organization.uscc", "organization.address", "organization.country", "organization.email"}
 
 func formValues(r *http.Request) map[string]string {
 	m := make(map[string]string, len(issueFields)+1)
@@ -28,7 +28,8 @@ func issueRequest(f map[string]string) issuer.Request {
 	req := issuer.Request{Scheme: f["scheme"], Number: f["number"], Standard: f["standard"], Category: f["category"],
 		Scope: f["scope"], ScopeEn: f["scopeEn"], AssessmentBody: f["assessmentBody"], DecisionDate: f["decisionDate"],
 		ValidFrom: f["validFrom"], Organization: cert.Organization{Name: f["organization.name"], NameEn: f["organization.nameEn"],
-			USCC: strings.ToUpper(f["organization.uscc"]), Address: f["organization.address"], Country: f["organization.country"]}}
+			USCC: strings.ToUpper(f["organization.uscc"]), Address: f["organization.address"], Country: f["organization.country"],
+			Email: f["organization.email"]}}
 	req.Level, _ = strconv.Atoi(f["level"])
 	req.Audit = auditFromForm(f)
 	// One site a line: name | address | scope (address and scope optional).

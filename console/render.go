@@ -14,7 +14,7 @@ import (
 
 // pageNames are the page templates; each is parsed with layout.html. The
 // test TestTemplatesRegistered checks that every file is one of them.
-var pageNames = []string{"login", "setup", "error", "dashboard", "certificates", "certificate", "new", "action", "conflict", "users", "security", "import", "importjob", "profile", "keys"}
+var pageNames = []string{"login", "setup", "error", "dashboard", "certificates", "certificate", "new", "action", "conflict", "users", "security", "import", "importjob", "profile", "keys", "webhooks", "webhook"}
 
 func (c *Console) parse() error {
 	c.pages = make(map[string]*template.Template, len(pageNames))
@@ -41,6 +41,7 @@ var funcs = template.FuncMap{
 	},
 	"status": func(lang string, s any) string { return tr(statusNames, lang, fmt.Sprint(s)) },
 	"action": func(lang, a string) string { return tr(actionNames, lang, a) },
+	"reason": func(lang, r string) string { return tr(messages, lang, "webhooks.reason."+r) },
 	"effect": func(lang, a string) string { return tr(actionEffects, lang, a) },
 	"date": func(t time.Time) string {
 		if t.IsZero() {
@@ -66,6 +67,11 @@ var funcs = template.FuncMap{
 	"list":     func(v ...string) []string { return v },
 	"field": func(lang, label, name, typ, value string, required bool, pattern string) map[string]any {
 		return map[string]any{"Lang": lang, "Label": label, "Name": name, "Type": typ, "Value": value, "Req": required, "Pattern": pattern}
+	},
+	// hookEvents hands the events fieldset the language, the types and
+	// the form whose ticks it shows.
+	"hookEvents": func(lang string, types []string, f hookForm) map[string]any {
+		return map[string]any{"Lang": lang, "Types": types, "Form": f}
 	},
 	// auditArgs hands the audit-record template the language and record.
 	"auditArgs": func(lang string, a *cert.Audit) map[string]any { return map[string]any{"Lang": lang, "A": a} },

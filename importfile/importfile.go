@@ -62,6 +62,7 @@ var Columns = []Column{
 	{"uscc", "organization.uscc", false, "unified social credit code, 18 characters with its GB 32100 check character; required when country is CN"},
 	{"address", "organization.address", false, "address"},
 	{"country", "organization.country", false, "ISO 3166-1 alpha-2 code; empty: CN"},
+	{"organization_email", "organization.email", false, "contact e-mail of the organization for notifications (private: never published)"},
 	{"audit_type", "audit.type", false, "audit record (optional, for regulators' reports): initial, surveillance, recertification or special"},
 	{"audit_mode", "audit.mode", false, "FS01 on site, FS02 remote, FS03 combined"},
 	{"audit_first_day", "audit.firstDay", false, "first day of the audit, YYYY-MM-DD"},
@@ -371,6 +372,8 @@ func buildRow(rowIndex int, rec []string, cols []*Column, chk Check) (Row, []Row
 			req.Organization.Address = v
 		case "country":
 			req.Organization.Country = v
+		case "organization_email":
+			req.Organization.Email = cert.NormalizeEmail(v)
 		default:
 			if strings.HasPrefix(col.Field, "audit.") && v != "" {
 				if req.Audit == nil {

@@ -311,6 +311,7 @@ func (s *Service) prepare(ctx context.Context, p cert.Principal, req Request, ca
 	}
 	loc := is.Location()
 	now := s.now()
+	req.Organization.Email = cert.NormalizeEmail(req.Organization.Email)
 	if err := req.Check(s.schemes, now.In(loc)).Err(); err != nil {
 		return nil, err
 	}

@@ -69,13 +69,14 @@ type ActionRequest struct {
 }
 
 // OrganizationChange is the part of the organization a revision may
-// change: its names and address. The USCC and country identify the
-// organization; a different one needs its own certificate, so they may be
-// sent only with their current values.
+// change: its names, address and contact e-mail ("" removes it). The USCC
+// and country identify the organization; a different one needs its own
+// certificate, so they may be sent only with their current values.
 type OrganizationChange struct {
 	Name    *string `json:"name,omitempty"`
 	NameEn  *string `json:"nameEn,omitempty"`
 	Address *string `json:"address,omitempty"`
+	Email   *string `json:"email,omitempty"`
 	USCC    string  `json:"uscc,omitempty"`
 	Country string  `json:"country,omitempty"`
 }

@@ -352,7 +352,7 @@ func (s *Service) revision(ctx context.Context, old *cert.Certificate, scheme *c
 		for _, f := range []struct {
 			dst *string
 			src *string
-		}{{&c.Organization.Name, o.Name}, {&c.Organization.NameEn, o.NameEn}, {&c.Organization.Address, o.Address}} {
+		}{{&c.Organization.Name, o.Name}, {&c.Organization.NameEn, o.NameEn}, {&c.Organization.Address, o.Address}, {&c.Organization.Email, normalizedEmail(o.Email)}} {
 			if f.src != nil && *f.src != *f.dst {
 				*f.dst, changed = *f.src, true
 			}
@@ -365,7 +365,7 @@ func (s *Service) revision(ctx context.Context, old *cert.Certificate, scheme *c
 		return nil, err
 	}
 	if !changed {
-		return nil, cert.Invalid("(body)", "nothing to revise: give at least one of level, category, scope, scopeEn, sites, organization.name, organization.nameEn, organization.address with a new value")
+		return nil, cert.Invalid("(body)", "nothing to revise: give at least one of level, category, scope, scopeEn, sites, organization.name, organization.nameEn, organization.address, organization.email with a new value")
 	}
 	is, err := s.issuer(ctx, old.Issuer, nil)
 	if err != nil {
@@ -445,4 +445,13 @@ func checkDate(v *cert.ValidationError, field, value string, loc *time.Location)
 	if _, err := cert.ParseDate(value, loc); err != nil {
 		v.Add(field, "must be a date YYYY-MM-DD")
 	}
+}
+
+// normalizedEmail is a revision's organization.email as it is stored.
+func normalizedEmail(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	n := cert.NormalizeEmail(*s)
+	return &n
 }

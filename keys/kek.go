@@ -177,31 +177,77 @@ func sealAD(issuer, kid string) []byte {
 	return []byte("certd/keys/v1\x00" + issuer + "\x00" + kid)
 }
 
+// secretAD is the additional data that binds a sealed secret to its record:
+// another prefix than sealAD's, so a sealed secret never opens as a key.
+func secretAD(kind, id string) []byte {
+	return []byte("certd/secret/v1\x00" + kind + "\x00" + id)
+}
+
 // seal encrypts a private key for the record (issuer, kid): a random nonce
 // followed by the AES-256-GCM ciphertext and tag.
 func (k KEK) seal(issuer, kid string, plain []byte) ([]byte, error) {
+	sealed, err := k.sealAD(sealAD(issuer, kid), plain)
+	if err != nil {
+		return nil, fmt.Errorf("seal key %s: %w", kid, err)
+	}
+	return sealed, nil
+}
+
+// open decrypts what seal produced for the same (issuer, kid).
+func (k KEK) open(issuer, kid string, sealed []byte) ([]byte, error) {
+	plain, err := k.openAD(sealAD(issuer, kid), sealed)
+	if err != nil {
+		return nil, fmt.Errorf("unseal key %s of issuer %s: %w", kid, issuer, err)
+	}
+	return plain, nil
+}
+
+// SealSecret encrypts a secret that certd must read back but a copy of the
+// store must not reveal (a webhook's signing secret), bound to its record:
+// kind names the record type ("webhook") and id the record. The result is
+// nonce || AES-256-GCM ciphertext || tag; it opens only with OpenSecret of
+// the same KEK, kind and id.
+func (k KEK) SealSecret(kind, id string, plain []byte) ([]byte, error) {
+	sealed, err := k.sealAD(secretAD(kind, id), plain)
+	if err != nil {
+		return nil, fmt.Errorf("seal %s secret %s: %w", kind, id, err)
+	}
+	return sealed, nil
+}
+
+// OpenSecret decrypts what SealSecret produced for the same kind and id;
+// another KEK, kind or id, or a damaged value, gives an error matching
+// ErrUnseal. Errors never quote the secret.
+func (k KEK) OpenSecret(kind, id string, sealed []byte) ([]byte, error) {
+	plain, err := k.openAD(secretAD(kind, id), sealed)
+	if err != nil {
+		return nil, fmt.Errorf("unseal %s secret %s: %w", kind, id, err)
+	}
+	return plain, nil
+}
+
+func (k KEK) sealAD(ad, plain []byte) ([]byte, error) {
 	if k.aead == nil {
 		return nil, errNoKEK
 	}
 	nonce := make([]byte, k.aead.NonceSize(), k.aead.NonceSize()+len(plain)+k.aead.Overhead())
 	if _, err := rand.Read(nonce); err != nil {
-		return nil, fmt.Errorf("seal key %s: nonce: %w", kid, err)
+		return nil, fmt.Errorf("nonce: %w", err)
 	}
-	return k.aead.Seal(nonce, nonce, plain, sealAD(issuer, kid)), nil
+	return k.aead.Seal(nonce, nonce, plain, ad), nil
 }
 
-// open decrypts what seal produced for the same (issuer, kid).
-func (k KEK) open(issuer, kid string, sealed []byte) ([]byte, error) {
+func (k KEK) openAD(ad, sealed []byte) ([]byte, error) {
 	if k.aead == nil {
 		return nil, errNoKEK
 	}
 	n := k.aead.NonceSize()
 	if len(sealed) < n+k.aead.Overhead() {
-		return nil, fmt.Errorf("unseal key %s of issuer %s: sealed value too short", kid, issuer)
+		return nil, fmt.Errorf("sealed value too short: %w", ErrUnseal)
 	}
-	plain, err := k.aead.Open(nil, sealed[:n], sealed[n:], sealAD(issuer, kid))
+	plain, err := k.aead.Open(nil, sealed[:n], sealed[n:], ad)
 	if err != nil {
-		return nil, fmt.Errorf("unseal key %s of issuer %s: %w", kid, issuer, ErrUnseal)
+		return nil, ErrUnseal
 	}
 	return plain, nil
 }

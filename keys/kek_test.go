@@ -150,3 +150,52 @@ func TestEnsureKEK(t *testing.T) {
 		}
 	})
 }
+
+// TestSealSecret: a sealed secret opens with the same KEK, kind and id
+// only, and never as another record's.
+func TestSealSecret(t *testing.T) {
+	k, _ := testKEK(t)
+	other, _ := testKEK(t)
+	plain := []byte("whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ==")
+	sealed, err := k.SealSecret("webhook", "wh_1", plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(sealed, plain) || bytes.Contains(sealed, []byte("c2VjcmV0")) {
+		t.Fatal("the sealed value holds the secret")
+	}
+	again, _ := k.SealSecret("webhook", "wh_1", plain)
+	if bytes.Equal(again, sealed) {
+		t.Error("two seals of one secret are equal: the nonce is not random")
+	}
+	got, err := k.OpenSecret("webhook", "wh_1", sealed)
+	if err != nil || !bytes.Equal(got, plain) {
+		t.Fatalf("OpenSecret = %q, %v", got, err)
+	}
+	for _, tc := range []struct {
+		name     string
+		k        keys.KEK
+		kind, id string
+		sealed   []byte
+	}{
+		{"fail/other-id", k, "webhook", "wh_2", sealed},
+		{"fail/other-kind", k, "apikey", "wh_1", sealed},
+		{"fail/other-kek", other, "webhook", "wh_1", sealed},
+		{"fail/damaged", k, "webhook", "wh_1", append(bytes.Clone(sealed[:len(sealed)-1]), sealed[len(sealed)-1]^1)},
+		{"fail/short", k, "webhook", "wh_1", sealed[:10]},
+		{"fail/zero-kek", keys.KEK{}, "webhook", "wh_1", sealed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.k.OpenSecret(tc.kind, tc.id, tc.sealed)
+			if err == nil {
+				t.Fatal("opened")
+			}
+			if strings.Contains(err.Error(), string(plain)) {
+				t.Errorf("error quotes the secret: %v", err)
+			}
+			if tc.name != "fail/zero-kek" && !errors.Is(err, keys.ErrUnseal) {
+				t.Errorf("error %v, want ErrUnseal", err)
+			}
+		})
+	}
+}

@@ -22,6 +22,10 @@ type WebhookStore interface {
 // read their delivery logs.
 type Webhooks struct {
 	Store WebhookStore
+	// Secrets seals the signing secrets before they are stored (the
+	// deployment's KEK); without it Create fails rather than store a
+	// secret in plaintext.
+	Secrets SecretBox
 	// AllowHTTP accepts http:// endpoints (--allow-http-webhooks).
 	AllowHTTP bool
 	// Now is the clock; nil means time.Now.
@@ -113,6 +117,9 @@ func (s *Webhooks) Create(ctx context.Context, p cert.Principal, req WebhookRequ
 		ID: "wh_" + cert.NewID(), Issuer: req.Issuer, URL: req.URL, Events: events,
 		Active: req.Active == nil || *req.Active, Secret: secret, CreatedAt: now, UpdatedAt: now,
 	}
+	if err := seal(s.Secrets, w); err != nil {
+		return nil, "", err
+	}
 	if err := s.Store.CreateWebhook(ctx, w); err != nil {
 		return nil, "", err
 	}
@@ -149,8 +156,18 @@ func (s *Webhooks) List(ctx context.Context, p cert.Principal, issuer string) ([
 }
 
 // Update changes a webhook; re-activating one that certd disabled clears
-// the reason.
+// the reason. The patch is applied to the stored webhook again when a
+// concurrent write (a worker disabling it) wins the race.
 func (s *Webhooks) Update(ctx context.Context, p cert.Principal, id string, patch WebhookPatch) (*cert.Webhook, error) {
+	for attempt := 1; ; attempt++ {
+		w, err := s.update(ctx, p, id, patch)
+		if !errors.Is(err, store.ErrConflict) || attempt == 3 {
+			return w, err
+		}
+	}
+}
+
+func (s *Webhooks) update(ctx context.Context, p cert.Principal, id string, patch WebhookPatch) (*cert.Webhook, error) {
 	w, err := s.Get(ctx, p, id)
 	if err != nil {
 		return nil, err
@@ -171,7 +188,7 @@ func (s *Webhooks) Update(ctx context.Context, p cert.Principal, id string, patc
 	if patch.Active != nil {
 		w.Active = *patch.Active
 		if w.Active {
-			w.DisabledReason = ""
+			w.DisabledReason, w.DisabledAt = "", nil
 		}
 	}
 	w.UpdatedAt = s.now()
@@ -197,10 +214,16 @@ func (s *Webhooks) Deliveries(ctx context.Context, p cert.Principal, id string, 
 	return s.Store.Deliveries(ctx, id, limit)
 }
 
-// Redeliver makes a delivery of the webhook due now again.
+// Redeliver makes a delivery of the webhook due now again, with the same
+// id and payload. A disabled webhook must be enabled first; a delivery
+// being attempted right now gives ErrConflict.
 func (s *Webhooks) Redeliver(ctx context.Context, p cert.Principal, id, deliveryID string) error {
-	if _, err := s.Get(ctx, p, id); err != nil {
+	w, err := s.Get(ctx, p, id)
+	if err != nil {
 		return err
+	}
+	if !w.Active {
+		return cert.Invalid("active", "the webhook is not active: enable it (PATCH {\"active\": true}) before redelivering")
 	}
 	d, err := s.Store.Delivery(ctx, deliveryID)
 	if err != nil {

@@ -54,6 +54,11 @@ func NewDelivery(w *cert.Webhook, eventID string, m Message, now time.Time) (*ce
 type Worker struct {
 	Store  store.Webhooks
 	Client *Client
+	// Secrets opens the webhooks' sealed signing secrets.
+	Secrets SecretBox
+	// Alerts tells the issuer's admins when this worker disables a
+	// webhook (nil: only the webhook records it).
+	Alerts *StaffAlerts
 	// Mailer sends e-mail deliveries; nil fails them with
 	// ErrMailNotConfigured (recorded, not dropped).
 	Mailer Mailer
@@ -174,7 +179,12 @@ func (w *Worker) attempt(ctx context.Context, d *cert.Delivery) {
 		return
 	}
 	now := w.now()
-	h, err := SignedHeaders(hook.Secret, d.ID, now, d.Payload)
+	secret, err := OpenSecret(w.Secrets, hook)
+	if err != nil {
+		w.finish(ctx, d, cert.DeliveryFailed, 0, "the signing secret cannot be opened: "+err.Error())
+		return
+	}
+	h, err := SignedHeaders(secret, d.ID, now, d.Payload)
 	if err != nil {
 		w.finish(ctx, d, cert.DeliveryFailed, 0, "signing: "+err.Error())
 		return
@@ -200,7 +210,7 @@ func (w *Worker) attempt(ctx context.Context, d *cert.Delivery) {
 		if jitter == nil {
 			jitter = rand.Float64
 		}
-		next, ok := NextAttempt(d.CreatedAt, now, d.Attempts, jitter())
+		next, ok := NextAttempt(d.RetryOrigin(), now, d.Attempts, jitter())
 		if !ok {
 			w.finish(ctx, d, cert.DeliveryFailed, code, msg)
 			w.disable(ctx, hook.ID, "failing")
@@ -228,18 +238,35 @@ func (w *Worker) mail(ctx context.Context, d *cert.Delivery) {
 		w.finish(ctx, d, cert.DeliveryDelivered, 0, "")
 	case errors.As(err, &perm):
 		w.finish(ctx, d, cert.DeliveryFailed, 0, attemptError(err))
+		w.mailFailed(ctx, d)
 	default:
 		jitter := w.Jitter
 		if jitter == nil {
 			jitter = rand.Float64
 		}
-		next, ok := NextAttempt(d.CreatedAt, now, d.Attempts, jitter())
+		next, ok := NextAttempt(d.RetryOrigin(), now, d.Attempts, jitter())
 		if !ok {
 			w.finish(ctx, d, cert.DeliveryFailed, 0, attemptError(err))
+			w.mailFailed(ctx, d)
 			return
 		}
 		d.NextAttemptAt = next.UTC().Truncate(time.Millisecond)
 		w.finish(ctx, d, cert.DeliveryPending, 0, attemptError(err))
+	}
+}
+
+// mailFailed tells the issuer's admins of an organization's e-mail that
+// failed for good (a staff alert that fails is not reported again).
+func (w *Worker) mailFailed(ctx context.Context, d *cert.Delivery) {
+	if w.Alerts == nil {
+		return
+	}
+	var job MailJob
+	if json.Unmarshal(d.Payload, &job) != nil {
+		return
+	}
+	if err := w.Alerts.OrganizationMailFailed(context.WithoutCancel(ctx), d, job); err != nil {
+		w.log().LogAttrs(ctx, slog.LevelWarn, "staff alert of a failed e-mail", slog.String("delivery", d.ID), slog.String("error", err.Error()))
 	}
 }
 
@@ -270,21 +297,31 @@ func (w *Worker) finish(ctx context.Context, d *cert.Delivery, status cert.Deliv
 }
 
 // disable turns a webhook off with the reason, retrying a concurrent
-// update a few times.
+// update a few times; the worker whose write disabled it tells the
+// issuer's admins (one write wins, so they are told once).
 func (w *Worker) disable(ctx context.Context, id, reason string) {
 	for range 3 {
 		hook, err := w.Store.Webhook(ctx, id)
 		if err != nil || !hook.Active {
 			return
 		}
-		hook.Active, hook.DisabledReason, hook.UpdatedAt = false, reason, w.now()
+		now := w.now()
+		hook.Active, hook.DisabledReason, hook.DisabledAt, hook.UpdatedAt = false, reason, &now, now
 		err = w.Store.UpdateWebhook(ctx, hook)
-		if !errors.Is(err, store.ErrConflict) {
-			if err != nil {
-				w.log().LogAttrs(ctx, slog.LevelWarn, "disable webhook", slog.String("webhook", id), slog.String("error", err.Error()))
-			}
+		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			w.log().LogAttrs(ctx, slog.LevelWarn, "disable webhook", slog.String("webhook", id), slog.String("error", err.Error()))
 			return
 		}
+		w.log().LogAttrs(ctx, slog.LevelWarn, "webhook disabled", slog.String("webhook", id), slog.String("issuer", hook.Issuer), slog.String("reason", reason))
+		if w.Alerts != nil {
+			if err := w.Alerts.WebhookDisabled(ctx, hook); err != nil {
+				w.log().LogAttrs(ctx, slog.LevelWarn, "tell the admins of a disabled webhook", slog.String("webhook", id), slog.String("error", err.Error()))
+			}
+		}
+		return
 	}
 }
 

@@ -327,3 +327,46 @@ func TestDeliveryIDStable(t *testing.T) {
 		t.Errorf("DeliveryID %q has a separator the signature forbids", a)
 	}
 }
+
+// TestRedeliveryGetsItsOwnThreeDays: a delivery that gave up after 3
+// days (disabling the endpoint) is redelivered once the endpoint is
+// enabled again; a failure of that attempt retries it on the schedule
+// instead of giving up and disabling the endpoint at once.
+func TestRedeliveryGetsItsOwnThreeDays(t *testing.T) {
+	f := newFixture(t, true, func(int) int { return http.StatusServiceUnavailable })
+	d := f.enqueue(t, "evt-1")
+	for range 40 {
+		if f.run(t) == 0 {
+			break
+		}
+		got := f.delivery(t, d.ID)
+		if got.Status != cert.DeliveryPending {
+			break
+		}
+		f.clock.Set(got.NextAttemptAt)
+	}
+	if got := f.delivery(t, d.ID); got.Status != cert.DeliveryFailed {
+		t.Fatalf("after 3 days: %s", got.Status)
+	}
+	st := f.store.(WebhookStore)
+	uc := &Webhooks{Store: st, Now: f.clock.Now}
+	admin := cert.Principal{Role: cert.RoleAdmin, KeyID: "root"}
+	on := true
+	f.clock.Set(f.clock.Now().Add(24 * time.Hour))
+	if _, err := uc.Update(t.Context(), admin, "wh1", WebhookPatch{Active: &on}); err != nil {
+		t.Fatal(err)
+	}
+	if err := uc.Redeliver(t.Context(), admin, "wh1", d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.run(t); n != 1 {
+		t.Fatalf("the redelivery was not attempted (%d)", n)
+	}
+	got := f.delivery(t, d.ID)
+	if got.Status != cert.DeliveryPending || got.NextAttemptAt.Sub(f.clock.Now()) != 6*time.Hour {
+		t.Errorf("after a failed redelivery: status %s, next in %v; want pending, in 6h", got.Status, got.NextAttemptAt.Sub(f.clock.Now()))
+	}
+	if hook, _ := f.store.Webhook(t.Context(), "wh1"); !hook.Active {
+		t.Errorf("one failed redelivery disabled the endpoint (%s)", hook.DisabledReason)
+	}
+}

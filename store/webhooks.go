@@ -12,11 +12,12 @@ import (
 // the database's guarantee, never a lock in the process, so any number of
 // instances may call LeaseDeliveries at once.
 type Webhooks interface {
-	// CreateWebhook stores a new webhook with Version 1 (set on w);
-	// ErrAlreadyExists when the id is taken.
+	// CreateWebhook stores a new webhook with Version 1 (set on w), its
+	// Secret and SealedSecret as given; ErrAlreadyExists when the id is
+	// taken.
 	CreateWebhook(ctx context.Context, w *cert.Webhook) error
-	// Webhook returns the webhook with the id, secret included, or
-	// ErrNotFound.
+	// Webhook returns the webhook with the id, Secret and SealedSecret as
+	// stored, or ErrNotFound.
 	Webhook(ctx context.Context, id string) (*cert.Webhook, error)
 	// Webhooks lists an issuer's webhooks (all when issuer is "") in id
 	// order.
@@ -24,8 +25,16 @@ type Webhooks interface {
 	// UpdateWebhook replaces the webhook whose stored version is
 	// w.Version, storing w with Version+1 (set on w): ErrConflict when the
 	// stored version differs, ErrNotFound when there is no such webhook.
-	// Id, issuer and secret never change.
+	// Id, issuer, Secret and SealedSecret never change here.
 	UpdateWebhook(ctx context.Context, w *cert.Webhook) error
+	// SealWebhookSecret replaces the plaintext Secret plain of a webhook
+	// stored before secrets were sealed by its sealed form: one write,
+	// conditional on the stored Secret being plain, that stores sealed
+	// as SealedSecret and removes Secret, leaving the version alone.
+	// ErrConflict (nothing stored) when the stored Secret is not plain
+	// (another instance sealed it first), ErrNotFound when there is no
+	// such webhook.
+	SealWebhookSecret(ctx context.Context, id, plain string, sealed []byte) error
 	// DeleteWebhook removes the webhook; ErrNotFound when there is none.
 	// Its deliveries stay for the log; pending ones fail when leased.
 	DeleteWebhook(ctx context.Context, id string) error
@@ -54,7 +63,11 @@ type Webhooks interface {
 	// instance took it) and nothing is stored. ErrNotFound when there is
 	// no such delivery.
 	FinishAttempt(ctx context.Context, d *cert.Delivery, owner string) error
-	// RetryDelivery makes a delivery pending again, due at now, without
-	// touching its attempts (a manual redelivery); ErrNotFound.
+	// RetryDelivery makes a delivery pending again, due at now, with
+	// RedeliveredAt now, without touching its attempts (a manual
+	// redelivery); ErrNotFound. A
+	// delivery whose lease is live at now (an attempt in flight) is left
+	// alone with ErrConflict, in the same atomic write, so that no two
+	// workers ever attempt it at once.
 	RetryDelivery(ctx context.Context, id string, now time.Time) error
 }

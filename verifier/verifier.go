@@ -353,7 +353,7 @@ func summary(c *cert.Certificate) *cert.VerdictCertificate {
 	return &cert.VerdictCertificate{
 		ID: c.ID, Number: c.Number, Scheme: c.Scheme, Standard: c.Standard, Category: c.Category,
 		Level: c.Level, Scope: c.Scope, ScopeEn: c.ScopeEn, AssessmentBody: c.AssessmentBody,
-		Organization: c.Organization,
+		Organization: c.Organization.Public(),
 		ValidFrom:    c.ValidFrom.In(loc).Format(cert.DateLayout),
 		ValidUntil:   c.ValidUntilInclusive().Format(cert.DateLayout),
 		OriginalDate: c.OriginalDate, Kid: c.Kid, SupersededBy: c.SupersededBy,

@@ -76,11 +76,12 @@ func TestLifecycle(t *testing.T) {
 	})
 	var revised certificate
 	t.Run("revise", func(t *testing.T) {
-		r := cli(t, env, "revise", c.ID, "--reason", "level upgraded", "--level", "2", "--org-name", "北京示例科技股份有限公司", "--output", "json")
+		r := cli(t, env, "revise", c.ID, "--reason", "level upgraded", "--level", "2", "--org-name", "北京示例科技股份有限公司", "--org-email", "Cert@Example.cn", "--output", "json")
 		if err := json.Unmarshal([]byte(r.stdout), &revised); r.code != exitOK || err != nil {
 			t.Fatalf("revise: exit %d %v\n%s%s", r.code, err, r.stdout, r.stderr)
 		}
-		if revised.ID == c.ID || revised.Level != 2 || revised.Organization.Name != "北京示例科技股份有限公司" || revised.Organization.USCC != code {
+		if revised.ID == c.ID || revised.Level != 2 || revised.Organization.Name != "北京示例科技股份有限公司" || revised.Organization.USCC != code ||
+			revised.Organization.Email != "Cert@example.cn" {
 			t.Fatalf("revision %+v", revised)
 		}
 		expectRun(t, cli(t, s.as(""), "verify", c.ID), exitInvalid, "superseded", "")

@@ -213,6 +213,7 @@ interrupted (outcome unknown: run the file again) or not_sent.
 			fs.StringVar(&req.Organization.USCC, "uscc", "", "unified social credit `code` (18 characters)")
 			fs.StringVar(&req.Organization.Address, "address", "", "`address`")
 			fs.StringVar(&req.Organization.Country, "country", "", "ISO 3166-1 alpha-2 `code` (default CN)")
+			fs.StringVar(&req.Organization.Email, "org-email", "", "contact e-mail `address` of the organization for notifications (private)")
 		},
 		run: func(a *app, _ []string) int {
 			schemes, err := loadSchemes(schemesFile)

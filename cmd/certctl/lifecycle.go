@@ -31,8 +31,8 @@ type action struct {
 
 // actionExtra holds the revise flags, sent only when given.
 type actionExtra struct {
-	level                                              int
-	category, scope, scopeEn, orgName, orgNameEn, addr setString
+	level                                                        int
+	category, scope, scopeEn, orgName, orgNameEn, addr, orgEmail setString
 }
 
 func lifecycleCommands() []*command {
@@ -96,7 +96,7 @@ func lifecycleCommands() []*command {
 		},
 		{
 			name: "revise", summary: "revise a certificate: reissue it with changed level, category, scope or organization name", reasonRequired: true,
-			synopsis: "revise ID --reason TEXT [--level N] [--category C] [--scope TEXT] [--scope-en TEXT] [--org-name NAME] [--org-name-en NAME] [--address TEXT]",
+			synopsis: "revise ID --reason TEXT [--level N] [--category C] [--scope TEXT] [--scope-en TEXT] [--org-name NAME] [--org-name-en NAME] [--address TEXT] [--org-email ADDRESS]",
 			example:  "  certctl revise 6P74JZDPWJQBXSBR1AXDWR697C --reason \"level upgraded after audit\" --level 2",
 			setup: func(fs *flag.FlagSet, r *actionRequest, x *actionExtra) {
 				fs.IntVar(&x.level, "level", 0, "new `level`")
@@ -106,6 +106,7 @@ func lifecycleCommands() []*command {
 				fs.Var(&x.orgName, "org-name", "new legal `name` of the organization (the USCC cannot change)")
 				fs.Var(&x.orgNameEn, "org-name-en", "new English `name`")
 				fs.Var(&x.addr, "address", "new `address`")
+				fs.Var(&x.orgEmail, "org-email", "new contact e-mail `address` of the organization for notifications (\"\" removes it)")
 				fs.StringVar(&r.DecisionDate, "decision-date", "", "certification decision `date` YYYY-MM-DD")
 			},
 			check: func(r *actionRequest, x *actionExtra) error {
@@ -119,11 +120,11 @@ func lifecycleCommands() []*command {
 					return nil
 				}
 				r.Category, r.Scope, r.ScopeEn = given(&x.category), given(&x.scope), given(&x.scopeEn)
-				if o := (orgPatch{Name: given(&x.orgName), NameEn: given(&x.orgNameEn), Address: given(&x.addr)}); o != (orgPatch{}) {
+				if o := (orgPatch{Name: given(&x.orgName), NameEn: given(&x.orgNameEn), Address: given(&x.addr), Email: given(&x.orgEmail)}); o != (orgPatch{}) {
 					r.Organization = &o
 				}
 				if r.Level == nil && r.Category == nil && r.Scope == nil && r.ScopeEn == nil && r.Organization == nil {
-					return errors.New("nothing to revise: give --level, --category, --scope, --scope-en, --org-name, --org-name-en or --address")
+					return errors.New("nothing to revise: give --level, --category, --scope, --scope-en, --org-name, --org-name-en, --address or --org-email")
 				}
 				return checkDate("--decision-date", r.DecisionDate, false)
 			},

@@ -123,6 +123,12 @@ func startServer(t testing.TB) *testServer {
 }
 
 func tryStart(t testing.TB, certd string) (*testServer, error) {
+	return tryStartIn(t, certd, filepath.Join(t.TempDir(), "data"))
+}
+
+// tryStartIn runs certd on dataDir (kept from an earlier run, or new) with
+// the extra flags.
+func tryStartIn(t testing.TB, certd, dataDir string, extra ...string) (*testServer, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -131,12 +137,13 @@ func tryStart(t testing.TB, certd string) (*testServer, error) {
 	ln.Close()
 	s := &testServer{
 		URL:     "http://127.0.0.1:" + strconv.Itoa(port),
-		DataDir: filepath.Join(t.TempDir(), "data"),
+		DataDir: dataDir,
 		logs:    &syncBuffer{},
 		exited:  make(chan struct{}),
 	}
-	s.cmd = exec.Command(certd, "--addr", "127.0.0.1:"+strconv.Itoa(port), "--public-url", s.URL,
-		"--data-dir", s.DataDir, "--log-level", "warn", "--shutdown-timeout", "5s")
+	args := []string{"--addr", "127.0.0.1:" + strconv.Itoa(port), "--public-url", s.URL,
+		"--data-dir", s.DataDir, "--log-level", "warn", "--shutdown-timeout", "5s"}
+	s.cmd = exec.Command(certd, append(args, extra...)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	s.cmd.SysProcAttr = childAttr()
 	if err := s.cmd.Start(); err != nil {

@@ -69,6 +69,14 @@ type Config struct {
 	// delivers to receivers on loopback, private and link-local addresses.
 	AllowHTTPWebhooks    bool
 	AllowPrivateWebhooks bool
+	// SMTPURL is the relay of notification e-mail (smtp:// with STARTTLS,
+	// smtps://, plain only to a loopback address); empty: no e-mail is
+	// sent and the outbox records it as not sent. It may hold a password:
+	// never print it (mail.Server.String redacts it).
+	SMTPURL string
+	// MailFrom is the sender of notification e-mail; required with
+	// SMTPURL.
+	MailFrom string
 }
 
 // flagSpec documents one setting; the README's table mirrors this list.
@@ -100,7 +108,13 @@ var flagSpecs = []flagSpec{
 	{"idle-timeout", "CERTD_IDLE_TIMEOUT", "30s", "how long a keep-alive connection may stay idle (1s to 10m)"},
 	{"allow-http-webhooks", "CERTD_ALLOW_HTTP_WEBHOOKS", "false", "accept http:// webhook URLs (otherwise https:// only)"},
 	{"allow-private-webhooks", "CERTD_ALLOW_PRIVATE_WEBHOOKS", "false", "deliver webhooks to receivers on loopback, private and link-local addresses (refused by default, checked at each delivery)"},
+	{"smtp-url", "CERTD_SMTP_URL", "", "SMTP relay of notification e-mail: smtp://[user:password@]host[:port] (STARTTLS required; plain only to 127.0.0.1 or [::1]) or smtps://... (TLS); prefer the environment variable for a password (default: no e-mail is sent)"},
+	{"mail-from", "CERTD_MAIL_FROM", "", "sender of notification e-mail, e.g. \"Certificates <cert@example.cn>\" (required with --smtp-url)"},
 }
+
+// secretFlags are never shown with their value from the environment as
+// the default in -h.
+var secretFlags = map[string]bool{"smtp-url": true}
 
 // switches are the flags that may be given alone, as --demo for
 // --demo=true.
@@ -132,9 +146,13 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		}
 		v := def
 		values[f.name] = &v
-		if switches[f.name] {
+		switch {
+		case switches[f.name]:
 			fs.Var(switchValue{&v}, f.name, f.usage+" ($"+f.env+")")
-		} else {
+		case secretFlags[f.name]:
+			fs.StringVar(&v, f.name, f.def, f.usage+" ($"+f.env+")")
+			v = def
+		default:
 			fs.StringVar(&v, f.name, def, f.usage+" ($"+f.env+")")
 		}
 	}
@@ -149,7 +167,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		Addr: get("addr"), PublicURL: strings.TrimRight(get("public-url"), "/"), DataDir: get("data-dir"),
 		MongoURI: get("mongo-uri"), MongoDatabase: get("mongo-database"), KEKFile: get("kek-file"),
 		SchemesFile: get("schemes-file"), ReportTemplates: get("report-templates"), LogFormat: get("log-format"), LogLevel: get("log-level"),
-		PDFFont: get("pdf-font"),
+		PDFFont: get("pdf-font"), SMTPURL: get("smtp-url"), MailFrom: get("mail-from"),
 	}
 	var errs []error
 	switch get("demo") {
@@ -296,6 +314,7 @@ func (c *Config) Validate() error {
 	if c.IdleTimeout != 0 && (c.IdleTimeout < time.Second || c.IdleTimeout > 10*time.Minute) {
 		errs = append(errs, errors.New("--idle-timeout: must be from 1s to 10m, e.g. 30s"))
 	}
+	errs = append(errs, c.validateMail()...)
 	return errors.Join(errs...)
 }
 

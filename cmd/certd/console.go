@@ -14,9 +14,9 @@ import (
 const consoleSetupFile = "console-setup.url"
 
 // wireConsole builds the accounts use cases and the console on the store.
-func (m *Main) wireConsole(profiles console.Profiles, preview func(ctx context.Context, issuer string) ([]byte, error)) (*console.Console, error) {
+func (m *Main) wireConsole(profiles console.Profiles, preview func(ctx context.Context, issuer string) ([]byte, error), hooks console.Webhooks) (*console.Console, error) {
 	m.Accounts = accounts.New(accounts.Config{Store: m.store, Now: m.Now, Password: m.PasswordParams})
-	return console.New(console.Config{Accounts: m.Accounts, Issuing: m.Issuer, Profiles: profiles, PreviewPDF: preview, APIKeys: m.Issuer, SigningKeys: m.Keys, PublicURL: m.Config.PublicURL, Logger: m.Logger, Now: m.Now,
+	return console.New(console.Config{Accounts: m.Accounts, Issuing: m.Issuer, Profiles: profiles, PreviewPDF: preview, APIKeys: m.Issuer, SigningKeys: m.Keys, Webhooks: hooks, PublicURL: m.Config.PublicURL, Logger: m.Logger, Now: m.Now,
 		ReportDeadlines: m.Deadlines.Outstanding})
 }
 

@@ -237,6 +237,21 @@ func TestConsoleInBrowser(t *testing.T) {
 		shoot(t, ctx, shots, strings.ReplaceAll(page, "/", "-"))
 	}
 
+	// Register a webhook (switched off: this test sends nothing out): the
+	// secret is shown once, in a box to copy from.
+	do(t, ctx, chromedp.Navigate(base+"/console/settings/webhooks"), chromedp.WaitVisible(chromedp.CSS("#w-url")),
+		chromedp.SetValue(chromedp.CSS("#w-url"), "https://crm.example.cn/hooks/certd"),
+		chromedp.Click(chromedp.CSS(`input[value="certificate.withdrawn"]`)),
+		chromedp.Click(chromedp.CSS(`input[name="active"]`)),
+		chromedp.Submit(chromedp.CSS("#w-url")), chromedp.WaitVisible(chromedp.CSS("#w-secret")))
+	if v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("w-secret").value`)); err != nil || !strings.HasPrefix(v, "whsec_") {
+		t.Errorf("the new webhook's secret box holds %q (%v)", v, err)
+	}
+	if got := text(t, ctx, "main table"); !strings.Contains(got, "certificate.withdrawn") || !strings.Contains(got, "crm.example.cn") {
+		t.Errorf("the webhooks list: %.300q", got)
+	}
+	shoot(t, ctx, shots, "settings-webhooks")
+
 	// Sign out: a console URL then leads to the sign-in page.
 	do(t, ctx, chromedp.Navigate(base+"/console/"), chromedp.WaitVisible(chromedp.CSS(`header button`)),
 		chromedp.Click(chromedp.CSS(`header button`)), chromedp.WaitVisible(chromedp.CSS("#password")),

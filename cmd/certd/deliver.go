@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/certd/certd/mail"
 	"github.com/certd/certd/notify"
 	"github.com/certd/certd/store"
 )
@@ -42,17 +43,17 @@ func leaseOwner() string {
 
 // newNotifications builds the dispatcher and the worker; their sinks are
 // set by startNotifications once the API exists.
-func (m *Main) newNotifications(st store.Store) {
+func (m *Main) newNotifications(st store.Store, secrets notify.SecretBox) {
 	owner := leaseOwner()
 	w := &notify.Worker{
-		Store: st,
+		Store: st, Secrets: secrets,
+		Alerts: &notify.StaffAlerts{Store: st, Now: m.Now},
 		Client: notify.NewClient(notify.ClientOptions{
 			AllowHTTP: m.Config.AllowHTTPWebhooks, AllowPrivate: m.Config.AllowPrivateWebhooks,
 		}),
-		Mailer: m.Mailer,
-		Owner:  owner,
-		Now:    m.Now,
-		Log:    m.Logger,
+		Owner: owner,
+		Now:   m.Now,
+		Log:   m.Logger,
 	}
 	d := &notify.Dispatcher{Store: st, Owner: owner, Now: m.Now, Log: m.Logger, Dispatched: w.Wake}
 	m.notifications = &notifications{dispatcher: d, worker: w}
@@ -63,6 +64,14 @@ func (m *Main) newNotifications(st store.Store) {
 func (m *Main) wakeDispatcher() {
 	if m.notifications != nil {
 		m.notifications.dispatcher.Wake()
+	}
+}
+
+// setMailer gives the worker the sender of e-mail deliveries (none
+// without --smtp-url: the outbox then records them as not sent).
+func (m *Main) setMailer(mailer *mail.Sender) {
+	if mailer != nil { // a nil *mail.Sender is not a nil notify.Mailer
+		m.notifications.worker.Mailer = mailer
 	}
 }
 
@@ -81,6 +90,11 @@ func (m *Main) startNotifications(sinks []notify.Sink) {
 	}()
 	go func() {
 		defer n.done.Done()
+		// Admins not yet told of a webhook certd disabled (an instance
+		// stopped in between) are told now; nothing is told twice.
+		if _, err := n.worker.Alerts.Resume(ctx); err != nil && ctx.Err() == nil {
+			m.Logger.Warn("tell the admins of disabled webhooks", "error", err.Error())
+		}
 		n.worker.Run(ctx, DefaultDeliveryInterval)
 	}()
 }

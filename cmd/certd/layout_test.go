@@ -31,11 +31,13 @@ var allowedImports = map[string][]string{
 	"pdfattach/pdfattachtest":              {"std"},
 	"issuer":                               {"std", "cert", "store", "keys"},
 	"accounts":                             {"std", "cert", "store", "golang.org/x/crypto/argon2", "github.com/pquerna/otp"},
-	"console":                              {"std", "cert", "accounts", "issuer", "importfile", "report"},
+	"console":                              {"std", "cert", "accounts", "issuer", "importfile", "report", "notify"},
 	"importfile":                           {"std", "cert", "issuer"},
 	"verifier":                             {"std", "cert", "store", "keys"},
 	"profile":                              {"std", "cert", "store"},
 	"notify":                               {"std", "cert", "store"},
+	"mail":                                 {"std", "cert", "notify", "github.com/wneessen/go-mail"},
+	"mail/mailtest":                        {"std", "github.com/emersion/go-smtp", "github.com/emersion/go-sasl"},
 	"report":                               {"std", "cert", "github.com/xuri/excelize/v2"},
 	"deadlines":                            {"std", "cert", "report", "notify", "store"},
 	"api": {"std", "cert", "issuer", "verifier", "profile", "templates", "store", "pdfattach", "report", "notify",
@@ -54,6 +56,9 @@ var owners = map[string]string{
 	"github.com/pquerna/otp":         "accounts",
 	"golang.org/x/crypto/argon2":     "accounts",
 	"github.com/xuri/excelize/v2":    "report",
+	"github.com/wneessen/go-mail":    "mail",
+	"github.com/emersion/go-smtp":    "mail/mailtest",
+	"github.com/emersion/go-sasl":    "mail/mailtest",
 }
 
 // Test files wire real parts (DESIGN.md: bbolt in a temp dir, the real
@@ -73,8 +78,12 @@ var testImports = map[string][]string{
 	"issuer":    {"cert/certtest", "store/storetest", "store/bolt"},
 	"accounts":  {"cert/certtest", "store/storetest", "store/bolt", "store/mongo/mongotest"},
 	"console":   {"cert/certtest", "keys", "profile", "store/bolt", "deadlines"},
-	"notify":    {"cert/certtest", "store/storetest", "store/bolt"},
 	"deadlines": {"issuer", "store/storetest", "store/bolt"},
+	// Secrets are sealed with the real KEK, on both backends.
+	"notify": {"cert/certtest", "store/storetest", "store/bolt", "keys", "store/mongo/mongotest"},
+	// The mailer is tested against the test SMTP server, through the
+	// real outbox and worker.
+	"mail": {"cert/certtest", "mail/mailtest", "store", "store/bolt"},
 	// A verifier test issues its certificates through the real use case.
 	"verifier": {"cert/certtest", "keys/keystest", "issuer", "store/bolt"},
 	// The reports are read back with the XLSX library that wrote them (and,

@@ -36,6 +36,7 @@ import (
 	"github.com/certd/certd/deadlines"
 	"github.com/certd/certd/issuer"
 	"github.com/certd/certd/keys"
+	"github.com/certd/certd/mail"
 	"github.com/certd/certd/notify"
 	"github.com/certd/certd/profile"
 	"github.com/certd/certd/report"
@@ -116,8 +117,6 @@ type Main struct {
 	// notifications run the outbox dispatcher and the delivery worker
 	// (deliver.go).
 	notifications *notifications
-	// Mailer sends e-mail deliveries; nil records them as not sent.
-	Mailer notify.Mailer
 	// Sinks are the notification sinks besides the issuers' webhooks.
 	Sinks []notify.Sink
 	// Keys and Issuer are exposed for tests of the wiring.
@@ -200,6 +199,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.checkSigning(ctx); err != nil {
 		return err
 	}
+	if n, err := notify.SealSecrets(ctx, st, kek); err != nil {
+		return fmt.Errorf("seal webhook secrets: %w", err)
+	} else if n > 0 {
+		m.Logger.Info("sealed the plaintext signing secrets of webhooks under the KEK", "webhooks", n)
+	}
 	lists := issuer.NewStatusLists(issuer.StatusListConfig{
 		Store: st, Signer: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, TTL: cfg.StatusTTL, Now: m.Now,
 	})
@@ -215,7 +219,7 @@ func (m *Main) Run(ctx context.Context) error {
 		printer = fonts
 		m.Logger.Info("PDF fonts", "paths", fonts.Paths())
 	}
-	m.newNotifications(st)
+	m.newNotifications(st, kek)
 	m.Issuer = issuer.New(issuer.Config{
 		Store: st, Signer: m.Keys, Rings: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now,
 		OnChange: func(is string) { lists.Invalidate(is); m.wakeDispatcher() }, Printer: printer,
@@ -227,13 +231,19 @@ func (m *Main) Run(ctx context.Context) error {
 		Issuers: st, Users: st, Outbox: st, Now: m.Now,
 	})
 	profiles := profile.New(profile.Config{Store: st, Schemes: schemes, Now: m.Now})
-	con, err := m.wireConsole(profiles, m.previewer(fonts, profiles, schemes))
+	hooks := &notify.Webhooks{Store: st, Secrets: kek, AllowHTTP: cfg.AllowHTTPWebhooks, Now: m.Now}
+	con, err := m.wireConsole(profiles, m.previewer(fonts, profiles, schemes), hooks)
 	if err != nil {
 		return err
 	}
 	if err := m.bootstrap(ctx); err != nil {
 		return err
 	}
+	mailer, err := m.newMailer(fonts, fontErr, profiles)
+	if err != nil {
+		return err
+	}
+	m.setMailer(mailer)
 	m.prepareStatusIndex(ctx)
 	m.API = api.New(api.Config{
 		Fonts: &fonts, FontErr: fontErr,
@@ -243,7 +253,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Reports: reports, Submissions: submissionsOf(st),
 		PublicRate: cfg.RateLimit, PublicBurst: int(2 * cfg.RateLimit), RenderRate: cfg.RenderRate,
 		Console:  con,
-		Webhooks: &notify.Webhooks{Store: st, AllowHTTP: cfg.AllowHTTPWebhooks, Now: m.Now},
+		Webhooks: hooks,
 	})
 	if cl, ok := m.listener.(*connLimiter); ok {
 		cl.refused = m.API.ObserveConnections(cl.open)
@@ -263,7 +273,12 @@ func (m *Main) Run(ctx context.Context) error {
 	sweepCtx, stop := context.WithCancel(context.Background())
 	m.stopSweep, m.swept = stop, make(chan struct{})
 	go m.sweep(sweepCtx)
-	m.startNotifications(append([]notify.Sink{&notify.WebhookSink{Store: st, Data: m.API.WebhookData}}, m.Sinks...))
+	// Organization e-mail is always a sink: without --smtp-url the outbox
+	// records each mail as not sent rather than dropping it.
+	m.startNotifications(append([]notify.Sink{
+		&notify.WebhookSink{Store: st, Data: m.API.WebhookData},
+		&mail.OrganizationSink{Outbox: st},
+	}, m.Sinks...))
 	m.Logger.Info("certd listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "store", m.storeName())
 	return nil
 }

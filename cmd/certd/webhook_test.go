@@ -180,3 +180,30 @@ func TestWebhookLoopbackRefusedByDefault(t *testing.T) {
 		t.Errorf("http URL without the flag: %d, want 422", r.Status)
 	}
 }
+
+// TestWebhookGoneIsRecordedForTheIssuer: a receiver that answers 410
+// disables its webhook, and the issuer's audit trail says so.
+func TestWebhookGoneIsRecordedForTheIssuer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusGone) }))
+	t.Cleanup(srv.Close)
+	ts := startServer(t, "", func(m *Main) { m.Config.AllowHTTPWebhooks, m.Config.AllowPrivateWebhooks = true, true })
+	r := ts.do("POST", "/api/v1/webhooks", ts.Admin, map[string]any{"issuer": DefaultIssuer, "url": srv.URL + "/certd"})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("create webhook: %d %s", r.Status, r.Body)
+	}
+	var created struct{ ID string }
+	_ = json.Unmarshal(r.Body, &created)
+	hook, _ := ts.m.store.Webhook(t.Context(), created.ID)
+	d, _ := notify.NewDelivery(hook, "evt-1", notify.Message{Type: cert.WebhookCertificateIssued, Timestamp: time.Now(), Data: map[string]string{}}, time.Now())
+	if err := ts.m.store.EnqueueDelivery(t.Context(), d); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the webhook_disabled event", func() bool {
+		r := ts.do("GET", "/api/v1/issuers/"+DefaultIssuer+"/events", ts.Admin, nil)
+		return r.Status == http.StatusOK && strings.Contains(string(r.Body), `"webhook_disabled"`) && strings.Contains(string(r.Body), created.ID)
+	})
+	r = ts.do("GET", "/api/v1/webhooks/"+created.ID, ts.Admin, nil)
+	if !strings.Contains(string(r.Body), `"active":false`) || !strings.Contains(string(r.Body), `"disabledReason":"gone"`) {
+		t.Errorf("webhook after 410: %s", r.Body)
+	}
+}

@@ -27,18 +27,23 @@ import (
 //
 // Format 2 writes each site as its name, address and scope, the events'
 // reason codes and the confidential flag; format 1 (still read) wrote a
-// site as its name alone and had neither codes nor the flag. Format 3
-// adds the audit records (of the certificate, after the flag, and of each
-// event, after its reason code) behind a presence byte; formats 1 and 2
-// are still read.
+// site as its name alone and had neither codes nor the flag.
+//
+// Format 3 adds the organization's e-mail after the confidential flag;
+// records of format 2 (still read) have none.
+//
+// Format 4 adds the audit records (of the certificate, after the e-mail,
+// and of each event, after its reason code) behind a presence byte;
+// records of formats 1 to 3 (still read) have none.
 const (
-	certFormat   = 3
+	certFormat   = 4
+	certFormatV3 = 3
 	certFormatV2 = 2
 	certFormatV1 = 1
 )
 
-// validFormat reports whether b is the format byte of a binary record.
-func validFormat(b byte) bool { return b >= certFormatV1 && b <= certFormat }
+// knownFormat reports whether b is the format byte of a binary record.
+func knownFormat(b byte) bool { return b >= certFormatV1 && b <= certFormat }
 
 var errCorrupt = errors.New("invalid stored certificate")
 
@@ -112,6 +117,7 @@ func encodeCert(c *cert.Certificate) ([]byte, error) {
 	} else {
 		w.b = append(w.b, 0)
 	}
+	w.str(c.Organization.Email)
 	w.audit(c.Audit)
 	w.str(c.IdempotencyKey)
 	w.str(c.RequestHash)
@@ -195,6 +201,10 @@ func decodeCert(v []byte, c *cert.Certificate) error {
 		}
 	}
 	c.Confidential = r.format >= 2 && r.byte() == 1
+	c.Organization.Email = ""
+	if r.format >= 3 {
+		c.Organization.Email = r.str()
+	}
 	c.Audit = r.audit()
 	c.IdempotencyKey = r.str()
 	c.RequestHash = r.str()
@@ -210,7 +220,7 @@ func decodeCert(v []byte, c *cert.Certificate) error {
 // stored certificate without decoding the rest; the names alias v. ok is
 // false for a value of an earlier version, which must be decoded.
 func searchFields(v []byte) (created time.Time, name, nameEn []byte, ok bool) {
-	if len(v) == 0 || !validFormat(v[0]) {
+	if len(v) == 0 || !knownFormat(v[0]) {
 		return time.Time{}, nil, nil, false
 	}
 	r := reader{b: v[1:]}
@@ -265,9 +275,9 @@ func (w *writer) strs(ss []string) {
 	}
 }
 
-// audit reads what writer.audit wrote; records before format 3 have none.
+// audit reads what writer.audit wrote; records before format 4 have none.
 func (r *reader) audit() *cert.Audit {
-	if r.format < 3 || r.byte() != 1 {
+	if r.format < 4 || r.byte() != 1 {
 		return nil
 	}
 	a := &cert.Audit{Type: r.str(), Mode: r.str(), FirstDay: r.str(), LastDay: r.str()}
@@ -336,7 +346,7 @@ type reader struct {
 }
 
 func newReader(v []byte) (*reader, error) {
-	if len(v) == 0 || !validFormat(v[0]) {
+	if len(v) == 0 || !knownFormat(v[0]) {
 		return nil, errCorrupt
 	}
 	return &reader{b: v[1:], s: string(v), off: 1, format: v[0]}, nil

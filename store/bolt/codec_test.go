@@ -93,11 +93,11 @@ func TestCodecReadsFormat1(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Format 1 has neither the sites' address and scope nor the
-	// confidential flag and the audit record (the bytes before the
-	// idempotency key).
+	// confidential flag, the organization's e-mail and the audit record
+	// (the three bytes before the idempotency key).
 	v1 := bytes.Replace(v2, []byte("\x02\x07SiteOne\x00\x00\x07SiteTwo\x00\x00"), []byte("\x02\x07SiteOne\x07SiteTwo"), 1)
-	v1 = bytes.Replace(v1, []byte("\x00\x00\x0bIDEMPOTENCY"), []byte("\x0bIDEMPOTENCY"), 1)
-	if len(v1) != len(v2)-6 {
+	v1 = bytes.Replace(v1, []byte("\x00\x00\x00\x0bIDEMPOTENCY"), []byte("\x0bIDEMPOTENCY"), 1)
+	if len(v1) != len(v2)-7 {
 		t.Fatalf("could not build a format 1 record from %q", v2)
 	}
 	v1[0] = certFormatV1

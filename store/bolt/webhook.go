@@ -28,13 +28,14 @@ var _ store.Webhooks = (*Store)(nil)
 // and version included (the domain type hides them from JSON answers).
 type webhookRecord struct {
 	cert.Webhook
-	Secret  string `json:"secret"`
-	Version int64  `json:"version"`
+	Secret       string `json:"secret,omitempty"`
+	SealedSecret []byte `json:"sealedSecret,omitempty"`
+	Version      int64  `json:"version"`
 }
 
 func (r *webhookRecord) webhook() *cert.Webhook {
 	w := r.Webhook
-	w.Secret, w.Version = r.Secret, r.Version
+	w.Secret, w.SealedSecret, w.Version = r.Secret, r.SealedSecret, r.Version
 	return &w
 }
 
@@ -78,7 +79,7 @@ func (s *Store) CreateWebhook(ctx context.Context, w *cert.Webhook) error {
 		if b.Get([]byte(w.ID)) != nil {
 			return fmt.Errorf("webhook %s: %w", w.ID, store.ErrAlreadyExists), nil
 		}
-		v, err := json.Marshal(&webhookRecord{Webhook: *w, Secret: w.Secret, Version: 1})
+		v, err := json.Marshal(&webhookRecord{Webhook: *w, Secret: w.Secret, SealedSecret: w.SealedSecret, Version: 1})
 		if err != nil {
 			return nil, err
 		}
@@ -145,7 +146,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *cert.Webhook) error {
 		if stored.Version != w.Version {
 			return fmt.Errorf("webhook %s: stored version %d, not %d: %w", w.ID, stored.Version, w.Version, store.ErrConflict), nil
 		}
-		next := webhookRecord{Webhook: *w, Secret: stored.Secret, Version: stored.Version + 1}
+		next := webhookRecord{Webhook: *w, Secret: stored.Secret, SealedSecret: stored.SealedSecret, Version: stored.Version + 1}
 		next.Issuer = stored.Issuer
 		v, err := json.Marshal(&next)
 		if err != nil {
@@ -156,6 +157,34 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *cert.Webhook) error {
 		}
 		w.Version = next.Version
 		return nil, nil
+	})
+}
+
+// SealWebhookSecret replaces a plaintext secret by its sealed form; see
+// store.Webhooks.
+func (s *Store) SealWebhookSecret(ctx context.Context, id, plain string, sealed []byte) error {
+	if err := checkContext(ctx, "seal webhook secret"); err != nil {
+		return err
+	}
+	return s.update("seal webhook secret "+id, func(tx *bbolt.Tx) (error, error) {
+		b := tx.Bucket(bucketWebhooks)
+		old := b.Get([]byte(id))
+		if old == nil {
+			return fmt.Errorf("webhook %s: %w", id, store.ErrNotFound), nil
+		}
+		var r webhookRecord
+		if err := json.Unmarshal(old, &r); err != nil {
+			return nil, fmt.Errorf("decode webhook %s: %w", id, err)
+		}
+		if r.Secret == "" || r.Secret != plain {
+			return fmt.Errorf("webhook %s: the stored secret is not the plaintext given: %w", id, store.ErrConflict), nil
+		}
+		r.Secret, r.SealedSecret = "", sealed
+		v, err := json.Marshal(&r)
+		if err != nil {
+			return nil, err
+		}
+		return nil, b.Put([]byte(id), v)
 	})
 }
 
@@ -181,8 +210,12 @@ func (s *Store) EnqueueDelivery(ctx context.Context, d *cert.Delivery) error {
 	if err := checkKey("id", d.ID); err != nil {
 		return err
 	}
-	if err := checkKey("webhook", d.Webhook); err != nil && !d.IsEmail() {
-		return err // an e-mail has no webhook
+	if d.IsEmail() {
+		if d.To == "" {
+			return cert.Invalid("to", "is required for an e-mail")
+		}
+	} else if err := checkKey("webhook", d.Webhook); err != nil {
+		return err
 	}
 	r := recordOf(d)
 	v, err := json.Marshal(r)
@@ -337,7 +370,10 @@ func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) err
 		return err
 	}
 	return s.changeDelivery("retry delivery", id, func(r *deliveryRecord) error {
-		r.Status, r.NextAttemptAt = cert.DeliveryPending, now
+		if r.LeaseOwner != "" && r.LeaseUntil.After(now) {
+			return fmt.Errorf("delivery %s: an attempt is in progress until %s: %w", id, r.LeaseUntil.Format(time.RFC3339), store.ErrConflict)
+		}
+		r.Status, r.NextAttemptAt, r.RedeliveredAt = cert.DeliveryPending, now, &now
 		r.LeaseOwner, r.LeaseUntil = "", time.Time{}
 		return nil
 	})

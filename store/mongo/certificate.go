@@ -73,6 +73,8 @@ type orgDoc struct {
 	USCC    string `bson:"uscc"`
 	Address string `bson:"address"`
 	Country string `bson:"country"`
+	// Email is absent in documents written before it existed.
+	Email string `bson:"email,omitempty"`
 }
 
 type eventDoc struct {
@@ -147,7 +149,7 @@ func toCertDoc(c *cert.Certificate) *certDoc {
 			Scope: c.Scope, ScopeEn: c.ScopeEn, Sites: toSiteDocs(c.Sites), AssessmentBody: c.AssessmentBody,
 			Organization: orgDoc{
 				Name: c.Organization.Name, NameEn: c.Organization.NameEn, USCC: c.Organization.USCC,
-				Address: c.Organization.Address, Country: c.Organization.Country,
+				Address: c.Organization.Address, Country: c.Organization.Country, Email: c.Organization.Email,
 			},
 			DecisionDate: c.DecisionDate, OriginalDate: c.OriginalDate,
 			TimeZone: c.TimeZone, Credential: c.Credential, Kid: c.Kid,
@@ -186,7 +188,7 @@ func (d *certDoc) certificate() *cert.Certificate {
 		AssessmentBody: b.AssessmentBody,
 		Organization: cert.Organization{
 			Name: b.Organization.Name, NameEn: b.Organization.NameEn, USCC: b.Organization.USCC,
-			Address: b.Organization.Address, Country: b.Organization.Country,
+			Address: b.Organization.Address, Country: b.Organization.Country, Email: b.Organization.Email,
 		},
 		DecisionDate: b.DecisionDate, OriginalDate: b.OriginalDate,
 		TimeZone: b.TimeZone, Credential: b.Credential, Kid: b.Kid,

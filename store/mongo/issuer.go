@@ -77,6 +77,7 @@ type issuerEventDoc struct {
 	AtNs   int32     `bson:"atNs,omitempty"`
 	Actor  string    `bson:"actor"`
 	Fields []string  `bson:"fields,omitempty"`
+	Detail string    `bson:"detail,omitempty"`
 }
 
 func toIssuerDoc(is *cert.Issuer) *issuerDoc {
@@ -94,7 +95,7 @@ func toIssuerDoc(is *cert.Issuer) *issuerDoc {
 		b.Signatory = &sigDoc{Name: is.Signatory.Name, Title: is.Signatory.Title}
 	}
 	for _, e := range is.Events {
-		ed := issuerEventDoc{Seq: int64(e.Seq), Type: string(e.Type), Actor: e.Actor, Fields: e.Fields}
+		ed := issuerEventDoc{Seq: int64(e.Seq), Type: string(e.Type), Actor: e.Actor, Fields: e.Fields, Detail: e.Detail}
 		ed.At, ed.AtNs = splitTime(e.At)
 		b.Events = append(b.Events, ed)
 	}
@@ -136,7 +137,7 @@ func (d *issuerDoc) issuer() *cert.Issuer {
 	for _, e := range b.Events {
 		is.Events = append(is.Events, cert.IssuerEvent{
 			Seq: int(e.Seq), Type: cert.IssuerEventType(e.Type), At: joinTime(e.At, e.AtNs, time.UTC),
-			Actor: e.Actor, Fields: e.Fields,
+			Actor: e.Actor, Fields: e.Fields, Detail: e.Detail,
 		})
 	}
 	return is

@@ -37,26 +37,28 @@ func (s *Store) webhookIndexes() []index {
 }
 
 type webhookDoc struct {
-	ID             string    `bson:"_id"`
-	Issuer         string    `bson:"issuer"`
-	URL            string    `bson:"url"`
-	Events         []string  `bson:"events"`
-	Active         bool      `bson:"active"`
-	Secret         string    `bson:"secret"`
-	DisabledReason string    `bson:"disabledReason"`
-	CreatedAt      time.Time `bson:"createdAt"`
-	UpdatedAt      time.Time `bson:"updatedAt"`
-	Version        int64     `bson:"version"`
+	ID             string     `bson:"_id"`
+	Issuer         string     `bson:"issuer"`
+	URL            string     `bson:"url"`
+	Events         []string   `bson:"events"`
+	Active         bool       `bson:"active"`
+	Secret         string     `bson:"secret,omitempty"`
+	SealedSecret   []byte     `bson:"sealedSecret,omitempty"`
+	DisabledReason string     `bson:"disabledReason"`
+	DisabledAt     *time.Time `bson:"disabledAt,omitempty"`
+	CreatedAt      time.Time  `bson:"createdAt"`
+	UpdatedAt      time.Time  `bson:"updatedAt"`
+	Version        int64      `bson:"version"`
 }
 
 func toWebhookDoc(w *cert.Webhook) *webhookDoc {
-	return &webhookDoc{ID: w.ID, Issuer: w.Issuer, URL: w.URL, Events: w.Events, Active: w.Active, Secret: w.Secret,
-		DisabledReason: w.DisabledReason, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, Version: w.Version}
+	return &webhookDoc{ID: w.ID, Issuer: w.Issuer, URL: w.URL, Events: w.Events, Active: w.Active, Secret: w.Secret, SealedSecret: w.SealedSecret,
+		DisabledReason: w.DisabledReason, DisabledAt: w.DisabledAt, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, Version: w.Version}
 }
 
 func (d *webhookDoc) webhook() *cert.Webhook {
-	w := &cert.Webhook{ID: d.ID, Issuer: d.Issuer, URL: d.URL, Events: d.Events, Active: d.Active, Secret: d.Secret,
-		DisabledReason: d.DisabledReason, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(), Version: d.Version}
+	w := &cert.Webhook{ID: d.ID, Issuer: d.Issuer, URL: d.URL, Events: d.Events, Active: d.Active, Secret: d.Secret, SealedSecret: d.SealedSecret,
+		DisabledReason: d.DisabledReason, DisabledAt: utcPtrTime(d.DisabledAt), CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(), Version: d.Version}
 	if len(w.Events) == 0 {
 		w.Events = nil
 	}
@@ -81,6 +83,7 @@ type deliveryDoc struct {
 	LastStatusCode int        `bson:"lastStatusCode"`
 	LastError      string     `bson:"lastError"`
 	CreatedNs      int64      `bson:"createdNs"`
+	RedeliveredAt  *time.Time `bson:"redeliveredAt,omitempty"`
 }
 
 func nanos(t time.Time) int64 {
@@ -101,14 +104,14 @@ func toDeliveryDoc(d *cert.Delivery) *deliveryDoc {
 	return &deliveryDoc{ID: d.ID, Channel: d.Channel, Webhook: d.Webhook, To: d.To, Certificate: d.Certificate, Issuer: d.Issuer, EventType: d.EventType, Payload: d.Payload,
 		Status: string(d.Status), Attempts: d.Attempts, NextAttemptNs: nanos(d.NextAttemptAt),
 		LeaseOwner: d.LeaseOwner, LeaseUntilNs: nanos(d.LeaseUntil), LastAttemptAt: d.LastAttemptAt,
-		LastStatusCode: d.LastStatusCode, LastError: d.LastError, CreatedNs: nanos(d.CreatedAt)}
+		LastStatusCode: d.LastStatusCode, LastError: d.LastError, CreatedNs: nanos(d.CreatedAt), RedeliveredAt: d.RedeliveredAt}
 }
 
 func (d *deliveryDoc) delivery() *cert.Delivery {
 	return &cert.Delivery{ID: d.ID, Channel: d.Channel, Webhook: d.Webhook, To: d.To, Certificate: d.Certificate, Issuer: d.Issuer, EventType: d.EventType, Payload: d.Payload,
 		Status: cert.DeliveryStatus(d.Status), Attempts: d.Attempts, NextAttemptAt: fromNanos(d.NextAttemptNs),
 		LeaseOwner: d.LeaseOwner, LeaseUntil: fromNanos(d.LeaseUntilNs), LastAttemptAt: utcPtrTime(d.LastAttemptAt),
-		LastStatusCode: d.LastStatusCode, LastError: d.LastError, CreatedAt: fromNanos(d.CreatedNs)}
+		LastStatusCode: d.LastStatusCode, LastError: d.LastError, CreatedAt: fromNanos(d.CreatedNs), RedeliveredAt: utcPtrTime(d.RedeliveredAt)}
 }
 
 // CreateWebhook stores a new webhook; see store.Webhooks.
@@ -166,7 +169,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *cert.Webhook) error {
 	op := "update webhook " + w.ID
 	set := bson.D{
 		{Key: "url", Value: w.URL}, {Key: "events", Value: w.Events}, {Key: "active", Value: w.Active},
-		{Key: "disabledReason", Value: w.DisabledReason}, {Key: "createdAt", Value: w.CreatedAt},
+		{Key: "disabledReason", Value: w.DisabledReason}, {Key: "disabledAt", Value: w.DisabledAt}, {Key: "createdAt", Value: w.CreatedAt},
 		{Key: "updatedAt", Value: w.UpdatedAt}, {Key: "version", Value: w.Version + 1},
 	}
 	res, err := s.coll(collWebhooks).UpdateOne(ctx,
@@ -179,6 +182,27 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *cert.Webhook) error {
 		return s.missingOr(ctx, collWebhooks, w.ID, op, fmt.Errorf("%s: stored version is not %d: %w", op, w.Version, store.ErrConflict))
 	}
 	w.Version++
+	return nil
+}
+
+// SealWebhookSecret replaces a plaintext secret by its sealed form, in
+// one write conditional on the stored secret; see store.Webhooks.
+func (s *Store) SealWebhookSecret(ctx context.Context, id, plain string, sealed []byte) error {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	op := "seal webhook secret " + id
+	if plain == "" {
+		return fmt.Errorf("%s: no plaintext secret: %w", op, store.ErrConflict)
+	}
+	res, err := s.coll(collWebhooks).UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "secret", Value: plain}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "sealedSecret", Value: sealed}}}, {Key: "$unset", Value: bson.D{{Key: "secret", Value: ""}}}})
+	if err != nil {
+		return translate(op, err)
+	}
+	if res.MatchedCount == 0 {
+		return s.missingOr(ctx, collWebhooks, id, op, fmt.Errorf("%s: the stored secret is not the plaintext given: %w", op, store.ErrConflict))
+	}
 	return nil
 }
 
@@ -319,16 +343,18 @@ func (s *Store) FinishAttempt(ctx context.Context, d *cert.Delivery, owner strin
 func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) error {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	res, err := s.coll(collDeliveries).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+	op := "retry delivery " + id
+	res, err := s.coll(collDeliveries).UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "leaseUntilNs", Value: bson.D{{Key: "$lte", Value: nanos(now)}}}},
 		bson.D{{Key: "$set", Value: bson.D{
 			{Key: "status", Value: string(cert.DeliveryPending)}, {Key: "nextAttemptNs", Value: nanos(now)},
-			{Key: "leaseOwner", Value: ""}, {Key: "leaseUntilNs", Value: int64(0)},
+			{Key: "leaseOwner", Value: ""}, {Key: "leaseUntilNs", Value: int64(0)}, {Key: "redeliveredAt", Value: now},
 		}}})
 	if err != nil {
-		return translate("retry delivery "+id, err)
+		return translate(op, err)
 	}
 	if res.MatchedCount == 0 {
-		return fmt.Errorf("retry delivery %s: %w", id, store.ErrNotFound)
+		return s.missingOr(ctx, collDeliveries, id, op, fmt.Errorf("%s: an attempt is in progress: %w", op, store.ErrConflict))
 	}
 	return nil
 }

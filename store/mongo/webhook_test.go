@@ -1,10 +1,17 @@
 package mongo_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	driver "go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/store/mongo"
@@ -62,5 +69,60 @@ func TestLeaseAcrossClients(t *testing.T) {
 		if len(o) != 1 {
 			t.Errorf("%s leased by %v", id, o)
 		}
+	}
+}
+
+// TestWebhookSecretSealedInDocument: the document of a webhook stored
+// with a sealed secret has no secret field; a document written before
+// secrets were sealed (a plaintext "secret" field) keeps neither the field
+// nor the value once SealWebhookSecret replaced it, and its version stays.
+func TestWebhookSecretSealedInDocument(t *testing.T) {
+	uri := mongotest.URI(t)
+	st := mongotest.OpenURI(t, uri)
+	client, err := driver.Connect(options.Client().ApplyURI(uri))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Disconnect(context.Background())
+	coll := client.Database(databaseOf(t, uri)).Collection("webhooks")
+	raw := func(id string) bson.Raw {
+		t.Helper()
+		doc, err := coll.FindOne(t.Context(), bson.D{{Key: "_id", Value: id}}).Raw()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return doc
+	}
+	now := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	sealed := []byte{0x9c, 0x01, 0xfe, 0x42, 0x00, 0x17}
+	w := &cert.Webhook{ID: "wh_new", Issuer: "cb", URL: "https://crm.example.cn/h", Active: true, SealedSecret: sealed, CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateWebhook(t.Context(), w); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw("wh_new").LookupErr("secret"); err == nil {
+		t.Errorf("a sealed webhook's document has a secret field: %s", raw("wh_new"))
+	}
+
+	const legacySecret = "whsec_bGVnYWN5LXBsYWludGV4dC1zZWNyZXQtMzItYnl0ZXMh"
+	if _, err := coll.InsertOne(t.Context(), bson.D{
+		{Key: "_id", Value: "wh_legacy"}, {Key: "issuer", Value: "cb"}, {Key: "url", Value: "https://crm.example.cn/old"},
+		{Key: "events", Value: bson.A{}}, {Key: "active", Value: true}, {Key: "secret", Value: legacySecret},
+		{Key: "disabledReason", Value: ""}, {Key: "createdAt", Value: now}, {Key: "updatedAt", Value: now}, {Key: "version", Value: int64(3)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Webhook(t.Context(), "wh_legacy")
+	if err != nil || got.Secret != legacySecret {
+		t.Fatalf("legacy webhook: %+v, %v", got, err)
+	}
+	if err := st.SealWebhookSecret(t.Context(), "wh_legacy", legacySecret, sealed); err != nil {
+		t.Fatal(err)
+	}
+	doc := raw("wh_legacy")
+	if _, err := doc.LookupErr("secret"); err == nil || bytes.Contains(doc, []byte(strings.TrimPrefix(legacySecret, "whsec_"))) {
+		t.Errorf("the sealed document keeps the plaintext: %s", doc)
+	}
+	if got, err := st.Webhook(t.Context(), "wh_legacy"); err != nil || got.Version != 3 || !bytes.Equal(got.SealedSecret, sealed) || got.Secret != "" {
+		t.Errorf("after sealing: %+v, %v", got, err)
 	}
 }

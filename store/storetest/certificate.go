@@ -12,6 +12,7 @@ import (
 var certificateTests = []test{
 	{"certificates/create", testCreate},
 	{"certificates/round-trip", testRoundTrip},
+	{"certificates/organization-email", testOrganizationEmail},
 	{"certificates/not-found", testNotFound},
 	{"certificates/by-number", testByNumber},
 	{"certificates/same-number-two-issuers", testSameNumberTwoIssuers},
@@ -58,6 +59,7 @@ func testRoundTrip(t *testing.T, s store.Store) {
 		USCC:    "91110108MA0123456G",
 		Address: "北京市海淀区中关村大街1号 邮编100080",
 		Country: "CN",
+		Email:   "zhang.san+cert@example.cn",
 	}
 	c.OriginalDate = "2023-11-27"
 	c.ValidFrom = time.Date(2026, 11, 27, 0, 0, 0, 0, loc)
@@ -353,4 +355,26 @@ func numbered(t testing.TB, issuer string, n int) []*cert.Certificate {
 
 func describe(c *cert.Certificate) string {
 	return fmt.Sprintf("%s (number %s, list %d index %d)", c.ID, c.Number, c.StatusList, c.StatusIndex)
+}
+
+// testOrganizationEmail: the organization's e-mail is optional, kept by an
+// update that sets it, and gone after one that removes it.
+func testOrganizationEmail(t *testing.T, s store.Store) {
+	c := NewCertificate(t, "issuer-a")
+	c.Organization.Email = ""
+	create(t, s, c)
+	if got := get(t, s, c.ID); got.Organization.Email != "" {
+		t.Fatalf("email %q on a certificate stored without one", got.Organization.Email)
+	}
+	for _, email := range []string{"cert@example.cn", ""} {
+		c.Organization.Email = email
+		if err := s.UpdateCertificate(t.Context(), c); err != nil {
+			t.Fatalf("update with email %q: %v", email, err)
+		}
+		got := get(t, s, c.ID)
+		if got.Organization.Email != email {
+			t.Errorf("after an update to %q: email %q", email, got.Organization.Email)
+		}
+		sameCert(t, "Certificate", got, c)
+	}
 }

@@ -33,7 +33,7 @@ func fullProfile(t testing.TB, is *cert.Issuer) {
 	is.NumberPatterns = map[string]string{"itss": "ITSS-{YYYY}-{SEQ:6}", "iso17021": "QMS-{YYYY}-{SEQ:6}"}
 	is.Logo = &cert.ImageRef{SHA256: "ab12", Width: 200, Height: 100, Size: 1234}
 	is.Seal = &cert.ImageRef{SHA256: "cd34", Width: 300, Height: 300, Size: 4321}
-	is.AppendEvent(cert.IssuerEvent{Type: cert.IssuerProfileUpdated, At: time.Date(2026, 3, 4, 5, 6, 7, 800900100, time.UTC), Actor: "apikey:abc (ops)", Fields: []string{"name", "website"}})
+	is.AppendEvent(cert.IssuerEvent{Type: cert.IssuerProfileUpdated, At: time.Date(2026, 3, 4, 5, 6, 7, 800900100, time.UTC), Actor: "apikey:abc (ops)", Fields: []string{"name", "website"}, Detail: "a sentence"})
 }
 
 func testIssuerUpdate(t *testing.T, s store.Store) {

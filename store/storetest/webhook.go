@@ -22,6 +22,9 @@ var webhookTests = []test{
 	{"webhooks/finish-needs-lease", testFinishNeedsLease},
 	{"webhooks/retry-delivery", testRetryDelivery},
 	{"webhooks/lease-concurrent", testLeaseConcurrent},
+	{"webhooks/sealed-secret", testWebhookSealedSecret},
+	{"webhooks/seal-plaintext-secret", testSealWebhookSecret},
+	{"webhooks/email-delivery", testEmailDelivery},
 }
 
 // webhookTime is a time as notify makes them: UTC, whole milliseconds.
@@ -319,8 +322,22 @@ func testRetryDelivery(t *testing.T, s store.Store) {
 	if got[0].Status != cert.DeliveryPending || got[0].Attempts != 18 || !got[0].NextAttemptAt.Equal(now) {
 		t.Errorf("after retry: status %s, attempts %d, next %v", got[0].Status, got[0].Attempts, got[0].NextAttemptAt)
 	}
+	if got[0].RedeliveredAt == nil || !got[0].RedeliveredAt.Equal(now) || !got[0].RetryOrigin().Equal(now) {
+		t.Errorf("after retry: redelivered at %v, want %v", got[0].RedeliveredAt, now)
+	}
 	if err := s.RetryDelivery(ctx, "absent", now); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("retry absent: %v, want ErrNotFound", err)
+	}
+	// The delivery is now leased by "a" (an attempt in flight): a retry
+	// must not hand it to another worker before the lease ends.
+	if err := s.RetryDelivery(ctx, "msg_1", now.Add(time.Second)); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("retry of a leased delivery: %v, want ErrConflict", err)
+	}
+	if again, err := s.LeaseDeliveries(ctx, "b", now.Add(time.Second), now.Add(time.Minute), 5); err != nil || len(again) != 0 {
+		t.Errorf("another worker leased %v (%v) while the lease of a was live", deliveryIDs(again), err)
+	}
+	if err := s.RetryDelivery(ctx, "msg_1", now.Add(2*time.Minute)); err != nil {
+		t.Errorf("retry after the lease ended: %v", err)
 	}
 }
 
@@ -375,6 +392,115 @@ func testLeaseConcurrent(t *testing.T, s store.Store) {
 		if err != nil || stored.LeaseOwner != owners[0] {
 			t.Errorf("%s: stored owner %q, taker %v", id, stored.LeaseOwner, owners)
 		}
+	}
+}
+
+// testWebhookSealedSecret: a sealed secret is kept as given, and an
+// update (which carries no secret) leaves it alone.
+func testWebhookSealedSecret(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	w := newWebhook("wh1", "cesa-itss")
+	w.Secret, w.SealedSecret = "", []byte{0, 1, 2, 0xfe, 0xff, 'x'}
+	if err := s.CreateWebhook(ctx, w); err != nil {
+		t.Fatalf("CreateWebhook: %v", err)
+	}
+	got, err := s.Webhook(ctx, "wh1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameWebhook(t, "Webhook", got, w)
+	disabledAt := webhookTime.Add(time.Hour)
+	got.SealedSecret, got.Active, got.DisabledReason, got.DisabledAt = nil, false, "gone", &disabledAt
+	if err := s.UpdateWebhook(ctx, got); err != nil {
+		t.Fatalf("UpdateWebhook: %v", err)
+	}
+	again, err := s.Webhook(ctx, "wh1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.DisabledAt == nil || !again.DisabledAt.Equal(disabledAt) || again.DisabledAt.Location() != time.UTC || again.DisabledReason != "gone" {
+		t.Errorf("after update: disabled at %v (%q), want %v", again.DisabledAt, again.DisabledReason, disabledAt)
+	}
+	again.Active, again.DisabledReason, again.DisabledAt = true, "", nil
+	if err := s.UpdateWebhook(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	if on, _ := s.Webhook(ctx, "wh1"); on == nil || on.DisabledAt != nil {
+		t.Errorf("enabled again: disabled at %v, want nil", on.DisabledAt)
+	}
+	again.Active = false
+	if string(again.SealedSecret) != string(w.SealedSecret) || again.Secret != "" || again.Active {
+		t.Errorf("after update: sealed %x, secret %q, active %v; want %x, \"\", false", again.SealedSecret, again.Secret, again.Active, w.SealedSecret)
+	}
+}
+
+// testSealWebhookSecret: a plaintext secret is replaced by its sealed
+// form once, conditionally, without a new version.
+func testSealWebhookSecret(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	w := newWebhook("wh1", "cesa-itss")
+	if err := s.CreateWebhook(ctx, w); err != nil {
+		t.Fatalf("CreateWebhook: %v", err)
+	}
+	sealed := []byte("sealed-form")
+	if err := s.SealWebhookSecret(ctx, "wh1", "whsec_another", sealed); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("another plaintext: %v, want ErrConflict", err)
+	}
+	if err := s.SealWebhookSecret(ctx, "nope", w.Secret, sealed); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("missing webhook: %v, want ErrNotFound", err)
+	}
+	if err := s.SealWebhookSecret(ctx, "wh1", w.Secret, sealed); err != nil {
+		t.Fatalf("SealWebhookSecret: %v", err)
+	}
+	got, err := s.Webhook(ctx, "wh1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Secret != "" || string(got.SealedSecret) != "sealed-form" || got.Version != 1 {
+		t.Errorf("after sealing: secret %q, sealed %q, version %d; want \"\", sealed-form, 1", got.Secret, got.SealedSecret, got.Version)
+	}
+	if err := s.SealWebhookSecret(ctx, "wh1", w.Secret, []byte("second")); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("sealing again: %v, want ErrConflict", err)
+	}
+	if err := s.SealWebhookSecret(ctx, "wh1", "", []byte("second")); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("sealing an empty secret: %v, want ErrConflict", err)
+	}
+	if got, _ := s.Webhook(ctx, "wh1"); got == nil || string(got.SealedSecret) != "sealed-form" {
+		t.Errorf("a refused seal changed the record: %+v", got)
+	}
+}
+
+// testEmailDelivery: an e-mail delivery has no webhook; it is stored with
+// its recipient, leased and finished like any other.
+func testEmailDelivery(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	d := newDelivery("msg_mail", "", webhookTime)
+	d.Channel, d.To, d.Certificate = cert.ChannelEmail, "cert@example.cn", "CERTID"
+	d.Payload = []byte(`{"kind":"certificate-event","certificate":"CERTID"}`)
+	if err := s.EnqueueDelivery(ctx, d); err != nil {
+		t.Fatalf("EnqueueDelivery(e-mail): %v", err)
+	}
+	if err := s.EnqueueDelivery(ctx, d); !errors.Is(err, store.ErrAlreadyExists) {
+		t.Errorf("same id again: %v, want ErrAlreadyExists", err)
+	}
+	got, err := s.Delivery(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameDelivery(t, "Delivery", got, d)
+	if got.To != d.To || !got.IsEmail() {
+		t.Errorf("stored e-mail delivery: to %q, channel %q", got.To, got.Channel)
+	}
+	leased, err := s.LeaseDeliveries(ctx, "owner-1", webhookTime, webhookTime.Add(time.Minute), 10)
+	if err != nil || len(leased) != 1 || leased[0].To != d.To {
+		t.Fatalf("LeaseDeliveries = %v, %v", deliveryIDs(leased), err)
+	}
+	leased[0].Status, leased[0].Attempts = cert.DeliveryDelivered, 1
+	if err := s.FinishAttempt(ctx, leased[0], "owner-1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Delivery(ctx, d.ID); got == nil || got.Status != cert.DeliveryDelivered || got.LeaseOwner != "" {
+		t.Errorf("after FinishAttempt: %+v", got)
 	}
 }
 
