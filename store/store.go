@@ -213,6 +213,7 @@ type Store interface {
 	Counters
 	Accounts
 	Webhooks
+	Watches
 	// Ping reports whether the backend can answer now.
 	Ping(ctx context.Context) error
 	io.Closer

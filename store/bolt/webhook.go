@@ -146,7 +146,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *cert.Webhook) error {
 			return fmt.Errorf("webhook %s: stored version %d, not %d: %w", w.ID, stored.Version, w.Version, store.ErrConflict), nil
 		}
 		next := webhookRecord{Webhook: *w, Secret: stored.Secret, Version: stored.Version + 1}
-		next.Issuer = stored.Issuer
+		next.Issuer, next.Watcher = stored.Issuer, stored.Watcher
 		v, err := json.Marshal(&next)
 		if err != nil {
 			return nil, err
@@ -181,7 +181,11 @@ func (s *Store) EnqueueDelivery(ctx context.Context, d *cert.Delivery) error {
 	if err := checkKey("id", d.ID); err != nil {
 		return err
 	}
-	if err := checkKey("webhook", d.Webhook); err != nil {
+	checkWebhook := checkKey
+	if d.IsEmail() {
+		checkWebhook = checkOptionalKey // an e-mail goes to no webhook
+	}
+	if err := checkWebhook("webhook", d.Webhook); err != nil {
 		return err
 	}
 	r := recordOf(d)

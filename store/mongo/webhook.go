@@ -39,6 +39,7 @@ func (s *Store) webhookIndexes() []index {
 type webhookDoc struct {
 	ID             string    `bson:"_id"`
 	Issuer         string    `bson:"issuer"`
+	Watcher        string    `bson:"watcher,omitempty"`
 	URL            string    `bson:"url"`
 	Events         []string  `bson:"events"`
 	Active         bool      `bson:"active"`
@@ -50,12 +51,12 @@ type webhookDoc struct {
 }
 
 func toWebhookDoc(w *cert.Webhook) *webhookDoc {
-	return &webhookDoc{ID: w.ID, Issuer: w.Issuer, URL: w.URL, Events: w.Events, Active: w.Active, Secret: w.Secret,
+	return &webhookDoc{ID: w.ID, Issuer: w.Issuer, Watcher: w.Watcher, URL: w.URL, Events: w.Events, Active: w.Active, Secret: w.Secret,
 		DisabledReason: w.DisabledReason, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, Version: w.Version}
 }
 
 func (d *webhookDoc) webhook() *cert.Webhook {
-	w := &cert.Webhook{ID: d.ID, Issuer: d.Issuer, URL: d.URL, Events: d.Events, Active: d.Active, Secret: d.Secret,
+	w := &cert.Webhook{ID: d.ID, Issuer: d.Issuer, Watcher: d.Watcher, URL: d.URL, Events: d.Events, Active: d.Active, Secret: d.Secret,
 		DisabledReason: d.DisabledReason, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(), Version: d.Version}
 	if len(w.Events) == 0 {
 		w.Events = nil

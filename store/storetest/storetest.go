@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		accountTests,
 		statusTests,
 		webhookTests,
+		watchTests,
 		miscTests,
 	}
 	for _, g := range groups {
