@@ -34,7 +34,7 @@ type Webhook struct {
 	// that owns the endpoint: it receives the status changes of the
 	// certificates on the watcher's watchlist.
 	Watcher string `json:"watcher,omitempty"`
-	URL    string `json:"url"`
+	URL     string `json:"url"`
 	// Events the endpoint receives; empty means all.
 	Events []string `json:"events,omitempty"`
 	Active bool     `json:"active"`
@@ -96,8 +96,8 @@ type Delivery struct {
 	To string `json:"-"`
 	// Certificate is the id of the certificate the message is about.
 	Certificate string `json:"certificate,omitempty"`
-	Issuer    string `json:"issuer"`
-	EventType string `json:"type"`
+	Issuer      string `json:"issuer"`
+	EventType   string `json:"type"`
 	// Payload is the JSON body sent on every attempt (ChannelWebhook), or
 	// what the mailer needs to compose the e-mail (ChannelEmail).
 	Payload       []byte         `json:"-"`

@@ -238,7 +238,7 @@ func testWatchClientCount(t *testing.T, s store.Store) {
 	other.ClientKey = "client-2"
 	createWatch(t, s, other)
 	for since, want := range map[time.Time]int{
-		webhookTime:                      4,
+		webhookTime:                       4,
 		webhookTime.Add(20 * time.Minute): 3,
 		webhookTime.Add(time.Hour):        1,
 		webhookTime.Add(2 * time.Hour):    0,
