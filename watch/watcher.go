@@ -139,7 +139,7 @@ func (s *Service) Remove(ctx context.Context, p cert.Principal, id string) error
 	}
 	w, err := s.Store.Watch(ctx, id)
 	if err != nil {
-		return fmt.Errorf("watch %s: %w", id, err)
+		return err
 	}
 	if w.Watcher != p.KeyID {
 		return fmt.Errorf("watch %s: %w", id, cert.ErrNotFound)
