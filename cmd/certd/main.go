@@ -42,6 +42,7 @@ import (
 	"github.com/certd/certd/store/bolt"
 	"github.com/certd/certd/templates"
 	"github.com/certd/certd/verifier"
+	"github.com/certd/certd/watch"
 )
 
 // gcPercent is the garbage collector's target unless GOGC is set. certd's
@@ -119,7 +120,10 @@ type Main struct {
 	Issuer      *issuer.Service
 	StatusLists *issuer.StatusLists
 	API         *api.Server
-	Accounts    *accounts.Service
+	// WatchSink is the notify.Sink of watchlists: the outbox dispatcher
+	// hands it every event, after the issuers' webhooks.
+	WatchSink *watch.Sink
+	Accounts  *accounts.Service
 	// PasswordParams are the argon2id parameters of console passwords
 	// (accounts.DefaultPasswordParams when zero; tests make them cheap).
 	PasswordParams accounts.PasswordParams
@@ -219,6 +223,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.prepareStatusIndex(ctx)
+	m.WatchSink = &watch.Sink{Store: st, PublicURL: cfg.PublicURL, Schemes: schemes, Log: m.Logger}
 	m.API = api.New(api.Config{
 		Fonts: &fonts, FontErr: fontErr,
 		Issuing: m.Issuer, Verifying: ver, Keys: m.Keys, ReadyChecks: m.readyChecks(st),
@@ -228,6 +233,7 @@ func (m *Main) Run(ctx context.Context) error {
 		PublicRate: cfg.RateLimit, PublicBurst: int(2 * cfg.RateLimit), RenderRate: cfg.RenderRate,
 		Console:  con,
 		Webhooks: &notify.Webhooks{Store: st, AllowHTTP: cfg.AllowHTTPWebhooks, Now: m.Now},
+		Watches:  &watch.Service{Store: st, PublicURL: cfg.PublicURL, Now: m.Now},
 	})
 	if cl, ok := m.listener.(*connLimiter); ok {
 		cl.refused = m.API.ObserveConnections(cl.open)
