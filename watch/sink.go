@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"time"
 
@@ -39,7 +38,6 @@ type Sink struct {
 	PublicURL string
 	// Schemes derive the status in webhook data; nil leaves it out.
 	Schemes cert.Schemes
-	Log     *slog.Logger
 }
 
 var _ notify.Sink = (*Sink)(nil)

@@ -120,13 +120,14 @@ type Main struct {
 	Issuer      *issuer.Service
 	StatusLists *issuer.StatusLists
 	API         *api.Server
-	// WatchSink is the notify.Sink of watchlists: the outbox dispatcher
-	// hands it every event, after the issuers' webhooks.
-	WatchSink *watch.Sink
-	Accounts  *accounts.Service
+	Accounts    *accounts.Service
 	// PasswordParams are the argon2id parameters of console passwords
 	// (accounts.DefaultPasswordParams when zero; tests make them cheap).
 	PasswordParams accounts.PasswordParams
+
+	// WatchSink is the notify.Sink of watchlists: the outbox dispatcher
+	// hands it every event, after the issuers' webhooks.
+	WatchSink *watch.Sink
 }
 
 // NewMain returns a Main for cfg, logging to stderr.
@@ -223,7 +224,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.prepareStatusIndex(ctx)
-	m.WatchSink = &watch.Sink{Store: st, PublicURL: cfg.PublicURL, Schemes: schemes, Log: m.Logger}
+	m.WatchSink = &watch.Sink{Store: st, PublicURL: cfg.PublicURL, Schemes: schemes}
 	m.API = api.New(api.Config{
 		Fonts: &fonts, FontErr: fontErr,
 		Issuing: m.Issuer, Verifying: ver, Keys: m.Keys, ReadyChecks: m.readyChecks(st),
