@@ -175,6 +175,7 @@ func commands() []*command {
 	all = append(all, verifyCommands()...)
 	all = append(all, reportCommands()...)
 	all = append(all, adminCommands()...)
+	all = append(all, watchCommands()...)
 	return all
 }
 
