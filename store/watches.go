@@ -47,6 +47,9 @@ type Watches interface {
 	// CountWatchesSentSince counts the e-mail subscriptions whose
 	// ClientKey is client and whose SentAt is not before since.
 	CountWatchesSentSince(ctx context.Context, client string, since time.Time) (int, error)
+	// DeleteExpiredWatches removes the pending watches whose ExpiresAt is
+	// not after now (their addresses with them) and returns how many.
+	DeleteExpiredWatches(ctx context.Context, now time.Time) (int, error)
 	// WatcherWebhooks lists the webhooks whose Watcher is watcher, in id
 	// order.
 	WatcherWebhooks(ctx context.Context, watcher string) ([]*cert.Webhook, error)

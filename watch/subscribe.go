@@ -227,3 +227,9 @@ func (s *Service) Unsubscribe(ctx context.Context, token string) error {
 	}
 	return nil
 }
+
+// Purge deletes the pending subscriptions whose 48 hours have passed,
+// with their addresses; certd calls it on its periodic sweep.
+func (s *Service) Purge(ctx context.Context) (int, error) {
+	return s.Store.DeleteExpiredWatches(ctx, s.now())
+}

@@ -367,6 +367,13 @@ func TestConfirmExpired(t *testing.T) {
 	if err := f.svc.Confirm(t.Context(), token); !errors.Is(err, watch.ErrTokenInvalid) {
 		t.Errorf("Confirm after 48 h = %v, want ErrTokenInvalid", err)
 	}
+	// The sweep deletes it, address and all.
+	if n, err := f.svc.Purge(t.Context()); err != nil || n != 1 {
+		t.Errorf("Purge = %d, %v; want 1", n, err)
+	}
+	if ws, _ := f.st.WatchesOfEmail(t.Context(), "a@example.com"); len(ws) != 0 {
+		t.Errorf("the expired subscription's address is still stored")
+	}
 }
 
 func TestNormalizeEmail(t *testing.T) {

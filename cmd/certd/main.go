@@ -125,8 +125,10 @@ type Main struct {
 	// (accounts.DefaultPasswordParams when zero; tests make them cheap).
 	PasswordParams accounts.PasswordParams
 
-	// WatchSink is the notify.Sink of watchlists: the outbox dispatcher
-	// hands it every event, after the issuers' webhooks.
+	// Watches are the watchlists; WatchSink is their notify.Sink: the
+	// outbox dispatcher hands it every event, after the issuers'
+	// webhooks.
+	Watches   *watch.Service
 	WatchSink *watch.Sink
 }
 
@@ -224,6 +226,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.prepareStatusIndex(ctx)
+	m.Watches = &watch.Service{Store: st, PublicURL: cfg.PublicURL, Now: m.Now}
 	m.WatchSink = &watch.Sink{Store: st, PublicURL: cfg.PublicURL, Schemes: schemes}
 	m.API = api.New(api.Config{
 		Fonts: &fonts, FontErr: fontErr,
@@ -234,7 +237,7 @@ func (m *Main) Run(ctx context.Context) error {
 		PublicRate: cfg.RateLimit, PublicBurst: int(2 * cfg.RateLimit), RenderRate: cfg.RenderRate,
 		Console:  con,
 		Webhooks: &notify.Webhooks{Store: st, AllowHTTP: cfg.AllowHTTPWebhooks, Now: m.Now},
-		Watches:  &watch.Service{Store: st, PublicURL: cfg.PublicURL, Now: m.Now},
+		Watches:  m.Watches,
 	})
 	if cl, ok := m.listener.(*connLimiter); ok {
 		cl.refused = m.API.ObserveConnections(cl.open)
@@ -305,6 +308,11 @@ func (m *Main) sweep(ctx context.Context) {
 			m.Logger.Warn("recording time-derived status changes", "error", err.Error(), "recorded", n)
 		case n > 0:
 			m.Logger.Info("recorded time-derived status changes", "events", n)
+		}
+		if n, err := m.Watches.Purge(ctx); err != nil && ctx.Err() == nil {
+			m.Logger.Warn("deleting expired watch subscriptions", "error", err.Error())
+		} else if n > 0 {
+			m.Logger.Info("deleted expired watch subscriptions", "subscriptions", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -17,17 +17,18 @@ import (
 // "<value> NUL <watch id>" to nothing; the token bucket maps "c<hash>"
 // (confirmation) and "u<hash>" (unsubscribe) to the watch id.
 var (
-	bucketWatches                    = []byte("watches")         // id -> watchRecord
-	bucketWatchCert                  = []byte("watches.cert")    // certificate \0 id
-	bucketWatchUSCC                  = []byte("watches.uscc")    // uscc \0 id
-	bucketWatchEmail                 = []byte("watches.email")   // email \0 id
-	bucketWatchWatcher               = []byte("watches.watcher") // watcher \0 id
-	bucketWatchClient                = []byte("watches.client")  // client key \0 id
-	bucketWatchToken                 = []byte("watches.token")   // c|u hash -> id
-	watchBuckets                     = [][]byte{bucketWatches, bucketWatchCert, bucketWatchUSCC, bucketWatchEmail, bucketWatchWatcher, bucketWatchClient, bucketWatchToken}
-	watchPrefixBuckets               = [][]byte{bucketWatchCert, bucketWatchUSCC, bucketWatchEmail, bucketWatchWatcher, bucketWatchClient}
-	_                  store.Watches = (*Store)(nil)
+	bucketWatches      = []byte("watches")         // id -> watchRecord
+	bucketWatchCert    = []byte("watches.cert")    // certificate \0 id
+	bucketWatchUSCC    = []byte("watches.uscc")    // uscc \0 id
+	bucketWatchEmail   = []byte("watches.email")   // email \0 id
+	bucketWatchWatcher = []byte("watches.watcher") // watcher \0 id
+	bucketWatchClient  = []byte("watches.client")  // client key \0 id
+	bucketWatchToken   = []byte("watches.token")   // c|u hash -> id
+	bucketWatchExpiry  = []byte("watches.expiry")  // timeKey(expires) id, pending only
+	watchBuckets       = [][]byte{bucketWatches, bucketWatchCert, bucketWatchUSCC, bucketWatchEmail, bucketWatchWatcher, bucketWatchClient, bucketWatchToken, bucketWatchExpiry}
 )
+
+var _ store.Watches = (*Store)(nil)
 
 // watchRecord is the stored form of a watch: every field, those the
 // domain type hides from JSON answers included.
@@ -74,6 +75,9 @@ func watchIndex(r *watchRecord) [][3][]byte {
 	add(bucketWatchEmail, r.Email)
 	add(bucketWatchWatcher, r.Watcher)
 	add(bucketWatchClient, r.ClientKey)
+	if r.Status == cert.WatchPending {
+		out = append(out, [3][]byte{bucketWatchExpiry, append(timeKey(r.ExpiresAt), id...), nil})
+	}
 	if r.ConfirmHash != "" {
 		out = append(out, [3][]byte{bucketWatchToken, []byte("c" + r.ConfirmHash), []byte(id)})
 	}
@@ -345,4 +349,36 @@ func (s *Store) WatcherWebhooks(ctx context.Context, watcher string) ([]*cert.We
 		}
 	}
 	return out, nil
+}
+
+// DeleteExpiredWatches removes the expired pending watches; see
+// store.Watches.
+func (s *Store) DeleteExpiredWatches(ctx context.Context, now time.Time) (int, error) {
+	if err := checkContext(ctx, "delete expired watches"); err != nil {
+		return 0, err
+	}
+	n := 0
+	end := timeKey(now)
+	err := s.update("delete expired watches", func(tx *bbolt.Tx) (error, error) {
+		var ids [][]byte
+		c := tx.Bucket(bucketWatchExpiry).Cursor()
+		for k, _ := c.First(); k != nil && bytes.Compare(k[:len(end)], end) <= 0; k, _ = c.Next() {
+			ids = append(ids, append([]byte(nil), k[len(end):]...))
+		}
+		for _, id := range ids {
+			old, err := getWatch(tx, id)
+			if err != nil {
+				return nil, err
+			}
+			if old == nil || old.Status != cert.WatchPending || old.ExpiresAt.After(now) {
+				continue
+			}
+			if err := putWatch(tx, old, nil); err != nil {
+				return nil, err
+			}
+			n++
+		}
+		return nil, nil
+	})
+	return n, err
 }

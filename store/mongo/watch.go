@@ -23,6 +23,7 @@ const (
 	idxWatchClient   = "idx_client"
 	idxWatchConfirm  = "idx_confirm"
 	idxWatchUnsub    = "idx_unsubscribe"
+	idxWatchExpiry   = "idx_status_expires"
 	idxWebhookWatch  = "idx_watcher"
 	watchFieldCert   = "certificate"
 	watchFieldUSCC   = "uscc"
@@ -42,6 +43,7 @@ func (s *Store) watchIndexes() []index {
 		{coll: c, name: idxWatchClient, keys: keys(watchFieldClient, "sentNs")},
 		{coll: c, name: idxWatchConfirm, keys: keys("confirmHash")},
 		{coll: c, name: idxWatchUnsub, keys: keys("unsubscribeHashes")},
+		{coll: c, name: idxWatchExpiry, keys: keys("status", "expiresNs")},
 		{coll: s.coll(collWebhooks), name: idxWebhookWatch, keys: keys("watcher", "_id")},
 	}
 }
@@ -273,4 +275,17 @@ func (s *Store) WatcherWebhooks(ctx context.Context, watcher string) ([]*cert.We
 		out[i] = docs[i].webhook()
 	}
 	return out, nil
+}
+
+// DeleteExpiredWatches removes the expired pending watches; see
+// store.Watches.
+func (s *Store) DeleteExpiredWatches(ctx context.Context, now time.Time) (int, error) {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	res, err := s.coll(collWatches).DeleteMany(ctx, bson.D{
+		{Key: "status", Value: string(cert.WatchPending)}, {Key: "expiresNs", Value: bson.D{{Key: "$lte", Value: nanos(now)}}}})
+	if err != nil {
+		return 0, translate("delete expired watches", err)
+	}
+	return int(res.DeletedCount), nil
 }

@@ -20,6 +20,7 @@ var watchTests = []test{
 	{"watches/client-count", testWatchClientCount},
 	{"watches/watcher-webhooks", testWatcherWebhooks},
 	{"watches/email-delivery-without-webhook", testEmailDelivery},
+	{"watches/delete-expired", testWatchDeleteExpired},
 }
 
 func newEmailWatch(id, email, certID string) *cert.Watch {
@@ -289,5 +290,42 @@ func testEmailDelivery(t *testing.T, s store.Store) {
 	got, err := s.LeaseDeliveries(ctx, "w", webhookTime, webhookTime.Add(time.Minute), 10)
 	if err != nil || len(got) != 1 || got[0].To != "reader@example.com" || !got[0].IsEmail() {
 		t.Fatalf("LeaseDeliveries = %+v, %v", got, err)
+	}
+}
+
+// Expired pending subscriptions go, with their addresses; confirmed ones
+// and pending ones still valid stay.
+func testWatchDeleteExpired(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	old := newEmailWatch("old", "old@example.com", "C1")
+	fresh := newEmailWatch("fresh", "fresh@example.com", "C1")
+	fresh.ExpiresAt = webhookTime.Add(72 * time.Hour)
+	done := newEmailWatch("done", "done@example.com", "C1")
+	createWatch(t, s, old)
+	createWatch(t, s, fresh)
+	createWatch(t, s, done)
+	confirmedAt := webhookTime.Add(time.Hour)
+	done.Status, done.ConfirmHash, done.ConfirmedAt, done.ExpiresAt = cert.WatchConfirmed, "", &confirmedAt, time.Time{}
+	if err := s.UpdateWatch(ctx, done); err != nil {
+		t.Fatal(err)
+	}
+	api := &cert.Watch{ID: "api", Watcher: "k1", Certificate: "C1", Status: cert.WatchConfirmed, CreatedAt: webhookTime}
+	createWatch(t, s, api)
+	n, err := s.DeleteExpiredWatches(ctx, webhookTime.Add(48*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("DeleteExpiredWatches = %d, %v; want 1", n, err)
+	}
+	ws, _ := s.WatchesOfCertificate(ctx, "C1")
+	if got := fmt.Sprint(watchIDs(ws)); got != "[api done fresh]" {
+		t.Errorf("left %s, want [api done fresh]", got)
+	}
+	if ws, _ := s.WatchesOfEmail(ctx, "old@example.com"); len(ws) != 0 {
+		t.Errorf("the expired address is still stored")
+	}
+	if _, err := s.WatchByToken(ctx, "c-old", true); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the expired token still finds a watch: %v", err)
+	}
+	if n, err := s.DeleteExpiredWatches(ctx, webhookTime.Add(48*time.Hour)); err != nil || n != 0 {
+		t.Errorf("second call = %d, %v; want 0", n, err)
 	}
 }
