@@ -233,8 +233,14 @@ func TestWatchFlow(t *testing.T) {
 		t.Fatalf("after unsubscribing %d deliveries", len(ds))
 	}
 
-	// The address never appears in an answer or a log line.
+	// The address never appears in an answer or a log line, nor do the
+	// tokens in the log.
 	w.noAddress("Reader.One@example.cn", "reader.one@example.cn", reader)
+	for _, tok := range []string{token, linkToken(t, j.UnsubscribeURL)} {
+		if strings.Contains(w.log.String(), tok) {
+			t.Error("the log shows a token")
+		}
+	}
 }
 
 // noAddress reads every GET route of the API with an admin key and the
