@@ -391,7 +391,7 @@ func TestWatcherAPI(t *testing.T) {
 	w := newWatchAPI(t, "2026-11-27")
 	c := w.issue("itss")
 	other := w.issue("iso17021")
-	alice, _ := w.watcherKey("alice")
+	alice, aliceID := w.watcherKey("alice")
 	bob, _ := w.watcherKey("bob")
 	as := func(tok string) []string { return []string{"Authorization", "Bearer " + tok} }
 
@@ -490,6 +490,19 @@ func TestWatcherAPI(t *testing.T) {
 
 	if r := w.do("DELETE", "/api/v1/watches/"+byID.ID, nil, as(alice)...); r.code != http.StatusNoContent {
 		t.Errorf("delete: %d", r.code)
+	}
+
+	// A revoked watcher key receives nothing more (alice still watches
+	// the organization).
+	if r := w.do("DELETE", "/api/v1/apikeys/"+aliceID, nil, as(w.admin)...); r.code != http.StatusNoContent {
+		t.Fatalf("revoke alice: %d %s", r.code, r.body)
+	}
+	w.act(c.ID, "reinstate", map[string]any{"reason": "resolved"}, http.StatusOK)
+	w.clock.Set(w.clock.Now().Add(time.Minute))
+	w.act(c.ID, "suspend", map[string]any{"reason": "again"}, http.StatusOK)
+	w.dispatch(c.ID)
+	if ds := w.outbox(); len(ds) != 0 {
+		t.Errorf("a revoked watcher key got %d deliveries", len(ds))
 	}
 }
 

@@ -82,6 +82,14 @@ func (s *Sink) Enqueue(ctx context.Context, ev notify.Event, now time.Time) erro
 	}
 	m := notify.Message{Type: ev.Type, Timestamp: ev.At.UTC(), Data: s.public(c, ev, now)}
 	for _, watcher := range order {
+		// A revoked watcher key's watches and endpoints stay for the
+		// record but receive nothing.
+		k, err := s.Store.APIKey(ctx, watcher)
+		if errors.Is(err, store.ErrNotFound) || err == nil && k.RevokedAt != nil {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("watcher key: %w", err)
+		}
 		hooks, err := s.Store.WatcherWebhooks(ctx, watcher)
 		if err != nil {
 			return fmt.Errorf("webhooks of a watcher: %w", err)

@@ -21,6 +21,7 @@ type Store interface {
 	Delivery(ctx context.Context, id string) (*cert.Delivery, error)
 	Certificate(ctx context.Context, id string) (*cert.Certificate, error)
 	CertificateByNumber(ctx context.Context, issuer, number string) (*cert.Certificate, error)
+	APIKey(ctx context.Context, id string) (*cert.APIKey, error)
 }
 
 // Limits of the public subscription.
