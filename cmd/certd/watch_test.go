@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -81,4 +82,100 @@ func TestWatchThroughMain(t *testing.T) {
 		d, err := ts.m.store.Delivery(t.Context(), mail)
 		return err == nil && d.Status == cert.DeliveryFailed && d.LastError == notify.ErrMailNotConfigured && d.To == "buyer@example.cn"
 	})
+}
+
+// TestWatchFormInBrowser subscribes through the verification page's form
+// in headless Chromium on a 320 px phone (the page has no script; the
+// test only types and presses), then confirms through the mail's link and
+// its button: each page is in Chinese, fits the width, and the
+// subscription is confirmed in the store.
+func TestWatchFormInBrowser(t *testing.T) {
+	chromium := requireTool(t, "chromium")
+	ts := startServer(t, "", withClock(fixedClock))
+	id := ts.issue(t, DefaultIssuer)["id"].(string)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	b := startBrowser(ctx, t, chromium, 320, 640, true)
+
+	// read returns the facts of the page shown; submit runs js (which
+	// submits a form) and reads the page it leads to.
+	type facts struct {
+		Path, Text              string
+		InnerWidth, ScrollWidth float64
+		Scripts                 int
+	}
+	read := func() facts {
+		var raw string
+		if err := b.eval(ctx, `JSON.stringify({path: location.pathname, text: document.body.innerText, innerWidth: innerWidth, scrollWidth: document.documentElement.scrollWidth, scripts: document.scripts.length})`, &raw); err != nil {
+			var dbg string
+			_ = b.eval(ctx, `String(location.href) + " " + document.readyState + " " + (document.body ? "body" : "nobody")`, &dbg)
+			t.Fatalf("read the page: %v (%s)", err, dbg)
+		}
+		var f facts
+		if err := json.Unmarshal([]byte(raw), &f); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	submit := func(js, wantPath string) facts {
+		t.Helper()
+		var before, ok string
+		if err := b.eval(ctx, `location.href`, &before); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.eval(ctx, js, &ok); err != nil || ok != "ok" {
+			t.Fatalf("submit: %q %v", ok, err)
+		}
+		for ctx.Err() == nil {
+			var state []string
+			if err := b.eval(ctx, `[location.href, location.pathname, document.readyState]`, &state); err == nil &&
+				len(state) == 3 && state[0] != before && state[1] == wantPath && state[2] == "complete" {
+				return read()
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatalf("no page %s", wantPath)
+		return facts{}
+	}
+	fits := func(what string, f facts) {
+		t.Helper()
+		if f.ScrollWidth > f.InnerWidth || f.Scripts != 0 {
+			t.Errorf("%s: %.0f px wide in %.0f px, %d scripts", what, f.ScrollWidth, f.InnerWidth, f.Scripts)
+		}
+	}
+
+	if err := b.open(ctx, ts.URL+"/v/"+id+"?lang=zh-CN"); err != nil {
+		t.Fatal(err)
+	}
+	f := submit(`(() => { document.getElementById('watch-email').value = 'buyer@example.cn';
+		document.querySelector('form[action*="/watch"]').requestSubmit(); return 'ok'; })()`, "/v/"+id+"/watch")
+	if !strings.Contains(f.Text, "请查收邮件") || strings.Contains(f.Text, "buyer@example.cn") {
+		t.Errorf("answer page:\n%s", f.Text)
+	}
+	fits("answer page", f)
+
+	ws, err := ts.m.store.WatchesOfCertificate(t.Context(), id)
+	if err != nil || len(ws) != 1 {
+		t.Fatalf("watches %v, %v", ws, err)
+	}
+	d, err := ts.m.store.Delivery(t.Context(), notify.DeliveryID("watch-confirm/"+ws[0].ConfirmHash, "watch:"+ws[0].ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job notify.MailJob
+	if err := json.Unmarshal(d.Payload, &job); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.open(ctx, job.ConfirmURL+"&lang=zh-CN"); err != nil {
+		t.Fatal(err)
+	}
+	fits("confirmation page", read())
+	f = submit(`(() => { document.querySelector('form[method=post]').requestSubmit(); return 'ok'; })()`, "/watch/confirm")
+	if !strings.Contains(f.Text, "订阅已确认") {
+		t.Errorf("confirmed page:\n%s", f.Text)
+	}
+	fits("confirmed page", f)
+	if ws, _ := ts.m.store.WatchesOfCertificate(t.Context(), id); len(ws) != 1 || ws[0].Status != cert.WatchConfirmed {
+		t.Errorf("after the button: %+v", ws)
+	}
 }
