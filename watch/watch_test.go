@@ -416,3 +416,35 @@ func FuzzNormalizeEmail(f *testing.F) {
 		}
 	})
 }
+
+// Concurrent requests of one address for one certificate (two browser
+// tabs, two instances) store one subscription and send one confirmation:
+// the store's unique id decides, not a lock here.
+func TestSubscribeConcurrent(t *testing.T) {
+	f := newFixture(t)
+	c := f.certificate()
+	const n = 8
+	outs := make(chan watch.Outcome, n)
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			// Each request has its own service value, as instances would.
+			svc := &watch.Service{Store: f.st, PublicURL: publicURL, Now: f.clock.Now}
+			out, err := svc.Subscribe(context.Background(), c.ID, "same@example.cn", fmt.Sprintf("192.0.2.%d", i))
+			outs <- out
+			errs <- err
+		}()
+	}
+	sent := 0
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		if <-outs == watch.Sent {
+			sent++
+		}
+	}
+	if ds := f.drain(); sent != 1 || len(ds) != 1 {
+		t.Errorf("sent %d, %d confirmations; want 1", sent, len(ds))
+	}
+}
