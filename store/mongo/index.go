@@ -65,7 +65,7 @@ func (s *Store) createIndexes(ctx context.Context) error {
 		{coll: s.apiKeys, name: idxAPIKeyHash, keys: keys("hash"), unique: true},
 		{coll: s.apiKeys, name: idxAPIKeyIssuer, keys: keys("issuer")},
 	}
-	for _, ix := range slices.Concat(indexes, s.accountIndexes(), s.webhookIndexes()) {
+	for _, ix := range slices.Concat(indexes, s.accountIndexes(), s.webhookIndexes(), s.watchIndexes()) {
 		if err := s.createIndex(ctx, ix); err != nil {
 			return err
 		}
