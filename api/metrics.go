@@ -17,7 +17,10 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 	issued   prometheus.Counter
 	verdicts *prometheus.CounterVec
-	handler  http.Handler
+	// watches counts public subscription requests by outcome (a closed
+	// set: watch.Outcome values).
+	watches *prometheus.CounterVec
+	handler http.Handler
 	// routes are the route templates of the router: the only values of
 	// the route label besides "unmatched".
 	routes map[string]bool
@@ -40,8 +43,11 @@ func newMetrics() *metrics {
 		verdicts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "certd_verifications_total", Help: "Verifications by verdict.",
 		}, []string{"verdict"}),
+		watches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "certd_watch_subscriptions_total", Help: "Public watch subscription requests by outcome (sent, unchanged, limited_address, limited_client).",
+		}, []string{"outcome"}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.issued, m.verdicts,
+	m.reg.MustRegister(m.requests, m.duration, m.issued, m.verdicts, m.watches,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 	return m

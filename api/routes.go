@@ -33,7 +33,15 @@ func (s *Server) routes() {
 		e.GET(v+":id/qr.svg", s.qrSVG, limit)
 		e.GET(v+":id/credential.jwt", s.credentialJWT, limit)
 		e.GET(v+":id/certificate.pdf", s.certificatePDF, limit)
+		e.POST(v+":id/watch", s.watchSubscribe, limit, refuseCrossOrigin)
 	}
+	// Watchlists: confirmation and unsubscribe links of the mails. The
+	// one-click unsubscribe (RFC 8058) is posted by mail clients: no
+	// Origin check there.
+	e.GET("/watch/confirm", s.watchConfirmPage, limit)
+	e.POST("/watch/confirm", s.watchConfirm, limit, refuseCrossOrigin)
+	e.GET("/watch/unsubscribe", s.watchUnsubscribePage, limit)
+	e.POST("/watch/unsubscribe", s.watchUnsubscribe, limit)
 	e.GET("/", s.landing, limit)
 	e.GET("/search", s.searchPage, limit, searchLimit)
 	e.GET("/api/v1/search", s.searchAPI, limit, searchLimit)
@@ -104,6 +112,11 @@ func (s *Server) routes() {
 	g.DELETE("/webhooks/:id", s.deleteWebhook)
 	g.GET("/webhooks/:id/deliveries", s.webhookDeliveries)
 	g.POST("/webhooks/:id/deliveries/:delivery/redeliver", s.redeliverWebhook)
+
+	// Watchlists of watcher keys.
+	g.POST("/watches", s.createWatch)
+	g.GET("/watches", s.listWatches)
+	g.DELETE("/watches/:id", s.deleteWatch)
 }
 
 func (s *Server) metricsHandler(c *echo.Context) error {

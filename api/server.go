@@ -119,6 +119,9 @@ type Config struct {
 	Console http.Handler
 	// Webhooks serves /api/v1/webhooks; nil answers 503 there.
 	Webhooks Webhooks
+	// Watches serves the watchlists (the form of /v/{id}, /watch/...,
+	// /api/v1/watches); nil leaves the form out and answers 503 there.
+	Watches Watching
 	// Fonts set the certificate PDFs; FontErr says why there are none.
 	Fonts   *templates.Fonts
 	FontErr error

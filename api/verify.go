@@ -163,7 +163,7 @@ func (s *Server) writeVerdictPage(c *echo.Context, v cert.Verdict, id string) er
 	ctx := c.Request().Context()
 	s.noteVerdict(c, v)
 	lang := pageLang(c)
-	d := templates.VerifyPageData{Verdict: v, Lang: lang, PublicURL: s.cfg.PublicURL, ID: id}
+	d := templates.VerifyPageData{Verdict: v, Lang: lang, PublicURL: s.cfg.PublicURL, ID: id, Watch: s.cfg.Watches != nil}
 	if v.Certificate != nil {
 		d.Scheme = s.cfg.Issuing.Schemes()[v.Certificate.Scheme]
 	}

@@ -6,7 +6,7 @@ import "time"
 type Role string
 
 // Roles. An admin key acts for the whole deployment; issuer and viewer keys
-// are bound to one issuer.
+// are bound to one issuer; a watcher key (RoleWatcher) to none.
 const (
 	RoleAdmin  Role = "admin"
 	RoleIssuer Role = "issuer"
@@ -55,9 +55,10 @@ func (p Principal) Actor() string {
 	return "apikey:" + p.KeyID
 }
 
-// CanRead reports whether p may read issuer's data.
+// CanRead reports whether p may read issuer's data. A key bound to no
+// issuer (a watcher's) reads no issuer's data.
 func (p Principal) CanRead(issuer string) bool {
-	return p.DeploymentAdmin() || p.Issuer == issuer
+	return p.DeploymentAdmin() || (p.Issuer != "" && p.Issuer == issuer && p.Role != RoleWatcher)
 }
 
 // DeploymentAdmin reports whether p acts for every issuer: an admin API

@@ -26,11 +26,15 @@ var WebhookEventTypes = []string{
 	WebhookCertificateRevised, WebhookReminderSurveillance, WebhookReminderExpiry,
 }
 
-// Webhook is an issuer's endpoint that receives its events.
+// Webhook is an issuer's (or a watcher's) endpoint that receives its events.
 type Webhook struct {
 	ID     string `json:"id"`
 	Issuer string `json:"issuer"`
-	URL    string `json:"url"`
+	// Watcher, set instead of Issuer, is the API key id of the watcher
+	// that owns the endpoint: it receives the status changes of the
+	// certificates on the watcher's watchlist.
+	Watcher string `json:"watcher,omitempty"`
+	URL     string `json:"url"`
 	// Events the endpoint receives; empty means all.
 	Events []string `json:"events,omitempty"`
 	Active bool     `json:"active"`

@@ -111,8 +111,12 @@ func (s *Service) CreateAPIKey(ctx context.Context, p cert.Principal, req APIKey
 		} else if err != nil {
 			return nil, "", err
 		}
+	case cert.RoleWatcher:
+		if req.Issuer != "" {
+			v.Add("issuer", "must be empty for a watcher key (a watcher reads public data and keeps its own watchlist)")
+		}
 	default:
-		v.Add("role", `must be "issuer", "viewer" or "admin"`)
+		v.Add("role", `must be "issuer", "viewer", "watcher" or "admin"`)
 	}
 	if err := cert.CheckText(req.Name, cert.SingleLine); err != nil {
 		v.Add("name", err.Error())

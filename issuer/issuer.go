@@ -2,6 +2,7 @@ package issuer
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -97,6 +98,9 @@ func (s *Service) StatusOf(c *cert.Certificate) cert.Standing {
 // see only their issuer's certificates, whatever the query says.
 func (s *Service) List(ctx context.Context, p cert.Principal, q store.Query) ([]*cert.Certificate, string, error) {
 	if !p.DeploymentAdmin() {
+		if !p.CanRead(p.Issuer) {
+			return nil, "", fmt.Errorf("a %s key cannot list certificates: %w", p.Role, cert.ErrForbidden)
+		}
 		if q.Issuer != "" && q.Issuer != p.Issuer {
 			return nil, "", nil
 		}

@@ -15,6 +15,8 @@ import (
 type WebhookStore interface {
 	store.Webhooks
 	Issuer(ctx context.Context, id string) (*cert.Issuer, error)
+	// WatcherWebhooks lists a watcher's own endpoints (store.Watches).
+	WatcherWebhooks(ctx context.Context, watcher string) ([]*cert.Webhook, error)
 }
 
 // Webhooks is the use case behind /api/v1/webhooks: an issuer's admins
@@ -83,9 +85,18 @@ func allowed(p cert.Principal, issuer string) error {
 	return nil
 }
 
+// ownWatcherHook reports whether w is an endpoint of the watcher key p.
+func ownWatcherHook(p cert.Principal, w *cert.Webhook) bool {
+	return p.Role == cert.RoleWatcher && p.KeyID != "" && w.Watcher == p.KeyID
+}
+
 // Create registers a webhook and returns it with its signing secret,
-// which is never shown again.
+// which is never shown again. A watcher key registers its own endpoint,
+// which receives the changes of the certificates it watches.
 func (s *Webhooks) Create(ctx context.Context, p cert.Principal, req WebhookRequest) (*cert.Webhook, string, error) {
+	if p.Role == cert.RoleWatcher {
+		return s.createForWatcher(ctx, p, req)
+	}
 	if req.Issuer == "" && !p.DeploymentAdmin() {
 		req.Issuer = p.Issuer
 	}
@@ -126,13 +137,42 @@ func (s *Webhooks) Create(ctx context.Context, p cert.Principal, req WebhookRequ
 	return w, secret, nil
 }
 
+func (s *Webhooks) createForWatcher(ctx context.Context, p cert.Principal, req WebhookRequest) (*cert.Webhook, string, error) {
+	if req.Issuer != "" {
+		return nil, "", cert.Invalid("issuer", "must be empty with a watcher key: the endpoint receives the changes of the watchlist")
+	}
+	if err := CheckURL(req.URL, s.AllowHTTP); err != nil {
+		return nil, "", err
+	}
+	events, err := checkEvents(req.Events)
+	if err != nil {
+		return nil, "", err
+	}
+	secret, err := NewSecret()
+	if err != nil {
+		return nil, "", err
+	}
+	now := s.now()
+	w := &cert.Webhook{
+		ID: "wh_" + cert.NewID(), Watcher: p.KeyID, URL: req.URL, Events: events,
+		Active: req.Active == nil || *req.Active, Secret: secret, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := s.Store.CreateWebhook(ctx, w); err != nil {
+		return nil, "", err
+	}
+	return w, secret, nil
+}
+
 // Get returns a webhook the principal may see.
 func (s *Webhooks) Get(ctx context.Context, p cert.Principal, id string) (*cert.Webhook, error) {
 	w, err := s.Store.Webhook(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if allowed(p, w.Issuer) != nil {
+	if ownWatcherHook(p, w) {
+		return w, nil
+	}
+	if w.Watcher != "" && !p.DeploymentAdmin() || allowed(p, w.Issuer) != nil {
 		// Another issuer's webhook does not exist for this caller.
 		return nil, fmt.Errorf("webhook %s: %w", id, cert.ErrNotFound)
 	}
@@ -142,6 +182,12 @@ func (s *Webhooks) Get(ctx context.Context, p cert.Principal, id string) (*cert.
 // List returns the webhooks of an issuer ("" for the caller's own, or
 // every issuer's for a deployment admin).
 func (s *Webhooks) List(ctx context.Context, p cert.Principal, issuer string) ([]*cert.Webhook, error) {
+	if p.Role == cert.RoleWatcher {
+		if issuer != "" {
+			return nil, nil
+		}
+		return s.Store.WatcherWebhooks(ctx, p.KeyID)
+	}
 	if issuer == "" && !p.DeploymentAdmin() {
 		issuer = p.Issuer
 	}

@@ -214,6 +214,7 @@ type Store interface {
 	Accounts
 	Webhooks
 	Outbox
+	Watches
 	// Ping reports whether the backend can answer now.
 	Ping(ctx context.Context) error
 	io.Closer

@@ -55,7 +55,7 @@ var pages = func() map[string]*template.Template {
 // their name; partialFiles those that only define templates the pages
 // use. A test checks that every file of html/ is one or the other.
 var (
-	pageFiles    = []string{"verify.html", "search.html", "landing.html", "verifyfile.html", "error.html", "matches.html"}
+	pageFiles    = []string{"verify.html", "search.html", "landing.html", "verifyfile.html", "error.html", "matches.html", "watch.html"}
 	partialFiles = []string{"layout.html"}
 )
 

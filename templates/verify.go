@@ -22,6 +22,8 @@ type VerifyPageData struct {
 	// zone.
 	Scheme *cert.Scheme
 	Issuer *cert.Issuer
+	// Watch offers the "notify me when this certificate changes" form.
+	Watch bool
 }
 
 // VerifyPage renders the verification page.
@@ -79,6 +81,8 @@ type verifyView struct {
 	History       []historyView
 	CheckedAt     string
 	Links         linksView
+	// WatchAction is where the watch form posts ("" for no form).
+	WatchAction string
 }
 
 type certView struct {
@@ -153,6 +157,9 @@ func newVerifyView(d VerifyPageData) *verifyView {
 		return vv
 	}
 	c := v.Certificate
+	if d.Watch {
+		vv.WatchAction = publicPath(d.PublicURL, "/v/"+c.ID+"/watch") + "?lang=" + lang
+	}
 	vv.Links.PDF = publicPath(d.PublicURL, "/v/"+c.ID+"/certificate.pdf")
 	vv.Links.Credential = publicPath(d.PublicURL, "/v/"+c.ID+"/credential.jwt")
 	vv.Links.JSON = publicPath(d.PublicURL, "/api/v1/verify/"+c.ID)

@@ -188,19 +188,19 @@ func adminCommands() []*command {
 		},
 		{
 			name: "apikeys create", group: adminGrp, summary: "create an API key; its token is shown once",
-			synopsis: "apikeys create --role issuer|viewer|admin [--issuer ID] [--name TEXT]",
+			synopsis: "apikeys create --role issuer|viewer|watcher|admin [--issuer ID] [--name TEXT]",
 			example:  "  certctl apikeys create --role issuer --issuer default --name \"ERP integration\"",
 			args:     argCount{0, 0, ""},
 			setup: func(fs *flag.FlagSet) {
-				fs.StringVar(&keyReq.Role, "role", "", "issuer (issue and manage one issuer's certificates), viewer (read them) or admin (required)")
+				fs.StringVar(&keyReq.Role, "role", "", "issuer (issue and manage one issuer's certificates), viewer (read them), watcher (a verifier's watchlist, no issuer) or admin (required)")
 				fs.StringVar(&keyReq.Issuer, "issuer", "", "issuer `id` the key is bound to (issuer and viewer roles)")
 				fs.StringVar(&keyReq.Name, "name", "", "what the key is for, recorded in events")
 			},
 			run: func(a *app, _ []string) int {
 				switch cert.Role(keyReq.Role) {
-				case cert.RoleAdmin, cert.RoleIssuer, cert.RoleViewer:
+				case cert.RoleAdmin, cert.RoleIssuer, cert.RoleViewer, cert.RoleWatcher:
 				default:
-					return a.report(errors.New("--role: must be issuer, viewer or admin"))
+					return a.report(errors.New("--role: must be issuer, viewer, watcher or admin"))
 				}
 				body := map[string]string{"role": keyReq.Role}
 				if keyReq.Issuer != "" {

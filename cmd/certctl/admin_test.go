@@ -133,7 +133,7 @@ func TestAdmin(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &key); r.code != exitOK || err != nil || key.Token == "" {
 		t.Fatalf("apikeys create: exit %d %v\n%s%s", r.code, err, r.stdout, r.stderr)
 	}
-	expectRun(t, cli(t, admin, "apikeys", "create", "--role", "root"), exitFailure, "", "--role: must be issuer, viewer or admin")
+	expectRun(t, cli(t, admin, "apikeys", "create", "--role", "root"), exitFailure, "", "--role: must be issuer, viewer, watcher or admin")
 
 	// The new key issues for its issuer; the ES256 credential verifies
 	// offline against that issuer's published keys.

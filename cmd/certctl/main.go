@@ -176,6 +176,7 @@ func commands() []*command {
 	all = append(all, reportCommands()...)
 	all = append(all, adminCommands()...)
 	all = append(all, webhookCommands()...)
+	all = append(all, watchCommands()...)
 	return all
 }
 

@@ -38,9 +38,10 @@ var allowedImports = map[string][]string{
 	"notify":                               {"std", "cert", "store"},
 	"mail":                                 {"std", "cert", "notify", "github.com/wneessen/go-mail"},
 	"mail/mailtest":                        {"std", "github.com/emersion/go-smtp", "github.com/emersion/go-sasl"},
+	"watch":                                {"std", "cert", "store", "notify"},
 	"report":                               {"std", "cert", "github.com/xuri/excelize/v2"},
 	"deadlines":                            {"std", "cert", "report", "notify", "store"},
-	"api": {"std", "cert", "issuer", "verifier", "profile", "templates", "store", "pdfattach", "report", "notify",
+	"api": {"std", "cert", "issuer", "verifier", "profile", "templates", "store", "pdfattach", "report", "notify", "watch",
 		"github.com/labstack/echo/v5", "github.com/prometheus/client_golang", "golang.org/x/time/rate"},
 }
 
@@ -83,7 +84,8 @@ var testImports = map[string][]string{
 	"notify": {"cert/certtest", "store/storetest", "store/bolt", "keys", "store/mongo/mongotest"},
 	// The mailer is tested against the test SMTP server, through the
 	// real outbox and worker.
-	"mail": {"cert/certtest", "mail/mailtest", "store", "store/bolt"},
+	"mail":  {"cert/certtest", "mail/mailtest", "store", "store/bolt"},
+	"watch": {"cert/certtest", "store/storetest", "store/bolt"},
 	// A verifier test issues its certificates through the real use case.
 	"verifier": {"cert/certtest", "keys/keystest", "issuer", "store/bolt"},
 	// The reports are read back with the XLSX library that wrote them (and,

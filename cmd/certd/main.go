@@ -44,6 +44,7 @@ import (
 	"github.com/certd/certd/store/bolt"
 	"github.com/certd/certd/templates"
 	"github.com/certd/certd/verifier"
+	"github.com/certd/certd/watch"
 )
 
 // gcPercent is the garbage collector's target unless GOGC is set. certd's
@@ -132,6 +133,12 @@ type Main struct {
 	// PasswordParams are the argon2id parameters of console passwords
 	// (accounts.DefaultPasswordParams when zero; tests make them cheap).
 	PasswordParams accounts.PasswordParams
+
+	// Watches are the watchlists; WatchSink is their notify.Sink: the
+	// outbox dispatcher hands it every event, after the issuers'
+	// webhooks.
+	Watches   *watch.Service
+	WatchSink *watch.Sink
 }
 
 // NewMain returns a Main for cfg, logging to stderr.
@@ -245,6 +252,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.setMailer(mailer)
 	m.prepareStatusIndex(ctx)
+	m.Watches = &watch.Service{Store: st, PublicURL: cfg.PublicURL, Now: m.Now}
+	m.WatchSink = &watch.Sink{Store: st, PublicURL: cfg.PublicURL, Schemes: schemes}
 	m.API = api.New(api.Config{
 		Fonts: &fonts, FontErr: fontErr,
 		Issuing: m.Issuer, Verifying: ver, Keys: m.Keys, ReadyChecks: m.readyChecks(st),
@@ -254,6 +263,7 @@ func (m *Main) Run(ctx context.Context) error {
 		PublicRate: cfg.RateLimit, PublicBurst: int(2 * cfg.RateLimit), RenderRate: cfg.RenderRate,
 		Console:  con,
 		Webhooks: hooks,
+		Watches:  m.Watches,
 	})
 	if cl, ok := m.listener.(*connLimiter); ok {
 		cl.refused = m.API.ObserveConnections(cl.open)
@@ -278,6 +288,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.startNotifications(append([]notify.Sink{
 		&notify.WebhookSink{Store: st, Data: m.API.WebhookData},
 		&mail.OrganizationSink{Outbox: st},
+		m.WatchSink,
 	}, m.Sinks...))
 	m.Logger.Info("certd listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "store", m.storeName())
 	return nil
@@ -329,6 +340,11 @@ func (m *Main) sweep(ctx context.Context) {
 			m.Logger.Warn("recording time-derived status changes", "error", err.Error(), "recorded", n)
 		case n > 0:
 			m.Logger.Info("recorded time-derived status changes", "events", n)
+		}
+		if n, err := m.Watches.Purge(ctx); err != nil && ctx.Err() == nil {
+			m.Logger.Warn("deleting expired watch subscriptions", "error", err.Error())
+		} else if n > 0 {
+			m.Logger.Info("deleted expired watch subscriptions", "subscriptions", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -81,6 +81,9 @@ type pageFacts struct {
 	ScrollWidth    float64 `json:"scrollWidth"`
 	ScrollHeight   float64 `json:"scrollHeight"`
 	Scripts        int     `json:"scripts"`
+	// WatchForm is the "notify me" form's e-mail field, visible and
+	// inside the viewport's width.
+	WatchForm bool `json:"watchForm"`
 }
 
 // factsJS reads the rendered page: innerText is the text as laid out
@@ -107,6 +110,10 @@ const factsJS = `JSON.stringify((() => {
     innerWidth: innerWidth, innerHeight: innerHeight,
     scrollWidth: document.documentElement.scrollWidth, scrollHeight: document.documentElement.scrollHeight,
     scripts: document.scripts.length,
+    watchForm: (() => {
+      const e = document.querySelector('form[method=post][action*="/watch"] input[type=email][name=email]');
+      return visible(e) && e.getBoundingClientRect().right <= innerWidth;
+    })(),
   };
 })())`
 
@@ -189,6 +196,9 @@ func TestVerificationPageInBrowser(t *testing.T) {
 					}
 					if f.Scripts != 0 {
 						t.Errorf("page has %d scripts; it must work without JavaScript", f.Scripts)
+					}
+					if f.WatchForm != (c.org != "") {
+						t.Errorf("watch form shown and within the width: %v, want %v", f.WatchForm, c.org != "")
 					}
 					if c.org != "" && !strings.Contains(f.Text, hostOf(ts.m.PublicURL())) {
 						t.Errorf("the address to check (%s) is not on the page", hostOf(ts.m.PublicURL()))

@@ -140,7 +140,7 @@ var (
 
 // initialize creates the buckets and checks the layout version.
 func initialize(tx *bbolt.Tx) error {
-	for _, name := range slices.Concat(allBuckets, accountBuckets, statusBuckets, webhookBuckets, outboxBuckets) {
+	for _, name := range slices.Concat(allBuckets, accountBuckets, statusBuckets, webhookBuckets, outboxBuckets, watchBuckets) {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w: %w", name, store.ErrUnavailable, err)
 		}

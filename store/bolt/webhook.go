@@ -147,7 +147,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *cert.Webhook) error {
 			return fmt.Errorf("webhook %s: stored version %d, not %d: %w", w.ID, stored.Version, w.Version, store.ErrConflict), nil
 		}
 		next := webhookRecord{Webhook: *w, Secret: stored.Secret, SealedSecret: stored.SealedSecret, Version: stored.Version + 1}
-		next.Issuer = stored.Issuer
+		next.Issuer, next.Watcher = stored.Issuer, stored.Watcher
 		v, err := json.Marshal(&next)
 		if err != nil {
 			return nil, err

@@ -67,7 +67,7 @@ func (s *Store) createIndexes(ctx context.Context) error {
 		{coll: s.apiKeys, name: idxAPIKeyIssuer, keys: keys("issuer")},
 		{coll: s.db.Collection(collOrgConfidential), name: idxIssuerUSCC, keys: keys("issuer", "uscc")},
 	}
-	for _, ix := range slices.Concat(indexes, s.accountIndexes(), s.webhookIndexes()) {
+	for _, ix := range slices.Concat(indexes, s.accountIndexes(), s.webhookIndexes(), s.watchIndexes()) {
 		if err := s.createIndex(ctx, ix); err != nil {
 			return err
 		}

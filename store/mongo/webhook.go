@@ -39,6 +39,7 @@ func (s *Store) webhookIndexes() []index {
 type webhookDoc struct {
 	ID             string     `bson:"_id"`
 	Issuer         string     `bson:"issuer"`
+	Watcher        string     `bson:"watcher,omitempty"`
 	URL            string     `bson:"url"`
 	Events         []string   `bson:"events"`
 	Active         bool       `bson:"active"`
@@ -52,12 +53,12 @@ type webhookDoc struct {
 }
 
 func toWebhookDoc(w *cert.Webhook) *webhookDoc {
-	return &webhookDoc{ID: w.ID, Issuer: w.Issuer, URL: w.URL, Events: w.Events, Active: w.Active, Secret: w.Secret, SealedSecret: w.SealedSecret,
+	return &webhookDoc{ID: w.ID, Issuer: w.Issuer, Watcher: w.Watcher, URL: w.URL, Events: w.Events, Active: w.Active, Secret: w.Secret, SealedSecret: w.SealedSecret,
 		DisabledReason: w.DisabledReason, DisabledAt: w.DisabledAt, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, Version: w.Version}
 }
 
 func (d *webhookDoc) webhook() *cert.Webhook {
-	w := &cert.Webhook{ID: d.ID, Issuer: d.Issuer, URL: d.URL, Events: d.Events, Active: d.Active, Secret: d.Secret, SealedSecret: d.SealedSecret,
+	w := &cert.Webhook{ID: d.ID, Issuer: d.Issuer, Watcher: d.Watcher, URL: d.URL, Events: d.Events, Active: d.Active, Secret: d.Secret, SealedSecret: d.SealedSecret,
 		DisabledReason: d.DisabledReason, DisabledAt: utcPtrTime(d.DisabledAt), CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(), Version: d.Version}
 	if len(w.Events) == 0 {
 		w.Events = nil

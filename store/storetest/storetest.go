@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		statusTests,
 		webhookTests,
 		outboxTests,
+		watchTests,
 		miscTests,
 	}
 	for _, g := range groups {
