@@ -92,8 +92,8 @@ type Delivery struct {
 	To string `json:"-"`
 	// Certificate is the id of the certificate the message is about.
 	Certificate string `json:"certificate,omitempty"`
-	Issuer    string `json:"issuer"`
-	EventType string `json:"type"`
+	Issuer      string `json:"issuer"`
+	EventType   string `json:"type"`
 	// Payload is the JSON body sent on every attempt (ChannelWebhook), or
 	// what the mailer needs to compose the e-mail (ChannelEmail).
 	Payload       []byte         `json:"-"`

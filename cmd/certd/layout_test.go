@@ -36,6 +36,7 @@ var allowedImports = map[string][]string{
 	"verifier":                             {"std", "cert", "store", "keys"},
 	"profile":                              {"std", "cert", "store"},
 	"notify":                               {"std", "cert", "store"},
+	"remind":                               {"std", "cert", "store", "notify"},
 	"report":                               {"std", "cert", "github.com/xuri/excelize/v2"},
 	"api": {"std", "cert", "issuer", "verifier", "profile", "templates", "store", "pdfattach", "report", "notify",
 		"github.com/labstack/echo/v5", "github.com/prometheus/client_golang", "golang.org/x/time/rate"},
@@ -73,6 +74,9 @@ var testImports = map[string][]string{
 	"accounts":  {"cert/certtest", "store/storetest", "store/bolt", "store/mongo/mongotest"},
 	"console":   {"cert/certtest", "keys", "profile", "store/bolt"},
 	"notify":    {"cert/certtest", "store/storetest", "store/bolt"},
+	// The reminders are tested over a certificate's life with the real
+	// use cases changing it.
+	"remind": {"cert/certtest", "issuer", "keys", "store/bolt"},
 	// A verifier test issues its certificates through the real use case.
 	"verifier": {"cert/certtest", "keys/keystest", "issuer", "store/bolt"},
 	// The reports are read back with the XLSX library that wrote them (and,

@@ -114,6 +114,11 @@ type Main struct {
 	swept     chan struct{}
 	// deliveries runs the webhook worker (deliver.go).
 	deliveries deliveries
+	// reminders runs the reminder sweep (remind.go).
+	reminders reminders
+	// Sinks receive the reminders (and are meant for every notify.Event):
+	// the webhook sink, the e-mail sink. Set before Run.
+	Sinks []notify.Sink
 	// Keys and Issuer are exposed for tests of the wiring.
 	Keys        *keys.Service
 	Issuer      *issuer.Service
@@ -248,6 +253,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.stopSweep, m.swept = stop, make(chan struct{})
 	go m.sweep(sweepCtx)
 	m.startDeliveries(st)
+	m.startReminders(st, schemes)
 	m.Logger.Info("certd listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "store", m.storeName())
 	return nil
 }
@@ -378,6 +384,7 @@ func (m *Main) Close() error {
 		m.stopSweep = nil
 	}
 	m.stopDeliveries()
+	m.stopReminders()
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 		defer cancel()
