@@ -76,7 +76,7 @@ var testImports = map[string][]string{
 	"notify":    {"cert/certtest", "store/storetest", "store/bolt"},
 	// The reminders are tested over a certificate's life with the real
 	// use cases changing it.
-	"remind": {"cert/certtest", "issuer", "keys", "store/bolt"},
+	"remind": {"cert/certtest", "issuer", "keys", "profile", "store/bolt"},
 	// A verifier test issues its certificates through the real use case.
 	"verifier": {"cert/certtest", "keys/keystest", "issuer", "store/bolt"},
 	// The reports are read back with the XLSX library that wrote them (and,
