@@ -256,7 +256,7 @@ func patchError(err error) error {
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
 		name = strings.Trim(name, `"`)
-		return Invalid(name, "cannot be changed here: the profile fields are name, nameZh, address, addressEn, website, email, phone, accreditation, approvalNumber, signatory, timeZone, numberPatterns and reminders")
+		return Invalid(name, "cannot be changed here: the profile fields are name, nameZh, address, addressEn, website, email, phone, accreditation, approvalNumber, signatory, timeZone, numberPatterns and reminders (with the members surveillanceOpen, surveillanceCloseDays and expiryDays)")
 	}
 	if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field != "" {
 		return Invalid(te.Field, "has the wrong JSON type ("+te.Value+")")
