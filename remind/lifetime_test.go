@@ -11,6 +11,7 @@ import (
 
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/issuer"
+	"github.com/certd/certd/notify"
 )
 
 // expected is one reminder the lifetime test must see: its occasion, the
@@ -104,8 +105,24 @@ func TestLifetime(t *testing.T) {
 		{"D", "expiry-120d", cert.WebhookReminderExpiry, "2027-11-11", "2028-03-10", 120},
 	}
 
+	// Besides the recorder, the reminders go to each issuer's webhook
+	// through notify.Dispatch into the store: there, the delivery ids
+	// derived from the event ids keep one delivery per reminder, whatever
+	// the number of sweeps and sweepers.
+	hooks := map[string]string{}
+	for _, is := range []string{"cb", "cb2"} {
+		w := &cert.Webhook{ID: "wh-" + is, Issuer: is, URL: "https://hooks.example.cn/" + is, Active: true, Secret: "whsec_dGVzdA==", CreatedAt: e.clock.Now(), UpdatedAt: e.clock.Now()}
+		if err := e.st.CreateWebhook(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+		hooks[is] = w.ID
+	}
+	webhooks := notify.SinkFunc(func(ctx context.Context, ev notify.Event, now time.Time) error {
+		_, err := notify.Dispatch(ctx, e.st, ev.Certificate.Issuer, ev.ID, notify.Message{Type: ev.Type, Timestamp: now, Data: ev.Reminder}, now)
+		return err
+	})
 	rec := newRecorder()
-	sw1, sw2 := e.sweeper(rec), e.sweeper(rec)
+	sw1, sw2 := e.sweeper(rec, webhooks), e.sweeper(rec, webhooks)
 	sweep := func(both bool) {
 		t.Helper()
 		if !both {
@@ -217,6 +234,23 @@ func TestLifetime(t *testing.T) {
 	sort.Strings(extra)
 	if len(extra) > 0 {
 		t.Errorf("unexpected reminders:\n%s", strings.Join(extra, "\n"))
+	}
+	perIssuer := map[string]int{}
+	for _, w := range want {
+		perIssuer[ids[w.cert].Issuer]++
+	}
+	for is, hook := range hooks {
+		ds, err := e.st.Deliveries(ctx, hook, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		types := map[string]int{}
+		for _, d := range ds {
+			types[d.EventType]++
+		}
+		if len(ds) != perIssuer[is] {
+			t.Errorf("webhook of %s: %d deliveries in the store (%v), want %d: one per reminder", is, len(ds), types, perIssuer[is])
+		}
 	}
 	// The scheme did what the reminders announced.
 	for _, s := range []struct {
