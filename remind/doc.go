@@ -13,7 +13,7 @@
 //   - expiry-<d>d: the certificate expires in d days.
 //
 // Each occasion is sent at SendHour o'clock of its day in the
-// certificate's time zone (the issuer's), and only if its condition still
+// certificate's time zone (the issuer's when it was issued), and only if its condition still
 // holds when it is sent: no reminder at all for a certificate that is
 // superseded, withdrawn, cancelled or expired; surveillance reminders only
 // while it is active (a suspended certificate gets the overdue reminder and
