@@ -37,6 +37,9 @@ type issuerResource struct {
 	JWKS           string            `json:"jwks"`
 	Version        int64             `json:"version"`
 	CreatedAt      time.Time         `json:"createdAt"`
+
+	// Reminders are the lead times of reminders in effect.
+	Reminders cert.Reminders `json:"reminders"`
 }
 
 // imageResource is an issuer's logo or seal.
@@ -56,7 +59,8 @@ func (s *Server) issuerResource(is *cert.Issuer) issuerResource {
 		ApprovalNumber: is.ApprovalNumber, Signatory: is.Signatory, Contact: is.Contact,
 		TimeZone: is.TimeZone, NumberPattern: is.NumberPattern, NumberPrefix: is.NumberPrefix,
 		NumberPatterns: map[string]string{}, KeyType: is.KeyType,
-		URL: url, JWKS: url + "/jwks.json", Version: is.Version, CreatedAt: is.CreatedAt.UTC(),
+		Reminders: is.RemindersOf(),
+		URL:       url, JWKS: url + "/jwks.json", Version: is.Version, CreatedAt: is.CreatedAt.UTC(),
 	}
 	if r.Accreditation == nil {
 		r.Accreditation = []cert.Accreditation{}

@@ -43,6 +43,9 @@ type Issuer struct {
 	// NumberPatterns maps a scheme id to its certificate number pattern.
 	NumberPatterns map[string]string `json:"numberPatterns,omitempty"`
 	KeyType        string            `json:"keyType"`
+	// Reminders holds the lead times of reminders; nil uses
+	// DefaultReminders.
+	Reminders *Reminders `json:"reminders,omitempty"`
 	// Logo and Seal locate the issuer's images (nil when it has none).
 	Logo *ImageRef `json:"logo,omitempty"`
 	Seal *ImageRef `json:"seal,omitempty"`

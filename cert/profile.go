@@ -122,6 +122,9 @@ type Profile struct {
 	Signatory      *Signatory        `json:"signatory,omitempty"`
 	TimeZone       string            `json:"timeZone"`
 	NumberPatterns map[string]string `json:"numberPatterns,omitempty"`
+	// Reminders are the lead times in effect (the defaults when the
+	// issuer sets none); null in a patch restores the defaults.
+	Reminders *Reminders `json:"reminders,omitempty"`
 }
 
 // Texts lists the profile's printed texts by field, for the check that
@@ -145,6 +148,8 @@ func (is *Issuer) Profile() Profile {
 		Accreditation: slices.Clone(is.Accreditation), ApprovalNumber: is.ApprovalNumber,
 		TimeZone: is.TimeZone,
 	}
+	r := is.RemindersOf()
+	p.Reminders = &r
 	if is.Signatory != nil {
 		s := *is.Signatory
 		p.Signatory = &s
@@ -164,6 +169,13 @@ func (is *Issuer) SetProfile(p Profile) {
 	is.Website, is.Email, is.Phone = p.Website, p.Email, p.Phone
 	is.Accreditation, is.ApprovalNumber, is.Signatory = p.Accreditation, p.ApprovalNumber, p.Signatory
 	is.TimeZone, is.NumberPatterns = p.TimeZone, p.NumberPatterns
+	// Lead times equal to the defaults are stored as none, so the issuer
+	// follows the defaults.
+	is.Reminders = nil
+	if p.Reminders != nil && !p.Reminders.Equal(DefaultReminders()) {
+		r := p.Reminders.Clone()
+		is.Reminders = &r
+	}
 }
 
 // ChangedFields lists the JSON names of the fields that differ between a
@@ -249,7 +261,7 @@ func patchError(err error) error {
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
 		name = strings.Trim(name, `"`)
-		return Invalid(name, "cannot be changed here: the profile fields are name, nameZh, address, addressEn, website, email, phone, accreditation, approvalNumber, signatory, timeZone and numberPatterns")
+		return Invalid(name, "cannot be changed here: the profile fields are name, nameZh, address, addressEn, website, email, phone, accreditation, approvalNumber, signatory, timeZone, numberPatterns and reminders (with the members surveillanceOpen, surveillanceCloseDays and expiryDays)")
 	}
 	if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field != "" {
 		return Invalid(te.Field, "has the wrong JSON type ("+te.Value+")")
@@ -309,6 +321,9 @@ func (p *Profile) Validate(schemes Schemes) *ValidationError {
 	}
 	if _, err := LoadLocation(p.TimeZone); err != nil || p.TimeZone == "" {
 		v.Add("timeZone", "must be an IANA time zone such as Asia/Shanghai")
+	}
+	if p.Reminders != nil {
+		p.Reminders.validate("reminders.", &v)
 	}
 	keys := make([]string, 0, len(p.NumberPatterns))
 	for k := range p.NumberPatterns {

@@ -32,7 +32,9 @@ func (c *Console) profilePage(q *request, status int, extra map[string]any) erro
 	for _, a := range is.Accreditation {
 		acc = append(acc, a.Body+" | "+a.Number)
 	}
-	data := map[string]any{"Is": is, "P": is.Profile(), "Accreditation": strings.Join(acc, "\n"), "Schemes": c.iss.Schemes().IDs()}
+	r := is.RemindersOf()
+	data := map[string]any{"Is": is, "P": is.Profile(), "Accreditation": strings.Join(acc, "\n"), "Schemes": c.iss.Schemes().IDs(),
+		"Reminders": r, "CloseDays": joinDays(r.SurveillanceCloseDays), "ExpiryDays": joinDays(r.ExpiryDays)}
 	for k, v := range extra {
 		data[k] = v
 	}
@@ -84,7 +86,45 @@ func profilePatch(r *http.Request, schemes []string) ([]byte, error) {
 		}
 	}
 	patch["numberPatterns"] = patterns
+	// Forms without the reminders section (an older page) leave the lead
+	// times as they are.
+	if f("reminders") != "" {
+		closeDays, err := parseDays("reminders.surveillanceCloseDays", f("reminders.surveillanceCloseDays"))
+		if err != nil {
+			return nil, err
+		}
+		expiry, err := parseDays("reminders.expiryDays", f("reminders.expiryDays"))
+		if err != nil {
+			return nil, err
+		}
+		patch["reminders"] = map[string]any{
+			"surveillanceOpen": f("reminders.surveillanceOpen") != "", "surveillanceCloseDays": closeDays, "expiryDays": expiry,
+		}
+	}
 	return json.Marshal(patch)
+}
+
+// joinDays shows lead times as the form field takes them: "180, 90, 30".
+func joinDays(days []int) string {
+	s := make([]string, len(days))
+	for i, d := range days {
+		s[i] = strconv.Itoa(d)
+	}
+	return strings.Join(s, ", ")
+}
+
+// parseDays reads a form field of lead times: whole numbers separated by
+// commas or spaces; the profile validates their range.
+func parseDays(field, v string) ([]int, error) {
+	days := []int{}
+	for _, part := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '，' || r == ' ' }) {
+		d, err := strconv.Atoi(part)
+		if err != nil {
+			return nil, cert.Invalid(field, "write whole numbers of days separated by commas, e.g. 180, 90, 30")
+		}
+		days = append(days, d)
+	}
+	return days, nil
 }
 
 // saveProfile applies the form with the version it was shown at: a profile

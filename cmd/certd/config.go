@@ -77,6 +77,9 @@ type Config struct {
 	// MailFrom is the sender of notification e-mail; required with
 	// SMTPURL.
 	MailFrom string
+	// ReminderInterval is how often reminders are looked for (1s to 24h;
+	// a reminder is sent at the first sweep after its instant).
+	ReminderInterval time.Duration
 }
 
 // flagSpec documents one setting; the README's table mirrors this list.
@@ -110,6 +113,7 @@ var flagSpecs = []flagSpec{
 	{"allow-private-webhooks", "CERTD_ALLOW_PRIVATE_WEBHOOKS", "false", "deliver webhooks to receivers on loopback, private and link-local addresses (refused by default, checked at each delivery)"},
 	{"smtp-url", "CERTD_SMTP_URL", "", "SMTP relay of notification e-mail: smtp://[user:password@]host[:port] (STARTTLS required; plain only to 127.0.0.1 or [::1]) or smtps://... (TLS); prefer the environment variable for a password (default: no e-mail is sent)"},
 	{"mail-from", "CERTD_MAIL_FROM", "", "sender of notification e-mail, e.g. \"Certificates <cert@example.cn>\" (required with --smtp-url)"},
+	{"reminder-interval", "CERTD_REMINDER_INTERVAL", "1h", "how often reminders (surveillance, expiry) are looked for, 1s to 24h; each is sent once, at the first sweep after 09:00 of its day"},
 }
 
 // secretFlags are never shown with their value from the environment as
@@ -192,7 +196,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration
-	}{{"shutdown-timeout", &cfg.ShutdownTimeout}, {"store-timeout", &cfg.StoreTimeout}, {"status-ttl", &cfg.StatusTTL}, {"idle-timeout", &cfg.IdleTimeout}} {
+	}{{"shutdown-timeout", &cfg.ShutdownTimeout}, {"store-timeout", &cfg.StoreTimeout}, {"status-ttl", &cfg.StatusTTL}, {"idle-timeout", &cfg.IdleTimeout}, {"reminder-interval", &cfg.ReminderInterval}} {
 		v, err := time.ParseDuration(get(d.name))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("--%s: must be a duration such as 5s", d.name))
@@ -209,6 +213,9 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if d, err := time.ParseDuration(get("idle-timeout")); err == nil && d == 0 {
 		errs = append(errs, fmt.Errorf("--idle-timeout: must be from 1s to 10m, e.g. 30s"))
+	}
+	if d, err := time.ParseDuration(get("reminder-interval")); err == nil && (d < time.Second || d > 24*time.Hour) {
+		errs = append(errs, fmt.Errorf("--reminder-interval: must be from 1s to 24h, e.g. 1h"))
 	}
 	if r, err := strconv.ParseFloat(get("render-rate"), 64); err != nil || r <= 0 {
 		errs = append(errs, fmt.Errorf("--render-rate: must be a positive number of PDFs per second"))

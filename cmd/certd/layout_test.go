@@ -39,6 +39,7 @@ var allowedImports = map[string][]string{
 	"mail":                                 {"std", "cert", "notify", "github.com/wneessen/go-mail"},
 	"mail/mailtest":                        {"std", "github.com/emersion/go-smtp", "github.com/emersion/go-sasl"},
 	"watch":                                {"std", "cert", "store", "notify"},
+	"remind":                               {"std", "cert", "store", "notify"},
 	"report":                               {"std", "cert", "github.com/xuri/excelize/v2"},
 	"deadlines":                            {"std", "cert", "report", "notify", "store"},
 	"api": {"std", "cert", "issuer", "verifier", "profile", "templates", "store", "pdfattach", "report", "notify", "watch",
@@ -86,6 +87,9 @@ var testImports = map[string][]string{
 	// real outbox and worker.
 	"mail":  {"cert/certtest", "mail/mailtest", "store", "store/bolt"},
 	"watch": {"cert/certtest", "store/storetest", "store/bolt"},
+	// The reminders are tested over a certificate's life with the real
+	// use cases changing it.
+	"remind": {"cert/certtest", "issuer", "keys", "profile", "store/bolt"},
 	// A verifier test issues its certificates through the real use case.
 	"verifier": {"cert/certtest", "keys/keystest", "issuer", "store/bolt"},
 	// The reports are read back with the XLSX library that wrote them (and,

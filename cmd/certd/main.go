@@ -39,6 +39,7 @@ import (
 	"github.com/certd/certd/mail"
 	"github.com/certd/certd/notify"
 	"github.com/certd/certd/profile"
+	"github.com/certd/certd/remind"
 	"github.com/certd/certd/report"
 	"github.com/certd/certd/store"
 	"github.com/certd/certd/store/bolt"
@@ -118,7 +119,13 @@ type Main struct {
 	// notifications run the outbox dispatcher and the delivery worker
 	// (deliver.go).
 	notifications *notifications
-	// Sinks are the notification sinks besides the issuers' webhooks.
+	// reminders runs the reminder sweep (remind.go); Reminders is its
+	// sweeper, exposed for tests of the wiring.
+	reminders reminders
+	Reminders *remind.Sweeper
+	// Sinks are notification sinks besides those certd builds (the
+	// issuers' webhooks, the organizations' e-mail, the watchers): tests
+	// add theirs before Run.
 	Sinks []notify.Sink
 	// Keys and Issuer are exposed for tests of the wiring.
 	Keys        *keys.Service
@@ -285,11 +292,13 @@ func (m *Main) Run(ctx context.Context) error {
 	go m.sweep(sweepCtx)
 	// Organization e-mail is always a sink: without --smtp-url the outbox
 	// records each mail as not sent rather than dropping it.
-	m.startNotifications(append([]notify.Sink{
+	m.Sinks = append([]notify.Sink{
 		&notify.WebhookSink{Store: st, Data: m.API.WebhookData},
 		&mail.OrganizationSink{Outbox: st},
 		m.WatchSink,
-	}, m.Sinks...))
+	}, m.Sinks...)
+	m.startNotifications(m.Sinks)
+	m.startReminders(st, schemes)
 	m.Logger.Info("certd listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "store", m.storeName())
 	return nil
 }
@@ -432,6 +441,7 @@ func (m *Main) Close() error {
 		m.stopSweep = nil
 	}
 	m.stopNotifications()
+	m.stopReminders()
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 		defer cancel()

@@ -91,7 +91,7 @@ func TestWatchlistMailThroughMain(t *testing.T) {
 	// The reinstatement is dispatched (a webhook-less issuer: the outbox
 	// empties) and nothing is sent to the former watcher.
 	waitFor(t, "the outbox to empty", func() bool {
-		es, err := ts.m.store.LeaseOutbox(t.Context(), "probe", time.Now(), time.Now(), 1)
+		es, err := ts.m.store.LeaseOutbox(t.Context(), "probe", time.Now(), time.Now().Add(-time.Millisecond), 1)
 		return err == nil && len(es) == 0
 	})
 	time.Sleep(time.Second)

@@ -51,6 +51,43 @@ type IssuerBody struct {
 	CreatedAt      time.Time         `bson:"createdAt"`
 	CreatedAtNs    int32             `bson:"createdAtNs"`
 	Version        int64             `bson:"version"`
+
+	// Reminders is null for an issuer that follows the defaults.
+	Reminders *remindersDoc `bson:"reminders"`
+}
+
+type remindersDoc struct {
+	SurveillanceOpen      bool    `bson:"surveillanceOpen"`
+	SurveillanceCloseDays []int64 `bson:"surveillanceCloseDays"`
+	ExpiryDays            []int64 `bson:"expiryDays"`
+}
+
+func toRemindersDoc(r *cert.Reminders) *remindersDoc {
+	if r == nil {
+		return nil
+	}
+	d := &remindersDoc{SurveillanceOpen: r.SurveillanceOpen, SurveillanceCloseDays: []int64{}, ExpiryDays: []int64{}}
+	for _, n := range r.SurveillanceCloseDays {
+		d.SurveillanceCloseDays = append(d.SurveillanceCloseDays, int64(n))
+	}
+	for _, n := range r.ExpiryDays {
+		d.ExpiryDays = append(d.ExpiryDays, int64(n))
+	}
+	return d
+}
+
+func (d *remindersDoc) reminders() *cert.Reminders {
+	if d == nil {
+		return nil
+	}
+	r := &cert.Reminders{SurveillanceOpen: d.SurveillanceOpen}
+	for _, n := range d.SurveillanceCloseDays {
+		r.SurveillanceCloseDays = append(r.SurveillanceCloseDays, int(n))
+	}
+	for _, n := range d.ExpiryDays {
+		r.ExpiryDays = append(r.ExpiryDays, int(n))
+	}
+	return r
 }
 
 type accDoc struct {
@@ -87,6 +124,7 @@ func toIssuerDoc(is *cert.Issuer) *issuerDoc {
 		Contact: is.Contact, TimeZone: is.TimeZone, NumberPattern: is.NumberPattern,
 		NumberPrefix: is.NumberPrefix, NumberPatterns: is.NumberPatterns, KeyType: is.KeyType,
 		Logo: toImageRefDoc(is.Logo), Seal: toImageRefDoc(is.Seal), Version: is.Version,
+		Reminders: toRemindersDoc(is.Reminders),
 	}
 	for _, a := range is.Accreditation {
 		b.Accreditation = append(b.Accreditation, accDoc(a))
@@ -125,7 +163,7 @@ func (d *issuerDoc) issuer() *cert.Issuer {
 		Contact: b.Contact, TimeZone: b.TimeZone, NumberPattern: b.NumberPattern,
 		NumberPrefix: b.NumberPrefix, NumberPatterns: b.NumberPatterns, KeyType: b.KeyType,
 		StatusKey: d.StatusKey, Logo: b.Logo.ref(), Seal: b.Seal.ref(), Version: b.Version,
-		CreatedAt: joinTime(b.CreatedAt, b.CreatedAtNs, time.UTC),
+		CreatedAt: joinTime(b.CreatedAt, b.CreatedAtNs, time.UTC), Reminders: b.Reminders.reminders(),
 	}
 	for _, a := range b.Accreditation {
 		is.Accreditation = append(is.Accreditation, cert.Accreditation(a))

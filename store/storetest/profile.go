@@ -31,6 +31,7 @@ func fullProfile(t testing.TB, is *cert.Issuer) {
 	is.ApprovalNumber = "CNCA-R-2002-001"
 	is.Signatory = &cert.Signatory{Name: "张三", Title: "总经理"}
 	is.NumberPatterns = map[string]string{"itss": "ITSS-{YYYY}-{SEQ:6}", "iso17021": "QMS-{YYYY}-{SEQ:6}"}
+	is.Reminders = &cert.Reminders{SurveillanceOpen: true, SurveillanceCloseDays: []int{60, 14}, ExpiryDays: []int{120, 30}}
 	is.Logo = &cert.ImageRef{SHA256: "ab12", Width: 200, Height: 100, Size: 1234}
 	is.Seal = &cert.ImageRef{SHA256: "cd34", Width: 300, Height: 300, Size: 4321}
 	is.AppendEvent(cert.IssuerEvent{Type: cert.IssuerProfileUpdated, At: time.Date(2026, 3, 4, 5, 6, 7, 800900100, time.UTC), Actor: "apikey:abc (ops)", Fields: []string{"name", "website"}, Detail: "a sentence"})
@@ -65,12 +66,27 @@ func testIssuerUpdateClears(t *testing.T, s store.Store) {
 	is.Address, is.AddressEn, is.Website, is.Email, is.Phone = "", "", "", "", ""
 	is.Accreditation, is.ApprovalNumber, is.Signatory, is.NumberPatterns = nil, "", nil, nil
 	is.Logo, is.Seal = nil, nil
+	// Lead times that send nothing are not the defaults (a nil Reminders).
+	is.Reminders = &cert.Reminders{}
 	if err := s.UpdateIssuer(t.Context(), is); err != nil {
 		t.Fatalf("UpdateIssuer: %v", err)
 	}
 	got, err := s.Issuer(t.Context(), "cesa-itss")
 	if err != nil {
 		t.Fatalf("Issuer: %v", err)
+	}
+	if r := got.Reminders; r == nil || r.SurveillanceOpen || len(r.SurveillanceCloseDays) != 0 || len(r.ExpiryDays) != 0 {
+		t.Errorf("reminders that send nothing came back as %+v, want an empty Reminders (not nil: nil means the defaults)", r)
+	}
+	is.Reminders = nil
+	if err := s.UpdateIssuer(t.Context(), is); err != nil {
+		t.Fatalf("UpdateIssuer: %v", err)
+	}
+	if got, err = s.Issuer(t.Context(), "cesa-itss"); err != nil {
+		t.Fatalf("Issuer: %v", err)
+	}
+	if got.Reminders != nil {
+		t.Errorf("reminders cleared by UpdateIssuer came back: %+v", got.Reminders)
 	}
 	if got.Website != "" || got.Signatory != nil || len(got.Accreditation) != 0 || len(got.NumberPatterns) != 0 || got.Logo != nil || got.Seal != nil || got.ApprovalNumber != "" {
 		t.Errorf("fields cleared by UpdateIssuer came back: website %q, signatory %v, accreditation %v, patterns %v, logo %v, seal %v, approval %q",
