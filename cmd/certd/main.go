@@ -134,8 +134,8 @@ type Main struct {
 	API         *api.Server
 	Accounts    *accounts.Service
 	// Deadlines tells staff of reports due: the console's dashboard shows
-	// them, and Deadlines.Alert enqueues the staff-alert e-mails (call it
-	// from a periodic loop; it is idempotent per period and target).
+	// them, and the reminder sweep calls Deadlines.Alert, which enqueues
+	// the staff-alert e-mails (once per period and target).
 	Deadlines *deadlines.Service
 	// PasswordParams are the argon2id parameters of console passwords
 	// (accounts.DefaultPasswordParams when zero; tests make them cheap).

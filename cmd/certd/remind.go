@@ -15,8 +15,9 @@ type reminders struct {
 	done chan struct{}
 }
 
-// startReminders sweeps for due reminders at start and then every
-// --reminder-interval, until Close, handing them to m.Sinks. Every
+// startReminders sweeps for due reminders (and report deadlines that
+// approach) at start and then every --reminder-interval, until Close,
+// handing reminders to m.Sinks. Every
 // instance sweeps: the sinks' delivery ids (from the reminder's event id)
 // store each reminder once.
 func (m *Main) startReminders(st store.Store, schemes cert.Schemes) {
@@ -41,6 +42,15 @@ func (m *Main) startReminders(st store.Store, schemes cert.Schemes) {
 				m.Logger.Warn("reminder sweep", "error", err.Error(), "reminders", n)
 			case n > 0:
 				m.Logger.Info("reminder sweep", "reminders", n)
+			}
+			// Report deadlines approaching: one staff alert per period,
+			// target and admin, however often this runs.
+			if m.Deadlines != nil {
+				if n, err := m.Deadlines.Alert(ctx); err != nil && ctx.Err() == nil {
+					m.Logger.Warn("report deadline alerts", "error", err.Error(), "alerts", n)
+				} else if n > 0 {
+					m.Logger.Info("report deadline alerts", "alerts", n)
+				}
 			}
 			select {
 			case <-ctx.Done():
