@@ -22,7 +22,7 @@ var allowedImports = map[string][]string{
 	"store/storetest":                      {"std", "cert", "store"},
 	"cert/certtest":                        {"std"},
 	"templates/qrtest":                     {"std", "github.com/makiuchi-d/gozxing"},
-	"store/bolt":                           {"std", "cert", "store", "go.etcd.io/bbolt"},
+	"store/bolt":                           {"std", "cert", "store", "go.etcd.io/bbolt", "github.com/klauspost/compress/s2"},
 	"store/mongo":                          {"std", "cert", "store", "go.mongodb.org/mongo-driver/v2"},
 	"store/mongo/mongotest":                {"std", "cert", "store", "store/mongo", "github.com/FerretDB/FerretDB", "go.mongodb.org/mongo-driver/v2"},
 	"store/mongo/mongotest/cmd/mongotestd": {"std", "store/mongo/mongotest"},
@@ -47,6 +47,7 @@ var allowedImports = map[string][]string{
 var owners = map[string]string{
 	"github.com/lestrrat-go/jwx/v3":  "keys",
 	"go.etcd.io/bbolt":               "store/bolt",
+	"github.com/klauspost/compress":  "store/bolt",
 	"go.mongodb.org/mongo-driver/v2": "store/mongo",
 	"codeberg.org/go-pdf/fpdf":       "templates",
 	"github.com/skip2/go-qrcode":     "templates",

@@ -26,9 +26,13 @@ import (
 //
 // Format 2 writes each site as its name, address and scope, the events'
 // reason codes and the confidential flag; format 1 (still read) wrote a
-// site as its name alone and had neither codes nor the flag.
+// site as its name alone and had neither codes nor the flag. Format 3
+// stores the credential compressed (see writer.credential), which halves
+// a record: a bbolt leaf then holds two or three certificates a page
+// instead of one and a half.
 const (
-	certFormat   = 2
+	certFormat   = 3
+	certFormatV2 = 2
 	certFormatV1 = 1
 )
 
@@ -106,7 +110,7 @@ func encodeCert(c *cert.Certificate) ([]byte, error) {
 	w.str(c.IdempotencyKey)
 	w.str(c.RequestHash)
 	w.int(c.Version)
-	w.str(c.Credential)
+	w.credential(c.Credential)
 	return w.b, w.err
 }
 
@@ -187,7 +191,11 @@ func decodeCert(v []byte, c *cert.Certificate) error {
 	c.IdempotencyKey = r.str()
 	c.RequestHash = r.str()
 	c.Version = r.int64()
-	c.Credential = r.str()
+	if r.format >= 3 {
+		c.Credential = r.credential()
+	} else {
+		c.Credential = r.str()
+	}
 	if r.err == nil && len(r.b) != 0 {
 		r.err = errCorrupt
 	}
@@ -198,7 +206,7 @@ func decodeCert(v []byte, c *cert.Certificate) error {
 // stored certificate without decoding the rest; the names alias v. ok is
 // false for a value of an earlier version, which must be decoded.
 func searchFields(v []byte) (created time.Time, name, nameEn []byte, ok bool) {
-	if len(v) == 0 || (v[0] != certFormat && v[0] != certFormatV1) {
+	if len(v) == 0 || v[0] < certFormatV1 || v[0] > certFormat {
 		return time.Time{}, nil, nil, false
 	}
 	r := reader{b: v[1:]}
@@ -262,7 +270,7 @@ type reader struct {
 }
 
 func newReader(v []byte) (*reader, error) {
-	if len(v) == 0 || (v[0] != certFormat && v[0] != certFormatV1) {
+	if len(v) == 0 || v[0] < certFormatV1 || v[0] > certFormat {
 		return nil, errCorrupt
 	}
 	return &reader{b: v[1:], s: string(v), off: 1, format: v[0]}, nil

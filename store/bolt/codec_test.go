@@ -88,10 +88,11 @@ func TestCodecCorrupt(t *testing.T) {
 // TestCodecReadsFormat1: records of format 1 held a site as its name only.
 func TestCodecReadsFormat1(t *testing.T) {
 	c := &cert.Certificate{ID: "X", Sites: []cert.Site{{Name: "SiteOne"}, {Name: "SiteTwo"}}, IdempotencyKey: "IDEMPOTENCY", Credential: "tok"}
-	v2, err := encodeCert(c)
+	v3, err := encodeCert(c)
 	if err != nil {
 		t.Fatal(err)
 	}
+	v2 := asFormat2(t, v3, c.Credential)
 	// Format 1 has neither the sites' address and scope nor the
 	// confidential flag (the byte before the idempotency key).
 	v1 := bytes.Replace(v2, []byte("\x02\x07SiteOne\x00\x00\x07SiteTwo\x00\x00"), []byte("\x02\x07SiteOne\x07SiteTwo"), 1)
