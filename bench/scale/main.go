@@ -23,9 +23,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io/fs"
 	"log"
 	mathrand "math/rand/v2"
 	"net"
@@ -49,7 +52,10 @@ import (
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/issuer"
 	"github.com/certd/certd/keys"
+	"github.com/certd/certd/store"
 	"github.com/certd/certd/store/bolt"
+	"github.com/certd/certd/store/mongo"
+	"github.com/certd/certd/store/mongo/mongotest"
 )
 
 var (
@@ -60,7 +66,58 @@ var (
 	conns    = flag.Int("conns", 16, "connections of the verify-by-id run")
 	duration = flag.Duration("duration", 5*time.Second, "length of the verify-by-id run")
 	noWrk    = flag.Bool("no-wrk", false, "use the Go client even when wrk is installed")
+	useMongo = flag.Bool("mongo", false, "store the certificates in MongoDB: the test server of store/mongo/mongotest (FerretDB behind its serializing proxy), started here")
 )
+
+// backend is where certd keeps the certificates of one data directory.
+type backend struct {
+	name string
+	// args are certd's flags for it, besides --data-dir.
+	args []string
+	open func() store.Store
+	// disk returns the bytes the store takes on disk.
+	disk func() int64
+	// boltFile is the bbolt file, "" on MongoDB.
+	boltFile string
+}
+
+// newBackend returns the backend of data (and what stops it).
+func newBackend(dir, data string, n int) (backend, func()) {
+	if !*useMongo {
+		file := filepath.Join(data, "certd.db")
+		return backend{name: "embedded store (bbolt)", open: func() store.Store { return must(bolt.Open(file)) },
+			disk: func() int64 { return must(os.Stat(file)).Size() }, boltFile: file}, func() {}
+	}
+	mdir := filepath.Join(dir, fmt.Sprintf("mongo-%d", n))
+	srv := must(mongotest.Listen(mdir, "127.0.0.1:0", false))
+	db := fmt.Sprintf("certd_scale_%d", n)
+	kek := filepath.Join(data, "kek")
+	check(os.MkdirAll(data, 0o700))
+	if _, err := os.Stat(kek); err != nil {
+		k := make([]byte, 32)
+		_, _ = rand.Read(k)
+		check(os.WriteFile(kek, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600))
+	}
+	return backend{
+		name: "MongoDB test server (FerretDB v1, SQLite, serializing proxy)",
+		args: []string{"--mongo-uri", srv.URI(), "--mongo-database", db, "--kek-file", kek},
+		open: func() store.Store {
+			return must(mongo.Open(context.Background(), srv.URI(), db, mongo.WithTimeout(time.Minute)))
+		},
+		disk: func() int64 {
+			var total int64
+			_ = filepath.WalkDir(mdir, func(_ string, d fs.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					if fi, err := d.Info(); err == nil {
+						total += fi.Size()
+					}
+				}
+				return nil
+			})
+			return total
+		},
+	}, srv.Stop
+}
 
 const publicURL = "http://certd.test"
 
@@ -92,16 +149,29 @@ func main() {
 	for _, s := range strings.Split(*counts, ",") {
 		n := must(strconv.Atoi(strings.TrimSpace(s)))
 		data := filepath.Join(dir, fmt.Sprintf("data-%d", n))
+		if *useMongo {
+			data += "-mongo"
+		}
 		f := &figures{n: n}
+		seeded := true
 		if _, err := os.Stat(filepath.Join(data, "seeded.json")); err != nil {
 			check(os.RemoveAll(data))
-			seedDir(bin, data, n, f)
+			check(os.RemoveAll(filepath.Join(dir, fmt.Sprintf("mongo-%d", n))))
+			seeded = false
+		}
+		be, stopBackend := newBackend(dir, data, n)
+		f.backend = be.name
+		if !seeded {
+			seedDir(bin, data, n, be, f)
 		} else {
 			log.Printf("%d: measuring the data seeded before in %s", n, data)
 			check(json.Unmarshal(must(os.ReadFile(filepath.Join(data, "seeded.json"))), &f.seed))
 		}
-		f.buckets = bucketStats(filepath.Join(data, "certd.db"))
-		measure(root, bin, data, f)
+		if be.boltFile != "" {
+			f.buckets = bucketStats(be.boltFile)
+		}
+		measure(root, bin, data, be, f)
+		stopBackend()
 		results = append(results, f)
 		if !*keep && *baseDir != "" {
 			check(os.RemoveAll(data))
@@ -119,6 +189,7 @@ type seedFigures struct {
 
 type figures struct {
 	n                   int
+	backend             string
 	seed                seedFigures
 	buckets             []bucket
 	fileBytes           int64
@@ -140,14 +211,14 @@ type latency struct {
 
 // seedDir makes a data directory with n certificates (see the package
 // documentation).
-func seedDir(bin, data string, n int, f *figures) {
+func seedDir(bin, data string, n int, be backend, f *figures) {
 	check(os.MkdirAll(data, 0o700))
 	// The first start: KEK, default issuer, admin token.
-	cmd, _ := startCertd(bin, data)
+	cmd, _ := startCertd(bin, data, be)
 	stopCertd(cmd, syscall.SIGTERM)
 
 	ctx := context.Background()
-	st := must(bolt.Open(filepath.Join(data, "certd.db")))
+	st := be.open()
 	kek := must(keys.LoadKEK(filepath.Join(data, "kek")))
 	ks := keys.NewService(st, kek, time.Now)
 	schemes := must(cert.NewSchemes(cert.BuiltinSchemes()))
@@ -213,7 +284,11 @@ func seedDir(bin, data string, n int, f *figures) {
 	perm := rng.Perm(len(ids))
 	nSusp, nWd := len(ids)*3/100, len(ids)/100
 	jobs := make(chan [2]string)
-	for range 8 {
+	actors := 8
+	if *useMongo {
+		actors = 1 // the test server runs one command at a time
+	}
+	for range actors {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -312,12 +387,12 @@ func bucketStats(path string) []bucket {
 }
 
 // measure starts certd on data and takes the figures, one at a time.
-func measure(root, bin, data string, f *figures) {
-	f.fileBytes = must(os.Stat(filepath.Join(data, "certd.db"))).Size()
+func measure(root, bin, data string, be backend, f *figures) {
+	f.fileBytes = be.disk()
 	ids := strings.Fields(string(must(os.ReadFile(filepath.Join(data, "ids.txt")))))
 	token := strings.TrimSpace(string(must(os.ReadFile(filepath.Join(data, "admin.token")))))
 
-	cmd, base := startCertd(bin, data)
+	cmd, base := startCertd(bin, data, be)
 	f.startClean = cmd.took
 	f.rssStart = readMem(cmd.Process.Pid)
 	client := &http.Client{Timeout: 5 * time.Minute}
@@ -371,7 +446,7 @@ func measure(root, bin, data string, f *figures) {
 
 	// kill -9, then the start that checks every page.
 	stopCertd(cmd, syscall.SIGKILL)
-	cmd, _ = startCertd(bin, data)
+	cmd, _ = startCertd(bin, data, be)
 	f.startUnclean = cmd.took
 	stopCertd(cmd, syscall.SIGTERM)
 }
@@ -383,12 +458,13 @@ type certdProcess struct {
 
 // startCertd starts certd on data and waits until /readyz answers 200;
 // took is the time from exec to that answer.
-func startCertd(bin, data string) (*certdProcess, string) {
+func startCertd(bin, data string, be backend) (*certdProcess, string) {
 	l := must(net.Listen("tcp", "127.0.0.1:0"))
 	addr := l.Addr().String()
 	l.Close()
-	cmd := exec.Command(bin, "--addr", addr, "--data-dir", data, "--public-url", publicURL, "--log-level", "warn",
-		"--rate-limit", "1000000") // the load comes from one address
+	args := append([]string{"--addr", addr, "--data-dir", data, "--public-url", publicURL, "--log-level", "warn",
+		"--rate-limit", "1000000"}, be.args...) // the load comes from one address
+	cmd := exec.Command(bin, args...)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	start := time.Now()
@@ -531,7 +607,7 @@ func parseWrk(out string) latency {
 }
 
 func report(fs []*figures) {
-	fmt.Printf("\ncertd at scale: %d CPUs (shared), embedded store (bbolt)\n\n", runtime.NumCPU())
+	fmt.Printf("\ncertd at scale: %d CPUs (shared), %s\n\n", runtime.NumCPU(), fs[0].backend)
 	row := func(name string, v func(*figures) string) {
 		fmt.Printf("%-44s", name)
 		for _, f := range fs {
@@ -554,7 +630,7 @@ func report(fs []*figures) {
 	})
 	row("suspend 3% + withdraw 1% (use case)", func(f *figures) string { return f.seed.Lifecycle.Round(time.Second).String() })
 	row("start after a clean stop", func(f *figures) string { return ms(f.startClean) })
-	row("start after kill -9 (full check)", func(f *figures) string { return ms(f.startUnclean) })
+	row("start after kill -9 (bbolt: full check)", func(f *figures) string { return ms(f.startUnclean) })
 	row("verify by id, requests/s", func(f *figures) string { return fmt.Sprintf("%.0f", f.verify.rate) })
 	row("verify by id, p50 / p99", func(f *figures) string { return lat(f.verify) })
 	row("status list, first fetch", func(f *figures) string { return ms(f.statusFirst.p50) })
@@ -565,7 +641,7 @@ func report(fs []*figures) {
 	row("search, no match, p50", func(f *figures) string { return lat(f.miss) })
 	row("RSS after start: heap / mapped file", func(f *figures) string { return mb(f.rssStart.anon) + " / " + mb(f.rssStart.file) })
 	row("RSS after the runs: heap / mapped file", func(f *figures) string { return mb(f.rssAfter.anon) + " / " + mb(f.rssAfter.file) })
-	row("file size", func(f *figures) string { return mb(f.fileBytes) })
+	row("store on disk", func(f *figures) string { return mb(f.fileBytes) })
 	row("bytes on disk per certificate", func(f *figures) string { return fmt.Sprintf("%d", f.fileBytes/int64(f.n)) })
 	if len(fs) > 1 {
 		a, b := fs[0], fs[len(fs)-1]
@@ -574,6 +650,9 @@ func report(fs []*figures) {
 	}
 	fmt.Printf("verify by id measured with %s\n", fs[0].verifyTool)
 	for _, f := range fs {
+		if len(f.buckets) == 0 {
+			continue
+		}
 		fmt.Printf("\nwhere the bytes go at %d certificates (bbolt buckets: allocated pages, bytes in use, keys):\n", f.n)
 		var total int64
 		for _, b := range f.buckets {
