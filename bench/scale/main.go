@@ -196,6 +196,8 @@ type figures struct {
 	startClean          time.Duration
 	startUnclean        time.Duration
 	rssStart, rssAfter  procMem
+	afterStart          time.Duration // until certd is idle after its start
+	afterStartCPU       time.Duration // the CPU it used meanwhile
 	verify              latency
 	verifyTool          string
 	statusFirst, status latency
@@ -395,6 +397,9 @@ func measure(root, bin, data string, be backend, f *figures) {
 	cmd, base := startCertd(bin, data, be)
 	f.startClean = cmd.took
 	f.rssStart = readMem(cmd.Process.Pid)
+	// certd sweeps time-derived status changes in the background after it
+	// starts (every certificate is read): measure once it is done.
+	f.afterStart, f.afterStartCPU = waitIdle(cmd.Process.Pid)
 	client := &http.Client{Timeout: 5 * time.Minute}
 
 	// Verify by id: wrk over 100,000 active ids, or the Go client.
@@ -485,6 +490,30 @@ func startCertd(bin, data string, be backend) (*certdProcess, string) {
 func stopCertd(cmd *certdProcess, sig syscall.Signal) {
 	check(cmd.Process.Signal(sig))
 	_ = cmd.Wait()
+}
+
+// waitIdle waits until the process uses less than 5% of a core over a
+// second, and returns how long that took and the CPU it used meanwhile.
+func waitIdle(pid int) (time.Duration, time.Duration) {
+	cpu := func() time.Duration {
+		b := must(os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)))
+		// The fields after the command name, which is in parentheses.
+		fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+		utime, _ := strconv.ParseInt(fields[11], 10, 64)
+		stime, _ := strconv.ParseInt(fields[12], 10, 64)
+		return time.Duration(utime+stime) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+	}
+	start, first := time.Now(), cpu()
+	prev := first
+	for time.Since(start) < 10*time.Minute {
+		time.Sleep(time.Second)
+		now := cpu()
+		if now-prev < 50*time.Millisecond {
+			return time.Since(start), now - first
+		}
+		prev = now
+	}
+	return time.Since(start), prev - first
 }
 
 // procMem is the resident memory of a process: anonymous (the heap), and
@@ -631,6 +660,9 @@ func report(fs []*figures) {
 	row("suspend 3% + withdraw 1% (use case)", func(f *figures) string { return f.seed.Lifecycle.Round(time.Second).String() })
 	row("start after a clean stop", func(f *figures) string { return ms(f.startClean) })
 	row("start after kill -9 (bbolt: full check)", func(f *figures) string { return ms(f.startUnclean) })
+	row("busy after start (status sweep): wall / CPU", func(f *figures) string {
+		return f.afterStart.Round(time.Second).String() + " / " + f.afterStartCPU.Round(100*time.Millisecond).String()
+	})
 	row("verify by id, requests/s", func(f *figures) string { return fmt.Sprintf("%.0f", f.verify.rate) })
 	row("verify by id, p50 / p99", func(f *figures) string { return lat(f.verify) })
 	row("status list, first fetch", func(f *figures) string { return ms(f.statusFirst.p50) })
