@@ -66,6 +66,7 @@ var (
 	conns    = flag.Int("conns", 16, "connections of the verify-by-id run")
 	duration = flag.Duration("duration", 5*time.Second, "length of the verify-by-id run")
 	noWrk    = flag.Bool("no-wrk", false, "use the Go client even when wrk is installed")
+	rounds   = flag.Int("rounds", 3, "rounds of the side-by-side verify-by-id runs (bbolt)")
 	useMongo = flag.Bool("mongo", false, "store the certificates in MongoDB: the test server of store/mongo/mongotest (FerretDB behind its serializing proxy), started here")
 )
 
@@ -172,12 +173,74 @@ func main() {
 		}
 		measure(root, bin, data, be, f)
 		stopBackend()
+		f.data, f.be = data, be
 		results = append(results, f)
-		if !*keep && *baseDir != "" {
-			check(os.RemoveAll(data))
+	}
+	if !*useMongo {
+		compareVerify(root, bin, results)
+	}
+	if !*keep && *baseDir != "" {
+		for _, f := range results {
+			check(os.RemoveAll(f.data))
 		}
 	}
 	report(results)
+}
+
+// verifyRun measures verify by id with wrk over the active ids of data,
+// or with the Go client when wrk is missing.
+func verifyRun(root, data, base string, ids []string, client *http.Client) (latency, string) {
+	if _, err := exec.LookPath("wrk"); err == nil && !*noWrk {
+		out, err := exec.Command("wrk", "-t", "2", "-c", strconv.Itoa(*conns), "-d", fmt.Sprintf("%ds", int(duration.Seconds())),
+			"--latency", "-s", filepath.Join(root, "bench/load/pick.lua"), base+"/api/v1/verify/", "--",
+			filepath.Join(data, "ids.txt"), "path").CombinedOutput()
+		if err != nil {
+			log.Fatalf("wrk: %v\n%s", err, out)
+		}
+		return parseWrk(string(out)), fmt.Sprintf("wrk, %d connections, 2 threads", *conns)
+	}
+	return loop(*conns, *duration, func() int { return get(client, base+"/api/v1/verify/"+ids[mathrand.IntN(len(ids))]) }),
+		fmt.Sprintf("Go client, %d connections", *conns)
+}
+
+// compareVerify starts certd on every data directory at once and measures
+// verify by id on each in turn, -rounds times, so that what else the
+// machine does touches every count alike; each count gets its median
+// round, and ratio the median of the rounds' ratios of the last count's
+// p50 to the first's.
+func compareVerify(root, bin string, fs []*figures) {
+	type server struct {
+		cmd  *certdProcess
+		base string
+		ids  []string
+		runs []latency
+	}
+	servers := make([]*server, len(fs))
+	client := &http.Client{Timeout: time.Minute}
+	for i, f := range fs {
+		cmd, base := startCertd(bin, f.data, f.be)
+		waitIdle(cmd.Process.Pid)
+		servers[i] = &server{cmd: cmd, base: base, ids: strings.Fields(string(must(os.ReadFile(filepath.Join(f.data, "ids.txt")))))}
+	}
+	var ratios []float64
+	for range *rounds {
+		for i, sv := range servers {
+			l, tool := verifyRun(root, fs[i].data, sv.base, sv.ids, client)
+			sv.runs = append(sv.runs, l)
+			fs[i].verifyTool = tool
+		}
+		last, first := servers[len(servers)-1].runs, servers[0].runs
+		ratios = append(ratios, float64(last[len(last)-1].p50)/float64(first[len(first)-1].p50))
+	}
+	for i, sv := range servers {
+		runs := slices.Clone(sv.runs)
+		slices.SortFunc(runs, func(a, b latency) int { return int(a.p50 - b.p50) })
+		fs[i].verify = runs[len(runs)/2]
+		fs[i].verifyRounds = sv.runs
+		stopCertd(sv.cmd, syscall.SIGTERM)
+	}
+	slices.Sort(ratios)
+	fs[len(fs)-1].verifyRatio = ratios
 }
 
 // seedFigures are kept in the data directory for later runs.
@@ -202,6 +265,10 @@ type figures struct {
 	afterStartCPU       time.Duration // the CPU it used meanwhile
 	verify              latency
 	verifyTool          string
+	verifyRounds        []latency
+	verifyRatio         []float64 // of the last count to the first, one a round, sorted
+	data                string
+	be                  backend
 	statusFirst, status latency
 	issue, action       latency
 	searchHit, miss     latency
@@ -416,19 +483,10 @@ func measure(root, bin, data string, be backend, f *figures) {
 	f.rssIdle = readMem(cmd.Process.Pid)
 	client := &http.Client{Timeout: 5 * time.Minute}
 
-	// Verify by id: wrk over 100,000 active ids, or the Go client.
-	if _, err := exec.LookPath("wrk"); err == nil && !*noWrk {
-		f.verifyTool = fmt.Sprintf("wrk, %d connections, 2 threads", *conns)
-		out, err := exec.Command("wrk", "-t", "2", "-c", strconv.Itoa(*conns), "-d", fmt.Sprintf("%ds", int(duration.Seconds())),
-			"--latency", "-s", filepath.Join(root, "bench/load/pick.lua"), base+"/api/v1/verify/", "--",
-			filepath.Join(data, "ids.txt"), "path").CombinedOutput()
-		if err != nil {
-			log.Fatalf("wrk: %v\n%s", err, out)
-		}
-		f.verify = parseWrk(string(out))
-	} else {
-		f.verifyTool = fmt.Sprintf("Go client, %d connections", *conns)
-		f.verify = loop(*conns, *duration, func() int { return get(client, base+"/api/v1/verify/"+ids[mathrand.IntN(len(ids))]) })
+	// Verify by id: measured here alone on MongoDB; on bbolt, after every
+	// count is measured, with the stores side by side (compareVerify).
+	if *useMongo {
+		f.verify, f.verifyTool = verifyRun(root, data, base, ids, client)
 	}
 
 	// The status list: the first fetch (built from the index) and then
@@ -691,10 +749,16 @@ func report(fs []*figures) {
 	row("RSS after the runs: heap / mapped file", func(f *figures) string { return mb(f.rssAfter.anon) + " / " + mb(f.rssAfter.file) })
 	row("store on disk", func(f *figures) string { return mb(f.fileBytes) })
 	row("bytes on disk per certificate", func(f *figures) string { return fmt.Sprintf("%d", f.fileBytes/int64(f.n)) })
-	if len(fs) > 1 {
-		a, b := fs[0], fs[len(fs)-1]
-		fmt.Printf("\nverify by id p50 at %d / at %d: %.2fx; requests/s %.2fx\n", b.n, a.n,
-			float64(b.verify.p50)/float64(a.verify.p50), b.verify.rate/a.verify.rate)
+	if r := fs[len(fs)-1].verifyRatio; len(fs) > 1 && len(r) > 0 {
+		fmt.Printf("\nverify by id p50 at %d / at %d: %.2fx (median of %d alternating rounds; lowest %.2fx, highest %.2fx)\n",
+			fs[len(fs)-1].n, fs[0].n, r[len(r)/2], len(r), r[0], r[len(r)-1])
+		for _, f := range fs {
+			fmt.Printf("  rounds at %d:", f.n)
+			for _, l := range f.verifyRounds {
+				fmt.Printf("  %.0f/s p50 %s", l.rate, ms(l.p50))
+			}
+			fmt.Println()
+		}
 	}
 	fmt.Printf("verify by id measured with %s\n", fs[0].verifyTool)
 	for _, f := range fs {
