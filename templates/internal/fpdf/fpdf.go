@@ -39,6 +39,7 @@ import (
 	"math"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -4597,8 +4598,22 @@ func (f *Fpdf) generateCIDFontMap(font *fontDefType, LastRune int) {
 	startCid := 1
 	cwLen := LastRune + 1
 
+	// certd: the characters that can count, in order (every one below 256,
+	// the used ones above), instead of every code point up to LastRune.
+	cids := make([]int, 0, 256+len(font.usedRunes))
+	for cid := startCid; cid < min(256, cwLen); cid++ {
+		cids = append(cids, cid)
+	}
+	low := len(cids)
+	for r, numb := range font.usedRunes {
+		if r > 255 && r < cwLen && numb != 0 {
+			cids = append(cids, r)
+		}
+	}
+	slices.Sort(cids[low:])
+
 	// for each character
-	for cid := startCid; cid < cwLen; cid++ {
+	for _, cid := range cids {
 		if font.Cw[cid] == 0x00 {
 			continue
 		}
