@@ -171,15 +171,14 @@ func initialize(tx *bbolt.Tx) error {
 }
 
 // Close closes the file, then writes the marker that spares the next Open
-// the full check (see Check). Calls after Close fail with
-// store.ErrUnavailable.
+// the full check (see Check). The marker is best effort: when it cannot be
+// written, the next Open makes the full check, which is slower but as
+// safe. Calls after Close fail with store.ErrUnavailable.
 func (s *Store) Close() error {
 	if err := s.db.Close(); err != nil {
 		return unavailable("close", err)
 	}
-	if err := writeCleanMark(s.path); err != nil {
-		return unavailable("mark clean close", err)
-	}
+	_ = writeCleanMark(s.path)
 	return nil
 }
 
