@@ -110,9 +110,9 @@ func (s *Service) recordDerived(ctx context.Context, c *cert.Certificate) (int, 
 // errors are returned together.
 func (s *Service) SweepDerived(ctx context.Context, issuer string) (recorded int, err error) {
 	var errs []error
-	// unlinked holds the ids seen without a successor; pages come in
-	// creation order, so a certificate is seen before its successor.
-	unlinked := map[string]bool{}
+	// Nothing of a page is kept once it is done (an id kept would keep its
+	// whole decoded record alive): the sweep's memory must not grow with
+	// the number of certificates.
 	q := store.Query{Issuer: issuer, Limit: sweepPage}
 	for {
 		page, next, err := s.st.ListCertificates(ctx, q)
@@ -123,11 +123,10 @@ func (s *Service) SweepDerived(ctx context.Context, issuer string) (recorded int
 			if err := ctx.Err(); err != nil {
 				return recorded, errors.Join(append(errs, err)...)
 			}
-			if c.SupersededBy == "" {
-				unlinked[c.ID] = true
-			}
-			if c.Supersedes != "" && unlinked[c.Supersedes] {
-				delete(unlinked, c.Supersedes)
+			// A successor made by renew or revise carries its
+			// predecessor's successor key; repairLink reads the
+			// predecessor and links it when the second write was lost.
+			if c.Supersedes != "" && c.IdempotencyKey == successorKey(c.Supersedes) {
 				n, err := s.repairLink(ctx, c)
 				recorded += n
 				if err != nil {

@@ -17,8 +17,9 @@
 // none) and carry their stylesheet inline.
 //
 // templates imports only the standard library, cert, and the rendering
-// libraries github.com/skip2/go-qrcode and codeberg.org/go-pdf/fpdf, which no
-// other package of certd may import. It knows nothing of storage, keys or
+// libraries github.com/skip2/go-qrcode and codeberg.org/go-pdf/fpdf (its copy
+// in templates/internal/fpdf, see the README there), which no other package
+// of certd may import. It knows nothing of storage, keys or
 // HTTP: callers hand it the certificate or verdict, its issuer and scheme,
 // the status they derived and the URLs to print.
 //

@@ -10,7 +10,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
+
+	"github.com/certd/certd/templates/internal/fpdf"
 )
 
 // ErrNoFont reports that no usable set of TrueType fonts for PDFs was found.
@@ -79,10 +82,47 @@ type runeRange struct{ lo, hi rune }
 // The zero Fonts prints nothing.
 type Fonts struct {
 	list []Font
+	// parsed holds each font of the chain as the PDF library parsed it,
+	// made on first use and shared by every PDF: parsing a CJK font costs
+	// several milliseconds, more than the rest of a certificate. Nil (a
+	// Fonts not made by NewFonts or FindFonts) parses on every render.
+	parsed []*pdfFont
+}
+
+// pdfFont is a font of a chain, parsed once under its family name.
+type pdfFont struct {
+	once sync.Once
+	font *fpdf.UTF8Font
+	err  error
 }
 
 // NewFonts returns the chain of the given fonts, in order.
-func NewFonts(fonts ...Font) Fonts { return Fonts{list: slices.Clone(fonts)} }
+func NewFonts(fonts ...Font) Fonts { return Fonts{list: slices.Clone(fonts)}.withCache() }
+
+// withCache returns fs with room for its parsed fonts.
+func (fs Fonts) withCache() Fonts {
+	fs.parsed = make([]*pdfFont, len(fs.list))
+	for i := range fs.parsed {
+		fs.parsed[i] = &pdfFont{}
+	}
+	return fs
+}
+
+// addTo makes font i of the chain available in pdf under its family name,
+// parsed once for all PDFs.
+func (fs Fonts) addTo(pdf *fpdf.Fpdf, i int) {
+	if fs.parsed == nil {
+		pdf.AddUTF8FontFromBytes(fs.family(i), "", fs.list[i].Data)
+		return
+	}
+	p := fs.parsed[i]
+	p.once.Do(func() { p.font, p.err = fpdf.ParseUTF8Font(fs.family(i), "", fs.list[i].Data) })
+	if p.err != nil {
+		pdf.SetError(fmt.Errorf("font %s: %w", fs.list[i].Path, p.err))
+		return
+	}
+	pdf.AddParsedUTF8Font(p.font)
+}
 
 // Paths returns the files of the chain, in order.
 func (fs Fonts) Paths() []string {
@@ -203,7 +243,7 @@ func FindFonts(explicit string) (Fonts, error) {
 			return Fonts{}, fmt.Errorf("--pdf-font: %w: %s lack %d of the characters every certificate prints, such as %q",
 				ErrNoFont, strings.Join(fs.Paths(), ", "), len(m), string(m[:min(len(m), 10)]))
 		}
-		return fs, nil
+		return fs.withCache(), nil
 	}
 	var fs Fonts
 	var tried []string
@@ -238,7 +278,7 @@ func FindFonts(explicit string) (Fonts, error) {
 		}
 		return Fonts{}, fmt.Errorf("%w: %s", ErrNoFont, msg)
 	}
-	return fs, nil
+	return fs.withCache(), nil
 }
 
 // LoadFont reads and checks a TrueType font file: it must be a single font

@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"image"
-	"image/draw"
-	"image/png"
 	"math"
 	"slices"
 	"strconv"
@@ -15,8 +12,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"codeberg.org/go-pdf/fpdf"
 	"github.com/certd/certd/cert"
+	"github.com/certd/certd/templates/internal/fpdf"
 )
 
 // CredentialFilename is the name of the signed credential attached to every
@@ -163,7 +160,7 @@ func RenderPDF(doc CertificateDoc, fonts Fonts) (out []byte, err error) {
 	}
 	for i, u := range used {
 		if u {
-			pdf.AddUTF8FontFromBytes(fonts.family(i), "", fonts.list[i].Data)
+			fonts.addTo(pdf, i)
 		}
 	}
 	pdf.SetTitle(s.titleZh+" "+s.number, true)
@@ -477,36 +474,17 @@ type pdfPainter struct {
 
 // register adds a PNG image, scaled down to at most maxPx pixels on its
 // longer side, and returns its name, or "" when data is empty or
-// unreadable. fpdf reads 8-bit PNGs only: another depth is converted to
-// 8-bit RGBA first, keeping the transparency.
+// unreadable (see pdfImage).
 func (p *pdfPainter) register(name string, data []byte, maxPx int) string {
 	if len(data) == 0 {
 		return ""
 	}
-	data = pdfFitImage(data, maxPx)
-	opt := fpdf.ImageOptions{ImageType: "PNG"}
-	p.pdf.RegisterImageOptionsReader(name, opt, bytes.NewReader(data))
-	if p.pdf.Ok() {
-		return name
-	}
-	p.pdf.ClearError()
-	img, err := png.Decode(bytes.NewReader(data))
-	if err != nil {
+	img, suffix := pdfImage(data, maxPx)
+	if img == nil {
 		return ""
 	}
-	rgba := image.NewNRGBA(img.Bounds())
-	draw.Draw(rgba, rgba.Bounds(), img, img.Bounds().Min, draw.Src)
-	var b bytes.Buffer
-	if err := png.Encode(&b, rgba); err != nil {
-		return ""
-	}
-	name += "-8bit"
-	p.pdf.RegisterImageOptionsReader(name, opt, &b)
-	if !p.pdf.Ok() {
-		p.pdf.ClearError()
-		return ""
-	}
-	return name
+	p.pdf.RegisterParsedImage(name+suffix, img)
+	return name + suffix
 }
 
 // imageBox returns the size of a registered image scaled to fit w by h,

@@ -7,6 +7,8 @@ import (
 	"image/draw"
 	"image/png"
 	"sync"
+
+	"github.com/certd/certd/templates/internal/fpdf"
 )
 
 // Images are printed at most this many pixels on their longer side: about
@@ -29,6 +31,78 @@ var pdfScaled = struct {
 }{m: map[[sha256.Size]byte][]byte{}}
 
 const pdfScaledMax = 16
+
+// pdfParsed holds images as the PDF library parsed them (after
+// pdfFitImage), by the SHA-256 of the uploaded PNG and the size: parsing
+// re-compresses an image with transparency, which would otherwise cost
+// every render of an issuer's certificates. It keeps at most pdfScaledMax
+// of them.
+var pdfParsed = struct {
+	sync.Mutex
+	m     map[[sha256.Size]byte]pdfParsedImage
+	order [][sha256.Size]byte
+}{m: map[[sha256.Size]byte]pdfParsedImage{}}
+
+// pdfParsedImage is an image ready for a PDF, and the suffix of its name:
+// "-8bit" when it had to be converted to 8 bits per channel first.
+type pdfParsedImage struct {
+	img    *fpdf.Image
+	suffix string
+}
+
+// pdfImage returns data, a PNG, scaled down to at most maxPx pixels on its
+// longer side and parsed for a PDF, or nil when it cannot be read. The
+// PDF library reads 8-bit PNGs only: another depth is converted to 8-bit
+// RGBA first, keeping the transparency, and the suffix says so.
+func pdfImage(data []byte, maxPx int) (*fpdf.Image, string) {
+	h := sha256.New()
+	h.Write(data)
+	h.Write([]byte{byte(maxPx >> 8), byte(maxPx)})
+	var key [sha256.Size]byte
+	h.Sum(key[:0])
+	pdfParsed.Lock()
+	p, ok := pdfParsed.m[key]
+	pdfParsed.Unlock()
+	if ok {
+		return p.img, p.suffix
+	}
+	p = pdfParseImage(pdfFitImage(data, maxPx))
+	pdfParsed.Lock()
+	defer pdfParsed.Unlock()
+	if _, ok := pdfParsed.m[key]; !ok {
+		if len(pdfParsed.order) >= pdfScaledMax {
+			delete(pdfParsed.m, pdfParsed.order[0])
+			pdfParsed.order = pdfParsed.order[1:]
+		}
+		pdfParsed.m[key] = p
+		pdfParsed.order = append(pdfParsed.order, key)
+	}
+	return p.img, p.suffix
+}
+
+// pdfParseImage parses a PNG for a PDF, converted to 8-bit RGBA when the
+// PDF library cannot read it as it is.
+func pdfParseImage(data []byte) pdfParsedImage {
+	opt := fpdf.ImageOptions{ImageType: "PNG"}
+	if img, err := fpdf.ParseImage(opt, data); err == nil {
+		return pdfParsedImage{img: img}
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		return pdfParsedImage{}
+	}
+	rgba := image.NewNRGBA(img.Bounds())
+	draw.Draw(rgba, rgba.Bounds(), img, img.Bounds().Min, draw.Src)
+	var b bytes.Buffer
+	if err := png.Encode(&b, rgba); err != nil {
+		return pdfParsedImage{}
+	}
+	parsed, err := fpdf.ParseImage(opt, b.Bytes())
+	if err != nil {
+		return pdfParsedImage{}
+	}
+	return pdfParsedImage{img: parsed, suffix: "-8bit"}
+}
 
 // pdfFitImage returns data, a PNG, scaled down to at most maxPx pixels on
 // its longer side (with its transparency), or data itself when it is no

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	qrcode "github.com/skip2/go-qrcode"
 )
@@ -82,11 +83,25 @@ func qrPNG(m [][]bool, scale int) ([]byte, error) {
 		}
 	}
 	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
+	if err := qrEncoder.Encode(&b, img); err != nil {
 		return nil, fmt.Errorf("qr: encode png: %w", err)
 	}
 	return b.Bytes(), nil
 }
+
+// qrEncoder writes what png.Encode writes, reusing its compressor and row
+// buffers from one QR code to the next.
+var qrEncoder = png.Encoder{BufferPool: &qrBuffers{}}
+
+// qrBuffers is a png.EncoderBufferPool over a sync.Pool.
+type qrBuffers struct{ p sync.Pool }
+
+func (q *qrBuffers) Get() *png.EncoderBuffer {
+	b, _ := q.p.Get().(*png.EncoderBuffer)
+	return b
+}
+
+func (q *qrBuffers) Put(b *png.EncoderBuffer) { q.p.Put(b) }
 
 // QRSVG returns content as a QR code in SVG: the same symbol as QRPNG (level
 // M, QRQuietZone-module quiet zone, black on white). The viewBox counts

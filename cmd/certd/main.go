@@ -424,9 +424,17 @@ func (m *Main) openStore(ctx context.Context) (store.Store, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
+	start := time.Now()
 	st, err := bolt.Open(filepath.Join(cfg.DataDir, dbFile))
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
+	}
+	took := time.Since(start).Round(time.Millisecond)
+	if st.Check() == bolt.CheckFull {
+		m.Logger.Warn("store was not closed cleanly (crash, kill -9, power loss) or changed since: read and checked every page before starting",
+			"file", dbFile, "took", took.String())
+	} else {
+		m.Logger.Info("store opened", "file", dbFile, "check", string(st.Check()), "took", took.String())
 	}
 	return st, nil
 }

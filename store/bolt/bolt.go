@@ -54,7 +54,10 @@ var _ store.Store = (*Store)(nil)
 
 // Store is the bbolt backend. It is safe for concurrent use.
 type Store struct {
-	db *bbolt.DB
+	db   *bbolt.DB
+	path string
+	// check is how Open made sure of the file (clean.go).
+	check Check
 	// marker computes the status marks of written certificates (status.go).
 	marker atomic.Pointer[statusMarker]
 }
@@ -80,8 +83,11 @@ func WithLockTimeout(d time.Duration) Option {
 // Open opens the bbolt file at path, creating it (mode 0600) and its
 // buckets when missing. The directory must exist. When another process
 // holds the file, Open fails after the lock timeout with an error matching
-// ErrLocked and store.ErrUnavailable. An existing file is read in full
-// first: a truncated or damaged one gives an error matching ErrDamaged.
+// ErrLocked and store.ErrUnavailable. An existing file that the last
+// process did not close cleanly (see Check) is read in full first: a
+// truncated or damaged one gives an error matching ErrDamaged. One that
+// it did close cleanly, and that has not changed since, is only read
+// through once to compare its checksum.
 func Open(path string, opts ...Option) (*Store, error) {
 	o := options{
 		lockTimeout: DefaultLockTimeout,
@@ -89,8 +95,12 @@ func Open(path string, opts ...Option) (*Store, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if err := checkFile(path, o.lockTimeout); err != nil {
-		return nil, err
+	check := CheckClean
+	if !takeCleanMark(path) {
+		var err error
+		if check, err = checkFile(path, o.lockTimeout); err != nil {
+			return nil, err
+		}
 	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
 		Timeout: o.lockTimeout,
@@ -113,8 +123,11 @@ func Open(path string, opts ...Option) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, path: path, check: check}, nil
 }
+
+// Check returns how Open made sure of the file before serving it.
+func (s *Store) Check() Check { return s.check }
 
 // Bucket names.
 var (
@@ -157,11 +170,15 @@ func initialize(tx *bbolt.Tx) error {
 	return nil
 }
 
-// Close closes the file. Calls after Close fail with store.ErrUnavailable.
+// Close closes the file, then writes the marker that spares the next Open
+// the full check (see Check). The marker is best effort: when it cannot be
+// written, the next Open makes the full check, which is slower but as
+// safe. Calls after Close fail with store.ErrUnavailable.
 func (s *Store) Close() error {
 	if err := s.db.Close(); err != nil {
 		return unavailable("close", err)
 	}
+	_ = writeCleanMark(s.path)
 	return nil
 }
 

@@ -24,16 +24,16 @@ const maxReported = 3
 // here, where faults are made recoverable, instead of a crash of the
 // process at some later request. The check reads every page in use once,
 // so it takes time in proportion to the data.
-func checkFile(path string, lockTimeout time.Duration) error {
+func checkFile(path string, lockTimeout time.Duration) (Check, error) {
 	fi, err := os.Stat(path)
 	if err != nil || fi.Size() == 0 {
 		// Missing or empty: Open creates the file.
-		return nil
+		return CheckNew, nil
 	}
 	done := make(chan error, 1)
 	// A goroutine of its own, so that SetPanicOnFault covers only the check.
 	go func() { done <- checkPages(path, fi.Size(), lockTimeout) }()
-	return <-done
+	return CheckFull, <-done
 }
 
 func checkPages(path string, size int64, lockTimeout time.Duration) (err error) {

@@ -35,8 +35,14 @@ import (
 // Format 4 adds the audit records (of the certificate, after the e-mail,
 // and of each event, after its reason code) behind a presence byte;
 // records of formats 1 to 3 (still read) have none.
+//
+// Format 5 stores the credential compressed (see writer.credential), which
+// halves a record: a bbolt leaf then holds two or three certificates a
+// page instead of one and a half. Records of formats 1 to 4 (still read)
+// hold it as plain text.
 const (
-	certFormat   = 4
+	certFormat   = 5
+	certFormatV4 = 4
 	certFormatV3 = 3
 	certFormatV2 = 2
 	certFormatV1 = 1
@@ -122,7 +128,7 @@ func encodeCert(c *cert.Certificate) ([]byte, error) {
 	w.str(c.IdempotencyKey)
 	w.str(c.RequestHash)
 	w.int(c.Version)
-	w.str(c.Credential)
+	w.credential(c.Credential)
 	return w.b, w.err
 }
 
@@ -209,7 +215,11 @@ func decodeCert(v []byte, c *cert.Certificate) error {
 	c.IdempotencyKey = r.str()
 	c.RequestHash = r.str()
 	c.Version = r.int64()
-	c.Credential = r.str()
+	if r.format >= 5 {
+		c.Credential = r.credential()
+	} else {
+		c.Credential = r.str()
+	}
 	if r.err == nil && len(r.b) != 0 {
 		r.err = errCorrupt
 	}

@@ -3,6 +3,8 @@ package bolt
 import (
 	"bytes"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,10 +24,11 @@ func TestCodecReadsFormat1WithoutCodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	v2 = asFormat4(t, v2, c.Credential)
 	// The empty reason code (length 0), the confidential flag (0) and the
 	// empty e-mail (length 0) precede the idempotency key.
 	i := bytes.Index(v2, []byte("\x00\x00\x00\x00\x00\x0bIDEMPOTENCY"))
-	if i < 0 || v2[0] != certFormat {
+	if i < 0 || v2[0] != certFormatV4 {
 		t.Fatalf("unexpected encoding %q", v2)
 	}
 	v1 := append([]byte{certFormatV1}, v2[1:i]...)
@@ -54,6 +57,7 @@ func TestCodecReadsFormat2WithoutEmail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	v3 = asFormat4(t, v3, c.Credential)
 	var got cert.Certificate
 	if err := decodeCert(v3, &got); err != nil || got.Organization.Email != "cert@example.cn" {
 		t.Fatalf("format 3: email %q, %v", got.Organization.Email, err)
@@ -94,11 +98,12 @@ func TestCodecReadsFormat3WithoutAudits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	v4 = asFormat4(t, v4, c.Credential)
 	// reason code "0111", the event's empty audit, ..., the flag (1),
 	// the e-mail, the certificate's empty audit, then the idempotency key.
 	v3 := bytes.Replace(v4, []byte("\x040111\x00"), []byte("\x040111"), 1)
 	v3 = bytes.Replace(v3, []byte("\x01\x06a@b.cn\x00\x0bIDEMPOTENCY"), []byte("\x01\x06a@b.cn\x0bIDEMPOTENCY"), 1)
-	if len(v3) != len(v4)-2 || v4[0] != certFormat {
+	if len(v3) != len(v4)-2 || v4[0] != certFormatV4 {
 		t.Fatalf("could not build a format 3 record from %q", v4)
 	}
 	v3[0] = certFormatV3
@@ -127,5 +132,89 @@ func TestCodecAudits(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got.Audit, c.Audit) || !reflect.DeepEqual(got.Events[0].Audit, c.Events[0].Audit) {
 		t.Errorf("got %+v / %+v", got.Audit, got.Events[0].Audit)
+	}
+}
+
+// asFormat4 turns v, the current record of a certificate whose credential
+// is not a compact JWS (stored as credPlain), into the record format 4 had:
+// the credential as a plain string, without the byte of its kind.
+func asFormat4(t testing.TB, v []byte, credential string) []byte {
+	t.Helper()
+	w := writer{}
+	w.str(credential)
+	at := len(v) - len(w.b) - 1
+	if v[0] != certFormat || at < 1 || v[at] != credPlain || !bytes.Equal(v[at+1:], w.b) {
+		t.Fatalf("cannot make a format 4 record of %q", v)
+	}
+	v4 := append([]byte{certFormatV4}, v[1:at]...)
+	return append(v4, w.b...)
+}
+
+// The credential of a record is stored compressed and read back byte for
+// byte; tokens whose parts are not canonical base64url (padding, trailing
+// bits, other characters) are kept as they are.
+func TestCodecCredential(t *testing.T) {
+	payload := `{"@context":["https://www.w3.org/ns/credentials/v2"],"id":"https://certs.example.com/v/01JDQ7Z8R3M4N5P6Q7R8S9T0VW",` +
+		`"type":["VerifiableCredential","ConformityCertificate"],"issuer":{"id":"https://certs.example.com/issuers/default","name":"中认示例认证有限公司"},` +
+		`"validFrom":"2026-11-27T00:00:00+08:00","validUntil":"2029-11-27T00:00:00+08:00","credentialSubject":{"type":"Organization",` +
+		`"name":"北京示例科技有限公司","nameEn":"Beijing Example Technology Co., Ltd.","uscc":"91110108MA01234567","address":"北京市海淀区中关村大街1号",` +
+		`"certificate":{"number":"ITSS-2026-000123","scheme":"itss","standard":"GB/T 28827.1-2022","category":"运行维护","level":3,` +
+		`"scope":"信息系统运行维护服务","assessmentBody":"北京示例审核中心"}},"credentialStatus":[{"type":"BitstringStatusListEntry",` +
+		`"statusPurpose":"revocation","statusListIndex":"48213","statusListCredential":"https://certs.example.com/status/default/revocation/1"},` +
+		`{"type":"BitstringStatusListEntry","statusPurpose":"suspension","statusListIndex":"48213",` +
+		`"statusListCredential":"https://certs.example.com/status/default/suspension/1"}],"iss":"https://certs.example.com/issuers/default",` +
+		`"jti":"https://certs.example.com/v/01JDQ7Z8R3M4N5P6Q7R8S9T0VW","iat":1795737600,"exp":1890432000}`
+	header := `{"alg":"EdDSA","kid":"Xa3-9ZzWg1h2rT0vYqLk5mNpQs7uVwXy8zAbCdEfGh0","typ":"vc+jwt","cty":"vc"}`
+	sig := bytes.Repeat([]byte{0xA5, 0x3C}, 32)
+	jws := b64.EncodeToString([]byte(header)) + "." + b64.EncodeToString([]byte(payload)) + "." + b64.EncodeToString(sig)
+	for _, tc := range []struct {
+		name, token string
+		compressed  bool
+	}{
+		{"jws", jws, true},
+		{"jws/empty-signature", b64.EncodeToString([]byte(header)) + "." + b64.EncodeToString([]byte(payload)) + ".", true},
+		{"plain/padded", jws + "=", false},
+		{"plain/trailing-bits", b64.EncodeToString([]byte(header)) + "." + b64.EncodeToString([]byte(payload)) + ".AB", false},
+		{"plain/two-parts", "eyJhbGciOiJFZERTQSJ9.e30", false},
+		{"plain/four-parts", jws + ".e30", false},
+		{"plain/empty", "", false},
+		{"plain/std-alphabet", strings.ReplaceAll(jws, "-", "+"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := cert.Certificate{ID: "X", Credential: tc.token}
+			v, err := encodeCert(&c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got cert.Certificate
+			if err := decodeCert(v, &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Credential != tc.token {
+				t.Fatalf("credential read back as %q, want %q", got.Credential, tc.token)
+			}
+			if compressed := !bytes.Contains(v, []byte(tc.token)); compressed != tc.compressed {
+				t.Errorf("stored compressed: %v, want %v", compressed, tc.compressed)
+			}
+		})
+	}
+	c := cert.Certificate{ID: "X", Credential: jws}
+	v, err := encodeCert(&c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The record holds the credential in well under half its length, so
+	// that two or three certificates share a 4 KiB page.
+	if len(v) > len(jws)/2 {
+		t.Errorf("record of %d bytes for a credential of %d", len(v), len(jws))
+	}
+	// A damaged compressed credential is an error, never a panic.
+	for i := len(v) - 80; i < len(v); i++ {
+		bad := slices.Clone(v)
+		bad[i] ^= 0xff
+		var got cert.Certificate
+		if err := decodeCert(bad, &got); err == nil && got.Credential == jws {
+			t.Errorf("byte %d damaged, the credential still reads as the original", i)
+		}
 	}
 }

@@ -88,10 +88,11 @@ func TestCodecCorrupt(t *testing.T) {
 // TestCodecReadsFormat1: records of format 1 held a site as its name only.
 func TestCodecReadsFormat1(t *testing.T) {
 	c := &cert.Certificate{ID: "X", Sites: []cert.Site{{Name: "SiteOne"}, {Name: "SiteTwo"}}, IdempotencyKey: "IDEMPOTENCY", Credential: "tok"}
-	v2, err := encodeCert(c)
+	v3, err := encodeCert(c)
 	if err != nil {
 		t.Fatal(err)
 	}
+	v2 := asFormat4(t, v3, c.Credential)
 	// Format 1 has neither the sites' address and scope nor the
 	// confidential flag, the organization's e-mail and the audit record
 	// (the three bytes before the idempotency key).

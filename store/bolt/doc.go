@@ -44,6 +44,10 @@
 //     separator of index keys; others give cert.ErrInvalid.
 //   - One process at a time: bbolt holds an exclusive file lock, and Open
 //     gives up after the lock timeout with ErrLocked.
+//   - Close writes a marker next to the file (path + ".clean": its size and
+//     CRC-32C); Open removes it and, when it matches, skips the walk of
+//     every page that a file without one (a crash) gets. Close therefore
+//     reads the whole file once, and so does Open.
 //
 // bolt imports cert, store and bbolt; no other package of certd, and no
 // package of certd imports bolt except cmd/certd.

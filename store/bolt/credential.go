@@ -1,0 +1,112 @@
+package bolt
+
+import (
+	"encoding/base64"
+	"strings"
+
+	"github.com/klauspost/compress/s2"
+)
+
+// How format 5 stores a certificate's credential (writer.credential).
+const (
+	// credPlain: the token as a string, for a value that is not a compact
+	// JWS of three canonical base64url parts (kept as it is, byte for
+	// byte).
+	credPlain = 0
+	// credS2: the protected header and the payload, decoded from base64url
+	// and compressed together with S2 and credDict; then the signature's
+	// bytes. The token is the three parts encoded again: unpadded
+	// base64url is canonical, so encoding gives back the stored token
+	// exactly (writer.credential checks that it does).
+	credS2 = 1
+)
+
+// credDict primes S2 with what every credential says (DESIGN.md section
+// 5): the JSON names, the context, the types and the status-list entries.
+// A record of format 5 or later can only be read with this dictionary: never change
+// it; a better one needs a new format.
+var credDict = s2.MakeDict([]byte(`{"alg":"EdDSA","kid":"","typ":"vc+jwt","cty":"vc"}{"alg":"ES256","kid":"","typ":"vc+jwt","cty":"vc"}`+
+	`{"@context":["https://www.w3.org/ns/credentials/v2"],"id":"https:///v/","type":["VerifiableCredential","ConformityCertificate"],`+
+	`"issuer":{"id":"https:///issuers/","name":"","accreditation":{"accreditations":[{"body":"CNAS","number":"CNAS C"}],"approvalNumber":"CNCA-R-"}},`+
+	`"validFrom":"T00:00:00+08:00","validUntil":"T00:00:00+08:00","credentialSubject":{"type":"Organization","name":"有限公司","nameEn":" Co., Ltd.",`+
+	`"uscc":"9111","address":"市区路号","certificate":{"number":"-2026-00","scheme":"itss","standard":"GB/T 28827.1-2022","category":"运行维护","level":,`+
+	`"scope":"信息系统运行维护服务","scopeEn":"","assessmentBody":""}},"credentialStatus":[{"type":"BitstringStatusListEntry","statusPurpose":"revocation",`+
+	`"statusListIndex":"","statusListCredential":"https:///status//revocation/1"},{"type":"BitstringStatusListEntry","statusPurpose":"suspension",`+
+	`"statusListIndex":"","statusListCredential":"https:///status//suspension/1"}],"iss":"https:///issuers/","jti":"https:///v/","iat":1,"exp":1}`),
+	[]byte(`{"@context"`))
+
+// maxCredential bounds a decompressed credential: tokens are at most
+// 16 KiB (DESIGN.md section 5), so a record that claims more is corrupt.
+const maxCredential = 1 << 20
+
+var b64 = base64.RawURLEncoding
+
+// credential writes a credential as credS2 when it is a compact JWS of
+// canonical parts, else as credPlain.
+func (w *writer) credential(token string) {
+	header, payload, sig, ok := jwsParts(token)
+	if !ok {
+		w.b = append(w.b, credPlain)
+		w.str(token)
+		return
+	}
+	w.b = append(w.b, credS2)
+	w.uint(uint64(len(header)))
+	block := credDict.EncodeBetter(nil, append(header, payload...))
+	w.uint(uint64(len(block)))
+	w.b = append(w.b, block...)
+	w.uint(uint64(len(sig)))
+	w.b = append(w.b, sig...)
+}
+
+// jwsParts decodes the three parts of a compact JWS, when each is
+// base64url that encodes back to itself.
+func jwsParts(token string) (header, payload, sig []byte, ok bool) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" {
+		return nil, nil, nil, false
+	}
+	var out [3][]byte
+	for i, p := range parts {
+		b, err := b64.DecodeString(p)
+		if err != nil || b64.EncodeToString(b) != p {
+			return nil, nil, nil, false
+		}
+		out[i] = b
+	}
+	return out[0], out[1], out[2], true
+}
+
+// credential reads what writer.credential wrote.
+func (r *reader) credential() string {
+	switch r.byte() {
+	case credPlain:
+		return r.str()
+	case credS2:
+	default:
+		r.fail()
+		return ""
+	}
+	headerLen := r.uint()
+	block, sig := r.raw(), r.raw()
+	if r.err != nil {
+		return ""
+	}
+	if n, err := s2.DecodedLen(block); err != nil || n > maxCredential || uint64(n) < headerLen {
+		r.fail()
+		return ""
+	}
+	hp, err := credDict.Decode(nil, block)
+	if err != nil || uint64(len(hp)) < headerLen {
+		r.fail()
+		return ""
+	}
+	header, payload := hp[:headerLen], hp[headerLen:]
+	out := make([]byte, 0, b64.EncodedLen(len(header))+b64.EncodedLen(len(payload))+b64.EncodedLen(len(sig))+2)
+	out = b64.AppendEncode(out, header)
+	out = append(out, '.')
+	out = b64.AppendEncode(out, payload)
+	out = append(out, '.')
+	out = b64.AppendEncode(out, sig)
+	return string(out)
+}
