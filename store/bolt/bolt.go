@@ -57,6 +57,8 @@ type Store struct {
 	db *bbolt.DB
 	// marker computes the status marks of written certificates (status.go).
 	marker atomic.Pointer[statusMarker]
+	// vocab is the vocabulary of the search index (searchindex.go).
+	vocab vocabulary
 }
 
 // Option changes how Open opens the file.
@@ -113,7 +115,12 @@ func Open(path string, opts ...Option) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	s := &Store{db: db}
+	if err := s.ensureSearchIndex(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("bolt: open %s: %w: %w", path, store.ErrUnavailable, err)
+	}
+	return s, nil
 }
 
 // Bucket names.
@@ -140,7 +147,7 @@ var (
 
 // initialize creates the buckets and checks the layout version.
 func initialize(tx *bbolt.Tx) error {
-	for _, name := range slices.Concat(allBuckets, accountBuckets, statusBuckets, webhookBuckets) {
+	for _, name := range slices.Concat(allBuckets, accountBuckets, statusBuckets, webhookBuckets, searchBuckets) {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w: %w", name, store.ErrUnavailable, err)
 		}

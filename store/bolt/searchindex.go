@@ -1,0 +1,328 @@
+package bolt
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"sync"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/certd/certd/cert"
+	"github.com/certd/certd/store"
+)
+
+// The search index of organization names (store.SearchTerms) is laid out
+// so that issuing writes few pages, at the end of its buckets:
+//
+//	search.docs      seq → createdAt id                  (appended)
+//	search.postings  block term → ordinals               (block = seq / blockSize)
+//	search.blocks    block → greatest createdAt id of the block
+//	search.words     word → nothing                      (the vocabulary)
+//
+// Every indexed certificate takes the next sequence number of
+// search.docs; blocks are blockSize consecutive numbers, and the postings
+// of a term in a block are one value, the ordinals (seq mod blockSize,
+// two bytes each) of the certificates of the block with that term, in
+// ascending order. A write thus appends one key to search.docs and
+// rewrites the values of its terms in the newest block, which lie side by
+// side at the end of search.postings: a batch of a thousand certificates
+// dirties tens of pages, not one page per term. A certificate whose names
+// change is indexed again under a new number; the postings of the old one
+// stay and are dropped by the confirmation, which compares the stored
+// names with the text.
+//
+// A search reads the blocks newest first (by their greatest creation key),
+// looks up its terms in each, and stops when the page is full and no older
+// block can hold a newer match; a text that matches nothing costs a few
+// lookups per block.
+var (
+	bucketSearchDocs     = []byte("search.docs")
+	bucketSearchPostings = []byte("search.postings")
+	bucketSearchBlocks   = []byte("search.blocks")
+	bucketSearchWords    = []byte("search.words")
+	searchBuckets        = [][]byte{bucketSearchDocs, bucketSearchPostings, bucketSearchBlocks, bucketSearchWords}
+	// keySearchIndex is the meta key that says the search index is
+	// complete (its value is searchIndexVersion). A file written before
+	// the index has neither the buckets nor the key; Open builds it.
+	keySearchIndex = []byte("searchIndex")
+)
+
+const searchIndexVersion = "1"
+
+// blockSize is how many sequence numbers one block of postings covers.
+const blockSize = 1024
+
+func blockKey(block uint32) []byte { return binary.BigEndian.AppendUint32(nil, block) }
+
+func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
+
+func postingKey(block uint32, term string) []byte {
+	return append(binary.BigEndian.AppendUint32(make([]byte, 0, 4+len(term)), block), term...)
+}
+
+// indexWriter adds certificates to the search index in one write
+// transaction; flush writes what add gathered.
+type indexWriter struct {
+	s        *Store
+	docs     *bbolt.Bucket
+	postings *bbolt.Bucket
+	blocks   *bbolt.Bucket
+	words    *bbolt.Bucket
+	// pend holds the new values of the postings keys written, by key.
+	pend map[string][]byte
+	// max is the greatest creation key of each block written.
+	max map[uint32][]byte
+}
+
+func (s *Store) newIndexWriter(tx *bbolt.Tx) *indexWriter {
+	w := &indexWriter{
+		s:        s,
+		docs:     tx.Bucket(bucketSearchDocs),
+		postings: tx.Bucket(bucketSearchPostings),
+		blocks:   tx.Bucket(bucketSearchBlocks),
+		words:    tx.Bucket(bucketSearchWords),
+		pend:     map[string][]byte{},
+		max:      map[uint32][]byte{},
+	}
+	// All three grow at their end.
+	w.docs.FillPercent, w.postings.FillPercent, w.blocks.FillPercent = fillAscending, fillAscending, fillAscending
+	return w
+}
+
+// add indexes the names of the certificate k under the next sequence
+// number.
+func (w *indexWriter) add(k *certKeys) error {
+	terms := store.SearchTerms(k.Organization.Name, k.Organization.NameEn)
+	if len(terms) == 0 {
+		return nil
+	}
+	seq, err := w.docs.NextSequence()
+	if err != nil {
+		return err
+	}
+	created := append(timeKey(k.CreatedAt), k.ID...)
+	if err := w.docs.Put(seqKey(seq), created); err != nil {
+		return err
+	}
+	block, ord := uint32(seq/blockSize), uint16(seq%blockSize)
+	m, ok := w.max[block]
+	if !ok {
+		m = bytes.Clone(w.blocks.Get(blockKey(block)))
+	}
+	if bytes.Compare(created, m) > 0 {
+		m = created
+	}
+	w.max[block] = m
+	for _, t := range terms {
+		key := postingKey(block, t)
+		v, ok := w.pend[string(key)]
+		if !ok {
+			v = bytes.Clone(w.postings.Get(key))
+		}
+		w.pend[string(key)] = binary.BigEndian.AppendUint16(v, ord)
+		if store.IsWordTerm(t) && !w.s.vocab.has(t) {
+			// The vocabulary in memory learns the word before the
+			// commit: a search may look up a word without postings yet,
+			// never miss one that has some.
+			w.s.vocab.add(t)
+			if err := w.words.Put([]byte(t), nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// flush writes the gathered postings in key order.
+func (w *indexWriter) flush() error {
+	keys := make([]string, 0, len(w.pend))
+	for k := range w.pend {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if err := w.postings.Put([]byte(k), w.pend[k]); err != nil {
+			return err
+		}
+	}
+	for b, m := range w.max {
+		if err := w.blocks.Put(blockKey(b), m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// buildChunk is how many certificates one transaction of
+// ensureSearchIndex indexes, so that the build of a large file does not
+// hold every dirty page in memory at once.
+var buildChunk = 10_000
+
+// ensureSearchIndex builds the search index when the file has none (it
+// was written before the index) or its build was interrupted: it drops
+// what is there and indexes every certificate in creation order, then
+// writes the marker. It loads the vocabulary into memory in any case.
+func (s *Store) ensureSearchIndex() error {
+	complete := false
+	if err := s.db.View(func(tx *bbolt.Tx) error {
+		complete = string(tx.Bucket(bucketMeta).Get(keySearchIndex)) == searchIndexVersion
+		return nil
+	}); err != nil {
+		return err
+	}
+	if complete {
+		return s.db.View(func(tx *bbolt.Tx) error {
+			return tx.Bucket(bucketSearchWords).ForEach(func(k, _ []byte) error {
+				s.vocab.add(string(k))
+				return nil
+			})
+		})
+	}
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		for _, name := range searchBuckets {
+			if err := tx.DeleteBucket(name); err != nil && err != bbolt.ErrBucketNotFound {
+				return err
+			}
+			if _, err := tx.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reset search index: %w", err)
+	}
+	var after []byte
+	for done := false; !done; {
+		err := s.db.Update(func(tx *bbolt.Tx) error {
+			certs := tx.Bucket(bucketCerts)
+			cur := tx.Bucket(bucketCertCreated).Cursor()
+			key, id := cur.First()
+			if after != nil {
+				if key, id = cur.Seek(after); bytes.Equal(key, after) {
+					key, id = cur.Next()
+				}
+			}
+			w := s.newIndexWriter(tx)
+			for n := 0; key != nil && n < buildChunk; key, id = cur.Next() {
+				v := certs.Get(id)
+				if v == nil {
+					return fmt.Errorf("index %s points to missing certificate %s", bucketCertCreated, id)
+				}
+				var c cert.Certificate
+				if err := decodeCert(v, &c); err != nil {
+					return fmt.Errorf("decode certificate %s: %w", id, err)
+				}
+				k := keysOf(&c)
+				if err := w.add(&k); err != nil {
+					return err
+				}
+				after = append(after[:0], key...)
+				n++
+			}
+			if err := w.flush(); err != nil {
+				return err
+			}
+			if key == nil {
+				done = true
+				return tx.Bucket(bucketMeta).Put(keySearchIndex, []byte(searchIndexVersion))
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("build search index: %w", err)
+		}
+	}
+	return nil
+}
+
+// vocabulary is the set of words of the search index, in memory, with the
+// trigrams of each word, so that a part of a word finds the stored words
+// that contain it without reading them all. It may hold words that no
+// certificate has (a write that failed after add), never lack one.
+type vocabulary struct {
+	mu    sync.RWMutex
+	index map[string]int32
+	words []string
+	// tri maps a trigram to the words (indexes into words) that hold it.
+	tri map[string][]int32
+}
+
+func (v *vocabulary) has(w string) bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	_, ok := v.index[w]
+	return ok
+}
+
+func (v *vocabulary) add(w string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if _, ok := v.index[w]; ok {
+		return
+	}
+	if v.index == nil {
+		v.index, v.tri = map[string]int32{}, map[string][]int32{}
+	}
+	i := int32(len(v.words))
+	v.index[w] = i
+	v.words = append(v.words, w)
+	for j := 0; j+3 <= len(w); j++ {
+		t := w[j : j+3]
+		if l := v.tri[t]; len(l) == 0 || l[len(l)-1] != i {
+			v.tri[t] = append(l, i)
+		}
+	}
+}
+
+// maxExpansion bounds the stored words a part of a word may stand for in
+// a search; a part found in more words (a short or common one) is not
+// looked up, and the confirmation decides.
+const maxExpansion = 256
+
+// expand returns the stored words that satisfy c, and false when there
+// are more than maxExpansion.
+func (v *vocabulary) expand(c store.WordCondition) ([]string, bool) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	if c.Part == store.WholeWord {
+		if _, ok := v.index[c.Word]; ok {
+			return []string{c.Word}, true
+		}
+		return nil, true
+	}
+	var out []string
+	test := func(w string) bool {
+		if c.Matches(w) {
+			out = append(out, w)
+		}
+		return len(out) <= maxExpansion
+	}
+	if len(c.Word) < 3 {
+		for _, w := range v.words {
+			if !test(w) {
+				return nil, false
+			}
+		}
+		return out, true
+	}
+	// The rarest trigram of the word lists every word that can hold it.
+	var best []int32
+	for j := 0; j+3 <= len(c.Word); j++ {
+		l := v.tri[c.Word[j:j+3]]
+		if len(l) == 0 {
+			return nil, true
+		}
+		if best == nil || len(l) < len(best) {
+			best = l
+		}
+	}
+	for _, i := range best {
+		if !test(v.words[i]) {
+			return nil, false
+		}
+	}
+	return out, true
+}
