@@ -61,6 +61,9 @@ type certBody struct {
 	// certificate was written without a marker.
 	StBits  *int32     `bson:"stBits,omitempty"`
 	StWatch *time.Time `bson:"stWatch,omitempty"`
+	// SearchTerms and SearchV are the search index (searchindex.go).
+	SearchTerms []string `bson:"searchTerms"`
+	SearchV     int32    `bson:"searchV"`
 }
 
 type orgDoc struct {
@@ -173,8 +176,12 @@ func (s *Store) CreateCertificate(ctx context.Context, c *cert.Certificate) erro
 	d := toCertDoc(c)
 	d.Body.Version = 1
 	s.mark(c, &d.Body)
+	setSearchTerms(&d.Body)
 	ctx, cancel := s.call(ctx)
 	defer cancel()
+	if err := s.addWords(ctx, d.Body.SearchTerms); err != nil {
+		return err
+	}
 	if _, err := s.certs.InsertOne(ctx, d); err != nil {
 		return translate("create certificate "+c.ID, err)
 	}
@@ -193,14 +200,19 @@ func (s *Store) CreateCertificates(ctx context.Context, cs []*cert.Certificate) 
 		return errs, nil
 	}
 	docs := make([]any, len(cs))
+	terms := make([][]string, len(cs))
 	for i, c := range cs {
 		d := toCertDoc(c)
 		d.Body.Version = 1
 		s.mark(c, &d.Body)
-		docs[i] = d
+		setSearchTerms(&d.Body)
+		docs[i], terms[i] = d, d.Body.SearchTerms
 	}
 	ctx, cancel := s.call(ctx)
 	defer cancel()
+	if err := s.addWords(ctx, terms...); err != nil {
+		return nil, err
+	}
 	_, err := s.certs.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	var bwe mongo.BulkWriteException
 	if err != nil && (!errors.As(err, &bwe) || bwe.WriteConcernError != nil) {
@@ -269,9 +281,13 @@ func (s *Store) UpdateCertificate(ctx context.Context, c *cert.Certificate) erro
 	body := toCertDoc(c).Body
 	body.Version = c.Version + 1
 	s.mark(c, &body)
+	setSearchTerms(&body)
 	op := "update certificate " + c.ID
 	ctx, cancel := s.call(ctx)
 	defer cancel()
+	if err := s.addWords(ctx, body.SearchTerms); err != nil {
+		return err
+	}
 	res, err := s.certs.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: c.ID}, {Key: "version", Value: c.Version}},
 		bson.D{{Key: "$set", Value: body}})

@@ -60,6 +60,7 @@ func (s *Store) createIndexes(ctx context.Context) error {
 		{coll: s.certs, name: idxNumber, keys: keys("number")},
 		{coll: s.certs, name: idxIssuerStBits, keys: keys("issuer", "stBits")},
 		{coll: s.certs, name: idxIssuerStWatch, keys: keys("issuer", "stWatch")},
+		{coll: s.certs, name: idxSearchTerms, keys: keys("searchTerms")},
 		{coll: s.apiKeys, name: idxAPIKeyHash, keys: keys("hash"), unique: true},
 		{coll: s.apiKeys, name: idxAPIKeyIssuer, keys: keys("issuer")},
 	}
