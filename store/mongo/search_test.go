@@ -17,13 +17,13 @@ import (
 
 // TestSearchMatchesScan compares the indexed search with a full scan on a
 // randomized store of 10,000 certificates; fewer queries than on bbolt
-// (40 random ones and the fixed ones), because the embedded FerretDB
+// (12 random ones and the fixed ones), because the embedded FerretDB
 // reads every document for each query.
 func TestSearchMatchesScan(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow on FerretDB")
 	}
-	storetest.SearchMatchesScan(t, mongotest.Open(t), 10_000, 40, 2)
+	storetest.SearchMatchesScan(t, mongotest.Open(t), 10_000, 12, 2)
 }
 
 // TestSearchTermsFilledAtOpen removes searchTerms from stored documents
