@@ -122,10 +122,12 @@ func (w *indexWriter) add(k *certKeys) error {
 			v = bytes.Clone(w.postings.Get(key))
 		}
 		w.pend[string(key)] = binary.BigEndian.AppendUint16(v, ord)
-		if store.IsWordTerm(t) && !w.s.vocab.has(t) {
+		if store.IsWordTerm(t) && w.words.Get([]byte(t)) == nil {
 			// The vocabulary in memory learns the word before the
 			// commit: a search may look up a word without postings yet,
-			// never miss one that has some.
+			// never miss one that has some. The file is asked, not the
+			// memory, which may hold the word from a transaction that
+			// was rolled back.
 			w.s.vocab.add(t)
 			if err := w.words.Put([]byte(t), nil); err != nil {
 				return err
@@ -248,13 +250,6 @@ type vocabulary struct {
 	words []string
 	// tri maps a trigram to the words (indexes into words) that hold it.
 	tri map[string][]int32
-}
-
-func (v *vocabulary) has(w string) bool {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	_, ok := v.index[w]
-	return ok
 }
 
 func (v *vocabulary) add(w string) {
