@@ -27,14 +27,21 @@ import (
 // SearchTerms returns the distinct index terms of the names, in the order
 // they first occur; nil when they have none.
 func SearchTerms(names ...string) []string {
-	var terms []string
-	add := func(t string) {
-		for _, o := range terms { // names have few terms: a map costs more
-			if o == t {
+	// The terms are written back to back in buf and cut out of one string
+	// at the end: a certificate is indexed on every write, and a string
+	// per term costs more than the rest of the work.
+	var buf []byte
+	var ends []int
+	keep := func(start int) {
+		t, from := buf[start:], 0
+		for _, e := range ends {
+			if string(buf[from:e]) == string(t) {
+				buf = buf[:start]
 				return
 			}
+			from = e
 		}
-		terms = append(terms, t)
+		ends = append(ends, len(buf))
 	}
 	var rs []rune
 	for _, name := range names {
@@ -43,19 +50,32 @@ func SearchTerms(names ...string) []string {
 			r := rs[i]
 			switch {
 			case r >= utf8.RuneSelf:
-				add(string(r))
+				start := len(buf)
+				buf = utf8.AppendRune(buf, r)
+				keep(start)
 				if i+1 < len(rs) {
-					add(string(rs[i : i+2]))
+					start = len(buf)
+					buf = utf8.AppendRune(utf8.AppendRune(buf, r), rs[i+1])
+					keep(start)
 				}
 			case isWordRune(r):
-				j := i + 1
-				for j < len(rs) && isWordRune(rs[j]) {
-					j++
+				start := len(buf)
+				for ; i < len(rs) && isWordRune(rs[i]); i++ {
+					buf = append(buf, byte(rs[i]))
 				}
-				add(string(rs[i:j]))
-				i = j - 1
+				i--
+				keep(start)
 			}
 		}
+	}
+	if len(ends) == 0 {
+		return nil
+	}
+	all := string(buf)
+	terms := make([]string, len(ends))
+	from := 0
+	for i, e := range ends {
+		terms[i], from = all[from:e], e
 	}
 	return terms
 }

@@ -284,8 +284,9 @@ func (s *Store) CreateCertificate(ctx context.Context, c *cert.Certificate) erro
 	}
 	r.mark = s.markOf(c)
 	var derr error
+	var ix *indexWriter
 	err = s.db.Batch(func(tx *bbolt.Tx) error {
-		ix := s.newIndexWriter(tx)
+		ix = s.newIndexWriter(tx)
 		var err error
 		if derr, err = r.insert(tx, ix); err != nil {
 			return err
@@ -295,6 +296,7 @@ func (s *Store) CreateCertificate(ctx context.Context, c *cert.Certificate) erro
 	if err != nil {
 		return unavailable("create certificate "+c.ID, err)
 	}
+	ix.committed()
 	if derr != nil {
 		return derr
 	}
@@ -322,9 +324,13 @@ func (s *Store) CreateCertificates(ctx context.Context, cs []*cert.Certificate) 
 		return errs, nil
 	}
 	derrs := make([]error, len(cs))
+	var ix *indexWriter
 	err := s.db.Batch(func(tx *bbolt.Tx) error {
 		clear(derrs)
-		ix := s.newIndexWriter(tx)
+		ix = s.newIndexWriter(tx)
+		if pending >= preloadAbove {
+			ix.preload()
+		}
 		for i, r := range recs {
 			if r == nil {
 				continue
@@ -340,6 +346,7 @@ func (s *Store) CreateCertificates(ctx context.Context, cs []*cert.Certificate) 
 	if err != nil {
 		return nil, unavailable("create certificates", err)
 	}
+	ix.committed()
 	for i, r := range recs {
 		if r == nil {
 			continue
@@ -370,14 +377,17 @@ func (s *Store) UpdateCertificate(ctx context.Context, c *cert.Certificate) erro
 	}
 	r.mark = s.markOf(c)
 	var derr error
+	var ix *indexWriter
 	err = s.db.Batch(func(tx *bbolt.Tx) error {
+		ix = s.newIndexWriter(tx)
 		var err error
-		derr, err = r.replace(tx, s.newIndexWriter(tx), based)
+		derr, err = r.replace(tx, ix, based)
 		return err
 	})
 	if err != nil {
 		return unavailable("update certificate "+c.ID, err)
 	}
+	ix.committed()
 	if derr != nil {
 		return derr
 	}

@@ -70,10 +70,44 @@ type indexWriter struct {
 	postings *bbolt.Bucket
 	blocks   *bbolt.Bucket
 	words    *bbolt.Bucket
-	// pend holds the new values of the postings keys written, by key.
-	pend map[string][]byte
+	// pend holds the new values of the postings written, by block and
+	// term.
+	pend map[uint32]map[string]*[]byte
 	// max is the greatest creation key of each block written.
 	max map[uint32][]byte
+	// newWords are the words this writer put in the vocabulary bucket.
+	newWords []string
+	// loaded is the block whose postings are all in base, by term
+	// (preload).
+	loaded int64
+	base   map[string][]byte
+}
+
+// preloadAbove is how many certificates a writer indexes at least before
+// it reads the postings of the newest block in one pass (preload) rather
+// than one lookup per term.
+const preloadAbove = 64
+
+// preload reads every postings key of the block of the next sequence
+// number into base, in one pass over the end of the bucket: a batch
+// touches most of them, and a cursor walk costs less than a lookup each.
+func (w *indexWriter) preload() {
+	block := uint32((w.docs.Sequence() + 1) / blockSize)
+	prefix := blockKey(block)
+	c := w.postings.Cursor()
+	w.base = map[string][]byte{}
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		w.base[string(k[len(prefix):])] = bytes.Clone(v)
+	}
+	w.loaded = int64(block)
+}
+
+// committed tells the vocabulary in memory that the words of the writer
+// are in the file; call it after the transaction committed.
+func (w *indexWriter) committed() {
+	if w != nil {
+		w.s.vocab.stored(w.newWords)
+	}
 }
 
 func (s *Store) newIndexWriter(tx *bbolt.Tx) *indexWriter {
@@ -83,8 +117,9 @@ func (s *Store) newIndexWriter(tx *bbolt.Tx) *indexWriter {
 		postings: tx.Bucket(bucketSearchPostings),
 		blocks:   tx.Bucket(bucketSearchBlocks),
 		words:    tx.Bucket(bucketSearchWords),
-		pend:     map[string][]byte{},
+		pend:     map[uint32]map[string]*[]byte{},
 		max:      map[uint32][]byte{},
+		loaded:   -1,
 	}
 	// All three grow at their end.
 	w.docs.FillPercent, w.postings.FillPercent, w.blocks.FillPercent = fillAscending, fillAscending, fillAscending
@@ -115,23 +150,33 @@ func (w *indexWriter) add(k *certKeys) error {
 		m = created
 	}
 	w.max[block] = m
+	pend := w.pend[block]
+	if pend == nil {
+		pend = map[string]*[]byte{}
+		w.pend[block] = pend
+	}
 	for _, t := range terms {
-		key := postingKey(block, t)
-		v, ok := w.pend[string(key)]
-		if !ok {
-			v = bytes.Clone(w.postings.Get(key))
+		p := pend[t]
+		if p == nil {
+			p = new([]byte)
+			if int64(block) == w.loaded {
+				*p = w.base[t] // read once: pend holds it from here on
+			} else {
+				*p = bytes.Clone(w.postings.Get(postingKey(block, t)))
+			}
+			pend[t] = p
 		}
-		w.pend[string(key)] = binary.BigEndian.AppendUint16(v, ord)
-		if store.IsWordTerm(t) && w.words.Get([]byte(t)) == nil {
+		*p = binary.BigEndian.AppendUint16(*p, ord)
+		if store.IsWordTerm(t) && !w.s.vocab.isStored(t) && w.words.Get([]byte(t)) == nil {
 			// The vocabulary in memory learns the word before the
 			// commit: a search may look up a word without postings yet,
-			// never miss one that has some. The file is asked, not the
-			// memory, which may hold the word from a transaction that
-			// was rolled back.
+			// never miss one that has some. Whether the file has it is
+			// known in memory only after a commit (committed).
 			w.s.vocab.add(t)
 			if err := w.words.Put([]byte(t), nil); err != nil {
 				return err
 			}
+			w.newWords = append(w.newWords, t)
 		}
 	}
 	return nil
@@ -139,14 +184,16 @@ func (w *indexWriter) add(k *certKeys) error {
 
 // flush writes the gathered postings in key order.
 func (w *indexWriter) flush() error {
-	keys := make([]string, 0, len(w.pend))
-	for k := range w.pend {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if err := w.postings.Put([]byte(k), w.pend[k]); err != nil {
-			return err
+	for block, pend := range w.pend {
+		terms := make([]string, 0, len(pend))
+		for t := range pend {
+			terms = append(terms, t)
+		}
+		slices.Sort(terms)
+		for _, t := range terms {
+			if err := w.postings.Put(postingKey(block, t), *pend[t]); err != nil {
+				return err
+			}
 		}
 	}
 	for b, m := range w.max {
@@ -176,10 +223,16 @@ func (s *Store) ensureSearchIndex() error {
 	}
 	if complete {
 		return s.db.View(func(tx *bbolt.Tx) error {
-			return tx.Bucket(bucketSearchWords).ForEach(func(k, _ []byte) error {
-				s.vocab.add(string(k))
+			var words []string
+			err := tx.Bucket(bucketSearchWords).ForEach(func(k, _ []byte) error {
+				words = append(words, string(k))
 				return nil
 			})
+			for _, w := range words {
+				s.vocab.add(w)
+			}
+			s.vocab.stored(words)
+			return err
 		})
 	}
 	err := s.db.Update(func(tx *bbolt.Tx) error {
@@ -247,9 +300,31 @@ func (s *Store) ensureSearchIndex() error {
 type vocabulary struct {
 	mu    sync.RWMutex
 	index map[string]int32
+	// inFile holds the words known to be in the vocabulary bucket.
+	inFile map[string]bool
 	words []string
 	// tri maps a trigram to the words (indexes into words) that hold it.
 	tri map[string][]int32
+}
+
+func (v *vocabulary) isStored(w string) bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.inFile[w]
+}
+
+func (v *vocabulary) stored(ws []string) {
+	if len(ws) == 0 {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.inFile == nil {
+		v.inFile = map[string]bool{}
+	}
+	for _, w := range ws {
+		v.inFile[w] = true
+	}
 }
 
 func (v *vocabulary) add(w string) {
