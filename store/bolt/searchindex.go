@@ -302,7 +302,7 @@ type vocabulary struct {
 	index map[string]int32
 	// inFile holds the words known to be in the vocabulary bucket.
 	inFile map[string]bool
-	words []string
+	words  []string
 	// tri maps a trigram to the words (indexes into words) that hold it.
 	tri map[string][]int32
 }
