@@ -32,42 +32,17 @@ func SearchTerms(names ...string) []string {
 	// per term costs more than the rest of the work.
 	var buf []byte
 	var ends []int
-	keep := func(start int) {
-		t, from := buf[start:], 0
+	EachSearchTerm(func(t []byte) {
+		from := 0
 		for _, e := range ends {
 			if string(buf[from:e]) == string(t) {
-				buf = buf[:start]
 				return
 			}
 			from = e
 		}
+		buf = append(buf, t...)
 		ends = append(ends, len(buf))
-	}
-	var rs []rune
-	for _, name := range names {
-		rs = foldRunes(rs[:0], name)
-		for i := 0; i < len(rs); i++ {
-			r := rs[i]
-			switch {
-			case r >= utf8.RuneSelf:
-				start := len(buf)
-				buf = utf8.AppendRune(buf, r)
-				keep(start)
-				if i+1 < len(rs) {
-					start = len(buf)
-					buf = utf8.AppendRune(utf8.AppendRune(buf, r), rs[i+1])
-					keep(start)
-				}
-			case isWordRune(r):
-				start := len(buf)
-				for ; i < len(rs) && isWordRune(rs[i]); i++ {
-					buf = append(buf, byte(rs[i]))
-				}
-				i--
-				keep(start)
-			}
-		}
-	}
+	}, names...)
 	if len(ends) == 0 {
 		return nil
 	}
@@ -78,6 +53,34 @@ func SearchTerms(names ...string) []string {
 		terms[i], from = all[from:e], e
 	}
 	return terms
+}
+
+// EachSearchTerm calls yield with each index term of the names in turn,
+// a term as often as it occurs; the slice is valid only during the call.
+func EachSearchTerm(yield func(term []byte), names ...string) {
+	var buf []byte
+	var rs []rune
+	for _, name := range names {
+		rs = foldRunes(rs[:0], name)
+		for i := 0; i < len(rs); i++ {
+			r := rs[i]
+			switch {
+			case r >= utf8.RuneSelf:
+				buf = utf8.AppendRune(buf[:0], r)
+				yield(buf)
+				if i+1 < len(rs) {
+					yield(utf8.AppendRune(buf, rs[i+1]))
+				}
+			case isWordRune(r):
+				buf = buf[:0]
+				for ; i < len(rs) && isWordRune(rs[i]); i++ {
+					buf = append(buf, byte(rs[i]))
+				}
+				i--
+				yield(buf)
+			}
+		}
+	}
 }
 
 // IsWordTerm reports whether a term of SearchTerms is a word (ASCII

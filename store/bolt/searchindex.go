@@ -129,8 +129,7 @@ func (s *Store) newIndexWriter(tx *bbolt.Tx) *indexWriter {
 // add indexes the names of the certificate k under the next sequence
 // number.
 func (w *indexWriter) add(k *certKeys) error {
-	terms := store.SearchTerms(k.Organization.Name, k.Organization.NameEn)
-	if len(terms) == 0 {
+	if k.Organization.Name == "" && k.Organization.NameEn == "" {
 		return nil
 	}
 	seq, err := w.docs.NextSequence()
@@ -155,31 +154,36 @@ func (w *indexWriter) add(k *certKeys) error {
 		pend = map[string]*[]byte{}
 		w.pend[block] = pend
 	}
-	for _, t := range terms {
-		p := pend[t]
+	store.EachSearchTerm(func(t []byte) {
+		if err != nil {
+			return
+		}
+		p := pend[string(t)]
 		if p == nil {
 			p = new([]byte)
 			if int64(block) == w.loaded {
-				*p = w.base[t] // read once: pend holds it from here on
+				*p = w.base[string(t)] // read once: pend holds it from here on
 			} else {
-				*p = bytes.Clone(w.postings.Get(postingKey(block, t)))
+				*p = bytes.Clone(w.postings.Get(postingKey(block, string(t))))
 			}
-			pend[t] = p
+			pend[string(t)] = p
+		} else if n := len(*p); n >= 2 && binary.BigEndian.Uint16((*p)[n-2:]) == ord {
+			return // a term seen before in these names
 		}
 		*p = binary.BigEndian.AppendUint16(*p, ord)
-		if store.IsWordTerm(t) && !w.s.vocab.isStored(t) && w.words.Get([]byte(t)) == nil {
+		if store.IsWordTerm(string(t)) && !w.s.vocab.isStored(string(t)) && w.words.Get(t) == nil {
 			// The vocabulary in memory learns the word before the
 			// commit: a search may look up a word without postings yet,
 			// never miss one that has some. Whether the file has it is
 			// known in memory only after a commit (committed).
-			w.s.vocab.add(t)
-			if err := w.words.Put([]byte(t), nil); err != nil {
-				return err
+			word := string(t)
+			w.s.vocab.add(word)
+			if err = w.words.Put([]byte(word), nil); err == nil {
+				w.newWords = append(w.newWords, word)
 			}
-			w.newWords = append(w.newWords, t)
 		}
-	}
-	return nil
+	}, k.Organization.Name, k.Organization.NameEn)
+	return err
 }
 
 // flush writes the gathered postings in key order.
