@@ -57,8 +57,10 @@ type Store struct {
 	db *bbolt.DB
 	// marker computes the status marks of written certificates (status.go).
 	marker atomic.Pointer[statusMarker]
-	// vocab is the vocabulary of the search index (searchindex.go).
-	vocab vocabulary
+	// vocab is the vocabulary of the search index, blocks the blocks of
+	// each term (searchindex.go).
+	vocab  vocabulary
+	blocks termBlocks
 }
 
 // Option changes how Open opens the file.

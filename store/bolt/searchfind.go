@@ -17,6 +17,7 @@ import (
 // finder runs the plan of a search text over the search index in a read
 // transaction and gathers the matches newest first.
 type finder struct {
+	s    *Store
 	m    *nameMatcher
 	text string
 	// groups are the conditions of the plan: a candidate holds at least
@@ -46,7 +47,7 @@ type hit struct {
 
 func (s *Store) newFinder(tx *bbolt.Tx, text string, plan store.SearchPlan, want int, public bool) *finder {
 	f := &finder{
-		m: newNameMatcher(text), text: text, want: want, public: public,
+		s: s, m: newNameMatcher(text), text: text, want: want, public: public,
 		certs: tx.Bucket(bucketCerts).Cursor(), docs: tx.Bucket(bucketSearchDocs).Cursor(),
 		postings: tx.Bucket(bucketSearchPostings).Cursor(), blocks: tx.Bucket(bucketSearchBlocks),
 		numbers: tx.Bucket(bucketCertByNumber).Cursor(), usccs: tx.Bucket(bucketCertUSCC).Cursor(),
@@ -111,6 +112,22 @@ func (f *finder) find(after []byte) error {
 		return nil
 	}); err != nil {
 		return err
+	}
+	if len(f.groups) > 0 {
+		// Only the blocks that hold every condition can hold a match.
+		var in []uint32
+		for i, g := range f.groups {
+			u := f.s.blocks.union(g)
+			if i == 0 {
+				in = u
+			} else {
+				in = intersect(in, u)
+			}
+		}
+		blocks = slices.DeleteFunc(blocks, func(b block) bool {
+			_, ok := slices.BinarySearch(in, b.n)
+			return !ok
+		})
 	}
 	slices.SortFunc(blocks, func(a, b block) int { return bytes.Compare(b.max, a.max) })
 	var set [blockSize / 64]uint64

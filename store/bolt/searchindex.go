@@ -167,6 +167,12 @@ func (w *indexWriter) add(k *certKeys) error {
 				*p = bytes.Clone(w.postings.Get(postingKey(block, string(t))))
 			}
 			pend[string(t)] = p
+			if len(*p) == 0 {
+				// The first posting of the term in this block: the
+				// blocks in memory learn it before the commit, like the
+				// vocabulary.
+				w.s.blocks.add(string(t), block)
+			}
 		} else if n := len(*p); n >= 2 && binary.BigEndian.Uint16((*p)[n-2:]) == ord {
 			return // a term seen before in these names
 		}
@@ -227,8 +233,17 @@ func (s *Store) ensureSearchIndex() error {
 	}
 	if complete {
 		return s.db.View(func(tx *bbolt.Tx) error {
+			err := tx.Bucket(bucketSearchPostings).ForEach(func(k, _ []byte) error {
+				if len(k) > 4 {
+					s.blocks.add(string(k[4:]), binary.BigEndian.Uint32(k))
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
 			var words []string
-			err := tx.Bucket(bucketSearchWords).ForEach(func(k, _ []byte) error {
+			err = tx.Bucket(bucketSearchWords).ForEach(func(k, _ []byte) error {
 				words = append(words, string(k))
 				return nil
 			})
@@ -399,4 +414,61 @@ func (v *vocabulary) expand(c store.WordCondition) ([]string, bool) {
 		}
 	}
 	return out, true
+}
+
+// termBlocks lists, in memory, the blocks in which each term has postings,
+// so that a search looks up a term only in the blocks that hold every
+// condition of its text: a text that matches nothing then costs a few
+// list intersections instead of a lookup in every block. It takes
+// four bytes per block and term (the keys of search.postings), built at
+// Open and kept by every write before its commit: it may list a block
+// where a rolled-back write left no posting, never lack one.
+type termBlocks struct {
+	mu sync.RWMutex
+	m  map[string][]uint32
+}
+
+func (b *termBlocks) add(term string, block uint32) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.m == nil {
+		b.m = map[string][]uint32{}
+	}
+	l := b.m[term]
+	i, found := slices.BinarySearch(l, block)
+	if !found {
+		b.m[term] = slices.Insert(l, i, block)
+	}
+}
+
+// union returns the sorted blocks that hold any of the terms.
+func (b *termBlocks) union(terms []string) []uint32 {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if len(terms) == 1 {
+		return slices.Clone(b.m[terms[0]])
+	}
+	var out []uint32
+	for _, t := range terms {
+		out = append(out, b.m[t]...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// intersect returns the blocks in both sorted lists.
+func intersect(a, b []uint32) []uint32 {
+	var out []uint32
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			out = append(out, a[i])
+			i, j = i+1, j+1
+		}
+	}
+	return out
 }
