@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -61,6 +62,10 @@ type Store struct {
 	// each term (searchindex.go).
 	vocab  vocabulary
 	blocks termBlocks
+	// txPend holds the postings of the write transaction in progress
+	// (txPostings).
+	txMu   sync.Mutex
+	txPend map[*bbolt.Tx]map[uint32]map[string]*[]byte
 }
 
 // Option changes how Open opens the file.

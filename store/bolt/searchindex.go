@@ -70,9 +70,11 @@ type indexWriter struct {
 	postings *bbolt.Bucket
 	blocks   *bbolt.Bucket
 	words    *bbolt.Bucket
-	// pend holds the new values of the postings written, by block and
-	// term.
-	pend map[uint32]map[string]*[]byte
+	// pend holds the new values of the postings written in the
+	// transaction, by block and term; writers of one transaction share it
+	// (txPostings), touched are the ones this writer changed.
+	pend    map[uint32]map[string]*[]byte
+	touched map[uint32]map[string]bool
 	// max is the greatest creation key of each block written.
 	max map[uint32][]byte
 	// newWords are the words this writer put in the vocabulary bucket.
@@ -117,7 +119,8 @@ func (s *Store) newIndexWriter(tx *bbolt.Tx) *indexWriter {
 		postings: tx.Bucket(bucketSearchPostings),
 		blocks:   tx.Bucket(bucketSearchBlocks),
 		words:    tx.Bucket(bucketSearchWords),
-		pend:     map[uint32]map[string]*[]byte{},
+		pend:     s.txPostings(tx),
+		touched:  map[uint32]map[string]bool{},
 		max:      map[uint32][]byte{},
 		loaded:   -1,
 	}
@@ -149,10 +152,14 @@ func (w *indexWriter) add(k *certKeys) error {
 		m = created
 	}
 	w.max[block] = m
-	pend := w.pend[block]
+	pend, touched := w.pend[block], w.touched[block]
 	if pend == nil {
 		pend = map[string]*[]byte{}
 		w.pend[block] = pend
+	}
+	if touched == nil {
+		touched = map[string]bool{}
+		w.touched[block] = touched
 	}
 	store.EachSearchTerm(func(t []byte) {
 		if err != nil {
@@ -176,6 +183,11 @@ func (w *indexWriter) add(k *certKeys) error {
 		} else if n := len(*p); n >= 2 && binary.BigEndian.Uint16((*p)[n-2:]) == ord {
 			return // a term seen before in these names
 		}
+		if !touched[string(t)] {
+			touched[string(t)] = true
+		}
+		// Appending never changes the bytes already put: bbolt keeps
+		// the value it was given until the commit.
 		*p = binary.BigEndian.AppendUint16(*p, ord)
 		if store.IsWordTerm(string(t)) && !w.s.vocab.isStored(string(t)) && w.words.Get(t) == nil {
 			// The vocabulary in memory learns the word before the
@@ -194,14 +206,14 @@ func (w *indexWriter) add(k *certKeys) error {
 
 // flush writes the gathered postings in key order.
 func (w *indexWriter) flush() error {
-	for block, pend := range w.pend {
-		terms := make([]string, 0, len(pend))
-		for t := range pend {
+	for block, touched := range w.touched {
+		terms := make([]string, 0, len(touched))
+		for t := range touched {
 			terms = append(terms, t)
 		}
 		slices.Sort(terms)
 		for _, t := range terms {
-			if err := w.postings.Put(postingKey(block, t), *pend[t]); err != nil {
+			if err := w.postings.Put(postingKey(block, t), *w.pend[block][t]); err != nil {
 				return err
 			}
 		}
@@ -471,4 +483,35 @@ func intersect(a, b []uint32) []uint32 {
 		}
 	}
 	return out
+}
+
+// txPostings returns the postings written so far in the write transaction
+// tx, shared by the writers of its grouped commits (DB.Batch runs many
+// single writes in one transaction): each writer then reads a value once
+// per transaction, not once per certificate. The entry is dropped at the
+// commit; entries of transactions rolled back are dropped by the next
+// call (bbolt clears a closed transaction's DB), and since the map holds
+// the transaction, its address is never reused while it is there.
+func (s *Store) txPostings(tx *bbolt.Tx) map[uint32]map[string]*[]byte {
+	s.txMu.Lock()
+	defer s.txMu.Unlock()
+	if p, ok := s.txPend[tx]; ok {
+		return p
+	}
+	for old := range s.txPend {
+		if old.DB() == nil {
+			delete(s.txPend, old)
+		}
+	}
+	if s.txPend == nil {
+		s.txPend = map[*bbolt.Tx]map[uint32]map[string]*[]byte{}
+	}
+	p := map[uint32]map[string]*[]byte{}
+	s.txPend[tx] = p
+	tx.OnCommit(func() {
+		s.txMu.Lock()
+		defer s.txMu.Unlock()
+		delete(s.txPend, tx)
+	})
+	return p
 }
