@@ -489,20 +489,18 @@ func intersect(a, b []uint32) []uint32 {
 // tx, shared by the writers of its grouped commits (DB.Batch runs many
 // single writes in one transaction): each writer then reads a value once
 // per transaction, not once per certificate. The entry is dropped at the
-// commit; entries of transactions rolled back are dropped by the next
-// call (bbolt clears a closed transaction's DB), and since the map holds
-// the transaction, its address is never reused while it is there.
+// commit; the entry of a transaction rolled back is dropped by the next
+// transaction's first call, and since the map holds the transaction, its
+// address is never reused while it is there.
 func (s *Store) txPostings(tx *bbolt.Tx) map[uint32]map[string]*[]byte {
 	s.txMu.Lock()
 	defer s.txMu.Unlock()
 	if p, ok := s.txPend[tx]; ok {
 		return p
 	}
-	for old := range s.txPend {
-		if old.DB() == nil {
-			delete(s.txPend, old)
-		}
-	}
+	// bbolt runs one write transaction at a time: any other entry is of
+	// a transaction that was rolled back.
+	clear(s.txPend)
 	if s.txPend == nil {
 		s.txPend = map[*bbolt.Tx]map[uint32]map[string]*[]byte{}
 	}
