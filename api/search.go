@@ -22,7 +22,12 @@ import (
 // Searching finds certificates for the public search (store.Searcher).
 type Searching interface {
 	Search(ctx context.Context, q store.SearchQuery) ([]*cert.Certificate, string, error)
+	CountSearch(ctx context.Context, text string, upTo int) (int, error)
 }
+
+// searchCountCap is how far the search page counts: beyond it, the page
+// says "more than" this many.
+const searchCountCap = 100
 
 // Bounds of the search text, in characters.
 const (
@@ -62,11 +67,13 @@ type searchLinks struct {
 	PDF    string `json:"pdf"`
 }
 
-// checkSearchText validates the search text (already trimmed).
+// checkSearchText validates the search text (already trimmed). One
+// character outside ASCII (a Chinese character) is enough: the stores'
+// search index answers it from the postings of that character.
 func checkSearchText(q string) error {
 	switch n := utf8.RuneCountInString(q); {
-	case n < minSearchText:
-		return cert.Invalid("q", "must have at least 2 characters: a certificate number, a USCC (18 characters) or a part of an organization name")
+	case n < minSearchText && !(n == 1 && q[0] >= utf8.RuneSelf):
+		return cert.Invalid("q", "must have at least 2 characters, or one Chinese character: a certificate number, a USCC (18 characters) or a part of an organization name")
 	case n > maxSearchText:
 		return cert.Invalid("q", "must have at most 100 characters")
 	case !utf8.ValidString(q) || strings.ContainsRune(q, 0):
@@ -188,7 +195,12 @@ func (s *Server) searchPage(c *echo.Context) error {
 		if err != nil {
 			return err
 		}
+		n, err := s.cfg.Search.CountSearch(c.Request().Context(), q, searchCountCap)
+		if err != nil {
+			return err
+		}
 		d.Searched, d.Results, d.Next = true, results, next
+		d.Count, d.CountMore = min(n, searchCountCap), n > searchCountCap
 	}
 	page, err := templates.SearchPage(d)
 	if err != nil {

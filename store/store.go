@@ -88,6 +88,10 @@ type Searcher interface {
 	// certificate created after the first page was read is not returned
 	// by the later pages. Search reads; it changes nothing.
 	Search(ctx context.Context, q SearchQuery) ([]*cert.Certificate, string, error)
+	// CountSearch returns how many certificates that are not confidential
+	// match text as in Search, counting no further than upTo+1: a result
+	// above upTo means "more than upTo". Text is checked as in Search.
+	CountSearch(ctx context.Context, text string, upTo int) (int, error)
 }
 
 // SearchQuery is one page of a search.

@@ -364,7 +364,7 @@ func TestSearchPageGolden(t *testing.T) {
 		name string
 		d    SearchPageData
 	}{
-		{"results", SearchPageData{Query: "示例科技", Searched: true, Results: results, Next: "bmV4dA", Cursor: "Zmlyc3Q"}},
+		{"results", SearchPageData{Query: "示例科技", Searched: true, Results: results, Next: "bmV4dA", Cursor: "Zmlyc3Q", Count: 100, CountMore: true}},
 		{"none", SearchPageData{Query: "深圳", Searched: true}},
 		{"short", SearchPageData{Query: "x", Problem: SearchTooShort}},
 		{"empty", SearchPageData{}},

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"fmt"
 	"net/url"
 
 	"github.com/certd/certd/cert"
@@ -28,6 +29,10 @@ type SearchPageData struct {
 	// the next page ("" on the last).
 	Cursor string
 	Next   string
+	// Count is how many certificates match in all (not only on this
+	// page); CountMore says there are more than Count.
+	Count     int
+	CountMore bool
 }
 
 // SearchResult is one certificate found.
@@ -57,6 +62,8 @@ type searchView struct {
 	Results  []resultView
 	Next     string
 	First    string
+	// Count is "N results" or "more than N results"; "" without results.
+	Count string
 }
 
 type resultView struct {
@@ -94,6 +101,15 @@ func newSearchView(d SearchPageData) *searchView {
 	}
 	if d.Next != "" {
 		v.Next = page(d.Next)
+	}
+	switch {
+	case len(d.Results) == 0:
+	case d.CountMore:
+		v.Count = fmt.Sprintf(translate(lang, "search.countmore"), d.Count)
+	case d.Count == 1:
+		v.Count = translate(lang, "search.countone")
+	default:
+		v.Count = fmt.Sprintf(translate(lang, "search.count"), d.Count)
 	}
 	if d.Cursor != "" {
 		v.First = page("")

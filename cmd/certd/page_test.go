@@ -532,6 +532,13 @@ func TestSearchPage(t *testing.T) {
 	if !bytes.Contains(r.Body, []byte(`class="badge warn"`)) {
 		t.Errorf("the suspended result has no coloured badge")
 	}
+	if !strings.Contains(text, "共 1 条结果") {
+		t.Errorf("search page without its count of results:\n%s", text)
+	}
+	r = ts.do("GET", "/search?lang=en&q="+url.QueryEscape("示例"), "", nil)
+	if text := htmlText(r.Body); r.Status != 200 || !strings.Contains(text, "2 results") {
+		t.Errorf("search page for two certificates: %d, want the count \"2 results\":\n%s", r.Status, text)
+	}
 	r = ts.do("GET", "/search?lang=en&q="+url.QueryEscape(bj["number"].(string)), "", nil)
 	if text := htmlText(r.Body); !strings.Contains(text, "Valid") || !strings.Contains(text, "北京示例科技有限公司") {
 		t.Errorf("search by number, English page:\n%s", text)
@@ -545,6 +552,8 @@ func TestSearchPage(t *testing.T) {
 		{"x", "zh-CN", "请至少输入 2 个字符", 422},
 		{"x", "en", "Type at least 2 characters", 422},
 		{"深圳", "zh-CN", "没有找到匹配的证书", 200},
+		{"暂", "zh-CN", suspendedName, 200}, // one Chinese character: the index answers it
+		{"鑫", "zh-CN", "没有找到匹配的证书", 200},
 		{"", "en", "Certificate number, organization name or USCC", 200},
 	} {
 		r := ts.do("GET", "/search?lang="+tc.lang+"&q="+url.QueryEscape(tc.q), "", nil)

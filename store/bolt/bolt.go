@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -60,6 +61,14 @@ type Store struct {
 	check Check
 	// marker computes the status marks of written certificates (status.go).
 	marker atomic.Pointer[statusMarker]
+	// vocab is the vocabulary of the search index, blocks the blocks of
+	// each term (searchindex.go).
+	vocab  vocabulary
+	blocks termBlocks
+	// txPend holds the postings of the write transaction in progress
+	// (txPostings).
+	txMu   sync.Mutex
+	txPend map[*bbolt.Tx]map[uint32]map[string]*[]byte
 }
 
 // Option changes how Open opens the file.
@@ -123,7 +132,12 @@ func Open(path string, opts ...Option) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	return &Store{db: db, path: path, check: check}, nil
+	s := &Store{db: db, path: path, check: check}
+	if err := s.ensureSearchIndex(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("bolt: open %s: %w: %w", path, store.ErrUnavailable, err)
+	}
+	return s, nil
 }
 
 // Check returns how Open made sure of the file before serving it.
@@ -153,7 +167,7 @@ var (
 
 // initialize creates the buckets and checks the layout version.
 func initialize(tx *bbolt.Tx) error {
-	for _, name := range slices.Concat(allBuckets, accountBuckets, statusBuckets, webhookBuckets, outboxBuckets, watchBuckets) {
+	for _, name := range slices.Concat(allBuckets, accountBuckets, statusBuckets, webhookBuckets, outboxBuckets, watchBuckets, searchBuckets) {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w: %w", name, store.ErrUnavailable, err)
 		}

@@ -24,7 +24,7 @@ type certKeys struct {
 	IdempotencyKey string
 	CreatedAt      time.Time
 	Version        int64
-	Organization   struct{ USCC string }
+	Organization   struct{ USCC, Name, NameEn string }
 }
 
 func keysOf(c *cert.Certificate) certKeys {
@@ -39,6 +39,7 @@ func keysOf(c *cert.Certificate) certKeys {
 		Version:        c.Version,
 	}
 	k.Organization.USCC = c.Organization.USCC
+	k.Organization.Name, k.Organization.NameEn = c.Organization.Name, c.Organization.NameEn
 	return k
 }
 
@@ -152,7 +153,7 @@ func prepare(c *cert.Certificate, version int64) (*certRecord, error) {
 // insert stores r when no unique constraint forbids it. A broken
 // constraint is reported as the domain error derr, with nothing written;
 // err is a failure of bbolt, which must abort the transaction.
-func (r *certRecord) insert(tx *bbolt.Tx) (derr, err error) {
+func (r *certRecord) insert(tx *bbolt.Tx, ix *indexWriter) (derr, err error) {
 	k := &r.keys
 	id := []byte(k.ID)
 	certs := tx.Bucket(bucketCerts)
@@ -198,12 +199,16 @@ func (r *certRecord) insert(tx *bbolt.Tx) (derr, err error) {
 			return nil, err
 		}
 	}
-	return nil, markOutbox(tx, id, k.Version)
+	if err := markOutbox(tx, id, k.Version); err != nil {
+		return nil, err
+	}
+	return nil, ix.add(k)
 }
 
 // replace stores r over the certificate stored with version based, moving
-// its listing entries when their keys changed.
-func (r *certRecord) replace(tx *bbolt.Tx, based int64) (derr, err error) {
+// its listing entries when their keys changed and indexing its names again
+// when they changed.
+func (r *certRecord) replace(tx *bbolt.Tx, ix *indexWriter, based int64) (derr, err error) {
 	k := &r.keys
 	id := []byte(k.ID)
 	certs := tx.Bucket(bucketCerts)
@@ -250,6 +255,14 @@ func (r *certRecord) replace(tx *bbolt.Tx, based int64) (derr, err error) {
 	if err := markOutbox(tx, id, k.Version); err != nil {
 		return nil, err
 	}
+	if ok.Organization.Name != k.Organization.Name || ok.Organization.NameEn != k.Organization.NameEn {
+		if err := ix.add(k); err != nil {
+			return nil, err
+		}
+		if err := ix.flush(); err != nil {
+			return nil, err
+		}
+	}
 	return nil, certs.Put(id, r.value)
 }
 
@@ -277,14 +290,19 @@ func (s *Store) CreateCertificate(ctx context.Context, c *cert.Certificate) erro
 	}
 	r.mark = s.markOf(c)
 	var derr error
+	var ix *indexWriter
 	err = s.db.Batch(func(tx *bbolt.Tx) error {
+		ix = s.newIndexWriter(tx)
 		var err error
-		derr, err = r.insert(tx)
-		return err
+		if derr, err = r.insert(tx, ix); err != nil {
+			return err
+		}
+		return ix.flush()
 	})
 	if err != nil {
 		return unavailable("create certificate "+c.ID, err)
 	}
+	ix.committed()
 	if derr != nil {
 		return derr
 	}
@@ -312,23 +330,29 @@ func (s *Store) CreateCertificates(ctx context.Context, cs []*cert.Certificate) 
 		return errs, nil
 	}
 	derrs := make([]error, len(cs))
+	var ix *indexWriter
 	err := s.db.Batch(func(tx *bbolt.Tx) error {
 		clear(derrs)
+		ix = s.newIndexWriter(tx)
+		if pending >= preloadAbove {
+			ix.preload()
+		}
 		for i, r := range recs {
 			if r == nil {
 				continue
 			}
-			derr, err := r.insert(tx)
+			derr, err := r.insert(tx, ix)
 			if err != nil {
 				return err
 			}
 			derrs[i] = derr
 		}
-		return nil
+		return ix.flush()
 	})
 	if err != nil {
 		return nil, unavailable("create certificates", err)
 	}
+	ix.committed()
 	for i, r := range recs {
 		if r == nil {
 			continue
@@ -359,14 +383,17 @@ func (s *Store) UpdateCertificate(ctx context.Context, c *cert.Certificate) erro
 	}
 	r.mark = s.markOf(c)
 	var derr error
+	var ix *indexWriter
 	err = s.db.Batch(func(tx *bbolt.Tx) error {
+		ix = s.newIndexWriter(tx)
 		var err error
-		derr, err = r.replace(tx, based)
+		derr, err = r.replace(tx, ix, based)
 		return err
 	})
 	if err != nil {
 		return unavailable("update certificate "+c.ID, err)
 	}
+	ix.committed()
 	if derr != nil {
 		return derr
 	}

@@ -18,6 +18,10 @@
 //	certificates.bynumber   number\x00createdAt id → id          (all issuers)
 //	status.set              issuer\x00list\x00index → bits       (status bits set)
 //	status.due              issuer\x00watch id → nothing
+//	search.docs             seq → createdAt id                   (search index, searchindex.go)
+//	search.postings         block term → ordinals
+//	search.blocks           block → greatest createdAt id
+//	search.words            word → nothing                       (vocabulary)
 //	issuers, keyrings, apikeys (+ apikeys.hash), counters, meta
 //
 // createdAt is 12 big-endian bytes (seconds since 1970 with the sign bit

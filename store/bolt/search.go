@@ -23,17 +23,11 @@ const searchTag = 's'
 // Search returns one page of the certificates that match q, newest first;
 // see store.Searcher.
 //
-// Exact numbers and USCCs come from their indexes. A part of a name cannot
-// use a B-tree index, so Search reads the names at the start of each stored
-// record without decoding the rest (nameMatcher.mayMatch) and decodes only
-// the certificates whose name bytes contain the text. It first walks
-// certificates.created from the newest key for at most searchWindow
-// certificates, which fills a page of a common word at once. When the page
-// is not full by then, it reads the rest of the certificates bucket in
-// storage order (a sequential read, cheaper than one B-tree lookup per
-// certificate) and sorts the few candidates by creation. A text that
-// matches nothing thus reads every certificate once; BenchmarkSearch has
-// the cost.
+// Exact numbers and USCCs come from their indexes, parts of names from the
+// search index (searchindex.go): the blocks of postings are read newest
+// first, and each candidate is confirmed against its stored names. A text
+// without a letter, digit or character outside ASCII cannot use the index
+// and is answered by reading the certificates (searchRun).
 func (s *Store) Search(ctx context.Context, q store.SearchQuery) ([]*cert.Certificate, string, error) {
 	if err := checkContext(ctx, "search certificates"); err != nil {
 		return nil, "", err
@@ -50,11 +44,79 @@ func (s *Store) Search(ctx context.Context, q store.SearchQuery) ([]*cert.Certif
 		}
 		after = raw[1:]
 	}
-	r := &searchRun{m: newNameMatcher(text), limit: limit}
-	if err := s.db.View(func(tx *bbolt.Tx) error { return r.run(tx, text, after) }); err != nil {
+	plan := store.PlanSearch(text)
+	var out []*cert.Certificate
+	next := ""
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		if plan.Empty() {
+			r := &searchRun{m: newNameMatcher(text), limit: limit}
+			if err := r.run(tx, text, after); err != nil {
+				return err
+			}
+			out, next = r.out, r.next
+			return nil
+		}
+		f := s.newFinder(tx, text, plan, limit+1, false)
+		if err := f.find(after); err != nil {
+			return err
+		}
+		hits := f.found
+		if len(hits) > limit {
+			hits = hits[:limit]
+			next = base64.RawURLEncoding.EncodeToString(append([]byte{searchTag}, hits[limit-1].key...))
+		}
+		out = make([]*cert.Certificate, len(hits))
+		for i, h := range hits {
+			out[i] = h.c
+			if out[i] == nil {
+				c, err := f.decode(h.key[12:])
+				if err != nil {
+					return err
+				}
+				out[i] = c
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, "", unavailable("search certificates", err)
 	}
-	return r.out, r.next, nil
+	return out, next, nil
+}
+
+// CountSearch counts the certificates that are not confidential and match
+// text as in Search, up to upTo+1; see store.Searcher.
+func (s *Store) CountSearch(ctx context.Context, text string, upTo int) (int, error) {
+	if err := checkContext(ctx, "count search"); err != nil {
+		return 0, err
+	}
+	text, _, err := store.CheckSearch(store.SearchQuery{Text: text})
+	if err != nil {
+		return 0, err
+	}
+	upTo = max(upTo, 0)
+	plan := store.PlanSearch(text)
+	n := 0
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		if plan.Empty() {
+			r := &searchRun{m: newNameMatcher(text), limit: upTo + 1, public: true}
+			if err := r.run(tx, text, nil); err != nil {
+				return err
+			}
+			n = len(r.out)
+			return nil
+		}
+		f := s.newFinder(tx, text, plan, upTo+1, true)
+		if err := f.find(nil); err != nil {
+			return err
+		}
+		n = len(f.found)
+		return nil
+	})
+	if err != nil {
+		return 0, unavailable("count search", err)
+	}
+	return n, nil
 }
 
 // searchWindow is how many of the newest certificates Search looks at
@@ -66,6 +128,8 @@ var searchWindow = 1000
 type searchRun struct {
 	m     *nameMatcher
 	limit int
+	// public leaves confidential certificates out (CountSearch).
+	public bool
 	// exact holds the ids whose number or USCC is the text.
 	exact map[string]bool
 	out   []*cert.Certificate
@@ -155,7 +219,7 @@ func (r *searchRun) consider(key, id, v []byte) (done bool, err error) {
 	if err := decodeCert(v, c); err != nil {
 		return false, fmt.Errorf("decode certificate %s: %w", id, err)
 	}
-	if !byKey && !r.m.matches(c.Organization.Name) && !r.m.matches(c.Organization.NameEn) {
+	if !byKey && !r.m.matches(c.Organization.Name) && !r.m.matches(c.Organization.NameEn) || r.public && c.Confidential {
 		return false, nil
 	}
 	if len(r.out) == r.limit {

@@ -3,10 +3,15 @@ package bolt
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"go.etcd.io/bbolt"
 
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/store"
@@ -14,7 +19,9 @@ import (
 )
 
 // TestConformanceSearchWindow runs the suite with tiny index windows, so
-// that searches go through the sequential read of the certificates.
+// that searches of texts the index cannot answer (no letter, digit or
+// character outside ASCII) go through the sequential read of the
+// certificates.
 func TestConformanceSearchWindow(t *testing.T) {
 	defer func(w int) { searchWindow = w }(searchWindow)
 	for _, w := range []int{0, 1, 3} {
@@ -30,6 +37,167 @@ func TestConformanceSearchWindow(t *testing.T) {
 			})
 		})
 	}
+}
+
+func openTemp(t testing.TB, path string) *Store {
+	t.Helper()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// TestSearchMatchesScan compares the indexed search with a full scan on a
+// randomized store of 10,000 certificates.
+func TestSearchMatchesScan(t *testing.T) {
+	s := openTemp(t, filepath.Join(t.TempDir(), "certd.db"))
+	storetest.SearchMatchesScan(t, s, 10_000, 300, 1)
+}
+
+// rawUpdate changes the closed file at path with bbolt itself.
+func rawUpdate(t testing.TB, path string, fn func(tx *bbolt.Tx) error) {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Update(fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSearchIndexRebuiltAtOpen removes the search index and its marker, as
+// in a file written before the index, and checks that Open builds it again
+// (across several build transactions) and that searches find the same.
+func TestSearchIndexRebuiltAtOpen(t *testing.T) {
+	defer func(n int) { buildChunk = n }(buildChunk)
+	buildChunk = 7
+	path := filepath.Join(t.TempDir(), "certd.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cs []*cert.Certificate
+	for i := range 40 {
+		c := storetest.NewCertificate(t, "default")
+		c.Organization.Name = fmt.Sprintf("重建%d索引有限公司", i%5)
+		c.Organization.NameEn = fmt.Sprintf("Rebuilt Index %d Ltd.", i%5)
+		cs = append(cs, c)
+	}
+	if errs, err := s.CreateCertificates(t.Context(), cs); err != nil || errs[0] != nil {
+		t.Fatal(err, errs)
+	}
+	texts := []string{"重建3索引", "建", "index 2", "rebuilt", "ebuil", "不存在", cs[7].Number}
+	before := map[string][]string{}
+	for _, text := range texts {
+		got, _, err := s.Search(t.Context(), store.SearchQuery{Text: text, Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[text] = ids(got)
+	}
+	_ = s.Close()
+	rawUpdate(t, path, func(tx *bbolt.Tx) error {
+		for _, name := range searchBuckets {
+			if err := tx.DeleteBucket(name); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketMeta).Delete(keySearchIndex)
+	})
+	s = openTemp(t, path)
+	for _, text := range texts {
+		got, _, err := s.Search(t.Context(), store.SearchQuery{Text: text, Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ids(got), before[text]) {
+			t.Errorf("Search(%q) after the rebuild = %v, want %v", text, ids(got), before[text])
+		}
+	}
+	if n := len(before["rebuilt"]); n != 40 {
+		t.Errorf("Search(rebuilt) found %d certificates, want 40", n)
+	}
+	_ = s.Close()
+	var postings int
+	rawUpdate(t, path, func(tx *bbolt.Tx) error {
+		postings = tx.Bucket(bucketSearchPostings).Stats().KeyN
+		if v := tx.Bucket(bucketMeta).Get(keySearchIndex); string(v) != searchIndexVersion {
+			t.Errorf("marker %q after the rebuild, want %q", v, searchIndexVersion)
+		}
+		return nil
+	})
+	if postings == 0 {
+		t.Error("no postings after the rebuild")
+	}
+}
+
+// TestSearchReadsOnlyCandidates makes every certificate but one unreadable
+// behind the store's back: a text that matches nothing and a text that
+// matches the readable one must still be answered, which they can only be
+// when the search reads no certificate outside the candidates of the
+// index. Before the index, both read every certificate and failed.
+func TestSearchReadsOnlyCandidates(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "certd.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cs []*cert.Certificate
+	for i := range 30 {
+		c := storetest.NewCertificate(t, "default")
+		c.Organization.Name, c.Organization.NameEn = fmt.Sprintf("普通%d公司", i), fmt.Sprintf("Ordinary %d Co.", i)
+		cs = append(cs, c)
+	}
+	target := cs[11]
+	target.Organization.Name, target.Organization.NameEn = "独特名称有限公司", "Unique Name Ltd."
+	if errs, err := s.CreateCertificates(t.Context(), cs); err != nil || errs[0] != nil {
+		t.Fatal(err, errs)
+	}
+	_ = s.Close()
+	rawUpdate(t, path, func(tx *bbolt.Tx) error {
+		for _, c := range cs {
+			if c != target {
+				if err := tx.Bucket(bucketCerts).Put([]byte(c.ID), []byte("not a certificate")); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	s = openTemp(t, path)
+	for _, tc := range []struct {
+		text string
+		want []string
+	}{
+		{"不存在的公司", nil},
+		{"Nonexistent Holdings", nil},
+		{"特名", []string{target.ID}},
+		{"unique name", []string{target.ID}},
+		{"niqu", []string{target.ID}},
+		{"Nonexistent", nil},
+		{"独", []string{target.ID}},
+	} {
+		got, next, err := s.Search(t.Context(), store.SearchQuery{Text: tc.text})
+		if err != nil {
+			t.Errorf("Search(%q): %v", tc.text, err)
+			continue
+		}
+		if !slices.Equal(ids(got), tc.want) || next != "" {
+			t.Errorf("Search(%q) = %v, %q; want %v, no next page", tc.text, ids(got), next, tc.want)
+		}
+	}
+}
+
+func ids(cs []*cert.Certificate) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.ID
+	}
+	return out
 }
 
 // TestNameMatcher checks that the raw-bytes pre-filter never rejects a
@@ -101,28 +269,37 @@ func TestNameMatcher(t *testing.T) {
 	}
 }
 
-// BenchmarkSearch measures a search over 100,000 certificates: a text that
-// matches nothing reads every certificate (the pre-filter's cost), a common
-// word fills its page from the newest certificates, and a text the
-// pre-filter cannot handle decodes everything.
+// BenchmarkSearch measures searches over 100,000 certificates with names
+// like registered ones (storetest.RandomNames); CERTD_BENCH_SEARCH_N sets
+// another number (e.g. 1000000). Texts that match nothing cost a few
+// lookups per block of the index; common words fill their page from the
+// newest block; a rare name reads its few candidates.
 func BenchmarkSearch(b *testing.B) {
-	const n = 100_000
+	n := 100_000
+	if v, err := strconv.Atoi(os.Getenv("CERTD_BENCH_SEARCH_N")); err == nil && v > 0 {
+		n = v
+	}
 	s, err := Open(filepath.Join(b.TempDir(), "certd.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = s.Close() })
+	rng := rand.New(rand.NewPCG(3, 3))
 	credential := strings.Repeat("x", 1100) // the size of a real compact JWS
 	var numbers []string
+	var rare *cert.Certificate
 	for i := 0; i < n; i += 1000 {
-		cs := make([]*cert.Certificate, 1000)
+		cs := make([]*cert.Certificate, min(1000, n-i))
 		for j := range cs {
 			c := storetest.NewCertificate(b, "default")
-			c.Organization.Name = fmt.Sprintf("示例%d科技有限公司", i+j)
-			c.Organization.NameEn = fmt.Sprintf("Example %d Technology Co., Ltd.", i+j)
+			c.Organization.Name, c.Organization.NameEn = storetest.RandomNames(rng)
 			c.Credential = credential
 			cs[j] = c
 			numbers = append(numbers, c.Number)
+		}
+		if i <= n/2 && n/2 < i+len(cs) {
+			rare = cs[n/2-i]
+			rare.Organization.Name, rare.Organization.NameEn = "宁波甬江罕见材料有限公司", "Ningbo Yongjiang Rarematerial Co., Ltd."
 		}
 		errs, err := s.CreateCertificates(b.Context(), cs)
 		if err != nil {
@@ -136,16 +313,29 @@ func BenchmarkSearch(b *testing.B) {
 	}
 	for _, bc := range []struct{ name, text string }{
 		{"miss/zh", "不存在的公司"},
+		{"miss/zh-common-chars", "北京华信通信"},
 		{"miss/en", "Nonexistent Holdings"},
+		{"miss/en-common-words", "Huaxin Cloud Electronics"},
+		{"miss/one-char", "鲸"},
 		{"number/oldest", numbers[0]},
-		{"common/zh", "科技有限"},
-		{"common/en", "technology"},
-		{"escaped/ampersand", "A&B"},
-		{"no-prefilter/greek", "ΣΩ"},
+		{"hit/common-zh", "科技有限"},
+		{"hit/common-en", "technology"},
+		{"hit/rare-zh", "甬江罕见"},
+		{"hit/rare-en", "yongjiang rarem"},
+		{"hit/rare-en-part", "arematerial"},
+		{"hit/one-char", "鑫"},
+		{"scan/punctuation", "&"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
 				if _, _, err := s.Search(b.Context(), store.SearchQuery{Text: bc.text}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("count/"+bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := s.CountSearch(b.Context(), bc.text, 100); err != nil {
 					b.Fatal(err)
 				}
 			}

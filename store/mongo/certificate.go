@@ -65,6 +65,9 @@ type certBody struct {
 	// ObV marks the write for the outbox (outbox.go): every create and
 	// update sets it to the version written.
 	ObV int64 `bson:"obV"`
+	// SearchTerms and SearchV are the search index (searchindex.go).
+	SearchTerms []string `bson:"searchTerms"`
+	SearchV     int32    `bson:"searchV"`
 }
 
 type orgDoc struct {
@@ -225,8 +228,12 @@ func (s *Store) CreateCertificate(ctx context.Context, c *cert.Certificate) erro
 	d := toCertDoc(c)
 	d.Body.Version, d.Body.ObV = 1, 1
 	s.mark(c, &d.Body)
+	setSearchTerms(&d.Body)
 	ctx, cancel := s.call(ctx)
 	defer cancel()
+	if err := s.addWords(ctx, d.Body.SearchTerms); err != nil {
+		return err
+	}
 	if _, err := s.certs.InsertOne(ctx, d); err != nil {
 		return translate("create certificate "+c.ID, err)
 	}
@@ -245,14 +252,19 @@ func (s *Store) CreateCertificates(ctx context.Context, cs []*cert.Certificate) 
 		return errs, nil
 	}
 	docs := make([]any, len(cs))
+	terms := make([][]string, len(cs))
 	for i, c := range cs {
 		d := toCertDoc(c)
 		d.Body.Version, d.Body.ObV = 1, 1
 		s.mark(c, &d.Body)
-		docs[i] = d
+		setSearchTerms(&d.Body)
+		docs[i], terms[i] = d, d.Body.SearchTerms
 	}
 	ctx, cancel := s.call(ctx)
 	defer cancel()
+	if err := s.addWords(ctx, terms...); err != nil {
+		return nil, err
+	}
 	_, err := s.certs.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	var bwe mongo.BulkWriteException
 	if err != nil && (!errors.As(err, &bwe) || bwe.WriteConcernError != nil) {
@@ -322,9 +334,13 @@ func (s *Store) UpdateCertificate(ctx context.Context, c *cert.Certificate) erro
 	body.Version = c.Version + 1
 	body.ObV = body.Version
 	s.mark(c, &body)
+	setSearchTerms(&body)
 	op := "update certificate " + c.ID
 	ctx, cancel := s.call(ctx)
 	defer cancel()
+	if err := s.addWords(ctx, body.SearchTerms); err != nil {
+		return err
+	}
 	res, err := s.certs.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: c.ID}, {Key: "version", Value: c.Version}},
 		bson.D{{Key: "$set", Value: body}})

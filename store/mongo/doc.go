@@ -10,7 +10,10 @@
 // statusList, statusIndex), unique (issuer, idempotencyKey) partial on
 // documents that have a key, unique apikeys.hash, and the indexes of the
 // listings ((issuer, createdAt, createdAtNs, _id), (createdAt, createdAtNs,
-// _id), organization.uscc, number, apikeys.issuer).
+// _id), organization.uscc, number, apikeys.issuer), and the search index:
+// searchTerms (multikey) on the certificates, and the vocabulary
+// collection searchwords, both filled at Open when missing
+// (searchindex.go).
 //
 // The driver and BSON stay inside this package: documents are private
 // structs converted from and to the cert types (which carry no bson tags),

@@ -63,6 +63,7 @@ func (s *Store) createIndexes(ctx context.Context) error {
 		{coll: s.certs, name: idxIssuerStBits, keys: keys("issuer", "stBits")},
 		{coll: s.certs, name: idxIssuerStWatch, keys: keys("issuer", "stWatch")},
 		{coll: s.certs, name: idxOutbox, keys: keys(fieldObV)},
+		{coll: s.certs, name: idxSearchTerms, keys: keys("searchTerms")},
 		{coll: s.apiKeys, name: idxAPIKeyHash, keys: keys("hash"), unique: true},
 		{coll: s.apiKeys, name: idxAPIKeyIssuer, keys: keys("issuer")},
 		{coll: s.db.Collection(collOrgConfidential), name: idxIssuerUSCC, keys: keys("issuer", "uscc")},

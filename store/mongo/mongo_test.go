@@ -51,6 +51,7 @@ func TestIndexes(t *testing.T) {
 			"uniq_issuer_idempotency_key": {keys: "issuer,idempotencyKey", unique: true, partial: !ferret},
 			"idx_issuer_created":          {keys: "issuer,createdAt,createdAtNs,_id"},
 			"idx_created":                 {keys: "createdAt,createdAtNs,_id"},
+			"idx_search_terms":            {keys: "searchTerms"},
 		},
 		"apikeys": {
 			"uniq_hash": {keys: "hash", unique: true},

@@ -24,37 +24,38 @@ var searchSort = bson.D{{Key: "createdAt", Value: -1}, {Key: "createdAtNs", Valu
 // organization.uscc (exact, served by idx_number and idx_uscc) and
 // organization.name / organization.nameEn, matched with a case-insensitive
 // regular expression of the quoted text (regexp.QuoteMeta), so no
-// character of the text is a pattern. An unanchored expression reads every
-// document; it runs on the server, and a page ends after limit matches.
+// character of the text is a pattern. The terms of the text
+// (store.PlanSearch) narrow the names first through idx_search_terms; a
+// text without any (only punctuation) leaves the expression to read every
+// document.
 func (s *Store) Search(ctx context.Context, q store.SearchQuery) ([]*cert.Certificate, string, error) {
 	text, limit, err := store.CheckSearch(q)
 	if err != nil {
 		return nil, "", err
 	}
-	upper := strings.ToUpper(text)
-	part := bson.D{{Key: "$regex", Value: regexp.QuoteMeta(text)}, {Key: "$options", Value: "i"}}
-	match := bson.D{{Key: "$or", Value: bson.A{
-		bson.D{{Key: "number", Value: bson.D{{Key: "$in", Value: bson.A{text, upper}}}}},
-		bson.D{{Key: "organization.uscc", Value: upper}},
-		bson.D{{Key: "organization.name", Value: part}},
-		bson.D{{Key: "organization.nameEn", Value: part}},
-	}}}
-	filter := match
+	var older bson.D
 	if q.Cursor != "" {
 		p, err := decodeSearchCursor(q.Cursor)
 		if err != nil {
 			return nil, "", err
 		}
-		older := bson.D{{Key: "$or", Value: bson.A{
+		older = bson.D{{Key: "$or", Value: bson.A{
 			bson.D{{Key: "createdAt", Value: bson.D{{Key: "$lt", Value: p.created}}}},
 			bson.D{{Key: "createdAt", Value: p.created}, {Key: "createdAtNs", Value: bson.D{{Key: "$lt", Value: p.ns}}}},
 			bson.D{{Key: "createdAt", Value: p.created}, {Key: "createdAtNs", Value: p.ns}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: p.id}}}},
 		}}}
-		filter = bson.D{{Key: "$and", Value: bson.A{match, older}}}
 	}
 
 	ctx, cancel := s.call(ctx)
 	defer cancel()
+	match, err := s.searchFilter(ctx, text)
+	if err != nil {
+		return nil, "", err
+	}
+	filter := match
+	if older != nil {
+		filter = bson.D{{Key: "$and", Value: bson.A{match, older}}}
+	}
 	cur, err := s.certs.Find(ctx, filter, options.Find().SetSort(searchSort).SetLimit(int64(limit)+1))
 	if err != nil {
 		return nil, "", translate("search certificates", err)
@@ -74,6 +75,60 @@ func (s *Store) Search(ctx context.Context, q store.SearchQuery) ([]*cert.Certif
 		out[i] = docs[i].certificate()
 	}
 	return out, next, nil
+}
+
+// CountSearch counts the certificates that are not confidential and match
+// text as in Search, up to upTo+1; see store.Searcher.
+func (s *Store) CountSearch(ctx context.Context, text string, upTo int) (int, error) {
+	text, _, err := store.CheckSearch(store.SearchQuery{Text: text})
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	match, err := s.searchFilter(ctx, text)
+	if err != nil {
+		return 0, err
+	}
+	filter := bson.D{{Key: "$and", Value: bson.A{match, bson.D{{Key: "confidential", Value: bson.D{{Key: "$ne", Value: true}}}}}}}
+	n, err := s.certs.CountDocuments(ctx, filter, options.Count().SetLimit(int64(max(upTo, 0))+1))
+	if err != nil {
+		return 0, translate("count search", err)
+	}
+	return int(n), nil
+}
+
+// searchFilter is the filter of the documents that match text.
+func (s *Store) searchFilter(ctx context.Context, text string) (bson.D, error) {
+	upper := strings.ToUpper(text)
+	exact := bson.A{
+		bson.D{{Key: "number", Value: bson.D{{Key: "$in", Value: bson.A{text, upper}}}}},
+		bson.D{{Key: "organization.uscc", Value: upper}},
+	}
+	part := bson.D{{Key: "$regex", Value: regexp.QuoteMeta(text)}, {Key: "$options", Value: "i"}}
+	names := bson.A{bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: "organization.name", Value: part}},
+		bson.D{{Key: "organization.nameEn", Value: part}},
+	}}}}
+	plan := store.PlanSearch(text)
+	if len(plan.Terms) > 0 {
+		names = append(names, bson.D{{Key: "searchTerms", Value: bson.D{{Key: "$all", Value: plan.Terms}}}})
+	}
+	for _, w := range plan.Words {
+		words, ok, err := s.expandWord(ctx, w)
+		switch {
+		case err != nil:
+			return nil, err
+		case !ok:
+			// Too many words: the regular expression decides.
+		case len(words) == 0:
+			// No stored word fits: no name can match.
+			return bson.D{{Key: "$or", Value: exact}}, nil
+		default:
+			names = append(names, bson.D{{Key: "searchTerms", Value: bson.D{{Key: "$in", Value: words}}}})
+		}
+	}
+	return bson.D{{Key: "$or", Value: append(exact, bson.D{{Key: "$and", Value: names}})}}, nil
 }
 
 // searchPos is where a search page ends: the last certificate's creation

@@ -61,6 +61,11 @@ type Store struct {
 
 	certs, issuers, keyRings, apiKeys, counters, images *mongo.Collection
 
+	// searchWords is the vocabulary of the search index, words the words
+	// this process knows it holds (searchindex.go).
+	searchWords *mongo.Collection
+	words       knownWords
+
 	// marker computes the status marks of written certificates (status.go).
 	marker atomic.Pointer[statusMarker]
 
@@ -119,7 +124,10 @@ func (s *Store) init(ctx context.Context, database string) error {
 	if err := s.probeReadConcern(ctx); err != nil {
 		return err
 	}
-	return s.createIndexes(ctx)
+	if err := s.createIndexes(ctx); err != nil {
+		return err
+	}
+	return s.ensureSearchIndex(ctx)
 }
 
 func (s *Store) useDatabase(name string, rc *readconcern.ReadConcern) {
@@ -132,6 +140,7 @@ func (s *Store) useDatabase(name string, rc *readconcern.ReadConcern) {
 	s.apiKeys = s.db.Collection(collAPIKeys)
 	s.counters = s.db.Collection(collCounters)
 	s.images = s.db.Collection(collImages)
+	s.searchWords = s.db.Collection(collSearchWords)
 }
 
 // probeReadConcern falls back to read concern local when the server refuses

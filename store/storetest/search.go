@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -23,6 +24,9 @@ var searchTests = []test{
 	{"search/limits", testSearchLimits},
 	{"search/invalid", testSearchInvalid},
 	{"search/follows-updates", testSearchFollowsUpdates},
+	{"search/renamed-back", testSearchRenamedBack},
+	{"search/revision-renames", testSearchRevisionRenames},
+	{"search/count", testSearchCount},
 }
 
 // named returns a new certificate of the issuer with the organization's
@@ -247,4 +251,70 @@ func testSearchFollowsUpdates(t *testing.T, s store.Store) {
 	wantSearch(t, s, "old name", 0)
 	wantSearch(t, s, "新名称", 0, c)
 	wantSearch(t, s, "new NAME", 0, c)
+}
+
+// testSearchRenamedBack renames an organization and back again: the
+// certificate is found once under the name it has, never under the one it
+// had in between.
+func testSearchRenamedBack(t *testing.T, s store.Store) {
+	c := named(t, "issuer-a", "来回改名科技有限公司", "Back Forth Technology Co., Ltd.")
+	other := named(t, "issuer-a", "来回其他有限公司", "Back Other Co., Ltd.")
+	create(t, s, c, other)
+	for _, names := range [][2]string{{"中间名称有限公司", "Middle Name Co., Ltd."}, {"来回改名科技有限公司", "Back Forth Technology Co., Ltd."}} {
+		c.Organization.Name, c.Organization.NameEn = names[0], names[1]
+		if err := s.UpdateCertificate(t.Context(), c); err != nil {
+			t.Fatalf("UpdateCertificate: %v", err)
+		}
+	}
+	wantSearch(t, s, "来回改名", 0, c)
+	wantSearch(t, s, "来回", 1, other, c)
+	wantSearch(t, s, "orth tech", 0, c)
+	wantSearch(t, s, "中间", 0)
+	wantSearch(t, s, "middle", 0)
+	if n, err := s.CountSearch(t.Context(), "来回", 10); err != nil || n != 2 {
+		t.Errorf("CountSearch(来回) = %d, %v; want 2", n, err)
+	}
+}
+
+// testSearchRevisionRenames follows a revision that changes the name: the
+// new certificate has the new name, the superseded one keeps its own.
+func testSearchRevisionRenames(t *testing.T, s store.Store) {
+	old := named(t, "issuer-a", "改版前名称有限公司", "Before Revision Ltd.")
+	create(t, s, old)
+	rev := named(t, "issuer-a", "改版后名称有限公司", "After Revision Ltd.")
+	rev.Supersedes = old.ID
+	create(t, s, rev)
+	old.SupersededBy = rev.ID
+	if err := s.UpdateCertificate(t.Context(), old); err != nil {
+		t.Fatalf("UpdateCertificate: %v", err)
+	}
+	wantSearch(t, s, "改版后", 0, rev)
+	wantSearch(t, s, "改版前", 0, old)
+	wantSearch(t, s, "revision", 0, rev, old)
+}
+
+// testSearchCount counts matches up to a bound, without the confidential
+// ones.
+func testSearchCount(t *testing.T, s store.Store) {
+	var cs []*cert.Certificate
+	for i := range 12 {
+		c := named(t, "issuer-a", fmt.Sprintf("计数测试公司%d", i), fmt.Sprintf("Counting Test %d Ltd.", i))
+		c.Confidential = i%4 == 0
+		cs = append(cs, c)
+	}
+	createAll(t, s, cs)
+	for _, tc := range []struct {
+		text       string
+		upTo, want int
+	}{
+		{"计数测试", 100, 9}, {"计数测试", 9, 9}, {"计数测试", 5, 6}, {"counting test", 0, 1},
+		{"计数测试公司3", 100, 1}, {"计数测试公司4", 100, 0}, {"不存在", 100, 0}, {cs[1].Number, 100, 1},
+	} {
+		if n, err := s.CountSearch(t.Context(), tc.text, tc.upTo); err != nil || n != tc.want {
+			t.Errorf("CountSearch(%q, %d) = %d, %v; want %d", tc.text, tc.upTo, n, err, tc.want)
+		}
+	}
+	if _, err := s.CountSearch(t.Context(), " ", 10); !errors.Is(err, cert.ErrInvalid) {
+		t.Errorf("CountSearch of blank text: %v, want ErrInvalid", err)
+	}
 }

@@ -1,0 +1,515 @@
+package bolt
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"sync"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/certd/certd/cert"
+	"github.com/certd/certd/store"
+)
+
+// The search index of organization names (store.SearchTerms) is laid out
+// so that issuing writes few pages, at the end of its buckets:
+//
+//	search.docs      seq → createdAt id                  (appended)
+//	search.postings  block term → ordinals               (block = seq / blockSize)
+//	search.blocks    block → greatest createdAt id of the block
+//	search.words     word → nothing                      (the vocabulary)
+//
+// Every indexed certificate takes the next sequence number of
+// search.docs; blocks are blockSize consecutive numbers, and the postings
+// of a term in a block are one value, the ordinals (seq mod blockSize,
+// two bytes each) of the certificates of the block with that term, in
+// ascending order. A write thus appends one key to search.docs and
+// rewrites the values of its terms in the newest block, which lie side by
+// side at the end of search.postings: a batch of a thousand certificates
+// dirties tens of pages, not one page per term. A certificate whose names
+// change is indexed again under a new number; the postings of the old one
+// stay and are dropped by the confirmation, which compares the stored
+// names with the text.
+//
+// A search reads the blocks newest first (by their greatest creation key),
+// looks up its terms in each, and stops when the page is full and no older
+// block can hold a newer match; a text that matches nothing costs a few
+// lookups per block.
+var (
+	bucketSearchDocs     = []byte("search.docs")
+	bucketSearchPostings = []byte("search.postings")
+	bucketSearchBlocks   = []byte("search.blocks")
+	bucketSearchWords    = []byte("search.words")
+	searchBuckets        = [][]byte{bucketSearchDocs, bucketSearchPostings, bucketSearchBlocks, bucketSearchWords}
+	// keySearchIndex is the meta key that says the search index is
+	// complete (its value is searchIndexVersion). A file written before
+	// the index has neither the buckets nor the key; Open builds it.
+	keySearchIndex = []byte("searchIndex")
+)
+
+const searchIndexVersion = "1"
+
+// blockSize is how many sequence numbers one block of postings covers.
+const blockSize = 1024
+
+func blockKey(block uint32) []byte { return binary.BigEndian.AppendUint32(nil, block) }
+
+func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
+
+func postingKey(block uint32, term string) []byte {
+	return append(binary.BigEndian.AppendUint32(make([]byte, 0, 4+len(term)), block), term...)
+}
+
+// indexWriter adds certificates to the search index in one write
+// transaction; flush writes what add gathered.
+type indexWriter struct {
+	s        *Store
+	docs     *bbolt.Bucket
+	postings *bbolt.Bucket
+	blocks   *bbolt.Bucket
+	words    *bbolt.Bucket
+	// pend holds the new values of the postings written in the
+	// transaction, by block and term; writers of one transaction share it
+	// (txPostings), touched are the ones this writer changed.
+	pend    map[uint32]map[string]*[]byte
+	touched map[uint32]map[string]bool
+	// max is the greatest creation key of each block written.
+	max map[uint32][]byte
+	// newWords are the words this writer put in the vocabulary bucket.
+	newWords []string
+	// loaded is the block whose postings are all in base, by term
+	// (preload).
+	loaded int64
+	base   map[string][]byte
+}
+
+// preloadAbove is how many certificates a writer indexes at least before
+// it reads the postings of the newest block in one pass (preload) rather
+// than one lookup per term.
+const preloadAbove = 64
+
+// preload reads every postings key of the block of the next sequence
+// number into base, in one pass over the end of the bucket: a batch
+// touches most of them, and a cursor walk costs less than a lookup each.
+func (w *indexWriter) preload() {
+	block := uint32((w.docs.Sequence() + 1) / blockSize)
+	prefix := blockKey(block)
+	c := w.postings.Cursor()
+	w.base = map[string][]byte{}
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		w.base[string(k[len(prefix):])] = bytes.Clone(v)
+	}
+	w.loaded = int64(block)
+}
+
+// committed tells the vocabulary in memory that the words of the writer
+// are in the file; call it after the transaction committed.
+func (w *indexWriter) committed() {
+	if w != nil {
+		w.s.vocab.stored(w.newWords)
+	}
+}
+
+func (s *Store) newIndexWriter(tx *bbolt.Tx) *indexWriter {
+	w := &indexWriter{
+		s:        s,
+		docs:     tx.Bucket(bucketSearchDocs),
+		postings: tx.Bucket(bucketSearchPostings),
+		blocks:   tx.Bucket(bucketSearchBlocks),
+		words:    tx.Bucket(bucketSearchWords),
+		pend:     s.txPostings(tx),
+		touched:  map[uint32]map[string]bool{},
+		max:      map[uint32][]byte{},
+		loaded:   -1,
+	}
+	// All three grow at their end.
+	w.docs.FillPercent, w.postings.FillPercent, w.blocks.FillPercent = fillAscending, fillAscending, fillAscending
+	return w
+}
+
+// add indexes the names of the certificate k under the next sequence
+// number.
+func (w *indexWriter) add(k *certKeys) error {
+	if k.Organization.Name == "" && k.Organization.NameEn == "" {
+		return nil
+	}
+	seq, err := w.docs.NextSequence()
+	if err != nil {
+		return err
+	}
+	created := append(timeKey(k.CreatedAt), k.ID...)
+	if err := w.docs.Put(seqKey(seq), created); err != nil {
+		return err
+	}
+	block, ord := uint32(seq/blockSize), uint16(seq%blockSize)
+	m, ok := w.max[block]
+	if !ok {
+		m = bytes.Clone(w.blocks.Get(blockKey(block)))
+	}
+	if bytes.Compare(created, m) > 0 {
+		m = created
+	}
+	w.max[block] = m
+	pend, touched := w.pend[block], w.touched[block]
+	if pend == nil {
+		pend = map[string]*[]byte{}
+		w.pend[block] = pend
+	}
+	if touched == nil {
+		touched = map[string]bool{}
+		w.touched[block] = touched
+	}
+	store.EachSearchTerm(func(t []byte) {
+		if err != nil {
+			return
+		}
+		p := pend[string(t)]
+		if p == nil {
+			p = new([]byte)
+			if int64(block) == w.loaded {
+				*p = w.base[string(t)] // read once: pend holds it from here on
+			} else {
+				*p = bytes.Clone(w.postings.Get(postingKey(block, string(t))))
+			}
+			pend[string(t)] = p
+			if len(*p) == 0 {
+				// The first posting of the term in this block: the
+				// blocks in memory learn it before the commit, like the
+				// vocabulary.
+				w.s.blocks.add(string(t), block)
+			}
+		} else if n := len(*p); n >= 2 && binary.BigEndian.Uint16((*p)[n-2:]) == ord {
+			return // a term seen before in these names
+		}
+		if !touched[string(t)] {
+			touched[string(t)] = true
+		}
+		// Appending never changes the bytes already put: bbolt keeps
+		// the value it was given until the commit.
+		*p = binary.BigEndian.AppendUint16(*p, ord)
+		if store.IsWordTerm(string(t)) && !w.s.vocab.isStored(string(t)) && w.words.Get(t) == nil {
+			// The vocabulary in memory learns the word before the
+			// commit: a search may look up a word without postings yet,
+			// never miss one that has some. Whether the file has it is
+			// known in memory only after a commit (committed).
+			word := string(t)
+			w.s.vocab.add(word)
+			if err = w.words.Put([]byte(word), nil); err == nil {
+				w.newWords = append(w.newWords, word)
+			}
+		}
+	}, k.Organization.Name, k.Organization.NameEn)
+	return err
+}
+
+// flush writes the gathered postings in key order.
+func (w *indexWriter) flush() error {
+	for block, touched := range w.touched {
+		terms := make([]string, 0, len(touched))
+		for t := range touched {
+			terms = append(terms, t)
+		}
+		slices.Sort(terms)
+		for _, t := range terms {
+			if err := w.postings.Put(postingKey(block, t), *w.pend[block][t]); err != nil {
+				return err
+			}
+		}
+	}
+	for b, m := range w.max {
+		if err := w.blocks.Put(blockKey(b), m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// buildChunk is how many certificates one transaction of
+// ensureSearchIndex indexes, so that the build of a large file does not
+// hold every dirty page in memory at once.
+var buildChunk = 10_000
+
+// ensureSearchIndex builds the search index when the file has none (it
+// was written before the index) or its build was interrupted: it drops
+// what is there and indexes every certificate in creation order, then
+// writes the marker. It loads the vocabulary into memory in any case.
+func (s *Store) ensureSearchIndex() error {
+	complete := false
+	if err := s.db.View(func(tx *bbolt.Tx) error {
+		complete = string(tx.Bucket(bucketMeta).Get(keySearchIndex)) == searchIndexVersion
+		return nil
+	}); err != nil {
+		return err
+	}
+	if complete {
+		return s.db.View(func(tx *bbolt.Tx) error {
+			err := tx.Bucket(bucketSearchPostings).ForEach(func(k, _ []byte) error {
+				if len(k) > 4 {
+					s.blocks.add(string(k[4:]), binary.BigEndian.Uint32(k))
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			var words []string
+			err = tx.Bucket(bucketSearchWords).ForEach(func(k, _ []byte) error {
+				words = append(words, string(k))
+				return nil
+			})
+			for _, w := range words {
+				s.vocab.add(w)
+			}
+			s.vocab.stored(words)
+			return err
+		})
+	}
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		for _, name := range searchBuckets {
+			if err := tx.DeleteBucket(name); err != nil && err != bbolt.ErrBucketNotFound {
+				return err
+			}
+			if _, err := tx.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reset search index: %w", err)
+	}
+	var after []byte
+	for done := false; !done; {
+		err := s.db.Update(func(tx *bbolt.Tx) error {
+			certs := tx.Bucket(bucketCerts)
+			cur := tx.Bucket(bucketCertCreated).Cursor()
+			key, id := cur.First()
+			if after != nil {
+				if key, id = cur.Seek(after); bytes.Equal(key, after) {
+					key, id = cur.Next()
+				}
+			}
+			w := s.newIndexWriter(tx)
+			for n := 0; key != nil && n < buildChunk; key, id = cur.Next() {
+				v := certs.Get(id)
+				if v == nil {
+					return fmt.Errorf("index %s points to missing certificate %s", bucketCertCreated, id)
+				}
+				var c cert.Certificate
+				if err := decodeCert(v, &c); err != nil {
+					return fmt.Errorf("decode certificate %s: %w", id, err)
+				}
+				k := keysOf(&c)
+				if err := w.add(&k); err != nil {
+					return err
+				}
+				after = append(after[:0], key...)
+				n++
+			}
+			if err := w.flush(); err != nil {
+				return err
+			}
+			if key == nil {
+				done = true
+				return tx.Bucket(bucketMeta).Put(keySearchIndex, []byte(searchIndexVersion))
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("build search index: %w", err)
+		}
+	}
+	return nil
+}
+
+// vocabulary is the set of words of the search index, in memory, with the
+// trigrams of each word, so that a part of a word finds the stored words
+// that contain it without reading them all. It may hold words that no
+// certificate has (a write that failed after add), never lack one.
+type vocabulary struct {
+	mu    sync.RWMutex
+	index map[string]int32
+	// inFile holds the words known to be in the vocabulary bucket.
+	inFile map[string]bool
+	words  []string
+	// tri maps a trigram to the words (indexes into words) that hold it.
+	tri map[string][]int32
+}
+
+func (v *vocabulary) isStored(w string) bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.inFile[w]
+}
+
+func (v *vocabulary) stored(ws []string) {
+	if len(ws) == 0 {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.inFile == nil {
+		v.inFile = map[string]bool{}
+	}
+	for _, w := range ws {
+		v.inFile[w] = true
+	}
+}
+
+func (v *vocabulary) add(w string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if _, ok := v.index[w]; ok {
+		return
+	}
+	if v.index == nil {
+		v.index, v.tri = map[string]int32{}, map[string][]int32{}
+	}
+	i := int32(len(v.words))
+	v.index[w] = i
+	v.words = append(v.words, w)
+	for j := 0; j+3 <= len(w); j++ {
+		t := w[j : j+3]
+		if l := v.tri[t]; len(l) == 0 || l[len(l)-1] != i {
+			v.tri[t] = append(l, i)
+		}
+	}
+}
+
+// maxExpansion bounds the stored words a part of a word may stand for in
+// a search; a part found in more words (a short or common one) is not
+// looked up, and the confirmation decides.
+const maxExpansion = 256
+
+// expand returns the stored words that satisfy c, and false when there
+// are more than maxExpansion.
+func (v *vocabulary) expand(c store.WordCondition) ([]string, bool) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	if c.Part == store.WholeWord {
+		if _, ok := v.index[c.Word]; ok {
+			return []string{c.Word}, true
+		}
+		return nil, true
+	}
+	var out []string
+	test := func(w string) bool {
+		if c.Matches(w) {
+			out = append(out, w)
+		}
+		return len(out) <= maxExpansion
+	}
+	if len(c.Word) < 3 {
+		for _, w := range v.words {
+			if !test(w) {
+				return nil, false
+			}
+		}
+		return out, true
+	}
+	// The rarest trigram of the word lists every word that can hold it.
+	var best []int32
+	for j := 0; j+3 <= len(c.Word); j++ {
+		l := v.tri[c.Word[j:j+3]]
+		if len(l) == 0 {
+			return nil, true
+		}
+		if best == nil || len(l) < len(best) {
+			best = l
+		}
+	}
+	for _, i := range best {
+		if !test(v.words[i]) {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+// termBlocks lists, in memory, the blocks in which each term has postings,
+// so that a search looks up a term only in the blocks that hold every
+// condition of its text: a text that matches nothing then costs a few
+// list intersections instead of a lookup in every block. It takes
+// four bytes per block and term (the keys of search.postings), built at
+// Open and kept by every write before its commit: it may list a block
+// where a rolled-back write left no posting, never lack one.
+type termBlocks struct {
+	mu sync.RWMutex
+	m  map[string][]uint32
+}
+
+func (b *termBlocks) add(term string, block uint32) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.m == nil {
+		b.m = map[string][]uint32{}
+	}
+	l := b.m[term]
+	i, found := slices.BinarySearch(l, block)
+	if !found {
+		b.m[term] = slices.Insert(l, i, block)
+	}
+}
+
+// union returns the sorted blocks that hold any of the terms.
+func (b *termBlocks) union(terms []string) []uint32 {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if len(terms) == 1 {
+		return slices.Clone(b.m[terms[0]])
+	}
+	var out []uint32
+	for _, t := range terms {
+		out = append(out, b.m[t]...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// intersect returns the blocks in both sorted lists.
+func intersect(a, b []uint32) []uint32 {
+	var out []uint32
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			out = append(out, a[i])
+			i, j = i+1, j+1
+		}
+	}
+	return out
+}
+
+// txPostings returns the postings written so far in the write transaction
+// tx, shared by the writers of its grouped commits (DB.Batch runs many
+// single writes in one transaction): each writer then reads a value once
+// per transaction, not once per certificate. The entry is dropped at the
+// commit; the entry of a transaction rolled back is dropped by the next
+// transaction's first call, and since the map holds the transaction, its
+// address is never reused while it is there.
+func (s *Store) txPostings(tx *bbolt.Tx) map[uint32]map[string]*[]byte {
+	s.txMu.Lock()
+	defer s.txMu.Unlock()
+	if p, ok := s.txPend[tx]; ok {
+		return p
+	}
+	// bbolt runs one write transaction at a time: any other entry is of
+	// a transaction that was rolled back.
+	clear(s.txPend)
+	if s.txPend == nil {
+		s.txPend = map[*bbolt.Tx]map[uint32]map[string]*[]byte{}
+	}
+	p := map[uint32]map[string]*[]byte{}
+	s.txPend[tx] = p
+	tx.OnCommit(func() {
+		s.txMu.Lock()
+		defer s.txMu.Unlock()
+		delete(s.txPend, tx)
+	})
+	return p
+}

@@ -1,0 +1,217 @@
+package store
+
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
+// The search indexes of both backends are made of the terms below. They
+// are a necessary condition only: a name that contains a text (under the
+// folding rule of Searcher) holds every term the text requires
+// (SearchPlan), so the terms find the candidates and the backend confirms
+// each one with the rule itself. The terms of a name are:
+//   - every character outside ASCII, alone (so that a one-character
+//     Chinese text is answered from the index);
+//   - every pair of characters whose first one is outside ASCII (Chinese
+//     bigrams; the second may be anything);
+//   - every word: a maximal run of ASCII letters and digits, in lower
+//     case. A part of a word in the text (its first or last word, which
+//     may be cut) is looked up through the vocabulary of the words stored.
+//
+// Characters are folded first to the least rune of their Unicode simple
+// folding orbit, ASCII letters then to lower case, so that every case of a
+// letter gives the same term; this folds more than the backends compare
+// (ASCII k with the Kelvin sign), which only adds candidates that the
+// confirmation drops.
+
+// SearchTerms returns the distinct index terms of the names, in the order
+// they first occur; nil when they have none.
+func SearchTerms(names ...string) []string {
+	// The terms are written back to back in buf and cut out of one string
+	// at the end: a certificate is indexed on every write, and a string
+	// per term costs more than the rest of the work.
+	var buf []byte
+	var ends []int
+	EachSearchTerm(func(t []byte) {
+		from := 0
+		for _, e := range ends {
+			if string(buf[from:e]) == string(t) {
+				return
+			}
+			from = e
+		}
+		buf = append(buf, t...)
+		ends = append(ends, len(buf))
+	}, names...)
+	if len(ends) == 0 {
+		return nil
+	}
+	all := string(buf)
+	terms := make([]string, len(ends))
+	from := 0
+	for i, e := range ends {
+		terms[i], from = all[from:e], e
+	}
+	return terms
+}
+
+// EachSearchTerm calls yield with each index term of the names in turn,
+// a term as often as it occurs; the slice is valid only during the call.
+func EachSearchTerm(yield func(term []byte), names ...string) {
+	var buf []byte
+	var rs []rune
+	for _, name := range names {
+		rs = foldRunes(rs[:0], name)
+		for i := 0; i < len(rs); i++ {
+			r := rs[i]
+			switch {
+			case r >= utf8.RuneSelf:
+				buf = utf8.AppendRune(buf[:0], r)
+				yield(buf)
+				if i+1 < len(rs) {
+					yield(utf8.AppendRune(buf, rs[i+1]))
+				}
+			case isWordRune(r):
+				buf = buf[:0]
+				for ; i < len(rs) && isWordRune(rs[i]); i++ {
+					buf = append(buf, byte(rs[i]))
+				}
+				i--
+				yield(buf)
+			}
+		}
+	}
+}
+
+// IsWordTerm reports whether a term of SearchTerms is a word (ASCII
+// letters and digits), the terms that a vocabulary lists.
+func IsWordTerm(t string) bool {
+	return t != "" && t[0] < utf8.RuneSelf
+}
+
+// WordPart says which part of a stored word a word of the search text may
+// be.
+type WordPart int
+
+// Word parts. A word inside the text is a whole stored word; the first
+// word of a text that starts with it may be the end of a longer one, the
+// last the start of one; a text that is one word may lie anywhere inside
+// one.
+const (
+	WholeWord WordPart = iota
+	WordSuffix
+	WordPrefix
+	WordInfix
+)
+
+// WordCondition is a word of the search text and the part of a stored
+// word it must be.
+type WordCondition struct {
+	Word string
+	Part WordPart
+}
+
+// Matches reports whether the stored word w satisfies the condition.
+func (c WordCondition) Matches(w string) bool {
+	switch c.Part {
+	case WholeWord:
+		return w == c.Word
+	case WordPrefix:
+		return len(w) >= len(c.Word) && w[:len(c.Word)] == c.Word
+	case WordSuffix:
+		return len(w) >= len(c.Word) && w[len(w)-len(c.Word):] == c.Word
+	}
+	return contains(w, c.Word)
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
+
+// SearchPlan is what every name that contains a text holds: all of Terms,
+// and for each of Words a stored word that satisfies it.
+type SearchPlan struct {
+	// Terms are index terms (characters, pairs, whole words).
+	Terms []string
+	// Words are the words of the text that may be parts of stored words.
+	Words []WordCondition
+}
+
+// Empty reports whether the plan requires nothing: the text has no letter,
+// digit or character outside ASCII, and the index cannot answer it.
+func (p SearchPlan) Empty() bool { return len(p.Terms) == 0 && len(p.Words) == 0 }
+
+// PlanSearch returns the plan of the (trimmed) search text.
+func PlanSearch(text string) SearchPlan {
+	rs := foldRunes(nil, text)
+	var p SearchPlan
+	add := func(t string) {
+		for _, o := range p.Terms {
+			if o == t {
+				return
+			}
+		}
+		p.Terms = append(p.Terms, t)
+	}
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case r >= utf8.RuneSelf && i+1 < len(rs):
+			add(string(rs[i : i+2]))
+		case r >= utf8.RuneSelf && (i == 0 || rs[i-1] < utf8.RuneSelf):
+			// The last character, not the second of a pair term.
+			add(string(r))
+		case isWordRune(r):
+			j := i + 1
+			for j < len(rs) && isWordRune(rs[j]) {
+				j++
+			}
+			w := string(rs[i:j])
+			switch open, end := i == 0, j == len(rs); {
+			case open && end:
+				p.Words = append(p.Words, WordCondition{w, WordInfix})
+			case open:
+				p.Words = append(p.Words, WordCondition{w, WordSuffix})
+			case end:
+				p.Words = append(p.Words, WordCondition{w, WordPrefix})
+			default:
+				add(w)
+			}
+			i = j - 1
+		}
+	}
+	return p
+}
+
+func isWordRune(r rune) bool {
+	return 'a' <= r && r <= 'z' || '0' <= r && r <= '9'
+}
+
+// foldRunes appends the runes of s to rs, each replaced by the least rune
+// of its simple folding orbit and ASCII letters by their lower case.
+// Invalid UTF-8 gives utf8.RuneError, which folds to itself.
+func foldRunes(rs []rune, s string) []rune {
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			rs = append(rs, r)
+			continue
+		}
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, f)
+		}
+		if 'A' <= m && m <= 'Z' {
+			m += 'a' - 'A'
+		}
+		rs = append(rs, m)
+	}
+	return rs
+}
