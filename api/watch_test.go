@@ -153,7 +153,7 @@ func TestWatchFlow(t *testing.T) {
 		t.Fatalf("deliveries after subscribing = %d, want 1", len(ds))
 	}
 	j := mailJob(t, ds[0])
-	if !ds[0].IsEmail() || ds[0].To != "Reader.One@example.cn" || j.Kind != notify.MailWatchConfirm || j.Certificate != c.ID ||
+	if !ds[0].IsEmail() || ds[0].To != "reader.one@example.cn" || j.Kind != notify.MailWatchConfirm || j.Certificate != c.ID ||
 		!strings.HasPrefix(j.ConfirmURL, publicURL+"/watch/confirm?token=") {
 		t.Fatalf("confirmation %+v %+v", ds[0], j)
 	}
@@ -200,7 +200,7 @@ func TestWatchFlow(t *testing.T) {
 		t.Fatalf("deliveries after the suspension = %d, want 1", len(ds))
 	}
 	j = mailJob(t, ds[0])
-	if j.Kind != notify.MailWatchEvent || j.Type != cert.WebhookCertificateSuspended || ds[0].To != "Reader.One@example.cn" ||
+	if j.Kind != notify.MailWatchEvent || j.Type != cert.WebhookCertificateSuspended || ds[0].To != "reader.one@example.cn" ||
 		!strings.HasPrefix(j.UnsubscribeURL, publicURL+"/watch/unsubscribe?token=") {
 		t.Fatalf("notification %+v %+v", ds[0], j)
 	}

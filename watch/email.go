@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"net"
 	"net/mail"
 	"strings"
 	"unicode/utf8"
@@ -32,7 +33,19 @@ func NormalizeEmail(raw string) (string, error) {
 	if at < 1 || at > 64 || at == len(s)-1 {
 		return "", bad
 	}
-	local, domain := s[:at], strings.ToLower(s[at+1:])
+	// The whole address in lower case: mail servers deliver Victim@ and
+	// victim@ to one mailbox, so the limits per address must count them
+	// as one.
+	local, domain := strings.ToLower(s[:at]), strings.ToLower(s[at+1:])
+	// A domain, never an address literal ([10.0.0.5]) or a bare IP: the
+	// relay must not be asked to open SMTP to a host an anonymous form
+	// named. The last label is a name (letters, or an IDN's xn--).
+	if strings.ContainsAny(domain, "[]:") || net.ParseIP(domain) != nil {
+		return "", bad
+	}
+	if tld := domain[strings.LastIndexByte(domain, '.')+1:]; !strings.HasPrefix(tld, "xn--") && strings.IndexFunc(tld, func(r rune) bool { return r < 'a' || r > 'z' }) >= 0 {
+		return "", bad
+	}
 	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
 		return "", bad
 	}

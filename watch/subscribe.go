@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/certd/certd/cert"
@@ -66,6 +67,11 @@ type Service struct {
 	Now func() time.Time
 	// MaxPerWatcher bounds a watcher's watches; 0 means MaxPerWatcher.
 	MaxPerWatcher int
+
+	// subscribing makes the limits' counts and the write that follows
+	// them one step for the requests this instance serves (a burst of
+	// concurrent requests from one client cannot all pass the count).
+	subscribing sync.Mutex
 }
 
 func (s *Service) now() time.Time {
@@ -105,6 +111,8 @@ func (s *Service) Subscribe(ctx context.Context, certID, email, client string) (
 	if err != nil {
 		return "", fmt.Errorf("certificate %s: %w", id, err)
 	}
+	s.subscribing.Lock()
+	defer s.subscribing.Unlock()
 	now := s.now()
 	ck := clientHash(client)
 	n, err := s.Store.CountWatchesSentSince(ctx, ck, now.Add(-time.Hour))

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -128,7 +129,7 @@ func TestSubscribeConfirmNotifyUnsubscribe(t *testing.T) {
 	}
 	d := ds[0]
 	j := job(t, d)
-	if !d.IsEmail() || d.To != "Reader@example.com" || j.Kind != notify.MailWatchConfirm || j.Certificate != c.ID ||
+	if !d.IsEmail() || d.To != "reader@example.com" || j.Kind != notify.MailWatchConfirm || j.Certificate != c.ID ||
 		!strings.HasPrefix(j.ConfirmURL, publicURL+"/watch/confirm?token=") {
 		t.Fatalf("confirmation delivery %+v job %+v", d, j)
 	}
@@ -166,7 +167,7 @@ func TestSubscribeConfirmNotifyUnsubscribe(t *testing.T) {
 		t.Fatalf("deliveries after the suspension = %d, want 1", len(ds))
 	}
 	j = job(t, ds[0])
-	if ds[0].To != "Reader@example.com" || j.Kind != notify.MailWatchEvent || j.Type != cert.WebhookCertificateSuspended ||
+	if ds[0].To != "reader@example.com" || j.Kind != notify.MailWatchEvent || j.Type != cert.WebhookCertificateSuspended ||
 		j.Certificate != c.ID || !strings.HasPrefix(j.UnsubscribeURL, publicURL+"/watch/unsubscribe?token=") {
 		t.Fatalf("notification %+v job %+v", ds[0], j)
 	}
@@ -378,7 +379,8 @@ func TestConfirmExpired(t *testing.T) {
 
 func TestNormalizeEmail(t *testing.T) {
 	ok := map[string]string{
-		" Name@Example.COM ":      "Name@example.com",
+		" Name@Example.COM ":      "name@example.com", // one mailbox, one count
+		"Zhang.San@例子.example":    "zhang.san@例子.example",
 		"a.b+tag@sub.example.cn":  "a.b+tag@sub.example.cn",
 		"user@XN--FIQS8S.example": "user@xn--fiqs8s.example",
 	}
@@ -388,7 +390,9 @@ func TestNormalizeEmail(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "plain", "@example.com", "a@", "a@localhost", "a@b..c", "a@-b.c", "Name <a@b.cn>",
-		"a@b.cn, c@d.cn", "a b@c.cn", "a@b.cn\r\nBcc: x@y.cn", strings.Repeat("a", 65) + "@b.cn", "a@" + strings.Repeat("b", 250) + ".cn", "a@b.cn."} {
+		"a@b.cn, c@d.cn", "a b@c.cn", "a@b.cn\r\nBcc: x@y.cn", strings.Repeat("a", 65) + "@b.cn", "a@" + strings.Repeat("b", 250) + ".cn", "a@b.cn.",
+		// Address literals and IPs: the relay must not be sent to a host.
+		"a@[127.0.0.1]", "a@[10.0.0.5]", "a@127.0.0.1", "a@[IPv6:::1]", "a@10.0.0.5"} {
 		_, err := watch.NormalizeEmail(bad)
 		if !errors.Is(err, cert.ErrInvalid) || !strings.Contains(err.Error(), "email") {
 			t.Errorf("NormalizeEmail(%q) = %v, want an invalid email", bad, err)
@@ -446,5 +450,64 @@ func TestSubscribeConcurrent(t *testing.T) {
 	}
 	if ds := f.drain(); sent != 1 || len(ds) != 1 {
 		t.Errorf("sent %d, %d confirmations; want 1", sent, len(ds))
+	}
+}
+
+// A burst of concurrent subscriptions from one client passes the client's
+// limit no more than its count allows.
+func TestSubscribeClientLimitUnderConcurrency(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	c := f.certificate()
+	const n = 60
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		sent  int
+		start = make(chan struct{})
+	)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			out, err := f.svc.Subscribe(ctx, c.ID, fmt.Sprintf("a%d@example.org", i), "198.51.100.9")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if out == watch.Sent {
+				mu.Lock()
+				sent++
+				mu.Unlock()
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if sent > watch.MaxPerClientHour {
+		t.Errorf("one client caused %d confirmation mails in one burst; the limit is %d an hour", sent, watch.MaxPerClientHour)
+	}
+}
+
+// The per-address limit counts every spelling of one mailbox as one.
+func TestSubscribeAddressLimitIgnoresCase(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	sent := 0
+	for i, addr := range []string{"victim@example.org", "Victim@example.org", "vIctim@example.org", "viCtim@example.org"} {
+		for j := range 4 {
+			c := f.certificate()
+			out, err := f.svc.Subscribe(ctx, c.ID, addr, fmt.Sprintf("203.0.113.%d", i*4+j))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out == watch.Sent {
+				sent++
+			}
+		}
+	}
+	if sent > watch.MaxPendingPerAddress {
+		t.Errorf("one mailbox got %d confirmation mails at once; the limit is %d", sent, watch.MaxPendingPerAddress)
 	}
 }
