@@ -53,6 +53,9 @@ func (a *StaffAlerts) now() time.Time {
 // for the same disabling records and enqueues nothing new. Both steps are
 // attempted even when one fails.
 func (a *StaffAlerts) WebhookDisabled(ctx context.Context, hook *cert.Webhook) error {
+	if hook.Issuer == "" {
+		return nil // a watcher's endpoint: no issuer's staff to tell
+	}
 	if hook.DisabledAt == nil {
 		return fmt.Errorf("webhook %s was not disabled by certd", hook.ID)
 	}

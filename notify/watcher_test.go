@@ -1,7 +1,9 @@
 package notify
 
 import (
+	"bytes"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -66,5 +68,44 @@ func TestWatcherWebhooks(t *testing.T) {
 	}
 	if err := s.Delete(ctx, alice, w.ID); err != nil {
 		t.Errorf("alice deletes her webhook: %v", err)
+	}
+}
+
+// A watcher's signing secret is sealed at rest like an issuer's, and a
+// watcher key registers at most MaxWatcherWebhooks endpoints.
+func TestWatcherSecretSealedAndCapped(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "certd.db")
+	st, err := bolt.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	uc := &Webhooks{Store: st, Secrets: testKEK(t, 3), Now: func() time.Time { return now }}
+	alice := cert.Principal{KeyID: "alice", Role: cert.RoleWatcher}
+	w, secret, err := uc.Create(t.Context(), alice, WebhookRequest{URL: "https://alice.example/h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := st.Webhook(t.Context(), w.ID)
+	if err != nil || stored.Secret != "" || len(stored.SealedSecret) == 0 {
+		t.Fatalf("stored watcher webhook: plaintext %q, %d sealed bytes, %v", stored.Secret, len(stored.SealedSecret), err)
+	}
+	for range MaxWatcherWebhooks - 1 {
+		if _, _, err := uc.Create(t.Context(), alice, WebhookRequest{URL: "https://alice.example/h"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := uc.Create(t.Context(), alice, WebhookRequest{URL: "https://alice.example/h"}); !errors.Is(err, cert.ErrInvalid) {
+		t.Errorf("endpoint %d of one watcher: %v, want refused", MaxWatcherWebhooks+1, err)
+	}
+	st.Close()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, form := range secretForms(t, secret) {
+		if bytes.Contains(raw, form) {
+			t.Error("the bbolt file holds the watcher's secret")
+		}
 	}
 }

@@ -152,16 +152,31 @@ func (s *Webhooks) createForWatcher(ctx context.Context, p cert.Principal, req W
 	if err != nil {
 		return nil, "", err
 	}
+	mine, err := s.Store.WatcherWebhooks(ctx, p.KeyID)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(mine) >= MaxWatcherWebhooks {
+		return nil, "", cert.Invalid("url", fmt.Sprintf("a watcher key may register at most %d endpoints; delete one first", MaxWatcherWebhooks))
+	}
 	now := s.now()
 	w := &cert.Webhook{
 		ID: "wh_" + cert.NewID(), Watcher: p.KeyID, URL: req.URL, Events: events,
 		Active: req.Active == nil || *req.Active, Secret: secret, CreatedAt: now, UpdatedAt: now,
+	}
+	// Sealed like an issuer's secret: the store never holds it in clear.
+	if err := seal(s.Secrets, w); err != nil {
+		return nil, "", err
 	}
 	if err := s.Store.CreateWebhook(ctx, w); err != nil {
 		return nil, "", err
 	}
 	return w, secret, nil
 }
+
+// MaxWatcherWebhooks bounds the endpoints of one watcher key: each change
+// of a watched certificate is one delivery per endpoint.
+const MaxWatcherWebhooks = 10
 
 // Get returns a webhook the principal may see.
 func (s *Webhooks) Get(ctx context.Context, p cert.Principal, id string) (*cert.Webhook, error) {

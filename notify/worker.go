@@ -66,8 +66,9 @@ type Worker struct {
 	Owner string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Lease is how long a leased delivery is held; 0 means a minute. It
-	// must exceed the client's timeout.
+	// Lease is how long a leased delivery is held; 0 means 2 minutes. It
+	// must exceed attemptBudget (a delivery whose lease cannot cover one
+	// more attempt waits for the next round).
 	Lease time.Duration
 	// Batch is how many deliveries one round leases; 0 means 20.
 	Batch int
@@ -98,7 +99,7 @@ func (w *Worker) log() *slog.Logger {
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	lease, batch := w.Lease, w.Batch
 	if lease <= 0 {
-		lease = time.Minute
+		lease = 2 * time.Minute
 	}
 	if batch <= 0 {
 		batch = 20
@@ -129,6 +130,13 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		go func() {
 			defer wg.Done()
 			for _, d := range g {
+				// The lease covers the whole round; an attempt that may
+				// outlive it is left for the next round (another
+				// instance may take the delivery once the lease ends,
+				// and must not find it being attempted here too).
+				if w.now().Add(attemptBudget).After(d.LeaseUntil) {
+					return
+				}
 				w.attempt(ctx, d)
 			}
 		}()
@@ -324,6 +332,10 @@ func (w *Worker) disable(ctx context.Context, id, reason string) {
 		return
 	}
 }
+
+// attemptBudget bounds one attempt: a webhook post times out after 10 s,
+// an e-mail after its SMTP timeout and the rendering of its PDF.
+const attemptBudget = 45 * time.Second
 
 // Wake makes a running worker look for due deliveries now rather than at
 // its next tick.

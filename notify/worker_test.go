@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -368,5 +369,38 @@ func TestRedeliveryGetsItsOwnThreeDays(t *testing.T) {
 	}
 	if hook, _ := f.store.Webhook(t.Context(), "wh1"); !hook.Active {
 		t.Errorf("one failed redelivery disabled the endpoint (%s)", hook.DisabledReason)
+	}
+}
+
+// TestWorkerStopsBeforeItsLeaseEnds: deliveries of one group go one after
+// the other; one whose lease could end during its attempt is left for a
+// later round instead of being attempted while another instance may take
+// it.
+func TestWorkerStopsBeforeItsLeaseEnds(t *testing.T) {
+	f := newFixture(t, true, func(int) int { return http.StatusNoContent })
+	var ids []string
+	for _, e := range []string{"evt-a", "evt-b", "evt-c"} {
+		ids = append(ids, f.enqueue(t, e).ID)
+	}
+	// Every look at the clock finds it 20 s later: slow attempts.
+	f.worker.Now = func() time.Time {
+		now := f.clock.Now()
+		f.clock.Set(now.Add(20 * time.Second))
+		return now
+	}
+	if _, err := f.worker.RunOnce(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := f.recv.seen()
+	if len(got) == 0 || len(got) == len(ids) {
+		t.Fatalf("%d of %d attempted within one 2-minute lease of 20-second looks at the clock; want some, not all", len(got), len(ids))
+	}
+	for _, id := range ids {
+		if slices.Contains(got, id) {
+			continue
+		}
+		if d := f.delivery(t, id); d.Attempts != 0 || d.Status != cert.DeliveryPending {
+			t.Errorf("delivery %s: %d attempts, %s; want untouched", id, d.Attempts, d.Status)
+		}
 	}
 }
