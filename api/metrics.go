@@ -17,8 +17,9 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 	issued   prometheus.Counter
 	verdicts *prometheus.CounterVec
-	// watches counts public subscription requests by outcome (a closed
-	// set: watch.Outcome values).
+	// watches counts public subscription requests: "accepted" (whatever
+	// happened to the address: /metrics is public and must not tell
+	// whether an address watches) or "limited_client".
 	watches *prometheus.CounterVec
 	handler http.Handler
 	// routes are the route templates of the router: the only values of
@@ -44,7 +45,7 @@ func newMetrics() *metrics {
 			Name: "certd_verifications_total", Help: "Verifications by verdict.",
 		}, []string{"verdict"}),
 		watches: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "certd_watch_subscriptions_total", Help: "Public watch subscription requests by outcome (sent, unchanged, limited_address, limited_client).",
+			Name: "certd_watch_subscriptions_total", Help: "Public watch subscription requests: accepted (whatever the address's state) or limited_client.",
 		}, []string{"outcome"}),
 	}
 	m.reg.MustRegister(m.requests, m.duration, m.issued, m.verdicts, m.watches,

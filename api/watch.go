@@ -94,7 +94,11 @@ func (s *Server) watchSubscribe(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.metrics.watches.WithLabelValues(string(out)).Inc()
+	outcome := "accepted"
+	if out == watch.LimitedClient {
+		outcome = "limited_client"
+	}
+	s.metrics.watches.WithLabelValues(outcome).Inc()
 	id, _ := cert.NormalizeID(c.Param("id"))
 	return s.writeWatchPage(c, http.StatusOK, templates.WatchPageData{State: templates.WatchSent, CertURL: s.cfg.PublicURL + "/v/" + id})
 }

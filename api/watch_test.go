@@ -44,7 +44,7 @@ func newWatchAPI(t *testing.T, start string) *watchAPI {
 		w.svc = &watch.Service{Store: st, PublicURL: publicURL, Now: acfg.Now, MaxPerWatcher: 3}
 		w.sink = &watch.Sink{Store: st, PublicURL: publicURL}
 		acfg.Watches = w.svc
-		acfg.Webhooks = &notify.Webhooks{Store: st, Now: acfg.Now}
+		acfg.Webhooks = &notify.Webhooks{Store: st, Secrets: testSecretBox(t), Now: acfg.Now}
 		acfg.Logger = slog.New(slog.NewTextHandler(w.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
 	w.testAPI = a
@@ -309,6 +309,13 @@ func TestWatchSameAnswer(t *testing.T) {
 	m := w.do("GET", "/metrics", nil)
 	if !regexp.MustCompile(`certd_watch_subscriptions_total\{outcome="limited_client"\} 3`).Match(m.body) {
 		t.Errorf("metrics do not count the refused subscriptions:\n%s", grepLines(m.body, "certd_watch"))
+	}
+	// The public metrics tell nothing of an address: no outcome but
+	// accepted and the client's own limit.
+	for _, l := range strings.Split(grepLines(m.body, "certd_watch_subscriptions_total{"), "\n") {
+		if l != "" && !strings.Contains(l, `outcome="accepted"`) && !strings.Contains(l, `outcome="limited_client"`) {
+			t.Errorf("metrics reveal an address's state: %s", l)
+		}
 	}
 }
 
