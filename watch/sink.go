@@ -38,6 +38,12 @@ type Sink struct {
 	PublicURL string
 	// Schemes derive the status in webhook data; nil leaves it out.
 	Schemes cert.Schemes
+	// Organizations tells which organizations their issuer keeps
+	// confidential: a watch by USCC does not see their certificates (nor
+	// any certificate marked confidential), as public search does not;
+	// watches by id or number still do. Nil: only the certificates' own
+	// flags count.
+	Organizations store.Organizations
 }
 
 var _ notify.Sink = (*Sink)(nil)
@@ -150,7 +156,11 @@ func (s *Sink) watchesOf(ctx context.Context, chain []*cert.Certificate) ([]*cer
 			return nil, fmt.Errorf("watches of %s: %w", c.ID, err)
 		}
 		add(ws)
-		if u := c.Organization.USCC; u != "" && !usccs[u] {
+		hidden, err := s.hidden(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		if u := c.Organization.USCC; u != "" && !usccs[u] && !hidden {
 			usccs[u] = true
 			ws, err := s.Store.WatchesOfUSCC(ctx, u)
 			if err != nil {
@@ -160,6 +170,22 @@ func (s *Sink) watchesOf(ctx context.Context, chain []*cert.Certificate) ([]*cer
 		}
 	}
 	return out, nil
+}
+
+// hidden reports whether c is kept from searches by organization: its own
+// confidential flag, or its organization's at its issuer.
+func (s *Sink) hidden(ctx context.Context, c *cert.Certificate) (bool, error) {
+	if c.Confidential {
+		return true, nil
+	}
+	if s.Organizations == nil || c.Organization.USCC == "" {
+		return false, nil
+	}
+	orgs, err := s.Organizations.ConfidentialOrganizations(ctx, c.Issuer)
+	if err != nil {
+		return false, fmt.Errorf("confidential organizations of %s: %w", c.Issuer, err)
+	}
+	return slices.Contains(orgs, c.Organization.USCC), nil
 }
 
 // mail enqueues the notification of ev to an e-mail subscription, with a

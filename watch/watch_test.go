@@ -511,3 +511,49 @@ func TestSubscribeAddressLimitIgnoresCase(t *testing.T) {
 		t.Errorf("one mailbox got %d confirmation mails at once; the limit is %d", sent, watch.MaxPendingPerAddress)
 	}
 }
+
+// A watch by USCC does not see certificates kept out of public search
+// (their own confidential flag, or their organization's at the issuer);
+// a watch by id still does.
+func TestUSCCWatchSkipsConfidential(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	f.sink.Organizations = f.st
+	now := f.clock.Now()
+	if err := f.st.CreateAPIKey(ctx, &cert.APIKey{ID: "k1", Hash: "h1", Role: cert.RoleWatcher, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	hook := &cert.Webhook{ID: "wh-k1", Watcher: "k1", URL: "https://watcher.example/h", Active: true, Secret: "whsec_dGVzdA==", CreatedAt: now, UpdatedAt: now}
+	if err := f.st.CreateWebhook(ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	own, org, open := f.certificate(), f.certificate(), f.certificate()
+	own.Confidential = true
+	if err := f.st.UpdateCertificate(ctx, own); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.SetOrganizationConfidential(ctx, org.Issuer, org.Organization.USCC, true); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range []*cert.Certificate{own, org, open} {
+		w := &cert.Watch{ID: fmt.Sprintf("w%d", i), Watcher: "k1", USCC: c.Organization.USCC, Status: cert.WatchConfirmed, CreatedAt: now, ConfirmedAt: &now}
+		if err := f.st.CreateWatch(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.clock.t = f.clock.t.Add(time.Hour)
+	for _, c := range []*cert.Certificate{own, org, open} {
+		if err := f.sink.Enqueue(ctx, f.event(c, cert.EventSuspended, ""), f.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds := f.drain()
+	if len(ds) != 1 || ds[0].Certificate != open.ID && !strings.Contains(string(ds[0].Payload), open.ID) {
+		t.Fatalf("%d deliveries to the USCC watcher, want one, for the public certificate", len(ds))
+	}
+	for _, c := range []*cert.Certificate{own, org} {
+		if strings.Contains(string(ds[0].Payload), c.ID) {
+			t.Errorf("the USCC watcher was told of confidential certificate %s", c.ID)
+		}
+	}
+}

@@ -260,7 +260,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.setMailer(mailer)
 	m.prepareStatusIndex(ctx)
 	m.Watches = &watch.Service{Store: st, PublicURL: cfg.PublicURL, Now: m.Now}
-	m.WatchSink = &watch.Sink{Store: st, PublicURL: cfg.PublicURL, Schemes: schemes}
+	m.WatchSink = &watch.Sink{Store: st, PublicURL: cfg.PublicURL, Schemes: schemes, Organizations: organizationsOf(st)}
 	m.API = api.New(api.Config{
 		Fonts: &fonts, FontErr: fontErr,
 		Issuing: m.Issuer, Verifying: ver, Keys: m.Keys, ReadyChecks: m.readyChecks(st),
