@@ -38,12 +38,7 @@ const staffAlertType = "webhook.disabled"
 // against concurrent profile changes.
 const maxIssuerWrites = 5
 
-func (a *StaffAlerts) now() time.Time {
-	if a.Now != nil {
-		return a.Now().UTC().Truncate(time.Millisecond)
-	}
-	return time.Now().UTC().Truncate(time.Millisecond)
-}
+func (a *StaffAlerts) now() time.Time { return stamp(a.Now) }
 
 // WebhookDisabled records a webhook_disabled event in the issuer's audit
 // trail and enqueues one staff-alert e-mail to every active admin user

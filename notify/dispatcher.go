@@ -35,23 +35,12 @@ type Dispatcher struct {
 	Dispatched func()
 	Log        *slog.Logger
 
-	wakeOnce sync.Once
-	wake     chan struct{}
+	waker
 }
 
-func (d *Dispatcher) now() time.Time {
-	if d.Now != nil {
-		return d.Now().UTC().Truncate(time.Millisecond)
-	}
-	return time.Now().UTC().Truncate(time.Millisecond)
-}
+func (d *Dispatcher) now() time.Time { return stamp(d.Now) }
 
-func (d *Dispatcher) log() *slog.Logger {
-	if d.Log != nil {
-		return d.Log
-	}
-	return slog.New(slog.DiscardHandler)
-}
+func (d *Dispatcher) log() *slog.Logger { return orDiscard(d.Log) }
 
 // Events returns the events of c from index from on that are announced
 // (EventType), as notify Events.
@@ -146,24 +135,10 @@ func (d *Dispatcher) dispatch(ctx context.Context, e *store.OutboxEntry, now tim
 // sinks at once.
 const dispatchParallel = 16
 
-// Wake makes a running dispatcher look at the outbox now rather than at
-// its next tick.
-func (d *Dispatcher) Wake() {
-	select {
-	case d.wakeChan() <- struct{}{}:
-	default:
-	}
-}
-
-func (d *Dispatcher) wakeChan() chan struct{} {
-	d.wakeOnce.Do(func() { d.wake = make(chan struct{}, 1) })
-	return d.wake
-}
-
 // Run calls RunOnce every interval, at once again after a round that
 // found work, and when woken, until ctx is done.
 func (d *Dispatcher) Run(ctx context.Context, interval time.Duration) {
-	wake := d.wakeChan()
+	wake := d.ch()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	// A round runs to its end even when ctx is cancelled meanwhile: it

@@ -34,12 +34,7 @@ type Webhooks struct {
 	Now func() time.Time
 }
 
-func (s *Webhooks) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC().Truncate(time.Millisecond)
-	}
-	return time.Now().UTC().Truncate(time.Millisecond)
-}
+func (s *Webhooks) now() time.Time { return stamp(s.Now) }
 
 // WebhookRequest creates a webhook.
 type WebhookRequest struct {

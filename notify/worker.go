@@ -76,23 +76,12 @@ type Worker struct {
 	Jitter func() float64
 	Log    *slog.Logger
 
-	wakeOnce sync.Once
-	wake     chan struct{}
+	waker
 }
 
-func (w *Worker) now() time.Time {
-	if w.Now != nil {
-		return w.Now().UTC().Truncate(time.Millisecond)
-	}
-	return time.Now().UTC().Truncate(time.Millisecond)
-}
+func (w *Worker) now() time.Time { return stamp(w.Now) }
 
-func (w *Worker) log() *slog.Logger {
-	if w.Log != nil {
-		return w.Log
-	}
-	return slog.New(slog.DiscardHandler)
-}
+func (w *Worker) log() *slog.Logger { return orDiscard(w.Log) }
 
 // RunOnce leases the deliveries due now and attempts each; it returns how
 // many it attempted.
@@ -148,7 +137,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 // Run calls RunOnce every interval, and at once again after a round that
 // found work, until ctx is done.
 func (w *Worker) Run(ctx context.Context, interval time.Duration) {
-	wake := w.wakeChan()
+	wake := w.ch()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -336,17 +325,3 @@ func (w *Worker) disable(ctx context.Context, id, reason string) {
 // attemptBudget bounds one attempt: a webhook post times out after 10 s,
 // an e-mail after its SMTP timeout and the rendering of its PDF.
 const attemptBudget = 45 * time.Second
-
-// Wake makes a running worker look for due deliveries now rather than at
-// its next tick.
-func (w *Worker) Wake() {
-	select {
-	case w.wakeChan() <- struct{}{}:
-	default:
-	}
-}
-
-func (w *Worker) wakeChan() chan struct{} {
-	w.wakeOnce.Do(func() { w.wake = make(chan struct{}, 1) })
-	return w.wake
-}
