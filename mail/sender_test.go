@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/certd/certd/cert"
+	"github.com/certd/certd/cert/certtest"
 	"github.com/certd/certd/mail/mailtest"
 	"github.com/certd/certd/notify"
 	"github.com/certd/certd/store"
@@ -23,23 +23,8 @@ const (
 	publicURL = "https://verify.example.cn"
 )
 
-// clock is a fake clock the tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
+// clock is the fake clock the tests move by hand.
+type clock = certtest.Clock
 
 // fixture is a certificate, the outbox in bbolt, a Sender to a mailtest
 // server and the notify worker that runs them.
@@ -83,7 +68,7 @@ func newCertificate(t testing.TB, issued time.Time) *cert.Certificate {
 
 func newFixture(t *testing.T, opts mailtest.Options) *fixture {
 	t.Helper()
-	clk := &clock{t: time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)}
+	clk := certtest.NewClock(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))
 	s, err := bolt.Open(filepath.Join(t.TempDir(), "certd.db"))
 	if err != nil {
 		t.Fatal(err)

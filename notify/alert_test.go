@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/certd/certd/cert"
+	"github.com/certd/certd/cert/certtest"
 	"github.com/certd/certd/store"
 	"github.com/certd/certd/store/bolt"
 )
@@ -35,7 +36,7 @@ func newAlertFixture(t *testing.T, answer int) *alertFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	clk := &clock{t: time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)}
+	clk := certtest.NewClock(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))
 	ctx := t.Context()
 	for _, id := range []string{"cesa-itss", "other"} {
 		if err := st.CreateIssuer(ctx, &cert.Issuer{ID: id, Name: id, CreatedAt: clk.Now()}); err != nil {

@@ -14,27 +14,13 @@ import (
 	"time"
 
 	"github.com/certd/certd/cert"
+	"github.com/certd/certd/cert/certtest"
 	"github.com/certd/certd/store"
 	"github.com/certd/certd/store/bolt"
 )
 
-// clock is a fake clock the tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
+// clock is the fake clock the tests move by hand.
+type clock = certtest.Clock
 
 func openStore(t *testing.T) store.Store {
 	t.Helper()
@@ -96,7 +82,7 @@ func newFixture(t *testing.T, allowPrivate bool, answer func(n int) int) *fixtur
 	recv := &hookReceiver{t: t, secret: secret, answer: answer}
 	srv := httptest.NewServer(recv)
 	t.Cleanup(srv.Close)
-	clk := &clock{t: time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)}
+	clk := certtest.NewClock(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))
 	hook := &cert.Webhook{ID: "wh1", Issuer: "cesa-itss", URL: srv.URL + "/certd", Active: true, Secret: secret,
 		CreatedAt: clk.Now(), UpdatedAt: clk.Now()}
 	if err := s.CreateWebhook(t.Context(), hook); err != nil {

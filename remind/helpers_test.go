@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/certd/certd/cert"
+	"github.com/certd/certd/cert/certtest"
 	"github.com/certd/certd/issuer"
 	"github.com/certd/certd/keys"
 	"github.com/certd/certd/notify"
@@ -17,23 +18,8 @@ import (
 	"github.com/certd/certd/store/bolt"
 )
 
-// clock is a fake clock tests move by hand; safe for concurrent use.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
+// clock is the fake clock the tests move by hand.
+type clock = certtest.Clock
 
 // env is the real wiring: bbolt in a temp dir, the keys and issuer use
 // cases, the profile service, a fake clock.
@@ -73,7 +59,7 @@ func newEnv(t testing.TB, start time.Time) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	e := &env{st: st, clock: &clock{t: start}}
+	e := &env{st: st, clock: certtest.NewClock(start)}
 	ks := keys.NewService(st, testKEK(t), e.clock.Now)
 	e.svc = issuer.New(issuer.Config{Store: st, Signer: ks, Rings: ks, Schemes: mustSchemes(), PublicURL: "https://verify.example.cn", Now: e.clock.Now})
 	e.profiles = profile.New(profile.Config{Store: st, Schemes: mustSchemes(), Now: e.clock.Now})

@@ -262,19 +262,7 @@ func (s *Store) WatcherWebhooks(ctx context.Context, watcher string) ([]*cert.We
 	if watcher == "" {
 		return nil, nil
 	}
-	cur, err := s.coll(collWebhooks).Find(ctx, bson.D{{Key: "watcher", Value: watcher}}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
-	if err != nil {
-		return nil, translate("list webhooks", err)
-	}
-	var docs []webhookDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, translate("list webhooks", err)
-	}
-	out := make([]*cert.Webhook, len(docs))
-	for i := range docs {
-		out[i] = docs[i].webhook()
-	}
-	return out, nil
+	return s.findWebhooks(ctx, bson.D{{Key: "watcher", Value: watcher}})
 }
 
 // DeleteExpiredWatches removes the expired pending watches; see

@@ -147,6 +147,11 @@ func (s *Store) Webhooks(ctx context.Context, issuer string) ([]*cert.Webhook, e
 	if issuer != "" {
 		filter = bson.D{{Key: "issuer", Value: issuer}}
 	}
+	return s.findWebhooks(ctx, filter)
+}
+
+// findWebhooks returns the webhooks that match filter, in id order.
+func (s *Store) findWebhooks(ctx context.Context, filter bson.D) ([]*cert.Webhook, error) {
 	cur, err := s.coll(collWebhooks).Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
 		return nil, translate("list webhooks", err)
