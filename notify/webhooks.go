@@ -101,51 +101,18 @@ func (s *Webhooks) Create(ctx context.Context, p cert.Principal, req WebhookRequ
 	if err := allowed(p, req.Issuer); err != nil {
 		return nil, "", err
 	}
-	if err := CheckURL(req.URL, s.AllowHTTP); err != nil {
-		return nil, "", err
-	}
-	events, err := checkEvents(req.Events)
-	if err != nil {
-		return nil, "", err
-	}
 	if _, err := s.Store.Issuer(ctx, req.Issuer); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, "", cert.Invalid("issuer", "must be the id of an existing issuer")
 		}
 		return nil, "", err
 	}
-	secret, err := NewSecret()
-	if err != nil {
-		return nil, "", err
-	}
-	now := s.now()
-	w := &cert.Webhook{
-		ID: "wh_" + cert.NewID(), Issuer: req.Issuer, URL: req.URL, Events: events,
-		Active: req.Active == nil || *req.Active, Secret: secret, CreatedAt: now, UpdatedAt: now,
-	}
-	if err := seal(s.Secrets, w); err != nil {
-		return nil, "", err
-	}
-	if err := s.Store.CreateWebhook(ctx, w); err != nil {
-		return nil, "", err
-	}
-	return w, secret, nil
+	return s.create(ctx, req, &cert.Webhook{Issuer: req.Issuer})
 }
 
 func (s *Webhooks) createForWatcher(ctx context.Context, p cert.Principal, req WebhookRequest) (*cert.Webhook, string, error) {
 	if req.Issuer != "" {
 		return nil, "", cert.Invalid("issuer", "must be empty with a watcher key: the endpoint receives the changes of the watchlist")
-	}
-	if err := CheckURL(req.URL, s.AllowHTTP); err != nil {
-		return nil, "", err
-	}
-	events, err := checkEvents(req.Events)
-	if err != nil {
-		return nil, "", err
-	}
-	secret, err := NewSecret()
-	if err != nil {
-		return nil, "", err
 	}
 	mine, err := s.Store.WatcherWebhooks(ctx, p.KeyID)
 	if err != nil {
@@ -154,12 +121,27 @@ func (s *Webhooks) createForWatcher(ctx context.Context, p cert.Principal, req W
 	if len(mine) >= MaxWatcherWebhooks {
 		return nil, "", cert.Invalid("url", fmt.Sprintf("a watcher key may register at most %d endpoints; delete one first", MaxWatcherWebhooks))
 	}
-	now := s.now()
-	w := &cert.Webhook{
-		ID: "wh_" + cert.NewID(), Watcher: p.KeyID, URL: req.URL, Events: events,
-		Active: req.Active == nil || *req.Active, Secret: secret, CreatedAt: now, UpdatedAt: now,
+	return s.create(ctx, req, &cert.Webhook{Watcher: p.KeyID})
+}
+
+// create checks the URL and events of req and stores them as w (whose
+// owner, an issuer or a watcher, the caller set) with a new signing
+// secret, sealed: the store never holds it in clear.
+func (s *Webhooks) create(ctx context.Context, req WebhookRequest, w *cert.Webhook) (*cert.Webhook, string, error) {
+	if err := CheckURL(req.URL, s.AllowHTTP); err != nil {
+		return nil, "", err
 	}
-	// Sealed like an issuer's secret: the store never holds it in clear.
+	events, err := checkEvents(req.Events)
+	if err != nil {
+		return nil, "", err
+	}
+	secret, err := NewSecret()
+	if err != nil {
+		return nil, "", err
+	}
+	now := s.now()
+	w.ID, w.URL, w.Events = "wh_"+cert.NewID(), req.URL, events
+	w.Active, w.Secret, w.CreatedAt, w.UpdatedAt = req.Active == nil || *req.Active, secret, now, now
 	if err := seal(s.Secrets, w); err != nil {
 		return nil, "", err
 	}
