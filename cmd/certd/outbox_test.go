@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -272,11 +273,18 @@ func kill9(t testing.TB, p *os.Process) {
 	_, _ = p.Wait()
 }
 
-// TestOutboxSurvivesKills: the receiver is down while 100 certificates
-// are issued, and certd is killed with SIGKILL twice; after the restart
-// every one of the 100 issuance events is delivered, none more than a few
-// times.
-func TestOutboxSurvivesKills(t *testing.T) {
+// hookedProcess is a certd binary on a bbolt data directory that allows
+// loopback webhooks, with one webhook of the default issuer registered for
+// events at a receiver address that nothing serves yet.
+type hookedProcess struct {
+	bin, dir, addr, url, token string
+	flags                      []string
+	recvAddr, secret           string
+	cmd                        *exec.Cmd
+}
+
+func startHookedProcess(t *testing.T, events ...string) *hookedProcess {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the server binary")
 	}
@@ -284,28 +292,45 @@ func TestOutboxSurvivesKills(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, addr, recvAddr := t.TempDir(), freePort(t), freePort(t)
-	flags := []string{"--allow-http-webhooks", "--allow-private-webhooks"}
-	cmd := startProcess(t, bin, dir, addr, flags...)
-	tok, err := os.ReadFile(filepath.Join(dir, "admin.token"))
+	p := &hookedProcess{bin: bin, dir: t.TempDir(), addr: freePort(t), recvAddr: freePort(t),
+		flags: []string{"--allow-http-webhooks", "--allow-private-webhooks"}}
+	p.restart(t)
+	tok, err := os.ReadFile(filepath.Join(p.dir, "admin.token"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, url := strings.TrimSpace(string(tok)), "http://"+addr
-	status, body := postJSON(t, url+"/api/v1/webhooks", token, map[string]any{"issuer": DefaultIssuer, "url": "http://" + recvAddr + "/hook", "events": []string{cert.WebhookCertificateIssued}})
+	p.token, p.url = strings.TrimSpace(string(tok)), "http://"+p.addr
+	status, body := postJSON(t, p.url+"/api/v1/webhooks", p.token, map[string]any{"issuer": DefaultIssuer, "url": "http://" + p.recvAddr + "/hook", "events": events})
 	if status != http.StatusCreated {
 		t.Fatalf("create webhook: %d %s", status, body)
 	}
 	var hook struct{ Secret string }
-	_ = json.Unmarshal(body, &hook)
+	if err := json.Unmarshal(body, &hook); err != nil {
+		t.Fatal(err)
+	}
+	p.secret = hook.Secret
+	return p
+}
 
-	ids := issueThrough(t, url, token, 100) // the receiver is down: connections refused
-	kill9(t, cmd.Process)
-	cmd = startProcess(t, bin, dir, addr, flags...)
-	kill9(t, cmd.Process)
-	startProcess(t, bin, dir, addr, flags...)
-	recv := &hookReceiver{secret: hook.Secret}
-	recv.listen(t, recvAddr)
+// restart starts the process (again) on the same data directory.
+func (p *hookedProcess) restart(t *testing.T) {
+	t.Helper()
+	p.cmd = startProcess(t, p.bin, p.dir, p.addr, p.flags...)
+}
+
+// TestOutboxSurvivesKills: the receiver is down while 100 certificates
+// are issued, and certd is killed with SIGKILL twice; after the restart
+// every one of the 100 issuance events is delivered, none more than a few
+// times.
+func TestOutboxSurvivesKills(t *testing.T) {
+	p := startHookedProcess(t, cert.WebhookCertificateIssued)
+	ids := issueThrough(t, p.url, p.token, 100) // the receiver is down: connections refused
+	kill9(t, p.cmd.Process)
+	p.restart(t)
+	kill9(t, p.cmd.Process)
+	p.restart(t)
+	recv := &hookReceiver{secret: p.secret}
+	recv.listen(t, p.recvAddr)
 
 	deadline := time.Now().Add(3 * time.Minute)
 	for time.Now().Before(deadline) && len(recv.delivered()) < len(ids) {
@@ -340,33 +365,16 @@ func TestOutboxSurvivesKills(t *testing.T) {
 // TestOutboxKillAfterWithdrawal: certd is killed right after it answered a
 // withdrawal; after the restart the withdrawal is delivered.
 func TestOutboxKillAfterWithdrawal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the server binary")
-	}
-	bin, err := buildCertd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, addr, recvAddr := t.TempDir(), freePort(t), freePort(t)
-	flags := []string{"--allow-http-webhooks", "--allow-private-webhooks"}
-	cmd := startProcess(t, bin, dir, addr, flags...)
-	tok, _ := os.ReadFile(filepath.Join(dir, "admin.token"))
-	token, url := strings.TrimSpace(string(tok)), "http://"+addr
-	status, body := postJSON(t, url+"/api/v1/webhooks", token, map[string]any{"issuer": DefaultIssuer, "url": "http://" + recvAddr + "/hook", "events": []string{cert.WebhookCertificateWithdrawn}})
-	if status != http.StatusCreated {
-		t.Fatalf("create webhook: %d %s", status, body)
-	}
-	var hook struct{ Secret string }
-	_ = json.Unmarshal(body, &hook)
-	id := issueThrough(t, url, token, 1)[0]
-	if status, body := postJSON(t, url+"/api/v1/certificates/"+id+"/withdraw", token, map[string]any{"reason": "fraud"}); status != http.StatusOK {
+	p := startHookedProcess(t, cert.WebhookCertificateWithdrawn)
+	id := issueThrough(t, p.url, p.token, 1)[0]
+	if status, body := postJSON(t, p.url+"/api/v1/certificates/"+id+"/withdraw", p.token, map[string]any{"reason": "fraud"}); status != http.StatusOK {
 		t.Fatalf("withdraw: %d %s", status, body)
 	}
-	kill9(t, cmd.Process)
+	kill9(t, p.cmd.Process)
 
-	recv := &hookReceiver{secret: hook.Secret}
-	recv.listen(t, recvAddr)
-	startProcess(t, bin, dir, addr, flags...)
+	recv := &hookReceiver{secret: p.secret}
+	recv.listen(t, p.recvAddr)
+	p.restart(t)
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) && len(recv.delivered()[id]) == 0 {
 		time.Sleep(100 * time.Millisecond)
