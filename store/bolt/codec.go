@@ -41,7 +41,8 @@ import (
 // page instead of one and a half. Records of formats 1 to 4 (still read)
 // hold it as plain text.
 const (
-	certFormat   = 5
+	certFormat   = certFormatV5
+	certFormatV5 = 5
 	certFormatV4 = 4
 	certFormatV3 = 3
 	certFormatV2 = 2
@@ -162,7 +163,7 @@ func decodeCert(v []byte, c *cert.Certificate) error {
 		c.Sites = make([]cert.Site, n)
 		for i := range c.Sites {
 			c.Sites[i].Name = r.str()
-			if r.format >= 2 {
+			if r.format >= certFormatV2 {
 				c.Sites[i].Address = r.str()
 				c.Sites[i].Scope = r.str()
 			}
@@ -200,22 +201,22 @@ func decodeCert(v []byte, c *cert.Certificate) error {
 			e.AuditRef = r.str()
 			e.Related = r.str()
 			e.Status = cert.Status(r.str())
-			if r.format >= 2 {
+			if r.format >= certFormatV2 {
 				e.ReasonCode = r.str()
 			}
 			e.Audit = r.audit()
 		}
 	}
-	c.Confidential = r.format >= 2 && r.byte() == 1
+	c.Confidential = r.format >= certFormatV2 && r.byte() == 1
 	c.Organization.Email = ""
-	if r.format >= 3 {
+	if r.format >= certFormatV3 {
 		c.Organization.Email = r.str()
 	}
 	c.Audit = r.audit()
 	c.IdempotencyKey = r.str()
 	c.RequestHash = r.str()
 	c.Version = r.int64()
-	if r.format >= 5 {
+	if r.format >= certFormatV5 {
 		c.Credential = r.credential()
 	} else {
 		c.Credential = r.str()
@@ -287,7 +288,7 @@ func (w *writer) strs(ss []string) {
 
 // audit reads what writer.audit wrote; records before format 4 have none.
 func (r *reader) audit() *cert.Audit {
-	if r.format < 4 || r.byte() != 1 {
+	if r.format < certFormatV4 || r.byte() != 1 {
 		return nil
 	}
 	a := &cert.Audit{Type: r.str(), Mode: r.str(), FirstDay: r.str(), LastDay: r.str()}
