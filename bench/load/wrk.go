@@ -8,11 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/certd/certd/bench/internal/wrk"
 )
 
 // The read scenarios are driven by wrk when it is installed: a Go HTTP
@@ -63,13 +64,6 @@ func writeLines(dir, name string, values []string) string {
 	return p
 }
 
-var (
-	reqPerSec = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
-	latLine   = regexp.MustCompile(`(?m)^\s+(50|99)(?:\.000)?%\s+([0-9.]+)(us|ms|s)\s*$`)
-	non2xx    = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
-	sockErr   = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
-)
-
 // runWrk runs one wrk measurement of d with n connections and parses its
 // summary: the rate of answers, p50 and p99, and the failures (non-2xx
 // answers and socket errors).
@@ -84,30 +78,7 @@ func runWrk(dir string, s wrkSpec, n int, d time.Duration) result {
 }
 
 func parseWrk(out string) result {
-	var r result
-	m := reqPerSec.FindStringSubmatch(out)
-	if m == nil {
-		log.Fatalf("wrk printed no Requests/sec:\n%s", out)
-	}
-	r.rate, _ = strconv.ParseFloat(m[1], 64)
-	for _, l := range latLine.FindAllStringSubmatch(out, -1) {
-		v, _ := strconv.ParseFloat(l[2], 64)
-		unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[l[3]]
-		lat := time.Duration(v * float64(unit))
-		if l[1] == "50" {
-			r.p50 = lat
-		} else {
-			r.p99 = lat
-		}
-	}
-	if m := non2xx.FindStringSubmatch(out); m != nil {
-		r.errors, _ = strconv.Atoi(m[1])
-	}
-	if m := sockErr.FindStringSubmatch(out); m != nil {
-		for _, s := range m[1:] {
-			k, _ := strconv.Atoi(s)
-			r.errors += k
-		}
-	}
-	return r
+	r, err := wrk.Parse(out)
+	check(err)
+	return result{rate: r.Rate, p50: r.P50, p99: r.P99, errors: r.Errors}
 }

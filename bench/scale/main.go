@@ -49,6 +49,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/certd/certd/bench/internal/wrk"
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/issuer"
 	"github.com/certd/certd/keys"
@@ -681,30 +682,9 @@ func summarize(took []time.Duration, errs int, rate float64) latency {
 }
 
 func parseWrk(out string) latency {
-	var l latency
-	for _, line := range strings.Split(out, "\n") {
-		fields := strings.Fields(line)
-		switch {
-		case len(fields) == 2 && fields[0] == "Requests/sec:":
-			l.rate, _ = strconv.ParseFloat(fields[1], 64)
-		case len(fields) == 2 && (fields[0] == "50%" || fields[0] == "99%"):
-			d, err := time.ParseDuration(fields[1])
-			if err != nil {
-				log.Fatalf("wrk latency %q: %v", fields[1], err)
-			}
-			if fields[0] == "50%" {
-				l.p50 = d
-			} else {
-				l.p99 = d
-			}
-		case len(fields) >= 5 && fields[0] == "Non-2xx":
-			l.errors, _ = strconv.Atoi(fields[len(fields)-1])
-		}
-	}
-	if l.rate == 0 {
-		log.Fatalf("wrk printed no Requests/sec:\n%s", out)
-	}
-	return l
+	r, err := wrk.Parse(out)
+	check(err)
+	return latency{rate: r.Rate, p50: r.P50, p99: r.P99, errors: r.Errors}
 }
 
 func report(fs []*figures) {

@@ -1,11 +1,11 @@
-package main
+package wrk
 
 import (
 	"testing"
 	"time"
 )
 
-func TestParseWrk(t *testing.T) {
+func TestParse(t *testing.T) {
 	out := `Running 8s test @ http://127.0.0.1:41234/api/v1/verify/
   2 threads and 64 connections
   Thread Stats   Avg      Stdev     Max   +/- Stdev
@@ -22,14 +22,17 @@ func TestParseWrk(t *testing.T) {
 Requests/sec:  30890.62
 Transfer/sec:     26.32MB
 `
-	r := parseWrk(out)
-	if r.rate != 30890.62 {
-		t.Errorf("rate = %v, want 30890.62", r.rate)
+	r, err := Parse(out)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if r.p50 != 1850*time.Microsecond || r.p99 != 612*time.Microsecond {
-		t.Errorf("p50, p99 = %v, %v; want 1.85ms, 612µs", r.p50, r.p99)
+	if r.Rate != 30890.62 {
+		t.Errorf("rate = %v, want 30890.62", r.Rate)
 	}
-	if r.errors != 7 {
-		t.Errorf("errors = %d, want 7 (4 non-2xx + 3 socket errors)", r.errors)
+	if r.P50 != 1850*time.Microsecond || r.P99 != 612*time.Microsecond {
+		t.Errorf("p50, p99 = %v, %v; want 1.85ms, 612µs", r.P50, r.P99)
+	}
+	if r.Errors != 7 {
+		t.Errorf("errors = %d, want 7 (4 non-2xx + 3 socket errors)", r.Errors)
 	}
 }
