@@ -2,6 +2,7 @@ package api
 
 import (
 	"container/list"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -68,22 +69,11 @@ func (s *Server) certificatePDF(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	is, err := s.cfg.Issuing.Issuer(c.Request().Context(), crt.Issuer)
+	doc, key, err := s.certificateDoc(c.Request().Context(), crt)
 	if err != nil {
 		return err
 	}
-	scheme := s.cfg.Issuing.Schemes()[crt.Scheme]
-	if scheme == nil {
-		return fmt.Errorf("certificate %s has unknown scheme %q", crt.ID, crt.Scheme)
-	}
-	now := s.now()
-	st := s.cfg.Issuing.StatusOf(crt)
-	key := fmt.Sprintf("%s|%d|%s|%s|%d", crt.ID, crt.Version, st.Status, now.In(crt.Location()).Format(cert.DateLayout), is.Version)
-	// The key holds everything the page shows that can change: the
-	// certificate's version, its derived status, the day of the "status
-	// on" line and the version of the issuer's profile, so a status change
-	// (recorded or derived from time) or a changed profile renders a new
-	// PDF and the old one ages out.
+	now := doc.GeneratedAt
 	body, hit := s.pdfs.get(key)
 	if !hit {
 		// A render that failed for this version, status and day fails
@@ -98,12 +88,7 @@ func (s *Server) certificatePDF(c *echo.Context) error {
 		if err != nil {
 			return err
 		}
-		doc := templates.CertificateDoc{
-			Certificate: crt, Issuer: is, Scheme: scheme, Status: st.Status,
-			VerifyURL: cert.VerifyURL(s.cfg.PublicURL, crt.ID), QRContent: templates.QRContent(s.cfg.PublicURL, crt.ID),
-			Credential: crt.Credential, GeneratedAt: now,
-		}
-		doc.Logo, doc.Seal, err = s.issuerImages(c, is)
+		doc.Logo, doc.Seal, err = s.issuerImages(c.Request().Context(), doc.Issuer)
 		if err != nil {
 			release()
 			return err
@@ -134,10 +119,65 @@ func (s *Server) certificatePDF(c *echo.Context) error {
 	return c.Blob(http.StatusOK, "application/pdf", body)
 }
 
+// certificateDoc is what the PDF of crt prints now (without the issuer's
+// images), and the key of that PDF in the cache: everything the page
+// shows that can change — the certificate's version, its derived status,
+// the day of the "status on" line and the version of the issuer's profile
+// — so a status change (recorded or derived from time) or a changed
+// profile renders a new PDF and the old one ages out.
+func (s *Server) certificateDoc(ctx context.Context, crt *cert.Certificate) (templates.CertificateDoc, string, error) {
+	is, err := s.cfg.Issuing.Issuer(ctx, crt.Issuer)
+	if err != nil {
+		return templates.CertificateDoc{}, "", err
+	}
+	scheme := s.cfg.Issuing.Schemes()[crt.Scheme]
+	if scheme == nil {
+		return templates.CertificateDoc{}, "", fmt.Errorf("certificate %s has unknown scheme %q", crt.ID, crt.Scheme)
+	}
+	now := s.now()
+	st := s.cfg.Issuing.StatusOf(crt)
+	key := fmt.Sprintf("%s|%d|%s|%s|%d", crt.ID, crt.Version, st.Status, now.In(crt.Location()).Format(cert.DateLayout), is.Version)
+	return templates.CertificateDoc{
+		Certificate: crt, Issuer: is, Scheme: scheme, Status: st.Status,
+		VerifyURL: cert.VerifyURL(s.cfg.PublicURL, crt.ID), QRContent: templates.QRContent(s.cfg.PublicURL, crt.ID),
+		Credential: crt.Credential, GeneratedAt: now,
+	}, key, nil
+}
+
+// CertificatePDF is the PDF of crt as GET /v/{id}/certificate.pdf serves
+// it, from the same cache and within the same bound on concurrent renders
+// (no per-client budget: certd itself asks, to attach it to an e-mail).
+func (s *Server) CertificatePDF(ctx context.Context, crt *cert.Certificate) ([]byte, error) {
+	if s.cfg.FontErr != nil || s.cfg.Fonts == nil || s.cfg.Fonts.Len() == 0 {
+		return nil, fmt.Errorf("no fonts to print certificates with: %w", cert.ErrUnavailable)
+	}
+	doc, key, err := s.certificateDoc(ctx, crt)
+	if err != nil {
+		return nil, err
+	}
+	if body, hit := s.pdfs.get(key); hit {
+		return body, nil
+	}
+	release, err := s.renderSlot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if doc.Logo, doc.Seal, err = s.issuerImages(ctx, doc.Issuer); err != nil {
+		return nil, err
+	}
+	body, err := s.renderPDF(doc, *s.cfg.Fonts)
+	if err != nil {
+		return nil, err
+	}
+	s.pdfs.put(key, body)
+	return body, nil
+}
+
 // issuerImages reads the issuer's logo and seal as PNG (nil for one it has
 // none of). An image removed since the profile was read is left out; any
 // other failure is the store's.
-func (s *Server) issuerImages(c *echo.Context, is *cert.Issuer) (logo, seal []byte, err error) {
+func (s *Server) issuerImages(ctx context.Context, is *cert.Issuer) (logo, seal []byte, err error) {
 	if s.cfg.Profiles == nil {
 		return nil, nil, nil
 	}
@@ -145,7 +185,7 @@ func (s *Server) issuerImages(c *echo.Context, is *cert.Issuer) (logo, seal []by
 		if ref == nil {
 			return nil, nil
 		}
-		img, err := s.cfg.Profiles.Image(c.Request().Context(), is.ID, kind)
+		img, err := s.cfg.Profiles.Image(ctx, is.ID, kind)
 		if errors.Is(err, cert.ErrNotFound) {
 			return nil, nil
 		}

@@ -253,7 +253,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.bootstrap(ctx); err != nil {
 		return err
 	}
-	mailer, err := m.newMailer(fonts, fontErr, profiles)
+	mailer, err := m.newMailer(fonts, fontErr)
 	if err != nil {
 		return err
 	}
