@@ -1,10 +1,7 @@
 package cert
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -141,26 +138,4 @@ func (is *Issuer) DisplayName() string {
 		return is.NameZh
 	}
 	return is.Name
-}
-
-// SignedIssuer reads the issuer object of a stored credential: the name
-// and accreditation the issuer signed at issuance. It does not check the
-// signature (the credential is the one this service stored); ok is false
-// when token is not a compact JWS with a JSON payload.
-func SignedIssuer(token string) (is CredentialIssuer, ok bool) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return CredentialIssuer{}, false
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return CredentialIssuer{}, false
-	}
-	var cred struct {
-		Issuer CredentialIssuer `json:"issuer"`
-	}
-	if err := json.Unmarshal(payload, &cred); err != nil {
-		return CredentialIssuer{}, false
-	}
-	return cred.Issuer, true
 }
