@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,6 +26,19 @@ type metrics struct {
 	// routes are the route templates of the router: the only values of
 	// the route label besides "unmatched".
 	routes map[string]bool
+	// counters and observers keep the series of requests resolved
+	// (seriesKey → prometheus.Counter, route → prometheus.Observer):
+	// WithLabelValues hashes its labels on every call. Their keys are
+	// the closed sets of observe.
+	counters  sync.Map
+	observers sync.Map
+}
+
+// seriesKey names a series of certd_http_requests_total: the method's and
+// the route's label values and the status code.
+type seriesKey struct {
+	method, route string
+	code          int
 }
 
 func newMetrics() *metrics {
@@ -62,8 +76,20 @@ func (m *metrics) observe(method, route string, status int, d time.Duration) {
 	if !m.routes[route] {
 		route = "unmatched"
 	}
-	m.requests.WithLabelValues(methodLabel(method), route, codeLabel(status)).Inc()
-	m.duration.WithLabelValues(route).Observe(d.Seconds())
+	if status < 100 || status > 599 {
+		status = 0 // codeLabel's "other"
+	}
+	k := seriesKey{methodLabel(method), route, status}
+	c, ok := m.counters.Load(k)
+	if !ok {
+		c, _ = m.counters.LoadOrStore(k, m.requests.WithLabelValues(k.method, route, codeLabel(status)))
+	}
+	c.(prometheus.Counter).Inc()
+	o, ok := m.observers.Load(route)
+	if !ok {
+		o, _ = m.observers.LoadOrStore(route, m.duration.WithLabelValues(route))
+	}
+	o.(prometheus.Observer).Observe(d.Seconds())
 }
 
 // ObserveConnections exports the listener's figures on /metrics: open

@@ -2,8 +2,6 @@ package api
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,8 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"math/rand/v2"
 	"net/netip"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -34,22 +32,50 @@ const (
 	ctxPrincipal = "certd.principal"
 )
 
-var requestIDShape = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
-
 // requestIDMiddleware gives every request an id: the client's X-Request-ID
 // when it is a short token, a fresh one otherwise.
 func requestIDMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		id := c.Request().Header.Get("X-Request-ID")
-		if !requestIDShape.MatchString(id) {
-			var b [12]byte
-			_, _ = rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
+		if !requestIDToken(id) {
+			id = newRequestID()
 		}
 		c.Set(ctxRequestID, id)
-		c.Response().Header().Set("X-Request-ID", id)
+		c.Response().Header()["X-Request-Id"] = []string{id}
 		return next(c)
 	}
+}
+
+// requestIDToken reports whether a client's request id is kept: 1 to 64
+// characters of [A-Za-z0-9._:-].
+func requestIDToken(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == ':', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// newRequestID is 24 random hex digits. An id only tells requests apart
+// in the logs (it is no secret and grants nothing), so it comes from the
+// runtime's per-thread generator rather than a system call per request.
+func newRequestID() string {
+	var b [24]byte
+	const digits = "0123456789abcdef"
+	x, y := rand.Uint64(), rand.Uint32()
+	for i := range 16 {
+		b[i] = digits[x>>(4*i)&0xf]
+	}
+	for i := range 8 {
+		b[16+i] = digits[y>>(4*i)&0xf]
+	}
+	return string(b[:])
 }
 
 func requestID(c *echo.Context) string {
@@ -95,10 +121,13 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 // securityHeaders sets headers every response carries.
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
+		// Canonical keys set directly: Header.Set would canonicalize
+		// each on every request. The slices are fresh per response (a
+		// handler may change them).
 		h := c.Response().Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
+		h["X-Content-Type-Options"] = []string{"nosniff"}
+		h["Referrer-Policy"] = []string{"no-referrer"}
+		h["X-Frame-Options"] = []string{"DENY"}
 		return next(c)
 	}
 }
@@ -108,8 +137,17 @@ type rateLimiter struct {
 	mu      sync.Mutex
 	r       rate.Limit
 	burst   int
-	clients map[string]*client
+	clients map[clientKey]*client
 	sweep   time.Time
+}
+
+// clientKey is a client of the limiter: the address that ClientKey names
+// (an IPv4 address, an IPv6 /64 as its first address), or the text given
+// when it is not an address. A key of addresses is compared without
+// printing them.
+type clientKey struct {
+	addr netip.Addr
+	text string
 }
 
 type client struct {
@@ -118,15 +156,16 @@ type client struct {
 }
 
 func newRateLimiter(perSecond float64, burst int) *rateLimiter {
-	return &rateLimiter{r: rate.Limit(perSecond), burst: burst, clients: map[string]*client{}}
+	return &rateLimiter{r: rate.Limit(perSecond), burst: burst, clients: map[clientKey]*client{}}
 }
 
 func (l *rateLimiter) allow(ip string, now time.Time) bool { return l.allowN(ip, now, 1) }
 
 // allowN takes n tokens from the bucket of ip's client, if it holds them.
 func (l *rateLimiter) allowN(ip string, now time.Time, n int) bool {
+	k := clientKey{text: ip}
 	if a, err := netip.ParseAddr(ip); err == nil {
-		ip = ClientKey(a)
+		k = clientKey{addr: clientAddr(a)}
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -138,10 +177,10 @@ func (l *rateLimiter) allowN(ip string, now time.Time, n int) bool {
 		}
 		l.sweep = now
 	}
-	c := l.clients[ip]
+	c := l.clients[k]
 	if c == nil {
 		c = &client{lim: rate.NewLimiter(l.r, l.burst)}
-		l.clients[ip] = c
+		l.clients[k] = c
 	}
 	c.seen = now
 	return c.lim.AllowN(now, n)
@@ -169,6 +208,17 @@ func ClientKey(a netip.Addr) string {
 		return p.String()
 	}
 	return a.String()
+}
+
+// clientAddr is the address of the client ClientKey names: an IPv4
+// address itself, an IPv6 address the first of its /64 (zone dropped).
+func clientAddr(a netip.Addr) netip.Addr {
+	a = a.Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.Addr()
+	}
+	return a
 }
 
 // requireAuth authenticates the bearer API key; the principal is kept on the
