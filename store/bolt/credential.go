@@ -3,6 +3,7 @@ package bolt
 import (
 	"encoding/base64"
 	"strings"
+	"sync"
 
 	"github.com/klauspost/compress/s2"
 )
@@ -96,17 +97,40 @@ func (r *reader) credential() string {
 		r.fail()
 		return ""
 	}
-	hp, err := credDict.Decode(nil, block)
+	// The decompressed parts are only encoded again: a pooled buffer
+	// holds them, and the token is written once, into the string's own
+	// bytes.
+	bp := decoded.Get().(*[]byte)
+	defer decoded.Put(bp)
+	hp, err := credDict.Decode((*bp)[:cap(*bp)], block)
 	if err != nil || uint64(len(hp)) < headerLen {
 		r.fail()
 		return ""
 	}
+	if cap(hp) <= maxPooled {
+		*bp = hp
+	}
 	header, payload := hp[:headerLen], hp[headerLen:]
-	out := make([]byte, 0, b64.EncodedLen(len(header))+b64.EncodedLen(len(payload))+b64.EncodedLen(len(sig))+2)
-	out = b64.AppendEncode(out, header)
-	out = append(out, '.')
-	out = b64.AppendEncode(out, payload)
-	out = append(out, '.')
-	out = b64.AppendEncode(out, sig)
-	return string(out)
+	var out strings.Builder
+	out.Grow(b64.EncodedLen(len(header)) + b64.EncodedLen(len(payload)) + b64.EncodedLen(len(sig)) + 2)
+	var chunk [768]byte // a multiple of 3 bytes encodes without padding
+	for i, part := range [][]byte{header, payload, sig} {
+		if i > 0 {
+			out.WriteByte('.')
+		}
+		for len(part) > 0 {
+			n := min(len(part), len(chunk)/4*3)
+			m := b64.EncodedLen(n)
+			b64.Encode(chunk[:m], part[:n])
+			out.Write(chunk[:m])
+			part = part[n:]
+		}
+	}
+	return out.String()
 }
+
+// decoded pools the buffers that hold decompressed credentials;
+// maxPooled bounds what a pooled buffer keeps.
+var decoded = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+const maxPooled = 16 << 10
