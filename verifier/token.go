@@ -73,13 +73,17 @@ func (v *Service) ByToken(ctx context.Context, token string) cert.Verdict {
 	if err != nil {
 		return unknown(now, err)
 	}
-	sig := &cert.Check{Name: cert.CheckSignature, OK: true, Detail: fmt.Sprintf("signature verified with key %s of %s", kid, issuerName(is))}
+	sig := &cert.Check{Name: cert.CheckSignature, OK: true, Detail: "signature verified with key " + kid + " of " + issuerName(is)}
+	// The stored credential's issuer object is the presented one's when
+	// the token is the stored credential.
+	signed := &claims.Issuer
 	if token != c.Credential {
 		// A genuine older credential (e.g. signed before a key rotation)
 		// still speaks for the registered certificate; its status decides.
 		sig.Detail += "; this credential is an earlier signature of the registered certificate"
+		signed = nil
 	}
-	vd := v.judge(ctx, c, now, sig)
+	vd := v.judge(ctx, c, now, sig, signed)
 	v.checkStatusLists(ctx, &claims.Credential, &vd)
 	return vd
 }

@@ -81,7 +81,7 @@ func (v *Service) ByID(ctx context.Context, id string) cert.Verdict {
 	if err != nil {
 		return unknown(now, fmt.Errorf("load certificate: %w", err))
 	}
-	return v.judge(ctx, c, now, nil)
+	return v.judge(ctx, c, now, nil, nil)
 }
 
 // ByNumber verifies the certificate of an issuer with the printed number;
@@ -97,7 +97,7 @@ func (v *Service) ByNumber(ctx context.Context, issuer, number string) cert.Verd
 		if err != nil {
 			return unknown(now, err)
 		}
-		return v.judge(ctx, c, now, nil)
+		return v.judge(ctx, c, now, nil, nil)
 	}
 	found, err := v.byNumber(ctx, number)
 	switch {
@@ -110,7 +110,7 @@ func (v *Service) ByNumber(ctx context.Context, issuer, number string) cert.Verd
 		vd.Reason = "This number is used by several issuers here: verify by the id in the QR code or the verification link instead."
 		return vd
 	}
-	return v.judge(ctx, found[0], now, nil)
+	return v.judge(ctx, found[0], now, nil, nil)
 }
 
 // maxMatches bounds the issuers listed for one number.
@@ -152,7 +152,7 @@ func (v *Service) Resolve(ctx context.Context, idOrNumber string) (cert.Verdict,
 	case len(found) == 0:
 		return notFound(now), nil
 	case len(found) == 1:
-		return v.judge(ctx, found[0], now, nil), nil
+		return v.judge(ctx, found[0], now, nil, nil), nil
 	}
 	matches := make([]cert.NumberMatch, 0, len(found))
 	for _, c := range found {
@@ -178,8 +178,10 @@ func unknown(now time.Time, err error) cert.Verdict {
 }
 
 // judge builds the verdict of a stored certificate. sig, when not nil, is
-// the result of a signature check already made on a presented token.
-func (v *Service) judge(ctx context.Context, c *cert.Certificate, now time.Time, sig *cert.Check) cert.Verdict {
+// the result of a signature check already made on a presented token;
+// signed, when not nil, is the issuer object of c's stored credential,
+// already read.
+func (v *Service) judge(ctx context.Context, c *cert.Certificate, now time.Time, sig *cert.Check, signed *cert.CredentialIssuer) cert.Verdict {
 	is, err := v.issuer(ctx, c.Issuer)
 	if err != nil {
 		return unknown(now, fmt.Errorf("load issuer %s: %w", c.Issuer, err))
@@ -188,7 +190,7 @@ func (v *Service) judge(ctx context.Context, c *cert.Certificate, now time.Time,
 	loc := c.Location()
 	vd := cert.Verdict{
 		Certificate: summary(c),
-		Issuer:      signedIssuer(c, is, v.publicURL),
+		Issuer:      signedIssuer(c, is, v.publicURL, signed),
 		CheckedAt:   now,
 	}
 	vd.Certificate.Successor = v.link(ctx, c.SupersededBy, now)
@@ -364,11 +366,16 @@ func summary(c *cert.Certificate) *cert.VerdictCertificate {
 // signedIssuer names the issuer of c: its name now, and what the
 // credential signed at issuance says of it (name, accreditation), with
 // the current name again when the issuer was renamed since.
-func signedIssuer(c *cert.Certificate, is *cert.Issuer, publicURL string) *cert.VerdictIssuer {
+func signedIssuer(c *cert.Certificate, is *cert.Issuer, publicURL string, read *cert.CredentialIssuer) *cert.VerdictIssuer {
 	out := &cert.VerdictIssuer{ID: is.ID, Name: is.Name, NameZh: is.NameZh, URL: cert.IssuerURL(publicURL, is.ID)}
-	signed, ok := cert.SignedIssuer(c.Credential)
-	if !ok {
-		return out
+	var signed cert.CredentialIssuer
+	if read != nil {
+		signed = *read
+	} else {
+		var ok bool
+		if signed, ok = cert.SignedIssuer(c.Credential); !ok {
+			return out
+		}
 	}
 	out.SignedName, out.Accreditation = signed.Name, signed.Accreditation
 	if current := is.DisplayName(); signed.Name != "" && current != signed.Name {
