@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"bytes"
 	"fmt"
 	"html/template"
 	"time"
@@ -28,8 +29,12 @@ type VerifyPageData struct {
 
 // VerifyPage renders the verification page.
 func VerifyPage(d VerifyPageData) ([]byte, error) {
-	v := newVerifyView(d)
-	return execute(v.P.Lang, "verify.html", v)
+	var out []byte
+	err := WriteVerifyPage(d, func(page []byte) error {
+		out = bytes.Clone(page)
+		return nil
+	})
+	return out, err
 }
 
 // WriteVerifyPage renders the verification page and passes it to write,
@@ -37,6 +42,12 @@ func VerifyPage(d VerifyPageData) ([]byte, error) {
 // without a copy of its own.
 func WriteVerifyPage(d VerifyPageData, write func(page []byte) error) error {
 	v := newVerifyView(d)
+	buf := buffers.Get().(*bytes.Buffer)
+	defer buffers.Put(buf)
+	buf.Reset()
+	if writeVerifyDirect(buf, v) {
+		return write(buf.Bytes())
+	}
 	return renderPage(v.P.Lang, "verify.html", v, write)
 }
 
