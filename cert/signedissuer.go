@@ -32,6 +32,12 @@ func SignedIssuer(token string) (is CredentialIssuer, ok bool) {
 	if err != nil {
 		return CredentialIssuer{}, false
 	}
+	return SignedIssuerOf(payload)
+}
+
+// SignedIssuerOf is SignedIssuer of a credential whose payload (decoded
+// from base64url) is payload.
+func SignedIssuerOf(payload []byte) (is CredentialIssuer, ok bool) {
 	raw, settled := issuerMember(payload)
 	if !settled {
 		return signedIssuerSlow(payload)

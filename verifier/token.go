@@ -76,7 +76,7 @@ func (v *Service) ByToken(ctx context.Context, token string) cert.Verdict {
 	sig := &cert.Check{Name: cert.CheckSignature, OK: true, Detail: "signature verified with key " + kid + " of " + issuerName(is)}
 	// The stored credential's issuer object is the presented one's when
 	// the token is the stored credential.
-	signed := &claims.Issuer
+	signed := &signedRead{is: claims.Issuer, ok: true}
 	if token != c.Credential {
 		// A genuine older credential (e.g. signed before a key rotation)
 		// still speaks for the registered certificate; its status decides.

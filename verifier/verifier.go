@@ -21,6 +21,14 @@ type Store interface {
 	ListCertificates(ctx context.Context, q store.Query) ([]*cert.Certificate, string, error)
 }
 
+// verdictReader is what a Store may offer besides: a certificate read for
+// a verdict, without its credential, with the issuer object the
+// credential signed (cert.SignedIssuer of it; ok false when it has none).
+// A verdict shows that object and nothing else of the credential.
+type verdictReader interface {
+	CertificateForVerdict(ctx context.Context, id string) (c *cert.Certificate, signed cert.CredentialIssuer, ok bool, err error)
+}
+
 // Keys checks signatures against the issuers' pinned key rings.
 type Keys interface {
 	// Verify checks a compact JWS strictly and returns its payload.
@@ -74,14 +82,31 @@ func (v *Service) ByID(ctx context.Context, id string) cert.Verdict {
 	if !ok {
 		return notFound(now)
 	}
-	c, err := v.st.Certificate(ctx, nid)
+	var (
+		c      *cert.Certificate
+		signed *signedRead
+		err    error
+	)
+	if vr, ok := v.st.(verdictReader); ok {
+		signed = new(signedRead)
+		c, signed.is, signed.ok, err = vr.CertificateForVerdict(ctx, nid)
+	} else {
+		c, err = v.st.Certificate(ctx, nid)
+	}
 	if errors.Is(err, cert.ErrNotFound) {
 		return notFound(now)
 	}
 	if err != nil {
 		return unknown(now, fmt.Errorf("load certificate: %w", err))
 	}
-	return v.judge(ctx, c, now, nil, nil)
+	return v.judge(ctx, c, now, nil, signed)
+}
+
+// signedRead is the issuer object of a stored credential, read: what
+// cert.SignedIssuer answers of it.
+type signedRead struct {
+	is cert.CredentialIssuer
+	ok bool
 }
 
 // ByNumber verifies the certificate of an issuer with the printed number;
@@ -180,8 +205,8 @@ func unknown(now time.Time, err error) cert.Verdict {
 // judge builds the verdict of a stored certificate. sig, when not nil, is
 // the result of a signature check already made on a presented token;
 // signed, when not nil, is the issuer object of c's stored credential,
-// already read.
-func (v *Service) judge(ctx context.Context, c *cert.Certificate, now time.Time, sig *cert.Check, signed *cert.CredentialIssuer) cert.Verdict {
+// already read (c's credential may then be left out).
+func (v *Service) judge(ctx context.Context, c *cert.Certificate, now time.Time, sig *cert.Check, signed *signedRead) cert.Verdict {
 	is, err := v.issuer(ctx, c.Issuer)
 	if err != nil {
 		return unknown(now, fmt.Errorf("load issuer %s: %w", c.Issuer, err))
@@ -366,17 +391,16 @@ func summary(c *cert.Certificate) *cert.VerdictCertificate {
 // signedIssuer names the issuer of c: its name now, and what the
 // credential signed at issuance says of it (name, accreditation), with
 // the current name again when the issuer was renamed since.
-func signedIssuer(c *cert.Certificate, is *cert.Issuer, publicURL string, read *cert.CredentialIssuer) *cert.VerdictIssuer {
+func signedIssuer(c *cert.Certificate, is *cert.Issuer, publicURL string, read *signedRead) *cert.VerdictIssuer {
 	out := &cert.VerdictIssuer{ID: is.ID, Name: is.Name, NameZh: is.NameZh, URL: cert.IssuerURL(publicURL, is.ID)}
-	var signed cert.CredentialIssuer
-	if read != nil {
-		signed = *read
-	} else {
-		var ok bool
-		if signed, ok = cert.SignedIssuer(c.Credential); !ok {
-			return out
-		}
+	if read == nil {
+		read = new(signedRead)
+		read.is, read.ok = cert.SignedIssuer(c.Credential)
 	}
+	if !read.ok {
+		return out
+	}
+	signed := read.is
 	out.SignedName, out.Accreditation = signed.Name, signed.Accreditation
 	if current := is.DisplayName(); signed.Name != "" && current != signed.Name {
 		out.CurrentName = current

@@ -409,6 +409,25 @@ func (s *Store) Certificate(ctx context.Context, id string) (*cert.Certificate, 
 	return s.certificateBy(nil, []byte(id), "certificate "+id)
 }
 
+// CertificateForVerdict returns the certificate with the id without its
+// credential, and the issuer object that credential signed
+// (cert.SignedIssuer of it; ok false when it has none): what a verdict
+// shows of it, read without making the token again.
+func (s *Store) CertificateForVerdict(ctx context.Context, id string) (c *cert.Certificate, signed cert.CredentialIssuer, ok bool, err error) {
+	if err := checkContext(ctx, "get certificate"); err != nil {
+		return nil, signed, false, err
+	}
+	var si signedIssuer
+	c, err = s.certificateAs(nil, []byte(id), "certificate "+id, &si)
+	return c, si.is, si.ok, err
+}
+
+// signedIssuer is what decodeCertAs reads of a credential.
+type signedIssuer struct {
+	is cert.CredentialIssuer
+	ok bool
+}
+
 // CertificateByNumber returns the certificate of the issuer with the
 // number; see store.Certificates.
 func (s *Store) CertificateByNumber(ctx context.Context, issuer, number string) (*cert.Certificate, error) {
@@ -433,6 +452,12 @@ func (s *Store) CertificateByIdempotencyKey(ctx context.Context, issuer, key str
 // certificateBy looks key up in the index bucket (the id itself when index
 // is nil) and decodes the certificate. what names it in errors.
 func (s *Store) certificateBy(index, key []byte, what string) (*cert.Certificate, error) {
+	return s.certificateAs(index, key, what, nil)
+}
+
+// certificateAs is certificateBy; with signed, the credential is read as
+// decodeCertAs reads it.
+func (s *Store) certificateAs(index, key []byte, what string, signed *signedIssuer) (*cert.Certificate, error) {
 	var c *cert.Certificate
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		id := key
@@ -449,7 +474,7 @@ func (s *Store) certificateBy(index, key []byte, what string) (*cert.Certificate
 			return nil
 		}
 		c = new(cert.Certificate)
-		if err := decodeCert(v, c); err != nil {
+		if err := decodeCertAs(v, c, signed); err != nil {
 			return fmt.Errorf("decode certificate %s: %w", id, err)
 		}
 		return nil

@@ -135,9 +135,19 @@ func encodeCert(c *cert.Certificate) ([]byte, error) {
 
 // decodeCert decodes a stored certificate into c, copying everything out of
 // v (bbolt values are valid only inside their transaction).
-func decodeCert(v []byte, c *cert.Certificate) error {
+func decodeCert(v []byte, c *cert.Certificate) error { return decodeCertAs(v, c, nil) }
+
+// decodeCertAs is decodeCert; with signed, the credential is left out of c
+// and signed gets the issuer object it signed (cert.SignedIssuer of it)
+// instead.
+func decodeCertAs(v []byte, c *cert.Certificate, signed *signedIssuer) error {
 	if len(v) > 0 && v[0] == '{' {
-		return decodeLegacy(v, c)
+		err := decodeLegacy(v, c)
+		if signed != nil {
+			signed.is, signed.ok = cert.SignedIssuer(c.Credential)
+			c.Credential = ""
+		}
+		return err
 	}
 	r, err := newReader(v)
 	if err != nil {
@@ -216,9 +226,13 @@ func decodeCert(v []byte, c *cert.Certificate) error {
 	c.IdempotencyKey = r.str()
 	c.RequestHash = r.str()
 	c.Version = r.int64()
-	if r.format >= certFormatV5 {
+	switch {
+	case signed != nil:
+		c.Credential = ""
+		signed.is, signed.ok = r.signedIssuer()
+	case r.format >= certFormatV5:
 		c.Credential = r.credential()
-	} else {
+	default:
 		c.Credential = r.str()
 	}
 	if r.err == nil && len(r.b) != 0 {

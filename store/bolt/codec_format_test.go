@@ -2,6 +2,11 @@ package bolt
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -9,6 +14,7 @@ import (
 	"time"
 
 	"github.com/certd/certd/cert"
+	"github.com/certd/certd/store/storetest"
 )
 
 // A record of format 1, written before events had reason codes, still
@@ -216,5 +222,87 @@ func TestCodecCredential(t *testing.T) {
 		if err := decodeCert(bad, &got); err == nil && got.Credential == jws {
 			t.Errorf("byte %d damaged, the credential still reads as the original", i)
 		}
+	}
+}
+
+// A record read for a verdict (decodeCertAs) is the record read whole,
+// without its credential, and with what cert.SignedIssuer answers of that
+// credential: for every kind of record and credential, damaged ones
+// included.
+func TestCodecReadsSignedIssuer(t *testing.T) {
+	payload := `{"@context":["https://www.w3.org/ns/credentials/v2"],"id":"https://c.example/v/X","issuer":{"id":"https://c.example/issuers/cesa",` +
+		`"name":"中国电子工业标准化技术协会","accreditation":{"accreditations":[{"body":"CNAS","number":"CNAS C123-M"}],"approvalNumber":"CNCA-R-2002-001"}},"iat":1}`
+	header := `{"alg":"EdDSA","kid":"k","typ":"vc+jwt","cty":"vc"}`
+	jws := b64.EncodeToString([]byte(header)) + "." + b64.EncodeToString([]byte(payload)) + "." + b64.EncodeToString(bytes.Repeat([]byte{7}, 64))
+	records := map[string][]byte{}
+	for name, token := range map[string]string{
+		"jws": jws, "jws/no-issuer": b64.EncodeToString([]byte(header)) + "." + b64.EncodeToString([]byte(`{"iss":"x"}`)) + ".",
+		"jws/not-json": b64.EncodeToString([]byte(header)) + "." + b64.EncodeToString([]byte(`not json`)) + ".AAAA",
+		"plain/padded": jws + "=", "plain/empty": "", "plain/two-parts": "a.b",
+	} {
+		c := cert.Certificate{ID: "X", Number: "N-1", Credential: token}
+		v, err := encodeCert(&c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		records[name] = v
+		if strings.HasPrefix(name, "plain/") {
+			records[name+"/format4"] = asFormat4(t, v, token)
+		}
+		cp := c
+		cp.Credential = ""
+		doc, _ := json.Marshal(&cp)
+		records[name+"/json"] = append(append(doc, 0), token...)
+	}
+	v := records["jws"]
+	for i := len(v) - 60; i < len(v); i += 7 {
+		bad := slices.Clone(v)
+		bad[i] ^= 0xff
+		records[fmt.Sprintf("jws/damaged-%d", i)] = bad
+	}
+	for name, v := range records {
+		t.Run(name, func(t *testing.T) {
+			var whole, part cert.Certificate
+			werr := decodeCert(v, &whole)
+			var si signedIssuer
+			perr := decodeCertAs(v, &part, &si)
+			if (werr == nil) != (perr == nil) {
+				t.Fatalf("errors %v and %v", werr, perr)
+			}
+			if werr != nil {
+				return
+			}
+			is, ok := cert.SignedIssuer(whole.Credential)
+			if si.ok != ok || !reflect.DeepEqual(si.is, is) {
+				t.Errorf("signed issuer %+v %v, want %+v %v", si.is, si.ok, is, ok)
+			}
+			if part.Credential != "" {
+				t.Errorf("credential %q read", part.Credential)
+			}
+			whole.Credential = ""
+			if !reflect.DeepEqual(part, whole) {
+				t.Errorf("read for a verdict %+v, whole %+v", part, whole)
+			}
+		})
+	}
+	if _, ok := records["jws/format4"]; ok {
+		t.Error("a compressed credential made into format 4")
+	}
+	st, err := Open(filepath.Join(t.TempDir(), "certd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c := storetest.NewCertificate(t, "default")
+	c.Credential = jws
+	if err := st.CreateCertificate(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	got, is, ok, err := st.CertificateForVerdict(context.Background(), c.ID)
+	if err != nil || !ok || is.Name != "中国电子工业标准化技术协会" || is.Accreditation.ApprovalNumber != "CNCA-R-2002-001" || got.ID != c.ID || got.Credential != "" {
+		t.Errorf("CertificateForVerdict = %v, %+v, %v, %v", got, is, ok, err)
+	}
+	if _, _, _, err := st.CertificateForVerdict(context.Background(), "0000000000000000000000000Z"); !errors.Is(err, cert.ErrNotFound) {
+		t.Errorf("an unknown id: %v", err)
 	}
 }

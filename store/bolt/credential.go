@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/klauspost/compress/s2"
+
+	"github.com/certd/certd/cert"
 )
 
 // How format 5 stores a certificate's credential (writer.credential).
@@ -78,6 +80,25 @@ func jwsParts(token string) (header, payload, sig []byte, ok bool) {
 	return out[0], out[1], out[2], true
 }
 
+// signedIssuer is the issuer object a stored credential signed
+// (cert.SignedIssuer of it), read without making the token again: the
+// payload of a credS2 credential is at hand once decompressed.
+func (r *reader) signedIssuer() (cert.CredentialIssuer, bool) {
+	if r.format < certFormatV5 || len(r.b) == 0 || r.b[0] != credS2 {
+		if r.format < certFormatV5 {
+			return cert.SignedIssuer(r.str())
+		}
+		return cert.SignedIssuer(r.credential())
+	}
+	r.byte()
+	var (
+		is cert.CredentialIssuer
+		ok bool
+	)
+	r.parts(func(header, payload, _ []byte) { is, ok = cert.SignedIssuerOf(payload) })
+	return is, ok
+}
+
 // credential reads what writer.credential wrote.
 func (r *reader) credential() string {
 	switch r.byte() {
@@ -88,45 +109,52 @@ func (r *reader) credential() string {
 		r.fail()
 		return ""
 	}
+	var token string
+	r.parts(func(header, payload, sig []byte) {
+		var out strings.Builder
+		out.Grow(b64.EncodedLen(len(header)) + b64.EncodedLen(len(payload)) + b64.EncodedLen(len(sig)) + 2)
+		var chunk [768]byte // a multiple of 3 bytes encodes without padding
+		for i, part := range [][]byte{header, payload, sig} {
+			if i > 0 {
+				out.WriteByte('.')
+			}
+			for len(part) > 0 {
+				n := min(len(part), len(chunk)/4*3)
+				m := b64.EncodedLen(n)
+				b64.Encode(chunk[:m], part[:n])
+				out.Write(chunk[:m])
+				part = part[n:]
+			}
+		}
+		token = out.String()
+	})
+	return token
+}
+
+// parts reads the rest of a credS2 credential and passes its protected
+// header, payload and signature to use, which must not keep them (they
+// are in a pooled buffer, or in the transaction's memory).
+func (r *reader) parts(use func(header, payload, sig []byte)) {
 	headerLen := r.uint()
 	block, sig := r.raw(), r.raw()
 	if r.err != nil {
-		return ""
+		return
 	}
 	if n, err := s2.DecodedLen(block); err != nil || n > maxCredential || uint64(n) < headerLen {
 		r.fail()
-		return ""
+		return
 	}
-	// The decompressed parts are only encoded again: a pooled buffer
-	// holds them, and the token is written once, into the string's own
-	// bytes.
 	bp := decoded.Get().(*[]byte)
 	defer decoded.Put(bp)
 	hp, err := credDict.Decode((*bp)[:cap(*bp)], block)
 	if err != nil || uint64(len(hp)) < headerLen {
 		r.fail()
-		return ""
+		return
 	}
 	if cap(hp) <= maxPooled {
 		*bp = hp
 	}
-	header, payload := hp[:headerLen], hp[headerLen:]
-	var out strings.Builder
-	out.Grow(b64.EncodedLen(len(header)) + b64.EncodedLen(len(payload)) + b64.EncodedLen(len(sig)) + 2)
-	var chunk [768]byte // a multiple of 3 bytes encodes without padding
-	for i, part := range [][]byte{header, payload, sig} {
-		if i > 0 {
-			out.WriteByte('.')
-		}
-		for len(part) > 0 {
-			n := min(len(part), len(chunk)/4*3)
-			m := b64.EncodedLen(n)
-			b64.Encode(chunk[:m], part[:n])
-			out.Write(chunk[:m])
-			part = part[n:]
-		}
-	}
-	return out.String()
+	use(hp[:headerLen], hp[headerLen:], sig)
 }
 
 // decoded pools the buffers that hold decompressed credentials;
