@@ -275,6 +275,13 @@ func (s *scanner) str() bool {
 	}
 	s.escaped = false
 	for s.i < len(s.p) {
+		// Runs of plain characters (most of a credential) in one step.
+		for s.i < len(s.p) && plain[s.p[s.i]] {
+			s.i++
+		}
+		if s.i >= len(s.p) {
+			return false
+		}
 		c := s.p[s.i]
 		switch {
 		case c == '"':
@@ -310,6 +317,15 @@ func (s *scanner) str() bool {
 	}
 	return false
 }
+
+// plain marks the bytes a string holds as they are: not a quote, a
+// backslash or a control character.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func isHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')

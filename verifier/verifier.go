@@ -228,7 +228,7 @@ func (v *Service) judge(ctx context.Context, c *cert.Certificate, now time.Time,
 		state, err := v.keys.KeyState(ctx, c.Issuer, c.Kid)
 		switch {
 		case err == nil && state != cert.KeyRevoked:
-			sig = &cert.Check{Name: cert.CheckSignature, OK: true, Detail: fmt.Sprintf("signed by %s with key %s", issuerName(is), c.Kid)}
+			sig = &cert.Check{Name: cert.CheckSignature, OK: true, Detail: "signed by " + issuerName(is) + " with key " + c.Kid}
 		case err == nil:
 			sig = &cert.Check{Name: cert.CheckSignature, OK: false, Detail: fmt.Sprintf("the key %s that signed this certificate has been revoked by %s", c.Kid, issuerName(is))}
 		case errors.Is(err, cert.ErrNotFound):
@@ -247,7 +247,7 @@ func (v *Service) judge(ctx context.Context, c *cert.Certificate, now time.Time,
 	vd.Surveillance = &surv
 
 	from, until := c.ValidFrom.In(loc), c.ValidUntilInclusive()
-	period := fmt.Sprintf("%s to %s", from.Format(cert.DateLayout), until.Format(cert.DateLayout))
+	period := from.Format(cert.DateLayout) + " to " + until.Format(cert.DateLayout)
 	switch {
 	case now.Before(c.ValidFrom):
 		vd.Checks = append(vd.Checks, cert.Check{Name: cert.CheckValidity, OK: false, Detail: "not valid before " + from.Format(cert.DateLayout)})
@@ -285,9 +285,9 @@ func (v *Service) judge(ctx context.Context, c *cert.Certificate, now time.Time,
 		vd.Verdict, vd.Reason, vd.Cause = cert.VerdictUnknown, reasonUnknown, undetermined
 	case allOK && st.Status == cert.StatusActive:
 		vd.Verdict = cert.VerdictValid
-		vd.Reason = fmt.Sprintf("Genuine and valid today: issued by %s to %s, valid until %s.", issuerName(is), c.Organization.Name, until.Format(cert.DateLayout))
+		vd.Reason = "Genuine and valid today: issued by " + issuerName(is) + " to " + c.Organization.Name + ", valid until " + until.Format(cert.DateLayout) + "."
 		if e := successorEvent(c); e.Type == cert.EventRenewed {
-			vd.Reason += fmt.Sprintf(" It has been renewed: certificate %s replaces it from %s.", e.Related, e.At.In(loc).Format(cert.DateLayout))
+			vd.Reason += " It has been renewed: certificate " + e.Related + " replaces it from " + e.At.In(loc).Format(cert.DateLayout) + "."
 		}
 	default:
 		vd.Verdict = cert.VerdictInvalid
@@ -311,13 +311,13 @@ func survCheck(s cert.Surveillance) cert.Check {
 	ch := cert.Check{Name: cert.CheckSurveillance, OK: s.State != cert.SurveillanceOverdue}
 	switch s.State {
 	case cert.SurveillanceOverdue:
-		ch.Detail = fmt.Sprintf("the surveillance audit due by %s was not passed", s.WindowEnd)
+		ch.Detail = "the surveillance audit due by " + s.WindowEnd + " was not passed"
 	case cert.SurveillanceDue:
-		ch.Detail = fmt.Sprintf("surveillance audit due by %s", s.WindowEnd)
+		ch.Detail = "surveillance audit due by " + s.WindowEnd
 	case cert.SurveillanceDone:
-		ch.Detail = fmt.Sprintf("surveillance audit of the window ending %s passed", s.WindowEnd)
+		ch.Detail = "surveillance audit of the window ending " + s.WindowEnd + " passed"
 	case cert.SurveillanceNotDue:
-		ch.Detail = fmt.Sprintf("next surveillance audit due between %s and %s", s.WindowStart, s.WindowEnd)
+		ch.Detail = "next surveillance audit due between " + s.WindowStart + " and " + s.WindowEnd
 	default:
 		ch.Detail = "no surveillance audit pending"
 	}
