@@ -125,8 +125,28 @@ type page struct {
 	OtherName string
 }
 
+// plainPages keeps the page of each language, title and public URL
+// without a query (a closed set, as for fixedParts): most pages are
+// such, and building one costs a query encoding and three lookups.
+var plainPages sync.Map // pageKey → page
+
+type pageKey struct{ lang, title, publicURL string }
+
 func newPage(lang, title, publicURL string, query url.Values) page {
 	lang = PickLanguage(lang, "")
+	if len(query) > 0 {
+		return buildPage(lang, title, publicURL, query)
+	}
+	k := pageKey{lang, title, publicURL}
+	if p, ok := plainPages.Load(k); ok {
+		return p.(page)
+	}
+	p := buildPage(lang, title, publicURL, nil)
+	plainPages.Store(k, p)
+	return p
+}
+
+func buildPage(lang, title, publicURL string, query url.Values) page {
 	other := "en"
 	if lang == "en" {
 		other = "zh-CN"
