@@ -216,7 +216,9 @@ func (v *Service) judge(ctx context.Context, c *cert.Certificate, now time.Time,
 	vd := cert.Verdict{
 		Certificate: summary(c),
 		Issuer:      signedIssuer(c, is, v.publicURL, signed),
-		CheckedAt:   now,
+		// signature, validity, revocation, suspension, surveillance
+		Checks:    make([]cert.Check, 0, 5),
+		CheckedAt: now,
 	}
 	vd.Certificate.Successor = v.link(ctx, c.SupersededBy, now)
 	vd.Certificate.Predecessor = v.link(ctx, c.Supersedes, now)
