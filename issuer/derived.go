@@ -108,7 +108,21 @@ func (s *Service) recordDerived(ctx context.Context, c *cert.Certificate) (int, 
 // stopped between the two writes). certd runs it periodically on every
 // instance. An error on one certificate does not stop the sweep; the
 // errors are returned together.
+//
+// With the status index of Config.StatusLists ready, it reads only the
+// certificates whose sweep instant has come (statusmark.go): those with a
+// derived change to record, or a link to check. One that needed no write
+// has its sweep instant moved to its next one; one it wrote was marked
+// again by that write. Otherwise it reads every certificate.
 func (s *Service) SweepDerived(ctx context.Context, issuer string) (recorded int, err error) {
+	if l := s.lists; l != nil && l.index != nil && l.Indexed() {
+		return s.sweepDue(ctx, l.index, issuer)
+	}
+	return s.sweepAll(ctx, issuer)
+}
+
+// sweepAll is SweepDerived by a read of every certificate.
+func (s *Service) sweepAll(ctx context.Context, issuer string) (recorded int, err error) {
 	var errs []error
 	// Nothing of a page is kept once it is done (an id kept would keep its
 	// whole decoded record alive): the sweep's memory must not grow with
@@ -123,17 +137,7 @@ func (s *Service) SweepDerived(ctx context.Context, issuer string) (recorded int
 			if err := ctx.Err(); err != nil {
 				return recorded, errors.Join(append(errs, err)...)
 			}
-			// A successor made by renew or revise carries its
-			// predecessor's successor key; repairLink reads the
-			// predecessor and links it when the second write was lost.
-			if c.Supersedes != "" && c.IdempotencyKey == successorKey(c.Supersedes) {
-				n, err := s.repairLink(ctx, c)
-				recorded += n
-				if err != nil {
-					errs = append(errs, err)
-				}
-			}
-			n, err := s.recordDerived(ctx, c)
+			n, _, err := s.sweepOne(ctx, c)
 			recorded += n
 			if err != nil {
 				errs = append(errs, err)
@@ -147,6 +151,69 @@ func (s *Service) SweepDerived(ctx context.Context, issuer string) (recorded int
 		}
 		q.Cursor = next
 	}
+}
+
+// sweepDue is SweepDerived from the status index: the certificates whose
+// sweep instant is at or before now, of every issuer (those of another
+// issuer than the one asked for are left due).
+func (s *Service) sweepDue(ctx context.Context, idx store.StatusIndex, issuer string) (recorded int, err error) {
+	var errs []error
+	now := s.now()
+	cursor := ""
+	for {
+		page, next, err := idx.SweepDue(ctx, now, cursor, sweepPage)
+		if err != nil {
+			return recorded, errors.Join(append(errs, fmt.Errorf("certificates due for the sweep: %w", err))...)
+		}
+		for _, c := range page {
+			if err := ctx.Err(); err != nil {
+				return recorded, errors.Join(append(errs, err)...)
+			}
+			if issuer != "" && c.Issuer != issuer {
+				continue
+			}
+			n, wrote, err := s.sweepOne(ctx, c)
+			recorded += n
+			if err == nil && !wrote {
+				// Nothing to write (its link was there, or made on the
+				// other certificate): due again at its next instant.
+				err = idx.DeferSweep(ctx, c.ID, c.Version, nextSweep(c, s.schemes[c.Scheme], s.now()))
+			}
+			if err != nil {
+				errs = append(errs, err)
+				if len(errs) >= 10 {
+					return recorded, errors.Join(append(errs, errors.New("stopped after 10 errors"))...)
+				}
+			}
+		}
+		if next == "" {
+			return recorded, errors.Join(errs...)
+		}
+		cursor = next
+	}
+}
+
+// sweepOne finishes the link of c when it is a successor whose
+// predecessor lacks it, and records c's missing derived changes; it
+// returns how many events it added and whether it wrote c.
+func (s *Service) sweepOne(ctx context.Context, c *cert.Certificate) (recorded int, wrote bool, err error) {
+	var errs []error
+	// A successor made by renew or revise carries its predecessor's
+	// successor key; repairLink reads the predecessor and links it when
+	// the second write was lost.
+	if linkToCheck(c) {
+		n, err := s.repairLink(ctx, c)
+		recorded += n
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	n, err := s.recordDerived(ctx, c)
+	recorded += n
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return recorded, n > 0, errors.Join(errs...)
 }
 
 // repairLink makes sure the certificate next supersedes is linked to it.

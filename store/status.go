@@ -16,6 +16,11 @@ type StatusMark struct {
 	// change without a write (a surveillance window closing, a suspension
 	// reaching its limit, a future-dated event); zero when they never do.
 	Watch time.Time
+	// Sweep is the earliest instant at which the periodic sweep has work
+	// on the certificate (a time-derived change its events do not record
+	// yet, a link to a superseded certificate to check); zero when never.
+	// It may lie in the past: the certificate is then due at once.
+	Sweep time.Time
 }
 
 // StatusMarker computes the mark of a certificate being written. It must
@@ -70,4 +75,17 @@ type StatusIndex interface {
 	// consistent read; on MongoDB three queries, each consistent on its
 	// own. An issuer without certificates has an empty view.
 	StatusView(ctx context.Context, issuer string, at time.Time) (*StatusView, error)
+	// SweepDue returns up to limit certificates, of every issuer, whose
+	// mark's Sweep is at or before at, in the order of (Sweep, id), from
+	// the cursor on ("" for the first page), and the cursor of the next
+	// page ("" after the last). Certificates written between pages are
+	// found by a later page if their new Sweep still is at or before at
+	// and after the cursor.
+	SweepDue(ctx context.Context, at time.Time, cursor string, limit int) ([]*cert.Certificate, string, error)
+	// DeferSweep sets the Sweep of the certificate id to until (zero:
+	// never) when the certificate is still at version; a certificate
+	// written since (a later version, marked by that write) or deleted is
+	// left as it is, without an error. It changes neither the certificate
+	// nor its other marks.
+	DeferSweep(ctx context.Context, id string, version int64, until time.Time) error
 }

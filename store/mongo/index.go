@@ -23,6 +23,7 @@ const (
 	idxAPIKeyHash        = "uniq_hash"
 	idxIssuerStBits      = "idx_issuer_stbits"
 	idxIssuerStWatch     = "idx_issuer_stwatch"
+	idxStSweep           = "idx_stsweep"
 	idxOutbox            = "idx_outbox"
 	idxAPIKeyIssuer      = "idx_issuer"
 	idxIssuerUSCC        = "idx_issuer_uscc"
@@ -62,6 +63,7 @@ func (s *Store) createIndexes(ctx context.Context) error {
 		{coll: s.certs, name: idxNumber, keys: keys("number")},
 		{coll: s.certs, name: idxIssuerStBits, keys: keys("issuer", "stBits")},
 		{coll: s.certs, name: idxIssuerStWatch, keys: keys("issuer", "stWatch")},
+		{coll: s.certs, name: idxStSweep, keys: keys("stSweep", "_id")},
 		{coll: s.certs, name: idxOutbox, keys: keys(fieldObV)},
 		{coll: s.certs, name: idxSearchTerms, keys: keys("searchTerms")},
 		{coll: s.apiKeys, name: idxAPIKeyHash, keys: keys("hash"), unique: true},
