@@ -225,8 +225,16 @@ func (s *Service) repairLink(ctx context.Context, next *cert.Certificate) (int, 
 	if old.SupersededBy != "" || next.IdempotencyKey != successorKey(old.ID) {
 		return 0, nil
 	}
-	if err := s.link(ctx, old, next); err != nil {
-		return 0, err
+	// The predecessor's own derived changes up to now first, as a sweep
+	// in the order of creation records them before it reaches the
+	// successor: the link ends the predecessor's life and with it the
+	// changes that would follow.
+	n, err := s.recordDerived(ctx, old)
+	if err != nil {
+		return n, err
 	}
-	return 1, nil
+	if err := s.link(ctx, old, next); err != nil {
+		return n, err
+	}
+	return n + 1, nil
 }
