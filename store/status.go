@@ -89,3 +89,29 @@ type StatusIndex interface {
 	// nor its other marks.
 	DeferSweep(ctx context.Context, id string, version int64, until time.Time) error
 }
+
+// ValidityQuery asks for the certificates of one issuer whose ValidFrom
+// (ValidUntil when Until is set) lies in [From, To).
+type ValidityQuery struct {
+	Issuer   string
+	Until    bool
+	From, To time.Time
+	// Limit is the page size (the store's default when 0); Cursor is ""
+	// for the first page, then the cursor the previous page returned.
+	Limit  int
+	Cursor string
+}
+
+// ValidityIndex finds certificates by their validity dates, from which
+// every calendar instant of a certificate follows (surveillance windows
+// from ValidFrom, expiry at ValidUntil), so that a sweep for reminders
+// reads the certificates whose instants fall in a few short ranges, not
+// every certificate. It is maintained by every certificate write and
+// built at start when missing.
+type ValidityIndex interface {
+	// CertificatesByValidity returns a page of the certificates q asks
+	// for, in the order of the date and then the id, and the cursor of
+	// the next page ("" after the last). A malformed cursor is
+	// cert.ErrInvalid.
+	CertificatesByValidity(ctx context.Context, q ValidityQuery) ([]*cert.Certificate, string, error)
+}
