@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/store"
@@ -25,6 +26,9 @@ import (
 
 // sweepPage is how many certificates SweepDerived reads at once.
 const sweepPage = 500
+
+// sweepWorkers is how many due certificates SweepDerived writes at once.
+const sweepWorkers = 8
 
 // derivedKey is the identity of a derived change.
 func derivedKey(e cert.Event) string {
@@ -165,26 +169,50 @@ func (s *Service) sweepDue(ctx context.Context, idx store.StatusIndex, issuer st
 		if err != nil {
 			return recorded, errors.Join(append(errs, fmt.Errorf("certificates due for the sweep: %w", err))...)
 		}
+		// The certificates of a page are independent writes (each one's
+		// own, under optimistic concurrency, as with several instances):
+		// a few at a time, so that the store can commit them together.
+		var (
+			mu   sync.Mutex
+			wg   sync.WaitGroup
+			slot = make(chan struct{}, sweepWorkers)
+		)
 		for _, c := range page {
-			if err := ctx.Err(); err != nil {
-				return recorded, errors.Join(append(errs, err)...)
-			}
 			if issuer != "" && c.Issuer != issuer {
 				continue
 			}
-			n, wrote, err := s.sweepOne(ctx, c)
-			recorded += n
-			if err == nil && !wrote {
-				// Nothing to write (its link was there, or made on the
-				// other certificate): due again at its next instant.
-				err = idx.DeferSweep(ctx, c.ID, c.Version, nextSweep(c, s.schemes[c.Scheme], s.now()))
+			slot <- struct{}{}
+			mu.Lock()
+			stop := len(errs) >= 10
+			mu.Unlock()
+			if stop || ctx.Err() != nil {
+				<-slot
+				break
 			}
-			if err != nil {
-				errs = append(errs, err)
-				if len(errs) >= 10 {
-					return recorded, errors.Join(append(errs, errors.New("stopped after 10 errors"))...)
+			wg.Add(1)
+			go func() {
+				defer func() { <-slot; wg.Done() }()
+				n, wrote, err := s.sweepOne(ctx, c)
+				if err == nil && !wrote {
+					// Nothing to write (its link was there, or made on
+					// the other certificate): due again at its next
+					// instant.
+					err = idx.DeferSweep(ctx, c.ID, c.Version, nextSweep(c, s.schemes[c.Scheme], s.now()))
 				}
-			}
+				mu.Lock()
+				defer mu.Unlock()
+				recorded += n
+				if err != nil {
+					errs = append(errs, err)
+				}
+			}()
+		}
+		wg.Wait()
+		if err := ctx.Err(); err != nil {
+			return recorded, errors.Join(append(errs, err)...)
+		}
+		if len(errs) >= 10 {
+			return recorded, errors.Join(append(errs, errors.New("stopped after 10 errors"))...)
 		}
 		if next == "" {
 			return recorded, errors.Join(errs...)
