@@ -167,10 +167,16 @@ func (w *sweep) certificate(ctx context.Context, c *cert.Certificate) error {
 	return nil
 }
 
-// rangeMargin widens every range of validityRanges: the send hour moves
-// an instant by up to a day in the certificate's time zone, and adding
-// months to a date moves it by up to three days past a short month's end.
-const rangeMargin = 5 * 24 * time.Hour
+// Margins of validityRanges: the send hour (SendHour on the day of the
+// instant, in the certificate's time zone) lies up to 15 hours before or 9
+// hours after the instant, and a daylight saving change moves a date by
+// an hour (sendMargin); adding months to a date moves it up to three days
+// past a short month's end, and the month ends of time zones differ by up
+// to a day (monthMargin).
+const (
+	sendMargin  = 26 * time.Hour
+	monthMargin = 4 * 24 * time.Hour
+)
 
 // validityRanges are the ranges of validity dates of the certificates
 // that may have a reminder instant in (now-catchUp, now] with lead times
@@ -184,8 +190,11 @@ func validityRanges(schemes cert.Schemes, r cert.Reminders, now time.Time, catch
 	// less lead days) falls in the span.
 	anchor := func(until bool, months, lead int) {
 		shift := time.Duration(lead) * 24 * time.Hour
-		lo, hi := now.Add(-catchUp+shift-rangeMargin), now.Add(shift+rangeMargin)
-		out = append(out, store.ValidityQuery{Until: until, From: lo.AddDate(0, -months, 0).Add(-rangeMargin), To: hi.AddDate(0, -months, 0).Add(rangeMargin)})
+		lo, hi := now.Add(-catchUp+shift-sendMargin), now.Add(shift+sendMargin)
+		if months != 0 {
+			lo, hi = lo.AddDate(0, -months, 0).Add(-monthMargin), hi.AddDate(0, -months, 0).Add(monthMargin)
+		}
+		out = append(out, store.ValidityQuery{Until: until, From: lo, To: hi})
 	}
 	for _, s := range schemes {
 		for _, win := range s.Surveillance {
