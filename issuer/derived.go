@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/store"
@@ -25,6 +26,9 @@ import (
 
 // sweepPage is how many certificates SweepDerived reads at once.
 const sweepPage = 500
+
+// sweepWorkers is how many due certificates SweepDerived writes at once.
+const sweepWorkers = 8
 
 // derivedKey is the identity of a derived change.
 func derivedKey(e cert.Event) string {
@@ -108,7 +112,21 @@ func (s *Service) recordDerived(ctx context.Context, c *cert.Certificate) (int, 
 // stopped between the two writes). certd runs it periodically on every
 // instance. An error on one certificate does not stop the sweep; the
 // errors are returned together.
+//
+// With the status index of Config.StatusLists ready, it reads only the
+// certificates whose sweep instant has come (statusmark.go): those with a
+// derived change to record, or a link to check. One that needed no write
+// has its sweep instant moved to its next one; one it wrote was marked
+// again by that write. Otherwise it reads every certificate.
 func (s *Service) SweepDerived(ctx context.Context, issuer string) (recorded int, err error) {
+	if l := s.lists; l != nil && l.index != nil && l.Indexed() {
+		return s.sweepDue(ctx, l.index, issuer)
+	}
+	return s.sweepAll(ctx, issuer)
+}
+
+// sweepAll is SweepDerived by a read of every certificate.
+func (s *Service) sweepAll(ctx context.Context, issuer string) (recorded int, err error) {
 	var errs []error
 	// Nothing of a page is kept once it is done (an id kept would keep its
 	// whole decoded record alive): the sweep's memory must not grow with
@@ -123,17 +141,7 @@ func (s *Service) SweepDerived(ctx context.Context, issuer string) (recorded int
 			if err := ctx.Err(); err != nil {
 				return recorded, errors.Join(append(errs, err)...)
 			}
-			// A successor made by renew or revise carries its
-			// predecessor's successor key; repairLink reads the
-			// predecessor and links it when the second write was lost.
-			if c.Supersedes != "" && c.IdempotencyKey == successorKey(c.Supersedes) {
-				n, err := s.repairLink(ctx, c)
-				recorded += n
-				if err != nil {
-					errs = append(errs, err)
-				}
-			}
-			n, err := s.recordDerived(ctx, c)
+			n, _, err := s.sweepOne(ctx, c)
 			recorded += n
 			if err != nil {
 				errs = append(errs, err)
@@ -149,6 +157,93 @@ func (s *Service) SweepDerived(ctx context.Context, issuer string) (recorded int
 	}
 }
 
+// sweepDue is SweepDerived from the status index: the certificates whose
+// sweep instant is at or before now, of every issuer (those of another
+// issuer than the one asked for are left due).
+func (s *Service) sweepDue(ctx context.Context, idx store.StatusIndex, issuer string) (recorded int, err error) {
+	var errs []error
+	now := s.now()
+	cursor := ""
+	for {
+		page, next, err := idx.SweepDue(ctx, now, cursor, sweepPage)
+		if err != nil {
+			return recorded, errors.Join(append(errs, fmt.Errorf("certificates due for the sweep: %w", err))...)
+		}
+		// The certificates of a page are independent writes (each one's
+		// own, under optimistic concurrency, as with several instances):
+		// a few at a time, so that the store can commit them together.
+		var (
+			mu   sync.Mutex
+			wg   sync.WaitGroup
+			slot = make(chan struct{}, sweepWorkers)
+		)
+		for _, c := range page {
+			if issuer != "" && c.Issuer != issuer {
+				continue
+			}
+			slot <- struct{}{}
+			mu.Lock()
+			stop := len(errs) >= 10
+			mu.Unlock()
+			if stop || ctx.Err() != nil {
+				<-slot
+				break
+			}
+			wg.Add(1)
+			go func() {
+				defer func() { <-slot; wg.Done() }()
+				n, wrote, err := s.sweepOne(ctx, c)
+				if err == nil && !wrote {
+					// Nothing to write (its link was there, or made on
+					// the other certificate): due again at its next
+					// instant.
+					err = idx.DeferSweep(ctx, c.ID, c.Version, nextSweep(c, s.schemes[c.Scheme], s.now()))
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				recorded += n
+				if err != nil {
+					errs = append(errs, err)
+				}
+			}()
+		}
+		wg.Wait()
+		if err := ctx.Err(); err != nil {
+			return recorded, errors.Join(append(errs, err)...)
+		}
+		if len(errs) >= 10 {
+			return recorded, errors.Join(append(errs, errors.New("stopped after 10 errors"))...)
+		}
+		if next == "" {
+			return recorded, errors.Join(errs...)
+		}
+		cursor = next
+	}
+}
+
+// sweepOne finishes the link of c when it is a successor whose
+// predecessor lacks it, and records c's missing derived changes; it
+// returns how many events it added and whether it wrote c.
+func (s *Service) sweepOne(ctx context.Context, c *cert.Certificate) (recorded int, wrote bool, err error) {
+	var errs []error
+	// A successor made by renew or revise carries its predecessor's
+	// successor key; repairLink reads the predecessor and links it when
+	// the second write was lost.
+	if linkToCheck(c) {
+		n, err := s.repairLink(ctx, c)
+		recorded += n
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	n, err := s.recordDerived(ctx, c)
+	recorded += n
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return recorded, n > 0, errors.Join(errs...)
+}
+
 // repairLink makes sure the certificate next supersedes is linked to it.
 func (s *Service) repairLink(ctx context.Context, next *cert.Certificate) (int, error) {
 	old, err := s.st.Certificate(ctx, next.Supersedes)
@@ -158,8 +253,16 @@ func (s *Service) repairLink(ctx context.Context, next *cert.Certificate) (int, 
 	if old.SupersededBy != "" || next.IdempotencyKey != successorKey(old.ID) {
 		return 0, nil
 	}
-	if err := s.link(ctx, old, next); err != nil {
-		return 0, err
+	// The predecessor's own derived changes up to now first, as a sweep
+	// in the order of creation records them before it reaches the
+	// successor: the link ends the predecessor's life and with it the
+	// changes that would follow.
+	n, err := s.recordDerived(ctx, old)
+	if err != nil {
+		return n, err
 	}
-	return 1, nil
+	if err := s.link(ctx, old, next); err != nil {
+		return n, err
+	}
+	return n + 1, nil
 }

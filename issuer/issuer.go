@@ -50,6 +50,10 @@ type Config struct {
 	// Organizations keeps the per-organization confidential flags (nil:
 	// none can be set, and none applies).
 	Organizations store.Organizations
+	// StatusLists, when set, lends SweepDerived its status index: once
+	// PrepareIndex made the marks current, a sweep reads only the
+	// certificates whose sweep instant has come (StatusMark.Sweep).
+	StatusLists *StatusLists
 }
 
 // Printer reports the characters of a text that certificate PDFs cannot
@@ -69,6 +73,7 @@ type Service struct {
 	positions positionBlocks
 	printer   Printer
 	orgs      store.Organizations
+	lists     *StatusLists
 	// used maps an API key id to when this process last recorded its use.
 	used sync.Map
 }
@@ -83,7 +88,7 @@ func New(cfg Config) *Service {
 	if cfg.OnChange != nil {
 		st = notifyingStore{Store: st, onChange: cfg.OnChange}
 	}
-	return &Service{st: st, signer: cfg.Signer, rings: cfg.Rings, schemes: cfg.Schemes, publicURL: cfg.PublicURL, now: now, printer: cfg.Printer, orgs: cfg.Organizations}
+	return &Service{st: st, signer: cfg.Signer, rings: cfg.Rings, schemes: cfg.Schemes, publicURL: cfg.PublicURL, now: now, printer: cfg.Printer, orgs: cfg.Organizations, lists: cfg.StatusLists}
 }
 
 // Schemes returns the schemes the service knows.

@@ -38,7 +38,8 @@ import (
 // certificate as before.
 
 // statusMarkVersion changes whenever statusMark computes differently.
-const statusMarkVersion = "statusmark/1"
+// Version 2 adds the sweep instant.
+const statusMarkVersion = "statusmark/2"
 
 // farFuture bounds the walk that finds a certificate's future changes;
 // every walk ends earlier, at the certificate's expiry.
@@ -64,7 +65,71 @@ func statusMark(c *cert.Certificate, s *cert.Scheme, now time.Time) store.Status
 			break
 		}
 	}
+	m.Sweep = sweepInstant(c, changes, now)
+	if linkToCheck(c) {
+		// Due at once: the link on the superseded certificate may be
+		// missing (SweepDerived checks it and then defers the sweep).
+		at := c.CreatedAt
+		if at.IsZero() || at.After(now) {
+			at = now
+		}
+		if m.Sweep.IsZero() || at.Before(m.Sweep) {
+			m.Sweep = at
+		}
+	}
 	return m
+}
+
+// sweepInstant is the first instant at which SweepDerived has a change
+// of c to record, given the changes of c's whole life (StatusAt at
+// farFuture, whose changes up to any instant are those StatusAt makes at
+// that instant): the first time-derived change its events do not record,
+// or an event dated after now, from which on the changes may differ
+// (looked at again then, to be safe). Zero when there is none.
+func sweepInstant(c *cert.Certificate, changes []cert.Change, now time.Time) time.Time {
+	var at time.Time
+	earlier := func(t time.Time) {
+		if at.IsZero() || t.Before(at) {
+			at = t
+		}
+	}
+	var recorded map[string]bool
+	for _, ch := range changes {
+		if !ch.Derived {
+			continue
+		}
+		if recorded == nil {
+			recorded = map[string]bool{}
+			for _, e := range c.Events {
+				if e.Derived() {
+					recorded[derivedKey(e)] = true
+				}
+			}
+		}
+		if !recorded[derivedKey(cert.Event{At: ch.At, Reason: ch.Reason})] {
+			earlier(ch.At)
+			break
+		}
+	}
+	for _, e := range c.Events {
+		if !e.Derived() && e.At.After(now) {
+			earlier(e.At)
+		}
+	}
+	return at
+}
+
+// nextSweep is the sweep instant of c at now without its link check: the
+// instant SweepDerived defers c to once it found nothing to write.
+func nextSweep(c *cert.Certificate, s *cert.Scheme, now time.Time) time.Time {
+	return sweepInstant(c, cert.StatusAt(c, s, farFuture).Changes, now)
+}
+
+// linkToCheck reports whether c was made by a renewal or revision, whose
+// link on the certificate it supersedes is a second write that may be
+// missing (repairLink).
+func linkToCheck(c *cert.Certificate) bool {
+	return c.Supersedes != "" && c.IdempotencyKey == successorKey(c.Supersedes)
 }
 
 // markerTag names the marker's rules: its version and the schemes.

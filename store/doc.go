@@ -13,8 +13,9 @@
 //     list, status index); (issuer, idempotency key) when the key is set;
 //     issuer id; API key id and hash. A write that would break one gives
 //     ErrAlreadyExists and changes nothing.
-//   - A certificate's status mark (StatusIndex) is written with it, in the
-//     same transaction or document.
+//   - A certificate's status mark (StatusIndex, its sweep instant
+//     included) and its validity dates (ValidityIndex) are indexed with it,
+//     in the same transaction or document.
 //   - A missing document gives ErrNotFound.
 //   - Returned values are copies: callers may keep and change them.
 //   - Errors of the storage technology are translated at the boundary: a

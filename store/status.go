@@ -16,6 +16,11 @@ type StatusMark struct {
 	// change without a write (a surveillance window closing, a suspension
 	// reaching its limit, a future-dated event); zero when they never do.
 	Watch time.Time
+	// Sweep is the earliest instant at which the periodic sweep has work
+	// on the certificate (a time-derived change its events do not record
+	// yet, a link to a superseded certificate to check); zero when never.
+	// It may lie in the past: the certificate is then due at once.
+	Sweep time.Time
 }
 
 // StatusMarker computes the mark of a certificate being written. It must
@@ -70,4 +75,43 @@ type StatusIndex interface {
 	// consistent read; on MongoDB three queries, each consistent on its
 	// own. An issuer without certificates has an empty view.
 	StatusView(ctx context.Context, issuer string, at time.Time) (*StatusView, error)
+	// SweepDue returns up to limit certificates, of every issuer, whose
+	// mark's Sweep is at or before at, in the order of (Sweep, id), from
+	// the cursor on ("" for the first page), and the cursor of the next
+	// page ("" after the last). Certificates written between pages are
+	// found by a later page if their new Sweep still is at or before at
+	// and after the cursor.
+	SweepDue(ctx context.Context, at time.Time, cursor string, limit int) ([]*cert.Certificate, string, error)
+	// DeferSweep sets the Sweep of the certificate id to until (zero:
+	// never) when the certificate is still at version; a certificate
+	// written since (a later version, marked by that write) or deleted is
+	// left as it is, without an error. It changes neither the certificate
+	// nor its other marks.
+	DeferSweep(ctx context.Context, id string, version int64, until time.Time) error
+}
+
+// ValidityQuery asks for the certificates of one issuer whose ValidFrom
+// (ValidUntil when Until is set) lies in [From, To).
+type ValidityQuery struct {
+	Issuer   string
+	Until    bool
+	From, To time.Time
+	// Limit is the page size (the store's default when 0); Cursor is ""
+	// for the first page, then the cursor the previous page returned.
+	Limit  int
+	Cursor string
+}
+
+// ValidityIndex finds certificates by their validity dates, from which
+// every calendar instant of a certificate follows (surveillance windows
+// from ValidFrom, expiry at ValidUntil), so that a sweep for reminders
+// reads the certificates whose instants fall in a few short ranges, not
+// every certificate. It is maintained by every certificate write and
+// built at start when missing.
+type ValidityIndex interface {
+	// CertificatesByValidity returns a page of the certificates q asks
+	// for, in the order of the date and then the id, and the cursor of
+	// the next page ("" after the last). A malformed cursor is
+	// cert.ErrInvalid.
+	CertificatesByValidity(ctx context.Context, q ValidityQuery) ([]*cert.Certificate, string, error)
 }

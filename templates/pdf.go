@@ -178,7 +178,10 @@ func RenderPDF(doc CertificateDoc, fonts Fonts) (out []byte, err error) {
 	}})
 	pdf.AddPage()
 
-	p := &pdfPainter{pdf: pdf, fonts: fonts}
+	p := &pdfPainter{pdf: pdf, fonts: fonts, families: make([]string, fonts.Len())}
+	for i := range p.families {
+		p.families[i] = fonts.family(i)
+	}
 	p.logo = p.register("logo", doc.Logo, pdfLogoPx)
 	p.seal = p.register("seal", doc.Seal, pdfSealPx)
 	p.frame()
@@ -468,6 +471,8 @@ func pdfClean(s string) string {
 type pdfPainter struct {
 	pdf   *fpdf.Fpdf
 	fonts Fonts
+	// families are the fonts' family names (Fonts.family), by index.
+	families []string
 	// logo and seal name the registered images; "" when there is none.
 	logo, seal string
 }
@@ -504,16 +509,24 @@ func (p *pdfPainter) imageBox(name string, w, h float64) (float64, float64) {
 func (p *pdfPainter) width(s string, size float64) float64 {
 	w := 0.0
 	for _, r := range p.fonts.runs(s) {
-		p.pdf.SetFont(p.fonts.family(r.font), "", size)
+		p.pdf.SetFont(p.families[r.font], "", size)
 		w += p.pdf.GetStringWidth(r.text)
 	}
 	return w
 }
 
+// runeWidth is width(string(r), size) without splitting into runs: one
+// character is one run, in the first font that has it (or the first).
+func (p *pdfPainter) runeWidth(r rune, size float64) float64 {
+	p.pdf.SetFont(p.families[max(p.fonts.index(r), 0)], "", size)
+	var b [utf8.UTFMax]byte
+	return p.pdf.GetStringWidth(string(utf8.AppendRune(b[:0], r)))
+}
+
 // draw writes s with its left end at x and baseline at y, run by run.
 func (p *pdfPainter) draw(x, y, size float64, s string) {
 	for _, r := range p.fonts.runs(s) {
-		p.pdf.SetFont(p.fonts.family(r.font), "", size)
+		p.pdf.SetFont(p.families[r.font], "", size)
 		p.pdf.Text(x, y, r.text)
 		x += p.pdf.GetStringWidth(r.text)
 	}
@@ -962,7 +975,7 @@ func (p *pdfPainter) wrap(s string, w, size float64) []string {
 	rw := func(r rune) float64 {
 		v, ok := widths[r]
 		if !ok {
-			v = p.width(string(r), size)
+			v = p.runeWidth(r, size)
 			widths[r] = v
 		}
 		return v

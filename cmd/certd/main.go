@@ -237,7 +237,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Issuer = issuer.New(issuer.Config{
 		Store: st, Signer: m.Keys, Rings: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now,
 		OnChange: func(is string) { lists.Invalidate(is); m.wakeDispatcher() }, Printer: printer,
-		Organizations: organizationsOf(st),
+		Organizations: organizationsOf(st), StatusLists: lists,
 	})
 	ver := verifier.New(verifier.Config{Store: st, Keys: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now, StatusLists: lists})
 	m.Deadlines = deadlines.New(deadlines.Config{

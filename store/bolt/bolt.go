@@ -133,6 +133,10 @@ func Open(path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path, check: check}
+	if err := s.ensureValidityIndex(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("bolt: open %s: %w: %w", path, store.ErrUnavailable, err)
+	}
 	if err := s.ensureSearchIndex(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w: %w", path, store.ErrUnavailable, err)
@@ -167,7 +171,7 @@ var (
 
 // initialize creates the buckets and checks the layout version.
 func initialize(tx *bbolt.Tx) error {
-	for _, name := range slices.Concat(allBuckets, accountBuckets, statusBuckets, webhookBuckets, outboxBuckets, watchBuckets, searchBuckets) {
+	for _, name := range slices.Concat(allBuckets, accountBuckets, statusBuckets, webhookBuckets, outboxBuckets, watchBuckets, searchBuckets, validityBuckets) {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w: %w", name, store.ErrUnavailable, err)
 		}

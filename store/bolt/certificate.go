@@ -23,6 +23,8 @@ type certKeys struct {
 	StatusIndex    int
 	IdempotencyKey string
 	CreatedAt      time.Time
+	ValidFrom      time.Time
+	ValidUntil     time.Time
 	Version        int64
 	Organization   struct{ USCC, Name, NameEn string }
 }
@@ -36,6 +38,8 @@ func keysOf(c *cert.Certificate) certKeys {
 		StatusIndex:    c.StatusIndex,
 		IdempotencyKey: c.IdempotencyKey,
 		CreatedAt:      c.CreatedAt,
+		ValidFrom:      c.ValidFrom,
+		ValidUntil:     c.ValidUntil,
 		Version:        c.Version,
 	}
 	k.Organization.USCC = c.Organization.USCC
@@ -95,7 +99,17 @@ func (k *certKeys) listEntries() []entry {
 	if k.Organization.USCC != "" {
 		es = append(es, entry{bucketCertUSCC, append(append([]byte(k.Organization.USCC), 0), created...), false})
 	}
-	return es
+	return append(es, k.validityEntries()...)
+}
+
+// validityEntries are the keys of the validity index (validity.go).
+func (k *certKeys) validityEntries() []entry {
+	at := func(t time.Time) []byte {
+		b := append([]byte(k.Issuer), 0)
+		b = append(b, timeKey(t)...)
+		return append(b, k.ID...)
+	}
+	return []entry{{bucketCertValidFrom, at(k.ValidFrom), false}, {bucketCertValidUntil, at(k.ValidUntil), false}}
 }
 
 // timeKey encodes t in 12 bytes whose byte order is time order.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -22,17 +23,27 @@ import (
 //     mark costs no extra random write at issuance;
 //   - status.set: position key → bits, for the marks with a bit set;
 //   - status.due: issuer, 0, timeKey(watch), id → nothing, for the marks
-//     with a watch instant.
+//     with a watch instant;
+//   - status.sweep: timeKey(sweep), id → nothing, for the marks with a
+//     sweep instant (of every issuer: the periodic sweep covers them all).
+//
+// A stored mark is one byte of bits, then timeKey(watch) if any, then
+// timeKey(sweep) if any, which the bit markSweep tells (marks written
+// before sweep instants existed have neither the bit nor the instant).
 var (
-	bucketStatusSet = []byte("status.set")
-	bucketStatusDue = []byte("status.due")
-	statusBuckets   = [][]byte{bucketStatusSet, bucketStatusDue}
-	keyStatusTag    = []byte("statusMarkerTag")
+	bucketStatusSet   = []byte("status.set")
+	bucketStatusDue   = []byte("status.due")
+	bucketStatusSweep = []byte("status.sweep")
+	statusBuckets     = [][]byte{bucketStatusSet, bucketStatusDue, bucketStatusSweep}
+	keyStatusTag      = []byte("statusMarkerTag")
 )
 
 const (
 	markRevoked   = 1
 	markSuspended = 2
+	markBits      = markRevoked | markSuspended
+	markSweep     = 0x40
+	timeKeyLen    = 12
 )
 
 // reindexPage is how many certificates one transaction of ReindexStatus
@@ -69,14 +80,31 @@ func encodeMark(m store.StatusMark) []byte {
 	if m.Suspended {
 		bits |= markSuspended
 	}
-	if bits == 0 && m.Watch.IsZero() {
+	if bits == 0 && m.Watch.IsZero() && m.Sweep.IsZero() {
 		return []byte{}
 	}
 	v := []byte{bits}
 	if !m.Watch.IsZero() {
 		v = append(v, timeKey(m.Watch)...)
 	}
+	if !m.Sweep.IsZero() {
+		v[0] |= markSweep
+		v = append(v, timeKey(m.Sweep)...)
+	}
 	return v
+}
+
+// splitMark reads a stored mark: its bits (markBits), and its watch and
+// sweep instants as time keys (empty when it has none).
+func splitMark(v []byte) (bits byte, watch, sweep []byte) {
+	if len(v) == 0 {
+		return 0, nil, nil
+	}
+	bits, rest := v[0], v[1:]
+	if bits&markSweep != 0 && len(rest) >= timeKeyLen {
+		rest, sweep = rest[:len(rest)-timeKeyLen], rest[len(rest)-timeKeyLen:]
+	}
+	return bits & markBits, rest, sweep
 }
 
 // positionValue is the value of a certificate's position key: its id,
@@ -118,22 +146,30 @@ func remark(tx *bbolt.Tx, k *certKeys, mark []byte) error {
 // certificate k for mark old by those for mark (encodeMark forms).
 func putMark(tx *bbolt.Tx, k *certKeys, old, mark []byte) error {
 	set, due := tx.Bucket(bucketStatusSet), tx.Bucket(bucketStatusDue)
-	if len(old) > 1 && (len(mark) < 2 || !bytes.Equal(old[1:], mark[1:])) {
-		if err := due.Delete(dueKey(k, old[1:])); err != nil {
+	was, oldWatch, oldSweep := splitMark(old)
+	is, watch, sweep := splitMark(mark)
+	if len(oldWatch) > 0 && !bytes.Equal(oldWatch, watch) {
+		if err := due.Delete(dueKey(k, oldWatch)); err != nil {
 			return err
 		}
 	}
-	if len(mark) > 1 && (len(old) < 2 || !bytes.Equal(old[1:], mark[1:])) {
-		if err := due.Put(dueKey(k, mark[1:]), nil); err != nil {
+	if len(watch) > 0 && !bytes.Equal(oldWatch, watch) {
+		if err := due.Put(dueKey(k, watch), nil); err != nil {
 			return err
 		}
 	}
-	var was, is byte
-	if len(old) > 0 {
-		was = old[0]
-	}
-	if len(mark) > 0 {
-		is = mark[0]
+	if !bytes.Equal(oldSweep, sweep) {
+		sw := tx.Bucket(bucketStatusSweep)
+		if len(oldSweep) > 0 {
+			if err := sw.Delete(sweepKey(oldSweep, k.ID)); err != nil {
+				return err
+			}
+		}
+		if len(sweep) > 0 {
+			if err := sw.Put(sweepKey(sweep, k.ID), nil); err != nil {
+				return err
+			}
+		}
 	}
 	switch {
 	case was == is:
@@ -143,6 +179,10 @@ func putMark(tx *bbolt.Tx, k *certKeys, old, mark []byte) error {
 	default:
 		return set.Put(k.statusKey(), []byte{is})
 	}
+}
+
+func sweepKey(at []byte, id string) []byte {
+	return append(append(make([]byte, 0, len(at)+len(id)), at...), id...)
 }
 
 func dueKey(k *certKeys, watch []byte) []byte {
@@ -298,4 +338,95 @@ func positionOf(k []byte, n int) (list, index int, ok bool) {
 		return 0, 0, false
 	}
 	return int(binary.BigEndian.Uint64(rest)), int(binary.BigEndian.Uint64(rest[9:])), true
+}
+
+// SweepDue reads the certificates whose sweep instant is at or before at,
+// a page in one transaction; see store.StatusIndex. The cursor is the hex
+// form of the last key read.
+func (s *Store) SweepDue(ctx context.Context, at time.Time, cursor string, limit int) ([]*cert.Certificate, string, error) {
+	if err := checkContext(ctx, "sweep due"); err != nil {
+		return nil, "", err
+	}
+	after, err := hex.DecodeString(cursor)
+	if err != nil {
+		return nil, "", cert.Invalid("cursor", "must be a cursor returned by SweepDue")
+	}
+	if limit <= 0 {
+		limit = 500
+	}
+	end := timeKey(at)
+	var page []*cert.Certificate
+	next := ""
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		certs := tx.Bucket(bucketCerts)
+		cur := tx.Bucket(bucketStatusSweep).Cursor()
+		k, _ := cur.First()
+		if len(after) > 0 {
+			if k, _ = cur.Seek(after); k != nil && bytes.Equal(k, after) {
+				k, _ = cur.Next()
+			}
+		}
+		for ; k != nil; k, _ = cur.Next() {
+			if len(k) < timeKeyLen {
+				return fmt.Errorf("malformed status sweep key %x", k)
+			}
+			if bytes.Compare(k[:timeKeyLen], end) > 0 {
+				return nil
+			}
+			if len(page) == limit {
+				next = hex.EncodeToString(after)
+				return nil
+			}
+			after = append(after[:0], k...)
+			v := certs.Get(k[timeKeyLen:])
+			if v == nil {
+				continue
+			}
+			c := new(cert.Certificate)
+			if err := decodeCert(v, c); err != nil {
+				return fmt.Errorf("decode certificate %s: %w", k[timeKeyLen:], err)
+			}
+			page = append(page, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", unavailable("sweep due", err)
+	}
+	return page, next, nil
+}
+
+// DeferSweep moves the sweep instant of the certificate id, still at
+// version, to until; see store.StatusIndex.
+func (s *Store) DeferSweep(ctx context.Context, id string, version int64, until time.Time) error {
+	if err := checkContext(ctx, "defer sweep of "+id); err != nil {
+		return err
+	}
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketCerts).Get([]byte(id))
+		if v == nil {
+			return nil
+		}
+		var c cert.Certificate
+		if err := decodeCert(v, &c); err != nil {
+			return fmt.Errorf("decode certificate %s: %w", id, err)
+		}
+		if c.Version != version {
+			return nil
+		}
+		k := keysOf(&c)
+		bits, watch, _ := splitMark(markIn(tx.Bucket(bucketCertStatus).Get(k.statusKey())))
+		mark := append([]byte{bits}, watch...)
+		if !until.IsZero() {
+			mark[0] |= markSweep
+			mark = append(mark, timeKey(until)...)
+		} else if bits == 0 && len(watch) == 0 {
+			mark = []byte{}
+		}
+		return remark(tx, &k, mark)
+	})
+	if err != nil {
+		return unavailable("defer sweep of "+id, err)
+	}
+	return nil
 }

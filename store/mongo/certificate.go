@@ -58,10 +58,12 @@ type certBody struct {
 	CreatedAt      time.Time  `bson:"createdAt"`
 	CreatedAtNs    int32      `bson:"createdAtNs"`
 	Version        int64      `bson:"version"`
-	// StBits and StWatch are the status mark (status.go), absent when the
+	// StBits, StWatch and StSweep are the status mark (status.go), absent when the
 	// certificate was written without a marker.
 	StBits  *int32     `bson:"stBits,omitempty"`
 	StWatch *time.Time `bson:"stWatch,omitempty"`
+	// StSweep is the mark's sweep instant (noWatch: none).
+	StSweep *time.Time `bson:"stSweep,omitempty"`
 	// ObV marks the write for the outbox (outbox.go): every create and
 	// update sets it to the version written.
 	ObV int64 `bson:"obV"`

@@ -23,6 +23,9 @@ const (
 	idxAPIKeyHash        = "uniq_hash"
 	idxIssuerStBits      = "idx_issuer_stbits"
 	idxIssuerStWatch     = "idx_issuer_stwatch"
+	idxStSweep           = "idx_stsweep"
+	idxIssuerValidFrom   = "idx_issuer_validfrom"
+	idxIssuerValidUntil  = "idx_issuer_validuntil"
 	idxOutbox            = "idx_outbox"
 	idxAPIKeyIssuer      = "idx_issuer"
 	idxIssuerUSCC        = "idx_issuer_uscc"
@@ -62,6 +65,9 @@ func (s *Store) createIndexes(ctx context.Context) error {
 		{coll: s.certs, name: idxNumber, keys: keys("number")},
 		{coll: s.certs, name: idxIssuerStBits, keys: keys("issuer", "stBits")},
 		{coll: s.certs, name: idxIssuerStWatch, keys: keys("issuer", "stWatch")},
+		{coll: s.certs, name: idxStSweep, keys: keys("stSweep", "_id")},
+		{coll: s.certs, name: idxIssuerValidFrom, keys: keys("issuer", "validFrom", "_id")},
+		{coll: s.certs, name: idxIssuerValidUntil, keys: keys("issuer", "validUntil", "_id")},
 		{coll: s.certs, name: idxOutbox, keys: keys(fieldObV)},
 		{coll: s.certs, name: idxSearchTerms, keys: keys("searchTerms")},
 		{coll: s.apiKeys, name: idxAPIKeyHash, keys: keys("hash"), unique: true},

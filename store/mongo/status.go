@@ -3,7 +3,10 @@ package mongo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -15,11 +18,12 @@ import (
 )
 
 // The status index (store.StatusIndex) lives in the certificate documents:
-// stBits (1 revoked, 2 suspended) and stWatch (the watch instant, or
-// noWatch), written by the same single-document insert or conditional
+// stBits (1 revoked, 2 suspended), stWatch (the watch instant, or
+// noWatch) and stSweep (the sweep instant, or noWatch), written by the same single-document insert or conditional
 // update that writes the certificate, so that a mark can never disagree
 // with the certificate it was computed from, whatever instance wrote it.
-// Two indexes, (issuer, stBits) and (issuer, stWatch), answer StatusView.
+// Two indexes, (issuer, stBits) and (issuer, stWatch), answer StatusView;
+// (stSweep, _id) answers SweepDue.
 
 const (
 	markRevoked   = 1
@@ -53,10 +57,10 @@ func (s *Store) mark(c *cert.Certificate, b *certBody) {
 	if m == nil {
 		return
 	}
-	b.StBits, b.StWatch = markFields(m.f(c))
+	b.StBits, b.StWatch, b.StSweep = markFields(m.f(c))
 }
 
-func markFields(m store.StatusMark) (*int32, *time.Time) {
+func markFields(m store.StatusMark) (*int32, *time.Time, *time.Time) {
 	var bits int32
 	if m.Revoked {
 		bits |= markRevoked
@@ -64,13 +68,18 @@ func markFields(m store.StatusMark) (*int32, *time.Time) {
 	if m.Suspended {
 		bits |= markSuspended
 	}
-	// Stored times have millisecond precision: rounding the watch down
-	// makes the certificate due a little early, never late.
+	return &bits, markTime(m.Watch), markTime(m.Sweep)
+}
+
+// markTime is the stored form of a mark's instant: noWatch for none.
+// Stored times have millisecond precision: rounding down makes the
+// certificate due a little early, never late.
+func markTime(t time.Time) *time.Time {
 	w := noWatch
-	if !m.Watch.IsZero() {
-		w = m.Watch.UTC().Truncate(time.Millisecond)
+	if !t.IsZero() {
+		w = t.UTC().Truncate(time.Millisecond)
 	}
-	return &bits, &w
+	return &w
 }
 
 // StatusMarkerTag returns the tag recorded by the last complete
@@ -121,11 +130,11 @@ func (s *Store) ReindexStatus(ctx context.Context) error {
 		}
 		for _, d := range page {
 			c := d.certificate()
-			bits, watch := markFields(m.f(c))
+			bits, watch, sweep := markFields(m.f(c))
 			cctx, cancel := s.call(ctx)
 			_, err := s.certs.UpdateOne(cctx,
 				bson.D{{Key: "_id", Value: d.ID}, {Key: "version", Value: d.Body.Version}},
-				bson.D{{Key: "$set", Value: bson.D{{Key: "stBits", Value: bits}, {Key: "stWatch", Value: watch}}}})
+				bson.D{{Key: "$set", Value: bson.D{{Key: "stBits", Value: bits}, {Key: "stWatch", Value: watch}, {Key: "stSweep", Value: sweep}}}})
 			cancel()
 			if err != nil {
 				return translate("reindex status of "+d.ID, err)
@@ -214,4 +223,62 @@ func (s *Store) StatusView(ctx context.Context, issuer string, at time.Time) (*s
 		view.Due = append(view.Due, due[i].certificate())
 	}
 	return view, nil
+}
+
+// SweepDue answers from the (stSweep, _id) index; the cursor is the last
+// document's stSweep in Unix milliseconds and its id. See
+// store.StatusIndex.
+func (s *Store) SweepDue(ctx context.Context, at time.Time, cursor string, limit int) ([]*cert.Certificate, string, error) {
+	filter := bson.D{{Key: "stSweep", Value: bson.D{{Key: "$lte", Value: at.UTC()}}}}
+	if cursor != "" {
+		ms, id, ok := strings.Cut(cursor, ".")
+		n, err := strconv.ParseInt(ms, 10, 64)
+		if !ok || err != nil || id == "" {
+			return nil, "", cert.Invalid("cursor", "must be a cursor returned by SweepDue")
+		}
+		t := time.UnixMilli(n).UTC()
+		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: "stSweep", Value: bson.D{{Key: "$gt", Value: t}}}},
+			bson.D{{Key: "stSweep", Value: t}, {Key: "_id", Value: bson.D{{Key: "$gt", Value: id}}}},
+		}})
+	}
+	if limit <= 0 {
+		limit = 500
+	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	cur, err := s.certs.Find(ctx, filter,
+		options.Find().SetSort(bson.D{{Key: "stSweep", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)+1))
+	if err != nil {
+		return nil, "", translate("sweep due", err)
+	}
+	var docs []certDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, "", translate("sweep due", err)
+	}
+	next := ""
+	if len(docs) > limit {
+		docs = docs[:limit]
+		last := docs[limit-1]
+		if last.Body.StSweep == nil {
+			return nil, "", fmt.Errorf("sweep due: document %s without stSweep: %w", last.ID, cert.ErrUnavailable)
+		}
+		next = strconv.FormatInt(last.Body.StSweep.UnixMilli(), 10) + "." + last.ID
+	}
+	page := make([]*cert.Certificate, len(docs))
+	for i := range docs {
+		page[i] = docs[i].certificate()
+	}
+	return page, next, nil
+}
+
+// DeferSweep sets stSweep with an update conditional on the version; see
+// store.StatusIndex.
+func (s *Store) DeferSweep(ctx context.Context, id string, version int64, until time.Time) error {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	_, err := s.certs.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "version", Value: version}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "stSweep", Value: markTime(until)}}}})
+	return translate("defer sweep of "+id, err)
 }

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ var statusTests = []test{
 	{"status/due", testStatusDue},
 	{"status/failed-update-keeps-mark", testStatusFailedUpdate},
 	{"status/reindex", testStatusReindex},
+	{"status/sweep-due", testStatusSweepDue},
 }
 
 // testMarker is a marker with simple rules the tests can predict: revoked
@@ -213,5 +215,142 @@ func testStatusReindex(t *testing.T, s store.Store) {
 	assertMarked(t, v)
 	if len(v.Due) != 0 {
 		t.Fatalf("Due after a reindex without watches = %d certificates, want none", len(v.Due))
+	}
+}
+
+// sweepMarker is testMarker with a sweep instant: ten days after the start
+// of validity per recorded event, none once withdrawn.
+func sweepMarker(c *cert.Certificate) store.StatusMark {
+	m := testMarker(c)
+	if !m.Revoked {
+		m.Sweep = c.ValidFrom.AddDate(0, 0, 10*len(c.Events))
+	}
+	return m
+}
+
+func testStatusSweepDue(t *testing.T, s store.Store) {
+	idx := statusIndex(t, s)
+	idx.SetStatusMarker("test/sweep", sweepMarker)
+	var cs []*cert.Certificate
+	for i := range 7 {
+		issuer := "cb"
+		if i%3 == 2 {
+			issuer = "other"
+		}
+		c := NewCertificate(t, issuer)
+		c.ValidFrom = c.ValidFrom.AddDate(0, 0, i)
+		cs = append(cs, c)
+	}
+	create(t, s, cs...)
+	// all reads every page of SweepDue at at, limit per page.
+	all := func(at time.Time, limit int) []string {
+		t.Helper()
+		var out []string
+		cursor := ""
+		for pages := 0; ; pages++ {
+			page, next, err := idx.SweepDue(t.Context(), at, cursor, limit)
+			if err != nil {
+				t.Fatalf("SweepDue(%s, %q): %v", at, cursor, err)
+			}
+			if len(page) > limit || pages > len(cs) {
+				t.Fatalf("SweepDue returned %d certificates on page %d, limit %d", len(page), pages, limit)
+			}
+			for _, c := range page {
+				out = append(out, c.ID)
+			}
+			if next == "" {
+				return out
+			}
+			cursor = next
+		}
+	}
+	sweepOf := func(c *cert.Certificate) time.Time { return sweepMarker(c).Sweep }
+	// due lists the ids whose sweep instant is at or before at, in the
+	// order of (instant, id).
+	due := func(at time.Time) []string {
+		var ds []*cert.Certificate
+		for _, c := range cs {
+			if w := sweepOf(c); !w.IsZero() && !w.After(at) {
+				ds = append(ds, c)
+			}
+		}
+		slices.SortFunc(ds, func(a, b *cert.Certificate) int {
+			if d := sweepOf(a).Compare(sweepOf(b)); d != 0 {
+				return d
+			}
+			return strings.Compare(a.ID, b.ID)
+		})
+		var out []string
+		for _, c := range ds {
+			out = append(out, c.ID)
+		}
+		return out
+	}
+	check := func(when string, at time.Time) {
+		t.Helper()
+		want := due(at)
+		for _, limit := range []int{1, 2, 100} {
+			if got := all(at, limit); !slices.Equal(got, want) {
+				t.Fatalf("%s: SweepDue at %s, %d a page = %v, want %v", when, at, limit, got, want)
+			}
+		}
+	}
+	first := sweepOf(cs[0])
+	check("before any", first.Add(-time.Millisecond))
+	check("at the first", first)
+	check("after three", sweepOf(cs[2]))
+	check("after all", sweepOf(cs[6]).Add(time.Hour))
+
+	// A write moves the instant; a withdrawal clears it.
+	event(cs[1], cert.EventSuspended)
+	update(t, s, cs[1])
+	event(cs[3], cert.EventWithdrawn)
+	update(t, s, cs[3])
+	check("after writes", sweepOf(cs[6]).Add(time.Hour))
+	check("later", cs[0].ValidFrom.AddDate(1, 0, 0))
+
+	// DeferSweep at the stored version moves the instant and nothing else;
+	// at another version it does nothing.
+	later := cs[0].ValidFrom.AddDate(0, 6, 0)
+	if err := idx.DeferSweep(t.Context(), cs[0].ID, cs[0].Version+1, later); err != nil {
+		t.Fatalf("DeferSweep at a stale version: %v", err)
+	}
+	check("stale defer", sweepOf(cs[6]).Add(time.Hour))
+	if err := idx.DeferSweep(t.Context(), cs[0].ID, cs[0].Version, later); err != nil {
+		t.Fatalf("DeferSweep: %v", err)
+	}
+	if got := all(later.Add(-time.Millisecond), 100); slices.Contains(got, cs[0].ID) {
+		t.Fatalf("deferred certificate %s is due before %s: %v", cs[0].ID, later, got)
+	}
+	if got := all(later, 100); !slices.Contains(got, cs[0].ID) {
+		t.Fatalf("deferred certificate %s is not due at %s: %v", cs[0].ID, later, got)
+	}
+	if err := idx.DeferSweep(t.Context(), cs[4].ID, cs[4].Version, time.Time{}); err != nil {
+		t.Fatalf("DeferSweep to never: %v", err)
+	}
+	if got := all(cs[0].ValidFrom.AddDate(5, 0, 0), 100); slices.Contains(got, cs[4].ID) {
+		t.Fatalf("certificate %s deferred to never is due: %v", cs[4].ID, got)
+	}
+	if err := idx.DeferSweep(t.Context(), cert.NewID(), 1, later); err != nil {
+		t.Fatalf("DeferSweep of an unknown certificate: %v", err)
+	}
+	// The other marks stay: cs[1] is still suspended and watched.
+	v := view(t, idx, "cb", cs[1].ValidFrom.AddDate(1, 0, 0))
+	if !slices.Contains(v.Marked, entry(cs[1], false, true)) {
+		t.Fatalf("Marked after DeferSweep = %+v, want %+v among them", v.Marked, entry(cs[1], false, true))
+	}
+	if err := idx.DeferSweep(t.Context(), cs[1].ID, cs[1].Version, later); err != nil {
+		t.Fatal(err)
+	}
+	v = view(t, idx, "cb", cs[1].ValidFrom.AddDate(1, 0, 0))
+	found := false
+	for _, c := range v.Due {
+		found = found || c.ID == cs[1].ID
+	}
+	if !slices.Contains(v.Marked, entry(cs[1], false, true)) || !found {
+		t.Fatalf("view after DeferSweep of %s: Marked %+v, due %v; want it marked suspended and due", cs[1].ID, v.Marked, found)
+	}
+	if _, _, err := idx.SweepDue(t.Context(), later, "not a cursor", 10); !errors.Is(err, cert.ErrInvalid) {
+		t.Fatalf("SweepDue with a malformed cursor = %v, want ErrInvalid", err)
 	}
 }

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		counterTests,
 		accountTests,
 		statusTests,
+		validityTests,
 		webhookTests,
 		outboxTests,
 		watchTests,

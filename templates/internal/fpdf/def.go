@@ -617,6 +617,9 @@ type Fpdf struct {
 	importedTplObjs  map[string]string          // imported template names and IDs (hashed) (gofpdi)
 	importedTplIDs   map[string]int             // imported template ids hash to object id int (gofpdi)
 	buffer           fmtBuffer                  // buffer holding in-memory PDF
+	setFontIn        string                     // certd: SetFont's last family argument
+	setFontOut       string                     // certd: ... escaped and in lower case
+	setFontBuf       []byte                     // certd: SetFont's output line
 	pages            []*bytes.Buffer            // slice[page] of page content; 1-based
 	state            int                        // current document state
 	compress         bool                       // compression flag

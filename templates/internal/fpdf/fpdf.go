@@ -2366,12 +2366,20 @@ func (f *Fpdf) SetFont(familyStr, styleStr string, size float64) {
 		return
 	}
 	// dbg("SetFont")
-	familyStr = fontFamilyEscape(familyStr)
 	var ok bool
-	if familyStr == "" {
-		familyStr = f.fontFamily
+	// certd: the family name of the last call is not escaped and folded
+	// again (certd measures text character by character).
+	if familyStr != "" && familyStr == f.setFontIn {
+		familyStr = f.setFontOut
 	} else {
-		familyStr = strings.ToLower(familyStr)
+		in := familyStr
+		familyStr = fontFamilyEscape(familyStr)
+		if familyStr == "" {
+			familyStr = f.fontFamily
+		} else {
+			familyStr = strings.ToLower(familyStr)
+			f.setFontIn, f.setFontOut = in, familyStr
+		}
 	}
 	styleStr = strings.ToUpper(styleStr)
 	f.underline = strings.Contains(styleStr, "U")
@@ -2434,7 +2442,18 @@ func (f *Fpdf) SetFont(familyStr, styleStr string, size float64) {
 		f.isCurrentUTF8 = false
 	}
 	if f.page > 0 {
-		f.outf("BT /F%s %.2f Tf ET", f.currentFont.i, f.fontSizePt)
+		// certd: the bytes of f.outf("BT /F%s %.2f Tf ET", ...), without fmt.
+		b := append(f.setFontBuf[:0], "BT /F"...)
+		b = append(b, f.currentFont.i...)
+		b = append(b, ' ')
+		b = strconv.AppendFloat(b, f.fontSizePt, 'f', 2, 64)
+		b = append(b, " Tf ET\n"...)
+		f.setFontBuf = b
+		if f.state == 2 {
+			must(f.pages[f.page].Write(b))
+		} else {
+			must(f.buffer.Write(b))
+		}
 	}
 }
 
@@ -4505,10 +4524,26 @@ func (f *Fpdf) putfonts() {
 				fontName := "utf8" + font.Name
 				usedRunes := font.usedRunes
 				delete(usedRunes, 0)
-				utf8FontStream := font.utf8File.GenerateCutFont(usedRunes)
-				utf8FontSize := len(utf8FontStream)
-				CodeSignDictionary := font.utf8File.CodeSymbolDictionary
-				delete(CodeSignDictionary, 0)
+				// certd: a subset of a shared font already written for the
+				// same characters is written again from its bytes (shared.go).
+				cache, key := f.subsetCache(&font)
+				var sub *fontSubset
+				if cache != nil {
+					sub = cache.get(key)
+				}
+				made := sub == nil
+				if made {
+					sub = &fontSubset{}
+				}
+				var utf8FontStream []byte
+				var CodeSignDictionary map[int]int
+				if made {
+					utf8FontStream = font.utf8File.GenerateCutFont(usedRunes)
+					sub.length1 = len(utf8FontStream)
+					CodeSignDictionary = font.utf8File.CodeSymbolDictionary
+					delete(CodeSignDictionary, 0)
+				}
+				utf8FontSize := sub.length1
 
 				f.newobj()
 				f.out(fmt.Sprintf("<</Type /Font\n/Subtype /Type0\n/BaseFont /%s\n/Encoding /Identity-H\n/DescendantFonts [%d 0 R]\n/ToUnicode %d 0 R>>\n"+"endobj", fontName, f.n+1, f.n+2))
@@ -4519,7 +4554,13 @@ func (f *Fpdf) putfonts() {
 				if font.Desc.MissingWidth != 0 {
 					f.out("/DW " + strconv.Itoa(font.Desc.MissingWidth))
 				}
-				f.generateCIDFontMap(&font, font.utf8File.LastRune)
+				if made {
+					start := f.buffer.Len()
+					f.generateCIDFontMap(&font, font.utf8File.LastRune)
+					sub.widths = bytes.Clone(f.buffer.Bytes()[start:])
+				} else {
+					f.buffer.Write(sub.widths)
+				}
 				f.out("/CIDToGIDMap " + strconv.Itoa(f.n+4) + " 0 R>>")
 				f.out("endobj")
 
@@ -4554,24 +4595,30 @@ func (f *Fpdf) putfonts() {
 				f.out("endobj")
 
 				// Embed CIDToGIDMap
-				cidToGidMap := make([]byte, 256*256*2)
+				if made {
+					cidToGidMap := make([]byte, 256*256*2)
 
-				for cc, glyph := range CodeSignDictionary {
-					cidToGidMap[cc*2] = byte(glyph >> 8)
-					cidToGidMap[cc*2+1] = byte(glyph & 0xFF)
+					for cc, glyph := range CodeSignDictionary {
+						cidToGidMap[cc*2] = byte(glyph >> 8)
+						cidToGidMap[cc*2+1] = byte(glyph & 0xFF)
+					}
+
+					mem := xmem.compress(cidToGidMap)
+					sub.cidToGID = bytes.Clone(mem.bytes())
+					mem.release()
 				}
-
-				mem := xmem.compress(cidToGidMap)
-				cidToGidMap = mem.bytes()
 				f.newobj()
-				f.out("<</Length " + strconv.Itoa(len(cidToGidMap)) + "/Filter /FlateDecode>>")
-				f.putstream(cidToGidMap)
+				f.out("<</Length " + strconv.Itoa(len(sub.cidToGID)) + "/Filter /FlateDecode>>")
+				f.putstream(sub.cidToGID)
 				f.out("endobj")
-				mem.release()
 
 				//Font file
-				mem = xmem.compress(utf8FontStream)
-				compressedFontStream := mem.bytes()
+				if made {
+					mem := xmem.compress(utf8FontStream)
+					sub.font = bytes.Clone(mem.bytes())
+					mem.release()
+				}
+				compressedFontStream := sub.font
 				f.newobj()
 				f.out("<</Length " + strconv.Itoa(len(compressedFontStream)))
 				f.out("/Filter /FlateDecode")
@@ -4579,7 +4626,9 @@ func (f *Fpdf) putfonts() {
 				f.out(">>")
 				f.putstream(compressedFontStream)
 				f.out("endobj")
-				mem.release()
+				if made && cache != nil && f.err == nil {
+					cache.put(key, sub)
+				}
 			default:
 				f.err = fmt.Errorf("unsupported font type: %s", tp)
 				return

@@ -7,7 +7,11 @@ package fpdf
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
+	"slices"
+	"sync"
 )
 
 // utf8CutTables is what cutting a subset reads from the whole font: the
@@ -18,6 +22,8 @@ type utf8CutTables struct {
 	charWidths           []int
 	defaultWidth         float64
 	symbolPosition       []int
+	// subsets are the subsets of the font already written (putfonts).
+	subsets fontSubsets
 }
 
 // UTF8Font is a TrueType font parsed once, for AddParsedUTF8Font. It is read
@@ -117,4 +123,69 @@ func (f *Fpdf) RegisterParsedImage(name string, img *Image) *ImageInfoType {
 	f.images[name] = &info
 	f.pdfVersion = max(f.pdfVersion, img.pdfVersion)
 	return &info
+}
+
+// fontSubset is what putfonts writes of a font, beyond object numbers, for
+// one set of used characters: the widths array, the compressed CID to
+// glyph map and the compressed subset with its uncompressed length. It
+// depends on nothing else, so a document that uses the same characters of
+// the same parsed font writes the same bytes from it. Read only once made.
+type fontSubset struct {
+	widths   []byte
+	cidToGID []byte
+	font     []byte
+	length1  int
+}
+
+// maxFontSubsets bounds the subsets kept per parsed font; when full, the
+// cache starts again empty.
+const maxFontSubsets = 64
+
+// fontSubsets holds the subsets of one parsed font cut so far, by the
+// SHA-256 of the used characters (subsetKey).
+type fontSubsets struct {
+	mu sync.Mutex
+	m  map[[32]byte]*fontSubset
+}
+
+func (c *fontSubsets) get(k [32]byte) *fontSubset {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[k]
+}
+
+func (c *fontSubsets) put(k [32]byte, s *fontSubset) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxFontSubsets {
+		c.m = make(map[[32]byte]*fontSubset)
+	}
+	c.m[k] = s
+}
+
+// subsetKey names a set of used characters: keys and values of usedRunes
+// (the library marks a rune used by mapping it to itself), in key order.
+func subsetKey(usedRunes map[int]int) [32]byte {
+	keys := make([]int, 0, len(usedRunes))
+	for r := range usedRunes {
+		keys = append(keys, r)
+	}
+	slices.Sort(keys)
+	b := make([]byte, 0, 8*len(keys))
+	for _, r := range keys {
+		b = binary.BigEndian.AppendUint32(b, uint32(r))
+		b = binary.BigEndian.AppendUint32(b, uint32(usedRunes[r]))
+	}
+	return sha256.Sum256(b)
+}
+
+// subsetCache returns the subset cache of font and the key of its used
+// characters, or nil when the font was not parsed by ParseUTF8Font or the
+// document is encrypted (streams are then encrypted in place, with the
+// object number).
+func (f *Fpdf) subsetCache(font *fontDefType) (*fontSubsets, [32]byte) {
+	if font.utf8File == nil || font.utf8File.cut == nil || f.protect.encrypted || f.state == 2 {
+		return nil, [32]byte{}
+	}
+	return &font.utf8File.cut.subsets, subsetKey(font.usedRunes)
 }

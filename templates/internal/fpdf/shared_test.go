@@ -75,3 +75,54 @@ func TestSharedFontSameBytes(t *testing.T) {
 		<-done
 	}
 }
+
+// TestFontSubsetsBounded writes documents with more distinct sets of
+// characters than the subset cache keeps: it stays bounded, and a subset
+// written again from the cache is the one cut anew.
+func TestFontSubsetsBounded(t *testing.T) {
+	data, err := os.ReadFile(testFontFile)
+	if err != nil {
+		if os.Getenv("CERTD_REQUIRE_TOOLS") == "1" {
+			t.Fatal(err)
+		}
+		t.Skipf("%v (install fonts-arphic-gbsn00lp)", err)
+	}
+	shared, err := ParseUTF8Font("song", "", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := func(text string, share bool) []byte {
+		f := New("L", "mm", "A4", "")
+		f.SetCatalogSort(true)
+		f.SetCreationDate(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+		if share {
+			f.AddParsedUTF8Font(shared)
+		} else {
+			f.AddUTF8FontFromBytes("song", "", data)
+		}
+		f.AddPage()
+		f.SetFont("song", "", 12)
+		f.Text(10, 20, text)
+		var b bytes.Buffer
+		if err := f.Output(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	subsets := &shared.def.utf8File.cut.subsets
+	for i := range maxFontSubsets + 6 {
+		text := "证书" + string(rune(0x4E00+i))
+		first := doc(text, true)
+		if again := doc(text, true); !bytes.Equal(again, first) {
+			t.Fatalf("%q: the document written from the cached subset differs", text)
+		}
+		if n := len(subsets.m); n > maxFontSubsets || n == 0 {
+			t.Fatalf("after %d sets of characters the cache holds %d subsets, want 1 to %d", i+1, n, maxFontSubsets)
+		}
+		if i%20 == 0 || i == maxFontSubsets+5 {
+			if want := doc(text, false); !bytes.Equal(first, want) {
+				t.Errorf("%q: the document with the shared font differs from one that parsed it", text)
+			}
+		}
+	}
+}
