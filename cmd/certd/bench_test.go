@@ -105,3 +105,29 @@ func BenchmarkIssueBatch1000Handler(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "certs/s")
 }
+
+// BenchmarkIssueSingleHandler issues one certificate per request from 32
+// concurrent callers, each answered after its commit, as the single-issue
+// scenario of bench/load does over HTTP.
+func BenchmarkIssueSingleHandler(b *testing.B) {
+	ts := startServer(b, "", withRateLimit(1e9))
+	ts.m.Logger = quietLogger()
+	body, _ := json.Marshal(sampleCertificate("default", testUSCC))
+	h := ts.m.API
+	b.SetParallelism(16) // 32 callers on 2 cores
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest("POST", "/api/v1/certificates", bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+ts.Admin)
+			req.Header.Set("Content-Type", "application/json")
+			req.RemoteAddr = "192.0.2.1:1234"
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusCreated {
+				b.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "certs/s")
+}
