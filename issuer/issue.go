@@ -474,6 +474,15 @@ func (s *Service) assignPositions(ctx context.Context, prs []*prepared) error {
 func (s *Service) assignNumbers(ctx context.Context, prs []*prepared) error {
 	groups := map[string][]*prepared{}
 	var order []string
+	// The counter's name depends on the issuer, the pattern and the year
+	// and month of the date alone; a batch computes it once.
+	type counterOf struct {
+		is      *cert.Issuer
+		pattern string
+		year    int
+		month   time.Month
+	}
+	counters := map[counterOf]string{}
 	for _, pr := range prs {
 		if pr.c.Number != "" {
 			continue
@@ -482,7 +491,13 @@ func (s *Service) assignNumbers(ctx context.Context, prs []*prepared) error {
 		pattern := is.NumberPatternFor(s.schemes[pr.c.Scheme])
 		// Patterns that render alike share a counter; the group key keeps
 		// the pattern too, so each certificate gets its own pattern's form.
-		name := cert.NumberCounter(is, pattern, pr.c.ValidFrom) + "\x00" + pattern
+		at := pr.c.ValidFrom
+		key := counterOf{is, pattern, at.Year(), at.Month()}
+		name, ok := counters[key]
+		if !ok {
+			name = cert.NumberCounter(is, pattern, at) + "\x00" + pattern
+			counters[key] = name
+		}
 		if _, ok := groups[name]; !ok {
 			order = append(order, name)
 		}
