@@ -108,7 +108,7 @@ func (s *Store) LeaseOutbox(ctx context.Context, owner string, now, until time.T
 	// then, which FinishOutbox handles as for any write during a lease
 	// (the entry's version is the newer one, so it stays marked).
 	var ids [][]byte
-	err := s.update("lease outbox", func(tx *bbolt.Tx) (error, error) {
+	err := s.batch("lease outbox", func(tx *bbolt.Tx) (error, error) {
 		ids = ids[:0]
 		ob, certs := tx.Bucket(bucketOutbox), tx.Bucket(bucketCerts)
 		type lease struct{ id, value []byte }
