@@ -437,10 +437,27 @@ func (s *Service) issuer(ctx context.Context, id string, cache map[string]*cert.
 // its status-list position, reserving sequence ranges in one step per
 // counter.
 func (s *Service) assign(ctx context.Context, prs []*prepared) error {
-	if err := s.assignPositions(ctx, prs); err != nil {
-		return err
+	if len(prs) < positionBlock {
+		if err := s.assignPositions(ctx, prs); err != nil {
+			return err
+		}
+		return s.assignNumbers(ctx, prs)
 	}
-	return s.assignNumbers(ctx, prs)
+	// A batch reserves its positions and its numbers from the store at
+	// the same time, so that both reservations share one commit. They set
+	// different fields of the certificates.
+	var perr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		perr = s.assignPositions(ctx, prs)
+	}()
+	nerr := s.assignNumbers(ctx, prs)
+	<-done
+	if perr != nil {
+		return perr
+	}
+	return nerr
 }
 
 // assignPositions gives each certificate a new status-list position, one
