@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -43,6 +44,24 @@ type faultyStore struct {
 	*bolt.Store
 	failUpdates atomic.Int32
 	hideKeys    atomic.Int32
+	// While refuseStatus is set, reservations of status positions fail;
+	// statusReserved counts those that succeeded.
+	refuseStatus   atomic.Bool
+	statusReserved atomic.Int32
+}
+
+func (f *faultyStore) NextSequence(ctx context.Context, name string, n int64) (int64, error) {
+	if !strings.HasPrefix(name, "status/") {
+		return f.Store.NextSequence(ctx, name, n)
+	}
+	if f.refuseStatus.Load() {
+		return 0, errCrash
+	}
+	first, err := f.Store.NextSequence(ctx, name, n)
+	if err == nil {
+		f.statusReserved.Add(1)
+	}
+	return first, err
 }
 
 func (f *faultyStore) CertificateByIdempotencyKey(ctx context.Context, issuer, key string) (*cert.Certificate, error) {

@@ -437,10 +437,27 @@ func (s *Service) issuer(ctx context.Context, id string, cache map[string]*cert.
 // its status-list position, reserving sequence ranges in one step per
 // counter.
 func (s *Service) assign(ctx context.Context, prs []*prepared) error {
-	if err := s.assignPositions(ctx, prs); err != nil {
-		return err
+	if len(prs) < positionBlock {
+		if err := s.assignPositions(ctx, prs); err != nil {
+			return err
+		}
+		return s.assignNumbers(ctx, prs)
 	}
-	return s.assignNumbers(ctx, prs)
+	// A batch reserves its positions and its numbers from the store at
+	// the same time, so that both reservations share one commit. They set
+	// different fields of the certificates.
+	var perr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		perr = s.assignPositions(ctx, prs)
+	}()
+	nerr := s.assignNumbers(ctx, prs)
+	<-done
+	if perr != nil {
+		return perr
+	}
+	return nerr
 }
 
 // assignPositions gives each certificate a new status-list position, one
@@ -474,6 +491,15 @@ func (s *Service) assignPositions(ctx context.Context, prs []*prepared) error {
 func (s *Service) assignNumbers(ctx context.Context, prs []*prepared) error {
 	groups := map[string][]*prepared{}
 	var order []string
+	// The counter's name depends on the issuer, the pattern and the year
+	// and month of the date alone; a batch computes it once.
+	type counterOf struct {
+		is      *cert.Issuer
+		pattern string
+		year    int
+		month   time.Month
+	}
+	counters := map[counterOf]string{}
 	for _, pr := range prs {
 		if pr.c.Number != "" {
 			continue
@@ -482,7 +508,13 @@ func (s *Service) assignNumbers(ctx context.Context, prs []*prepared) error {
 		pattern := is.NumberPatternFor(s.schemes[pr.c.Scheme])
 		// Patterns that render alike share a counter; the group key keeps
 		// the pattern too, so each certificate gets its own pattern's form.
-		name := cert.NumberCounter(is, pattern, pr.c.ValidFrom) + "\x00" + pattern
+		at := pr.c.ValidFrom
+		key := counterOf{is, pattern, at.Year(), at.Month()}
+		name, ok := counters[key]
+		if !ok {
+			name = cert.NumberCounter(is, pattern, at) + "\x00" + pattern
+			counters[key] = name
+		}
 		if _, ok := groups[name]; !ok {
 			order = append(order, name)
 		}

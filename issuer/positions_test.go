@@ -2,8 +2,10 @@ package issuer_test
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/issuer"
@@ -76,4 +78,35 @@ func TestStatusPositionsNeverShared(t *testing.T) {
 	if len(seen) != 2*8*25+3+300 {
 		t.Errorf("%d distinct positions, want %d", len(seen), 2*8*25+3+300)
 	}
+}
+
+// The next block of status positions is reserved while half of the last
+// one is left, so the request that uses a block up does not wait for a
+// reservation: with the store refusing reservations from then on, the
+// issues after the first block still succeed.
+func TestStatusPositionsReservedAhead(t *testing.T) {
+	e := newEnv(t, "2026-11-27")
+	req := issuer.Request{
+		Scheme: "itss", Standard: "GB/T 28827.1-2022", Scope: "信息系统运行维护服务", Category: "运行维护", Level: 3,
+		Organization: cert.Organization{Name: "北京示例科技有限公司", USCC: "91110108MA0123456G"},
+	}
+	ctx := context.Background()
+	issue := func(n int) {
+		t.Helper()
+		for range n {
+			if _, _, err := e.svc.Issue(ctx, e.cb, req, ""); err != nil {
+				t.Fatalf("issue: %v", err)
+			}
+		}
+	}
+	issue(64) // one block
+	// The reservation ahead runs in the background; the bound is only
+	// there so that code without one fails instead of hanging.
+	for start := time.Now(); e.st.statusReserved.Load() < 2; runtime.Gosched() {
+		if time.Since(start) > time.Minute {
+			t.Fatal("no block of status positions was reserved ahead")
+		}
+	}
+	e.st.refuseStatus.Store(true)
+	issue(32)
 }

@@ -44,15 +44,16 @@ import (
 )
 
 var (
-	certs    = flag.Int("certs", 100000, "certificates to seed")
-	conns    = flag.Int("conns", 64, "concurrent connections for the read benchmarks")
-	writers  = flag.Int("writers", 32, "concurrent clients for single issuance")
-	duration = flag.Duration("duration", 10*time.Second, "length of each timed run")
-	batchers = flag.Int("batch-clients", 4, "concurrent clients sending the batches that seed the store")
-	rounds   = flag.Int("rounds", 3, "rounds of each side-by-side comparison, its runs taking turns; the median round is reported")
-	keep     = flag.Bool("keep", false, "keep the data directory (and the MongoDB database)")
-	useMongo = flag.Bool("mongo", false, "run certd on MongoDB: -mongo-uri, or else an embedded FerretDB")
-	mongoURI = flag.String("mongo-uri", "", "with -mongo, the MongoDB deployment to use (a new database is created in it)")
+	certs     = flag.Int("certs", 100000, "certificates to seed")
+	conns     = flag.Int("conns", 64, "concurrent connections for the read benchmarks")
+	writers   = flag.Int("writers", 32, "concurrent clients for single issuance")
+	duration  = flag.Duration("duration", 10*time.Second, "length of each timed run")
+	batchers  = flag.Int("batch-clients", 4, "concurrent clients sending the batches that seed the store")
+	rounds    = flag.Int("rounds", 3, "rounds of each side-by-side comparison, its runs taking turns; the median round is reported")
+	keep      = flag.Bool("keep", false, "keep the data directory (and the MongoDB database)")
+	useMongo  = flag.Bool("mongo", false, "run certd on MongoDB: -mongo-uri, or else an embedded FerretDB")
+	mongoURI  = flag.String("mongo-uri", "", "with -mongo, the MongoDB deployment to use (a new database is created in it)")
+	issueOnly = flag.Bool("issue-only", false, "measure issuance only (batches and single issues), not the read scenarios")
 )
 
 func main() {
@@ -91,15 +92,22 @@ func main() {
 	fmt.Printf("%-44s %12s %10s %10s\n", "scenario", "ops/s", "p50", "p99")
 
 	// Batch issuance: seed the store with batches of 1,000.
+	cpu := startCPU(srv.Process.Pid)
 	ids, rate := seed(base, token, *certs)
 	fmt.Printf("%-44s %12.0f %10s %10s\n", fmt.Sprintf("issue: batches of 1,000, %d clients (certs/s)", *batchers), rate, "-", "-")
+	cpu.print()
 
 	// Single issuance with concurrent writers.
 	body := must(json.Marshal(sample()))
+	cpu = startCPU(srv.Process.Pid)
 	res := run(*writers, *duration, func(c *http.Client) bool {
 		return post(c, base+"/api/v1/certificates", token, "application/json", body) == http.StatusCreated
 	})
 	res.print(fmt.Sprintf("issue: single, %d clients (certificates/s)", *writers))
+	cpu.print()
+	if *issueOnly {
+		return
+	}
 
 	// Verify by id against the bare JSON handler.
 	pub := jwkX(fetch(base + "/issuers/default/jwks.json"))

@@ -45,12 +45,12 @@ func (s *Store) update(op string, fn func(tx *bbolt.Tx) (derr error, err error))
 	return derr
 }
 
-// batch is update through bbolt's Batch: concurrent callers share one
+// batch is update through the committer (commit.go): concurrent callers share one
 // commit. fn may run more than once and must write nothing when it
 // returns a domain error.
 func (s *Store) batch(op string, fn func(tx *bbolt.Tx) (derr error, err error)) error {
 	var derr error
-	err := s.db.Batch(func(tx *bbolt.Tx) error {
+	err := s.commits.update(func(tx *bbolt.Tx) error {
 		var err error
 		derr, err = fn(tx)
 		if derr != nil {

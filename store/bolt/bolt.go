@@ -22,16 +22,6 @@ import (
 // no WithLockTimeout option is given.
 const DefaultLockTimeout = 5 * time.Second
 
-// DefaultMaxBatchDelay is how long a write waits for other writers to join
-// its commit. bbolt's own default is 10ms; 2ms keeps the latency of a lone
-// writer low, and concurrent writers still share commits because those that
-// arrive while one commit runs are grouped into the next.
-const DefaultMaxBatchDelay = 2 * time.Millisecond
-
-// maxBatchSize is how many writes one grouped commit holds at most
-// (bbolt's default).
-const maxBatchSize = 1000
-
 // initialMmapSize is the address space mapped at Open: 1 GiB on 64-bit
 // platforms, and bbolt's default (map as the file grows) on 32-bit ones and
 // on Windows, where bbolt would grow the file itself to the mapped size.
@@ -57,6 +47,8 @@ var _ store.Store = (*Store)(nil)
 type Store struct {
 	db   *bbolt.DB
 	path string
+	// commits groups the writes of concurrent callers (commit.go).
+	commits committer
 	// check is how Open made sure of the file (clean.go).
 	check Check
 	// marker computes the status marks of written certificates (status.go).
@@ -126,13 +118,11 @@ func Open(path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bolt: open %s: %w: %w", path, store.ErrUnavailable, err)
 	}
-	db.MaxBatchDelay = DefaultMaxBatchDelay
-	db.MaxBatchSize = maxBatchSize
 	if err := db.Update(initialize); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, check: check}
+	s := &Store{db: db, path: path, check: check, commits: committer{db: db}}
 	if err := s.ensureValidityIndex(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w: %w", path, store.ErrUnavailable, err)

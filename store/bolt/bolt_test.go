@@ -310,6 +310,29 @@ func BenchmarkCreateCertificate(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "certs/s")
 }
 
+// BenchmarkSingleIssueWrites makes the two writes of a single issue (its
+// number, then the certificate) from 32 goroutines: two grouped commits
+// per certificate, as the issuer makes them.
+func BenchmarkSingleIssueWrites(b *testing.B) {
+	s, _ := open(b)
+	ctx := context.Background()
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.NextSequence(ctx, "number/default/all", 1); err != nil {
+				b.Error(err)
+				return
+			}
+			if err := s.CreateCertificate(ctx, storetest.NewCertificate(b, "default")); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "certs/s")
+}
+
 func BenchmarkCreateCertificates1000(b *testing.B) {
 	s, _ := open(b)
 	ctx := context.Background()

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -305,7 +307,7 @@ func (s *Store) CreateCertificate(ctx context.Context, c *cert.Certificate) erro
 	r.mark = s.markOf(c)
 	var derr error
 	var ix *indexWriter
-	err = s.db.Batch(func(tx *bbolt.Tx) error {
+	err = s.commits.update(func(tx *bbolt.Tx) error {
 		ix = s.newIndexWriter(tx)
 		var err error
 		if derr, err = r.insert(tx, ix); err != nil {
@@ -332,11 +334,26 @@ func (s *Store) CreateCertificates(ctx context.Context, cs []*cert.Certificate) 
 	}
 	errs := make([]error, len(cs))
 	recs := make([]*certRecord, len(cs))
+	// Encoding (and compressing the credentials) is most of the work
+	// outside the transaction: a large batch spreads it over the cores.
+	workers := min(runtime.GOMAXPROCS(0), len(cs)/64+1)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(cs); i += workers {
+				recs[i], errs[i] = prepare(cs[i], 1)
+				if errs[i] == nil {
+					recs[i].mark = s.markOf(cs[i])
+				}
+			}
+		}()
+	}
+	wg.Wait()
 	pending := 0
-	for i, c := range cs {
-		recs[i], errs[i] = prepare(c, 1)
-		if errs[i] == nil {
-			recs[i].mark = s.markOf(c)
+	for _, err := range errs {
+		if err == nil {
 			pending++
 		}
 	}
@@ -345,7 +362,7 @@ func (s *Store) CreateCertificates(ctx context.Context, cs []*cert.Certificate) 
 	}
 	derrs := make([]error, len(cs))
 	var ix *indexWriter
-	err := s.db.Batch(func(tx *bbolt.Tx) error {
+	err := s.commits.update(func(tx *bbolt.Tx) error {
 		clear(derrs)
 		ix = s.newIndexWriter(tx)
 		if pending >= preloadAbove {
@@ -398,7 +415,7 @@ func (s *Store) UpdateCertificate(ctx context.Context, c *cert.Certificate) erro
 	r.mark = s.markOf(c)
 	var derr error
 	var ix *indexWriter
-	err = s.db.Batch(func(tx *bbolt.Tx) error {
+	err = s.commits.update(func(tx *bbolt.Tx) error {
 		ix = s.newIndexWriter(tx)
 		var err error
 		derr, err = r.replace(tx, ix, based)

@@ -185,6 +185,10 @@ func TestCodecCredential(t *testing.T) {
 		{"plain/four-parts", jws + ".e30", false},
 		{"plain/empty", "", false},
 		{"plain/std-alphabet", strings.ReplaceAll(jws, "-", "+"), false},
+		{"plain/line-break", jws[:40] + "\n" + jws[40:], false},
+		{"plain/carriage-return", jws[:40] + "\r\n" + jws[40:], false},
+		{"plain/line-break-in-signature", jws[:len(jws)-4] + "\n" + jws[len(jws)-4:], false},
+		{"plain/trailing-bits-in-header", b64.EncodeToString([]byte(header))[:10] + "B." + b64.EncodeToString([]byte(payload)) + ".", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := cert.Certificate{ID: "X", Credential: tc.token}

@@ -47,37 +47,56 @@ var b64 = base64.RawURLEncoding
 // credential writes a credential as credS2 when it is a compact JWS of
 // canonical parts, else as credPlain.
 func (w *writer) credential(token string) {
-	header, payload, sig, ok := jwsParts(token)
+	hp, headerLen, sig, ok := jwsParts(token)
 	if !ok {
 		w.b = append(w.b, credPlain)
 		w.str(token)
 		return
 	}
 	w.b = append(w.b, credS2)
-	w.uint(uint64(len(header)))
-	block := credDict.EncodeBetter(nil, append(header, payload...))
+	w.uint(uint64(headerLen))
+	// S2's fastest mode: about six times faster than EncodeBetter on a
+	// credential, for some 30 bytes more (about 425 instead of 395 for a
+	// payload of 1.4 KB); every mode decodes with the same Decode.
+	block := credDict.Encode(nil, hp)
 	w.uint(uint64(len(block)))
 	w.b = append(w.b, block...)
 	w.uint(uint64(len(sig)))
 	w.b = append(w.b, sig...)
 }
 
+// b64Strict decodes only canonical unpadded base64url: it refuses
+// non-zero trailing bits, the one freedom that encoding leaves besides the
+// line breaks that every decoder of the package skips (jwsParts refuses
+// those itself). A part it decodes encodes back to itself.
+var b64Strict = b64.Strict()
+
 // jwsParts decodes the three parts of a compact JWS, when each is
-// base64url that encodes back to itself.
-func jwsParts(token string) (header, payload, sig []byte, ok bool) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 || parts[0] == "" || parts[1] == "" {
-		return nil, nil, nil, false
+// canonical base64url: the protected header and the payload one after the
+// other in hp (the header is hp[:headerLen]), then the signature.
+func jwsParts(token string) (hp []byte, headerLen int, sig []byte, ok bool) {
+	header, rest, ok1 := strings.Cut(token, ".")
+	payload, signature, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || header == "" || payload == "" || strings.IndexByte(signature, '.') >= 0 ||
+		strings.ContainsAny(token, "\r\n") {
+		return nil, 0, nil, false
 	}
-	var out [3][]byte
-	for i, p := range parts {
-		b, err := b64.DecodeString(p)
-		if err != nil || b64.EncodeToString(b) != p {
-			return nil, nil, nil, false
+	buf := make([]byte, b64.DecodedLen(len(header))+b64.DecodedLen(len(payload))+b64.DecodedLen(len(signature)))
+	n := 0
+	for i, p := range [3]string{header, payload, signature} {
+		m, err := b64Strict.Decode(buf[n:], []byte(p))
+		if err != nil {
+			return nil, 0, nil, false
 		}
-		out[i] = b
+		if i == 0 {
+			headerLen = m
+		}
+		if i == 1 {
+			hp = buf[:n+m]
+		}
+		n += m
 	}
-	return out[0], out[1], out[2], true
+	return hp, headerLen, buf[len(hp):n], true
 }
 
 // signedIssuer is the issuer object a stored credential signed

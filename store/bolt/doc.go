@@ -31,18 +31,18 @@
 // Caveats:
 //   - Values returned by bbolt are valid only inside their transaction;
 //     every read decodes inside the transaction, which copies.
-//   - Writers that change certificates or counters go through DB.Batch, so
-//     the commits of concurrent writers are grouped into one fsync. Batch
-//     may run a function more than once and re-runs a failing function
-//     alone; the functions here therefore only write to local results that
-//     are reset on every run, report domain errors (ErrAlreadyExists,
+//   - Writers that change certificates or counters go through the
+//     committer (commit.go), so the commits of concurrent writers are
+//     grouped into one fsync: each commit takes every write that queued
+//     while the one before ran. As with bbolt's DB.Batch, a function may
+//     run more than once and a failing one runs again alone; the functions
+//     here therefore only write to local results that are reset on every
+//     run, report domain errors (ErrAlreadyExists,
 //     ErrConflict, ...) through those results instead of failing the
 //     transaction, and check every constraint before the first write, so a
 //     rejected write leaves nothing behind. Fields of the caller's values
 //     (Version) are set only after the commit.
-//   - A lone writer waits up to the batch delay (DefaultMaxBatchDelay) before
-//     its commit starts; that delay is what lets concurrent writers share
-//     one commit.
+//   - A lone writer commits at once: no delay waits for others to join.
 //   - Values that form keys (ids, issuer, number, idempotency key, USCC,
 //     API key hash, counter name) must be 1-1024 bytes without NUL, the
 //     separator of index keys; others give cert.ErrInvalid.

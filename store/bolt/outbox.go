@@ -102,34 +102,31 @@ func (s *Store) LeaseOutbox(ctx context.Context, owner string, now, until time.T
 	if !any {
 		return nil, nil
 	}
-	var out []*store.OutboxEntry
-	err := s.update("lease outbox", func(tx *bbolt.Tx) (error, error) {
-		out = out[:0]
-		ob, done, certs := tx.Bucket(bucketOutbox), tx.Bucket(bucketOutboxDone), tx.Bucket(bucketCerts)
+	// The write transaction only takes the leases; the certificates are
+	// read and decoded after its commit, so that other writers do not wait
+	// for that work. A certificate written in between is read as it is
+	// then, which FinishOutbox handles as for any write during a lease
+	// (the entry's version is the newer one, so it stays marked).
+	var ids [][]byte
+	err := s.batch("lease outbox", func(tx *bbolt.Tx) (error, error) {
+		ids = ids[:0]
+		ob, certs := tx.Bucket(bucketOutbox), tx.Bucket(bucketCerts)
 		type lease struct{ id, value []byte }
 		var leases []lease
 		c := ob.Cursor()
-		for k, v := c.First(); k != nil && len(out) < max; k, v = c.Next() {
+		for k, v := c.First(); k != nil && len(ids) < max; k, v = c.Next() {
 			if !free(v) {
 				continue
 			}
-			raw := certs.Get(k)
-			if raw == nil {
-				leases = append(leases, lease{id: bytes.Clone(k)}) // a dangling entry: removed below
+			id := bytes.Clone(k)
+			if certs.Get(k) == nil {
+				leases = append(leases, lease{id: id}) // a dangling entry: removed below
 				continue
-			}
-			var ct cert.Certificate
-			if err := decodeCert(raw, &ct); err != nil {
-				return nil, fmt.Errorf("decode certificate %s: %w", k, err)
 			}
 			o, _ := decodeOutbox(v)
 			o.until, o.owner = until.UnixNano(), owner
-			leases = append(leases, lease{id: bytes.Clone(k), value: o.encode()})
-			e := &store.OutboxEntry{Certificate: &ct}
-			if n, w := binary.Uvarint(done.Get(k)); w > 0 {
-				e.Dispatched = int(n)
-			}
-			out = append(out, e)
+			leases = append(leases, lease{id: id, value: o.encode()})
+			ids = append(ids, id)
 		}
 		for _, l := range leases {
 			var err error
@@ -144,8 +141,33 @@ func (s *Store) LeaseOutbox(ctx context.Context, owner string, now, until time.T
 		}
 		return nil, nil
 	})
-	if err != nil {
+	if err != nil || len(ids) == 0 {
 		return nil, err
+	}
+	out := make([]*store.OutboxEntry, 0, len(ids))
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		done, certs := tx.Bucket(bucketOutboxDone), tx.Bucket(bucketCerts)
+		for _, id := range ids {
+			raw := certs.Get(id)
+			if raw == nil {
+				// Gone since the lease: the entry is dangling now, and
+				// the lease after this one removes it.
+				continue
+			}
+			var ct cert.Certificate
+			if err := decodeCert(raw, &ct); err != nil {
+				return fmt.Errorf("decode certificate %s: %w", id, err)
+			}
+			e := &store.OutboxEntry{Certificate: &ct}
+			if n, w := binary.Uvarint(done.Get(id)); w > 0 {
+				e.Dispatched = int(n)
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, unavailable("lease outbox", err)
 	}
 	return out, nil
 }

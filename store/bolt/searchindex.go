@@ -486,7 +486,7 @@ func intersect(a, b []uint32) []uint32 {
 }
 
 // txPostings returns the postings written so far in the write transaction
-// tx, shared by the writers of its grouped commits (DB.Batch runs many
+// tx, shared by the writers of its grouped commits (the committer runs many
 // single writes in one transaction): each writer then reads a value once
 // per transaction, not once per certificate. The entry is dropped at the
 // commit; the entry of a transaction rolled back is dropped by the next
