@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -49,7 +50,9 @@ var (
 	keySearchIndex = []byte("searchIndex")
 )
 
-const searchIndexVersion = "1"
+// Version 2 added the junctions of words (store.SearchTerms): a file of
+// version 1 is indexed again at Open.
+const searchIndexVersion = "2"
 
 // blockSize is how many sequence numbers one block of postings covers.
 const blockSize = 1024
@@ -83,6 +86,16 @@ type indexWriter struct {
 	// (preload).
 	loaded int64
 	base   map[string][]byte
+	// added are the postings this writer added, for the blocks in memory
+	// (termBlocks), which learn them at flush, before the commit.
+	added []posting
+}
+
+// posting is one certificate (ordinal ord of block) with a term.
+type posting struct {
+	term  string
+	block uint32
+	ord   uint16
 }
 
 // preloadAbove is how many certificates a writer indexes at least before
@@ -174,12 +187,6 @@ func (w *indexWriter) add(k *certKeys) error {
 				*p = bytes.Clone(w.postings.Get(postingKey(block, string(t))))
 			}
 			pend[string(t)] = p
-			if len(*p) == 0 {
-				// The first posting of the term in this block: the
-				// blocks in memory learn it before the commit, like the
-				// vocabulary.
-				w.s.blocks.add(string(t), block)
-			}
 		} else if n := len(*p); n >= 2 && binary.BigEndian.Uint16((*p)[n-2:]) == ord {
 			return // a term seen before in these names
 		}
@@ -189,6 +196,7 @@ func (w *indexWriter) add(k *certKeys) error {
 		// Appending never changes the bytes already put: bbolt keeps
 		// the value it was given until the commit.
 		*p = binary.BigEndian.AppendUint16(*p, ord)
+		w.added = append(w.added, posting{string(t), block, ord})
 		if store.IsWordTerm(string(t)) && !w.s.vocab.isStored(string(t)) && w.words.Get(t) == nil {
 			// The vocabulary in memory learns the word before the
 			// commit: a search may look up a word without postings yet,
@@ -204,8 +212,12 @@ func (w *indexWriter) add(k *certKeys) error {
 	return err
 }
 
-// flush writes the gathered postings in key order.
+// flush writes the gathered postings in key order, and tells the blocks
+// in memory about them first: before the commit, so that a search may
+// look for a posting the file does not have yet, never miss one it has.
 func (w *indexWriter) flush() error {
+	w.s.blocks.add(w.added)
+	w.added = w.added[:0]
 	for block, touched := range w.touched {
 		terms := make([]string, 0, len(touched))
 		for t := range touched {
@@ -245,9 +257,9 @@ func (s *Store) ensureSearchIndex() error {
 	}
 	if complete {
 		return s.db.View(func(tx *bbolt.Tx) error {
-			err := tx.Bucket(bucketSearchPostings).ForEach(func(k, _ []byte) error {
+			err := tx.Bucket(bucketSearchPostings).ForEach(func(k, v []byte) error {
 				if len(k) > 4 {
-					s.blocks.add(string(k[4:]), binary.BigEndian.Uint32(k))
+					s.blocks.load(string(k[4:]), binary.BigEndian.Uint32(k), v)
 				}
 				return nil
 			})
@@ -431,51 +443,137 @@ func (v *vocabulary) expand(c store.WordCondition) ([]string, bool) {
 // termBlocks lists, in memory, the blocks in which each term has postings,
 // so that a search looks up a term only in the blocks that hold every
 // condition of its text: a text that matches nothing then costs a few
-// list intersections instead of a lookup in every block. It takes
-// four bytes per block and term (the keys of search.postings), built at
-// Open and kept by every write before its commit: it may list a block
-// where a rolled-back write left no posting, never lack one.
+// list intersections instead of a lookup in every block. With each block
+// it keeps the ordinals of the term there when they are at most two (most
+// terms are rare in a block), so that the conditions of a text are
+// intersected inside a block without reading its postings, and only the
+// terms common in the block are looked up. It takes eight bytes per block
+// and term (the keys of search.postings), built at Open and kept by every
+// write before its commit: it may list a block or an ordinal that a
+// rolled-back write left out of the file, never lack one.
 type termBlocks struct {
 	mu sync.RWMutex
-	m  map[string][]uint32
+	m  map[string][]blockEntry
 }
 
-func (b *termBlocks) add(term string, block uint32) {
+// blockEntry is a block of a term, with the ordinals of the term there:
+// ords[1] is noOrd when there is one; both are manyOrds when there are
+// more than two.
+type blockEntry struct {
+	n    uint32
+	ords [2]uint16
+}
+
+const (
+	noOrd   = 0xffff
+	manyOrd = 0xfffe
+)
+
+// many reports whether the ordinals of the entry are not kept: the
+// postings must be read.
+func (e blockEntry) many() bool { return e.ords[0] == manyOrd }
+
+// with returns the entry with the ordinal o added.
+func (e blockEntry) with(o uint16) blockEntry {
+	switch {
+	case e.many() || e.ords[0] == o || e.ords[1] == o:
+	case e.ords[1] == noOrd:
+		e.ords[1] = o
+	default:
+		e.ords = [2]uint16{manyOrd, manyOrd}
+	}
+	return e
+}
+
+// add records postings.
+func (b *termBlocks) add(ps []posting) {
+	if len(ps) == 0 {
+		return
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.m == nil {
-		b.m = map[string][]uint32{}
+		b.m = map[string][]blockEntry{}
 	}
-	l := b.m[term]
-	i, found := slices.BinarySearch(l, block)
-	if !found {
-		b.m[term] = slices.Insert(l, i, block)
+	for _, p := range ps {
+		l := b.m[p.term]
+		i, found := slices.BinarySearchFunc(l, p.block, func(e blockEntry, n uint32) int { return cmp.Compare(e.n, n) })
+		if found {
+			l[i] = l[i].with(p.ord)
+			continue
+		}
+		b.m[p.term] = slices.Insert(l, i, blockEntry{p.block, [2]uint16{p.ord, noOrd}})
 	}
 }
 
-// union returns the sorted blocks that hold any of the terms.
-func (b *termBlocks) union(terms []string) []uint32 {
+// load records the stored postings v of term in block n (at Open, in key
+// order: blocks ascending).
+func (b *termBlocks) load(term string, n uint32, v []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.m == nil {
+		b.m = map[string][]blockEntry{}
+	}
+	e := blockEntry{n, [2]uint16{manyOrd, manyOrd}}
+	switch len(v) / 2 {
+	case 0:
+		return
+	case 1:
+		e.ords = [2]uint16{binary.BigEndian.Uint16(v), noOrd}
+	case 2:
+		e.ords = [2]uint16{binary.BigEndian.Uint16(v), binary.BigEndian.Uint16(v[2:])}
+	}
+	l := b.m[term]
+	if len(l) > 0 && l[len(l)-1].n >= n {
+		i, found := slices.BinarySearchFunc(l, n, func(e blockEntry, n uint32) int { return cmp.Compare(e.n, n) })
+		if !found {
+			b.m[term] = slices.Insert(l, i, e)
+		}
+		return
+	}
+	b.m[term] = append(l, e)
+}
+
+// union returns the blocks that hold any of the terms, sorted, each with
+// the ordinals of the terms together.
+func (b *termBlocks) union(terms []string) []blockEntry {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if len(terms) == 1 {
 		return slices.Clone(b.m[terms[0]])
 	}
-	var out []uint32
+	var all []blockEntry
 	for _, t := range terms {
-		out = append(out, b.m[t]...)
+		all = append(all, b.m[t]...)
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	slices.SortFunc(all, func(a, b blockEntry) int { return cmp.Compare(a.n, b.n) })
+	out := all[:0]
+	for _, e := range all {
+		if k := len(out) - 1; k >= 0 && out[k].n == e.n {
+			if e.many() {
+				out[k].ords = e.ords
+				continue
+			}
+			for _, o := range e.ords {
+				if o != noOrd {
+					out[k] = out[k].with(o)
+				}
+			}
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // intersect returns the blocks in both sorted lists.
-func intersect(a, b []uint32) []uint32 {
+func intersect(a []uint32, b []blockEntry) []uint32 {
 	var out []uint32
 	for i, j := 0, 0; i < len(a) && j < len(b); {
 		switch {
-		case a[i] < b[j]:
+		case a[i] < b[j].n:
 			i++
-		case a[i] > b[j]:
+		case a[i] > b[j].n:
 			j++
 		default:
 			out = append(out, a[i])

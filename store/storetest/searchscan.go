@@ -118,7 +118,10 @@ func SearchMatchesScan(t *testing.T, s store.Store, n, queries int, seed uint64)
 		}
 		return string(b)
 	}
-	texts := []string{"不存在", "Nonexistent Holdings", "q", "Zz", "北", "公司", "ltd. ", " tech", "ech", "Co., L", "Xinhua", "huax"}
+	texts := []string{"不存在", "Nonexistent Holdings", "q", "Zz", "北", "公司", "ltd. ", " tech", "ech", "Co., L", "Xinhua", "huax",
+		// Words that are common but seldom or never stand together, in
+		// this order, with these separators.
+		"Technology Co., Ltd.", "Group Co.", "Data Example Group", "beta ALPHA", "Tech  Info", "co ltd", "Ltd. Group"}
 	for range queries {
 		c := all[rng.IntN(len(all))]
 		var q string
