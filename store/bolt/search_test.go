@@ -324,3 +324,93 @@ func BenchmarkSearch(b *testing.B) {
 		})
 	}
 }
+
+// TestTermBlocksLoadMerges: the lists are read from the file in the
+// background while writes add postings; a block that a write reached
+// first keeps the ordinals of both, so that no stored posting is lost.
+func TestTermBlocksLoadMerges(t *testing.T) {
+	var b termBlocks
+	b.add([]posting{{"华信", 3, 7}, {"cloud", 3, 1}, {"cloud", 3, 2}})
+	b.load("华信", 2, []byte{0, 5})                // an older block
+	b.load("华信", 3, []byte{0, 4})                // the block the write reached
+	b.load("cloud", 3, []byte{0, 1, 0, 2, 0, 9}) // many in the file
+	b.load("new", 1, []byte{0, 1, 0, 2})
+	want := map[string][]blockEntry{
+		"华信":    {{2, [2]uint16{5, noOrd}}, {3, [2]uint16{7, 4}}},
+		"cloud": {{3, [2]uint16{manyOrd, manyOrd}}},
+		"new":   {{1, [2]uint16{1, 2}}},
+	}
+	for term, w := range want {
+		if got := b.union([]string{term}); !slices.Equal(got, w) {
+			t.Errorf("%s: %v, want %v", term, got, w)
+		}
+	}
+	// Three distinct ordinals are "many"; the same one twice is one.
+	b.add([]posting{{"new", 1, 2}})
+	if got := b.union([]string{"new"}); got[0].many() {
+		t.Errorf("the same ordinal again made the entry many: %v", got)
+	}
+	b.add([]posting{{"new", 1, 3}})
+	if got := b.union([]string{"new"}); !got[0].many() {
+		t.Errorf("three ordinals: %v, want many", got)
+	}
+	if got := b.union([]string{"华信", "new"}); len(got) != 3 || got[0].n != 1 || got[2].ords != [2]uint16{7, 4} {
+		t.Errorf("union of two terms: %v", got)
+	}
+}
+
+// TestSearchMatchesScanReopened compares the search with a full scan on a
+// store opened again: before its lists in memory are loaded (every block
+// is looked at) and after.
+func TestSearchMatchesScanReopened(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "certd.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cs []*cert.Certificate
+	rng := rand.New(rand.NewPCG(5, 5))
+	for range 3000 {
+		c := storetest.NewCertificate(t, "default")
+		c.Organization.Name, c.Organization.NameEn = storetest.RandomNames(rng)
+		cs = append(cs, c)
+	}
+	if errs, err := s.CreateCertificates(t.Context(), cs); err != nil || errs[0] != nil {
+		t.Fatal(err, errs)
+	}
+	_ = s.Close()
+	texts := []string{"北京华信", "华信通信", "Huaxin Cloud", "Cloud Computing Co", "technology co., ltd", "xin data serv", "鑫", "Nonexistent"}
+	for _, loaded := range []bool{false, true} {
+		s := openTemp(t, path)
+		if loaded {
+			<-s.blocks.done
+		} else {
+			s.blocks.stopLoad() // as if the load had not finished
+		}
+		if s.blocks.ready.Load() != loaded {
+			t.Fatalf("lists loaded = %v, want %v", s.blocks.ready.Load(), loaded)
+		}
+		for _, text := range texts {
+			var want []string
+			lower := strings.ToLower(text)
+			for i := len(cs) - 1; i >= 0; i-- {
+				c := cs[i]
+				if strings.Contains(strings.ToLower(c.Organization.Name), lower) || strings.Contains(strings.ToLower(c.Organization.NameEn), lower) {
+					want = append(want, c.ID)
+				}
+			}
+			got, _, err := s.Search(t.Context(), store.SearchQuery{Text: text, Limit: store.SearchMaxLimit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := s.CountSearch(t.Context(), text, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w := want[:min(len(want), store.SearchMaxLimit)]; !slices.Equal(ids(got), w) || n != min(len(want), 1001) {
+				t.Errorf("loaded %v: Search(%q) = %d results, count %d; want %d, count %d", loaded, text, len(got), n, len(w), len(want))
+			}
+		}
+		_ = s.Close()
+	}
+}

@@ -112,7 +112,7 @@ func (f *finder) find(after []byte) error {
 		k   int // the index of n in the blocks of every group (f.at)
 	}
 	var blocks []block
-	if len(f.groups) > 0 {
+	if len(f.groups) > 0 && f.s.blocks.ready.Load() {
 		// Only the blocks that hold every condition can hold a match.
 		// The conditions in the fewest blocks go first: they rule out
 		// the most, in memory here and with the fewest lookups in each
@@ -222,6 +222,11 @@ func (f *finder) candidates(n uint32, k int, set *[blockSize / 64]uint64) bool {
 	}
 	have := false
 	var g [blockSize / 64]uint64
+	if f.at == nil {
+		// The lists in memory are not loaded yet: every group reads
+		// its postings.
+		k = -1
+	}
 	for _, at := range f.at {
 		e := at[k]
 		if e.many() {
@@ -239,7 +244,7 @@ func (f *finder) candidates(n uint32, k int, set *[blockSize / 64]uint64) bool {
 		have = true
 	}
 	for gi, group := range f.groups {
-		if !f.at[gi][k].many() {
+		if k >= 0 && !f.at[gi][k].many() {
 			continue // in set already
 		}
 		clear(g[:])
@@ -259,7 +264,9 @@ func (f *finder) candidates(n uint32, k int, set *[blockSize / 64]uint64) bool {
 				// This condition ruled the block out: ask it first in the
 				// next block, where it likely does again.
 				f.groups[0], f.groups[gi] = f.groups[gi], f.groups[0]
-				f.at[0], f.at[gi] = f.at[gi], f.at[0]
+				if f.at != nil {
+					f.at[0], f.at[gi] = f.at[gi], f.at[0]
+				}
 			}
 			return false
 		}

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"go.etcd.io/bbolt"
 
@@ -256,18 +258,9 @@ func (s *Store) ensureSearchIndex() error {
 		return err
 	}
 	if complete {
-		return s.db.View(func(tx *bbolt.Tx) error {
-			err := tx.Bucket(bucketSearchPostings).ForEach(func(k, v []byte) error {
-				if len(k) > 4 {
-					s.blocks.load(string(k[4:]), binary.BigEndian.Uint32(k), v)
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
+		err := s.db.View(func(tx *bbolt.Tx) error {
 			var words []string
-			err = tx.Bucket(bucketSearchWords).ForEach(func(k, _ []byte) error {
+			err := tx.Bucket(bucketSearchWords).ForEach(func(k, _ []byte) error {
 				words = append(words, string(k))
 				return nil
 			})
@@ -277,6 +270,10 @@ func (s *Store) ensureSearchIndex() error {
 			s.vocab.stored(words)
 			return err
 		})
+		if err == nil {
+			s.blocks.startLoad(s.db)
+		}
+		return err
 	}
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		for _, name := range searchBuckets {
@@ -325,6 +322,7 @@ func (s *Store) ensureSearchIndex() error {
 			}
 			if key == nil {
 				done = true
+				s.blocks.loaded()
 				return tx.Bucket(bucketMeta).Put(keySearchIndex, []byte(searchIndexVersion))
 			}
 			return nil
@@ -451,9 +449,63 @@ func (v *vocabulary) expand(c store.WordCondition) ([]string, bool) {
 // and term (the keys of search.postings), built at Open and kept by every
 // write before its commit: it may list a block or an ordinal that a
 // rolled-back write left out of the file, never lack one.
+//
+// At Open the lists are read from search.postings in the background
+// (startLoad): reading every key of a large index takes seconds, and
+// certd serves verifications meanwhile. Until the lists are complete
+// (ready), a search looks in every block.
 type termBlocks struct {
 	mu sync.RWMutex
 	m  map[string][]blockEntry
+	// ready is set once the lists hold every posting of the file.
+	ready atomic.Bool
+	// stop ends the load early (Close), done says it ended.
+	stop, done chan struct{}
+}
+
+// loadBatch is how many postings the load reads between two looks at
+// stop.
+const loadBatch = 4096
+
+// startLoad reads the lists of the file in the background; writes may
+// add postings meanwhile: load merges.
+func (b *termBlocks) startLoad(db *bbolt.DB) {
+	b.stop, b.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(b.done)
+		stopped := errors.New("stopped")
+		n := 0
+		err := db.View(func(tx *bbolt.Tx) error {
+			return tx.Bucket(bucketSearchPostings).ForEach(func(k, v []byte) error {
+				if n++; n%loadBatch == 0 {
+					select {
+					case <-b.stop:
+						return stopped
+					default:
+					}
+				}
+				if len(k) > 4 {
+					b.load(string(k[4:]), binary.BigEndian.Uint32(k), v)
+				}
+				return nil
+			})
+		})
+		if err == nil {
+			b.loaded()
+		}
+	}()
+}
+
+// loaded says that the lists are complete.
+func (b *termBlocks) loaded() { b.ready.Store(true) }
+
+// stopLoad ends a load in progress and waits for it.
+func (b *termBlocks) stopLoad() {
+	if b.stop != nil {
+		close(b.stop)
+		<-b.done
+		b.stop = nil
+	}
 }
 
 // blockEntry is a block of a term, with the ordinals of the term there:
@@ -525,9 +577,19 @@ func (b *termBlocks) load(term string, n uint32, v []byte) {
 	}
 	l := b.m[term]
 	if len(l) > 0 && l[len(l)-1].n >= n {
+		// A write added the term to a block meanwhile: keep the
+		// ordinals of both.
 		i, found := slices.BinarySearchFunc(l, n, func(e blockEntry, n uint32) int { return cmp.Compare(e.n, n) })
 		if !found {
 			b.m[term] = slices.Insert(l, i, e)
+		} else if e.many() {
+			l[i] = e
+		} else {
+			for _, o := range e.ords {
+				if o != noOrd {
+					l[i] = l[i].with(o)
+				}
+			}
 		}
 		return
 	}
