@@ -38,6 +38,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strconv"
@@ -69,6 +70,7 @@ var (
 	noWrk    = flag.Bool("no-wrk", false, "use the Go client even when wrk is installed")
 	rounds   = flag.Int("rounds", 3, "rounds of the side-by-side verify-by-id runs (bbolt)")
 	useMongo = flag.Bool("mongo", false, "store the certificates in MongoDB: the test server of store/mongo/mongotest (FerretDB behind its serializing proxy), started here")
+	cpuProf  = flag.String("cpuprofile", "", "write a CPU profile of this process (seeding, and the MongoDB test server with -mongo) to the file")
 )
 
 // backend is where certd keeps the certificates of one data directory.
@@ -135,6 +137,11 @@ var issuers = []issuer.IssuerRequest{
 func main() {
 	flag.Parse()
 	log.SetFlags(0)
+	if *cpuProf != "" {
+		f := must(os.Create(*cpuProf))
+		check(pprof.StartCPUProfile(f))
+		defer pprof.StopCPUProfile()
+	}
 	dir := *baseDir
 	if dir == "" {
 		dir = must(os.MkdirTemp("", "certd-scale"))
@@ -273,6 +280,8 @@ type figures struct {
 	statusFirst, status latency
 	issue, action       latency
 	searchHit, miss     latency
+	missCommon          latency
+	missCommonZh        latency
 }
 
 type latency struct {
@@ -514,11 +523,25 @@ func measure(root, bin, data string, be backend, f *figures) {
 
 	// Search as it is now: a name that exists and a text that matches
 	// nothing, a few times each.
-	f.searchHit = sequential(3, func() int {
+	searches := 20
+	if *useMongo {
+		searches = 3 // about a second each there
+	}
+	f.searchHit = sequential(searches, func() int {
 		return get(client, base+"/api/v1/search?q="+url.QueryEscape("北京华信中科"))
 	})
-	f.miss = sequential(3, func() int {
+	f.miss = sequential(searches, func() int {
 		return get(client, base+"/api/v1/search?q="+url.QueryEscape("不存在的公司名称"))
+	})
+	// Misses of common terms only: English words of every name in an
+	// order no name has, and Chinese pairs of characters that many names
+	// have, never in this sequence (a name has two trade words, not
+	// three).
+	f.missCommon = sequential(searches, func() int {
+		return get(client, base+"/api/v1/search?q="+url.QueryEscape("Technology Ltd"))
+	})
+	f.missCommonZh = sequential(searches, func() int {
+		return get(client, base+"/api/v1/search?q="+url.QueryEscape("北京中科中科中科"))
 	})
 	f.rssAfter = readMem(cmd.Process.Pid)
 
@@ -722,8 +745,10 @@ func report(fs []*figures) {
 	row("status list, p50 / p99 (sequential)", func(f *figures) string { return lat(f.status) })
 	row("single issue, p50 / p99 (sequential)", func(f *figures) string { return lat(f.issue) })
 	row("suspend + reinstate, p50 / p99", func(f *figures) string { return lat(f.action) })
-	row("search, a name with hits, p50", func(f *figures) string { return lat(f.searchHit) })
-	row("search, no match, p50", func(f *figures) string { return lat(f.miss) })
+	row("search, a name with hits, p50 / p99", func(f *figures) string { return lat(f.searchHit) })
+	row("search, no match, p50 / p99", func(f *figures) string { return lat(f.miss) })
+	row("search, no match, common words", func(f *figures) string { return lat(f.missCommon) })
+	row("search, no match, common Chinese pairs", func(f *figures) string { return lat(f.missCommonZh) })
 	row("RSS after start: heap / mapped file", func(f *figures) string { return mb(f.rssStart.anon) + " / " + mb(f.rssStart.file) })
 	row("RSS after the sweep: heap / mapped file", func(f *figures) string { return mb(f.rssIdle.anon) + " / " + mb(f.rssIdle.file) })
 	row("RSS after the runs: heap / mapped file", func(f *figures) string { return mb(f.rssAfter.anon) + " / " + mb(f.rssAfter.file) })
