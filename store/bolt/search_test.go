@@ -330,7 +330,7 @@ func BenchmarkSearch(b *testing.B) {
 // first keeps the ordinals of both, so that no stored posting is lost.
 func TestTermBlocksLoadMerges(t *testing.T) {
 	var b termBlocks
-	b.add([]posting{{"华信", 3, 7}, {"cloud", 3, 1}, {"cloud", 3, 2}})
+	b.addValues(3, map[string]bool{"华信": true, "cloud": true}, map[string]*[]byte{"华信": {0, 7}, "cloud": {0, 1, 0, 2}})
 	b.load("华信", 2, []byte{0, 5})                // an older block
 	b.load("华信", 3, []byte{0, 4})                // the block the write reached
 	b.load("cloud", 3, []byte{0, 1, 0, 2, 0, 9}) // many in the file
@@ -346,11 +346,11 @@ func TestTermBlocksLoadMerges(t *testing.T) {
 		}
 	}
 	// Three distinct ordinals are "many"; the same one twice is one.
-	b.add([]posting{{"new", 1, 2}})
+	b.load("new", 1, []byte{0, 2})
 	if got := b.union([]string{"new"}); got[0].many() {
 		t.Errorf("the same ordinal again made the entry many: %v", got)
 	}
-	b.add([]posting{{"new", 1, 3}})
+	b.load("new", 1, []byte{0, 1, 0, 2, 0, 3})
 	if got := b.union([]string{"new"}); !got[0].many() {
 		t.Errorf("three ordinals: %v, want many", got)
 	}

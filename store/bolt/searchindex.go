@@ -88,16 +88,6 @@ type indexWriter struct {
 	// (preload).
 	loaded int64
 	base   map[string][]byte
-	// added are the postings this writer added, for the blocks in memory
-	// (termBlocks), which learn them at flush, before the commit.
-	added []posting
-}
-
-// posting is one certificate (ordinal ord of block) with a term.
-type posting struct {
-	term  string
-	block uint32
-	ord   uint16
 }
 
 // preloadAbove is how many certificates a writer indexes at least before
@@ -198,7 +188,6 @@ func (w *indexWriter) add(k *certKeys) error {
 		// Appending never changes the bytes already put: bbolt keeps
 		// the value it was given until the commit.
 		*p = binary.BigEndian.AppendUint16(*p, ord)
-		w.added = append(w.added, posting{string(t), block, ord})
 		if store.IsWordTerm(string(t)) && !w.s.vocab.isStored(string(t)) && w.words.Get(t) == nil {
 			// The vocabulary in memory learns the word before the
 			// commit: a search may look up a word without postings yet,
@@ -218,8 +207,9 @@ func (w *indexWriter) add(k *certKeys) error {
 // in memory about them first: before the commit, so that a search may
 // look for a posting the file does not have yet, never miss one it has.
 func (w *indexWriter) flush() error {
-	w.s.blocks.add(w.added)
-	w.added = w.added[:0]
+	for block, touched := range w.touched {
+		w.s.blocks.addValues(block, touched, w.pend[block])
+	}
 	for block, touched := range w.touched {
 		terms := make([]string, 0, len(touched))
 		for t := range touched {
@@ -537,32 +527,25 @@ func (e blockEntry) with(o uint16) blockEntry {
 	return e
 }
 
-// add records postings.
-func (b *termBlocks) add(ps []posting) {
-	if len(ps) == 0 {
-		return
-	}
+// addValues records the postings of the terms in block n, values[term]
+// (all of the block's ordinals of the term: a write's).
+func (b *termBlocks) addValues(n uint32, terms map[string]bool, values map[string]*[]byte) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.m == nil {
-		b.m = map[string][]blockEntry{}
-	}
-	for _, p := range ps {
-		l := b.m[p.term]
-		i, found := slices.BinarySearchFunc(l, p.block, func(e blockEntry, n uint32) int { return cmp.Compare(e.n, n) })
-		if found {
-			l[i] = l[i].with(p.ord)
-			continue
-		}
-		b.m[p.term] = slices.Insert(l, i, blockEntry{p.block, [2]uint16{p.ord, noOrd}})
+	for t := range terms {
+		b.loadLocked(t, n, *values[t])
 	}
 }
 
-// load records the stored postings v of term in block n (at Open, in key
-// order: blocks ascending).
+// load records the postings v of term in block n (at Open they come in
+// key order: blocks ascending), with the ordinals already known.
 func (b *termBlocks) load(term string, n uint32, v []byte) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.loadLocked(term, n, v)
+}
+
+func (b *termBlocks) loadLocked(term string, n uint32, v []byte) {
 	if b.m == nil {
 		b.m = map[string][]blockEntry{}
 	}
@@ -577,7 +560,7 @@ func (b *termBlocks) load(term string, n uint32, v []byte) {
 	}
 	l := b.m[term]
 	if len(l) > 0 && l[len(l)-1].n >= n {
-		// A write added the term to a block meanwhile: keep the
+		// Known before (a write, or the load meanwhile): keep the
 		// ordinals of both.
 		i, found := slices.BinarySearchFunc(l, n, func(e blockEntry, n uint32) int { return cmp.Compare(e.n, n) })
 		if !found {
