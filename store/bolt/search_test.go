@@ -294,6 +294,9 @@ func BenchmarkSearch(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	if s.blocks.done != nil {
+		<-s.blocks.done // the lists in memory, read after Open
+	}
 	for _, bc := range []struct{ name, text string }{
 		{"miss/zh", "不存在的公司"},
 		{"miss/zh-common-chars", "北京华信通信"},
@@ -333,12 +336,12 @@ func TestTermBlocksLoadMerges(t *testing.T) {
 	b.addValues(3, map[string]bool{"华信": true, "cloud": true}, map[string]*[]byte{"华信": {0, 7}, "cloud": {0, 1, 0, 2}})
 	b.load("华信", 2, []byte{0, 5})                // an older block
 	b.load("华信", 3, []byte{0, 4})                // the block the write reached
-	b.load("cloud", 3, []byte{0, 1, 0, 2, 0, 9}) // many in the file
+	b.load("cloud", 3, []byte{0, 1, 0, 2, 0, 9}) // many in the file, all in the first sixty-fourth
 	b.load("new", 1, []byte{0, 1, 0, 2})
 	want := map[string][]blockEntry{
-		"华信":    {{2, [2]uint16{5, noOrd}}, {3, [2]uint16{7, 4}}},
-		"cloud": {{3, [2]uint16{manyOrd, manyOrd}}},
-		"new":   {{1, [2]uint16{1, 2}}},
+		"华信":    {{2, [2]uint16{5, noOrd}, segment(5)}, {3, [2]uint16{7, 4}, segment(7)}},
+		"cloud": {{3, [2]uint16{manyOrd, manyOrd}, segment(1)}},
+		"new":   {{1, [2]uint16{1, 2}, segment(1)}},
 	}
 	for term, w := range want {
 		if got := b.union([]string{term}); !slices.Equal(got, w) {
@@ -350,9 +353,9 @@ func TestTermBlocksLoadMerges(t *testing.T) {
 	if got := b.union([]string{"new"}); got[0].many() {
 		t.Errorf("the same ordinal again made the entry many: %v", got)
 	}
-	b.load("new", 1, []byte{0, 1, 0, 2, 0, 3})
-	if got := b.union([]string{"new"}); !got[0].many() {
-		t.Errorf("three ordinals: %v, want many", got)
+	b.load("new", 1, []byte{0, 1, 0, 2, 0, 3, 3, 255})
+	if got := b.union([]string{"new"}); !got[0].many() || got[0].mask != segment(1)|segment(1023) || got[0].mask != 1|1<<63 {
+		t.Errorf("four ordinals: %v, want many, in the first and the last sixty-fourth", got)
 	}
 	if got := b.union([]string{"华信", "new"}); len(got) != 3 || got[0].n != 1 || got[2].ords != [2]uint16{7, 4} {
 		t.Errorf("union of two terms: %v", got)

@@ -226,6 +226,14 @@ func (f *finder) candidates(n uint32, k int, set *[blockSize / 64]uint64) bool {
 		// The lists in memory are not loaded yet: every group reads
 		// its postings.
 		k = -1
+	} else {
+		mask := ^uint64(0)
+		for _, at := range f.at {
+			mask &= at[k].mask
+		}
+		if mask == 0 {
+			return false
+		}
 	}
 	for _, at := range f.at {
 		e := at[k]

@@ -435,7 +435,7 @@ func (v *vocabulary) expand(c store.WordCondition) ([]string, bool) {
 // it keeps the ordinals of the term there when they are at most two (most
 // terms are rare in a block), so that the conditions of a text are
 // intersected inside a block without reading its postings, and only the
-// terms common in the block are looked up. It takes eight bytes per block
+// terms common in the block are looked up. It takes sixteen bytes per block
 // and term (the keys of search.postings), built at Open and kept by every
 // write before its commit: it may list a block or an ordinal that a
 // rolled-back write left out of the file, never lack one.
@@ -500,11 +500,18 @@ func (b *termBlocks) stopLoad() {
 
 // blockEntry is a block of a term, with the ordinals of the term there:
 // ords[1] is noOrd when there is one; both are manyOrds when there are
-// more than two.
+// more than two. mask has bit i set when an ordinal of the term lies in
+// the i-th sixty-fourth of the block: a certificate with every term of a
+// text sets the same bit in the masks of all of them, so masks that have
+// no bit in common rule the block out, however many ordinals each has.
 type blockEntry struct {
 	n    uint32
 	ords [2]uint16
+	mask uint64
 }
+
+// segment is the bit of the ordinal o in a mask.
+func segment(o uint16) uint64 { return 1 << (o / (blockSize / 64)) }
 
 const (
 	noOrd   = 0xffff
@@ -517,6 +524,7 @@ func (e blockEntry) many() bool { return e.ords[0] == manyOrd }
 
 // with returns the entry with the ordinal o added.
 func (e blockEntry) with(o uint16) blockEntry {
+	e.mask |= segment(o)
 	switch {
 	case e.many() || e.ords[0] == o || e.ords[1] == o:
 	case e.ords[1] == noOrd:
@@ -549,7 +557,7 @@ func (b *termBlocks) loadLocked(term string, n uint32, v []byte) {
 	if b.m == nil {
 		b.m = map[string][]blockEntry{}
 	}
-	e := blockEntry{n, [2]uint16{manyOrd, manyOrd}}
+	e := blockEntry{n, [2]uint16{manyOrd, manyOrd}, 0}
 	switch len(v) / 2 {
 	case 0:
 		return
@@ -557,6 +565,9 @@ func (b *termBlocks) loadLocked(term string, n uint32, v []byte) {
 		e.ords = [2]uint16{binary.BigEndian.Uint16(v), noOrd}
 	case 2:
 		e.ords = [2]uint16{binary.BigEndian.Uint16(v), binary.BigEndian.Uint16(v[2:])}
+	}
+	for i := 0; i+1 < len(v); i += 2 {
+		e.mask |= segment(binary.BigEndian.Uint16(v[i:]))
 	}
 	l := b.m[term]
 	if len(l) > 0 && l[len(l)-1].n >= n {
@@ -566,6 +577,7 @@ func (b *termBlocks) loadLocked(term string, n uint32, v []byte) {
 		if !found {
 			b.m[term] = slices.Insert(l, i, e)
 		} else if e.many() {
+			e.mask |= l[i].mask
 			l[i] = e
 		} else {
 			for _, o := range e.ords {
@@ -597,6 +609,7 @@ func (b *termBlocks) union(terms []string) []blockEntry {
 		if k := len(out) - 1; k >= 0 && out[k].n == e.n {
 			if e.many() {
 				out[k].ords = e.ords
+				out[k].mask |= e.mask
 				continue
 			}
 			for _, o := range e.ords {
