@@ -148,6 +148,30 @@ func TestSearchAPI(t *testing.T) {
 	}
 }
 
+// TestSearchPunctuationRefused: a text of punctuation alone cannot be a
+// number or a USCC and has nothing the search index holds; it is refused
+// with a problem that names the field and what a search needs, not
+// answered by reading every certificate.
+func TestSearchPunctuationRefused(t *testing.T) {
+	a := newPageAPI(t, "https://verify.example.cn", 1e6)
+	a.issue("北京示例科技有限公司", "Beijing Example (A&B) Co., Ltd.", "91110108MA0123456G")
+	for _, q := range []string{"&&", "., ", "(&)", " -- "} {
+		rec := a.get("/api/v1/search?q=" + url.QueryEscape(q))
+		var p struct {
+			Status int
+			Errors []struct{ Field, Message string }
+		}
+		_ = json.Unmarshal(rec.Body.Bytes(), &p)
+		if rec.Code != http.StatusUnprocessableEntity || len(p.Errors) != 1 || p.Errors[0].Field != "q" ||
+			!strings.Contains(p.Errors[0].Message, "a letter, a digit or a Chinese character") {
+			t.Errorf("search %q: %d %s; want 422 naming q and what a search needs", q, rec.Code, rec.Body)
+		}
+	}
+	if rec := a.get("/api/v1/search?q=" + url.QueryEscape("(A&B)")); rec.Code != 200 || !strings.Contains(rec.Body.String(), `(A\u0026B)`) {
+		t.Errorf("search with a letter among the punctuation: %d %s", rec.Code, rec.Body)
+	}
+}
+
 func mustJSON(t testing.TB, v any) string {
 	t.Helper()
 	b, err := json.Marshal(v)

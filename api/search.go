@@ -78,6 +78,8 @@ func checkSearchText(q string) error {
 		return cert.Invalid("q", "must have at most 100 characters")
 	case !utf8.ValidString(q) || strings.ContainsRune(q, 0):
 		return cert.Invalid("q", "must be UTF-8 text")
+	case !store.HasSearchWord(q):
+		return cert.Invalid("q", store.SearchWordMessage)
 	}
 	return nil
 }
@@ -188,6 +190,8 @@ func (s *Server) searchPage(c *echo.Context) error {
 		}
 	case err != nil && utf8.RuneCountInString(q) < minSearchText:
 		d.Problem, status = templates.SearchTooShort, http.StatusUnprocessableEntity
+	case err != nil && utf8.RuneCountInString(q) <= maxSearchText && utf8.ValidString(q) && !store.HasSearchWord(q):
+		d.Problem, status = templates.SearchNoWord, http.StatusUnprocessableEntity
 	case err != nil:
 		d.Problem, status = templates.SearchTooLong, http.StatusUnprocessableEntity
 	default:

@@ -16,7 +16,14 @@ import (
 //     bigrams; the second may be anything);
 //   - every word: a maximal run of ASCII letters and digits, in lower
 //     case. A part of a word in the text (its first or last word, which
-//     may be cut) is looked up through the vocabulary of the words stored.
+//     may be cut) is looked up through the vocabulary of the words stored;
+//   - every junction of two words: the last three characters of a word
+//     (all of a shorter one), the ASCII characters that separate it from
+//     the next word (at most maxJunctionSep), and the first three of that
+//     word ("ogy co" in "Technology Co."). Words are common and occur in
+//     every order; a junction says which follow each other, so a text of
+//     common words that never stand together ("Huaxin Cloud Electronics")
+//     is a miss from the index alone.
 //
 // Characters are folded first to the least rune of their Unicode simple
 // folding orbit, ASCII letters then to lower case, so that every case of a
@@ -62,6 +69,7 @@ func EachSearchTerm(yield func(term []byte), names ...string) {
 	var rs []rune
 	for _, name := range names {
 		rs = foldRunes(rs[:0], name)
+		prevStart, prevEnd := -1, -1 // the previous word, rs[prevStart:prevEnd]
 		for i := 0; i < len(rs); i++ {
 			r := rs[i]
 			switch {
@@ -72,21 +80,62 @@ func EachSearchTerm(yield func(term []byte), names ...string) {
 					yield(utf8.AppendRune(buf, rs[i+1]))
 				}
 			case isWordRune(r):
+				start := i
 				buf = buf[:0]
 				for ; i < len(rs) && isWordRune(rs[i]); i++ {
 					buf = append(buf, byte(rs[i]))
 				}
-				i--
 				yield(buf)
+				if prevEnd >= 0 && isJunctionSep(rs[prevEnd:start]) {
+					buf = appendJunction(buf[:0], rs[max(prevStart, prevEnd-3):prevEnd], rs[prevEnd:start], rs[start:min(i, start+3)])
+					yield(buf)
+				}
+				prevStart, prevEnd = start, i
+				i--
 			}
 		}
 	}
 }
 
+// maxJunctionSep bounds the separator of a junction term, in characters.
+const maxJunctionSep = 3
+
+// isJunctionSep reports whether the characters between two words make a
+// junction term: a few ASCII characters (none is a letter or digit, or the
+// words would be one).
+func isJunctionSep(sep []rune) bool {
+	if len(sep) > maxJunctionSep {
+		return false
+	}
+	for _, r := range sep {
+		if r >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func appendJunction(buf []byte, tail, sep, head []rune) []byte {
+	for _, part := range [][]rune{tail, sep, head} {
+		for _, r := range part {
+			buf = append(buf, byte(r))
+		}
+	}
+	return buf
+}
+
 // IsWordTerm reports whether a term of SearchTerms is a word (ASCII
 // letters and digits), the terms that a vocabulary lists.
 func IsWordTerm(t string) bool {
-	return t != "" && t[0] < utf8.RuneSelf
+	if t == "" {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		if c := t[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // WordPart says which part of a stored word a word of the search text may
@@ -158,6 +207,7 @@ func PlanSearch(text string) SearchPlan {
 		}
 		p.Terms = append(p.Terms, t)
 	}
+	prevStart, prevEnd := -1, -1 // the previous word of the text, rs[prevStart:prevEnd]
 	for i := 0; i < len(rs); i++ {
 		r := rs[i]
 		switch {
@@ -172,7 +222,8 @@ func PlanSearch(text string) SearchPlan {
 				j++
 			}
 			w := string(rs[i:j])
-			switch open, end := i == 0, j == len(rs); {
+			open, end := i == 0, j == len(rs)
+			switch {
 			case open && end:
 				p.Words = append(p.Words, WordCondition{w, WordInfix})
 			case open:
@@ -182,6 +233,16 @@ func PlanSearch(text string) SearchPlan {
 			default:
 				add(w)
 			}
+			// The junction with the previous word, when the text fixes
+			// its characters: the previous word's last three unless it
+			// may be the end of a longer word (the text's first) and is
+			// shorter; this word's first three unless it may be the start
+			// of a longer one (the text's last) and is shorter.
+			if prevEnd >= 0 && isJunctionSep(rs[prevEnd:i]) &&
+				(prevStart > 0 || prevEnd-prevStart >= 3) && (!end || j-i >= 3) {
+				add(string(appendJunction(nil, rs[max(prevStart, prevEnd-3):prevEnd], rs[prevEnd:i], rs[i:min(j, i+3)])))
+			}
+			prevStart, prevEnd = i, j
 			i = j - 1
 		}
 	}

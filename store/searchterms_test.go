@@ -11,7 +11,7 @@ import (
 
 func TestSearchTerms(t *testing.T) {
 	got := store.SearchTerms("北京华信有限公司", "Beijing Huaxin Co., Ltd. beijing")
-	want := []string{"北", "北京", "京", "京华", "华", "华信", "信", "信有", "有", "有限", "限", "限公", "公", "公司", "司", "beijing", "huaxin", "co", "ltd"}
+	want := []string{"北", "北京", "京", "京华", "华", "华信", "信", "信有", "有", "有限", "限", "限公", "公", "公司", "司", "beijing", "huaxin", "ing hua", "co", "xin co", "ltd", "co., ltd", "ltd. bei"}
 	if !slices.Equal(got, want) {
 		t.Errorf("SearchTerms = %q\nwant %q", got, want)
 	}
@@ -19,7 +19,7 @@ func TestSearchTerms(t *testing.T) {
 		t.Errorf("SearchTerms of punctuation = %q, want nil", got)
 	}
 	p := store.PlanSearch("Huaxin Co., L")
-	if !slices.Equal(p.Terms, []string{"co"}) || len(p.Words) != 2 ||
+	if !slices.Equal(p.Terms, []string{"co", "xin co"}) || len(p.Words) != 2 ||
 		p.Words[0] != (store.WordCondition{Word: "huaxin", Part: store.WordSuffix}) ||
 		p.Words[1] != (store.WordCondition{Word: "l", Part: store.WordPrefix}) {
 		t.Errorf("PlanSearch = %+v", p)
@@ -30,6 +30,27 @@ func TestSearchTerms(t *testing.T) {
 	if p := store.PlanSearch("&"); !p.Empty() {
 		t.Errorf("PlanSearch(&) = %+v, want empty", p)
 	}
+	// Junctions: where the text fixes the three characters on each side.
+	for _, tc := range []struct {
+		text  string
+		terms []string
+	}{
+		{"Huaxin Cloud Electronics", []string{"cloud", "xin clo", "oud ele"}},
+		{"xin Cloud El", []string{"cloud", "xin clo"}},               // "El" may start a longer word
+		{"in Cloud Electr", []string{"cloud", "oud ele"}},            // "in" may end a longer word
+		{"Co., Ltd. (China)", []string{"ltd", "china", "ltd. (chi"}}, // "Co" may end a longer word
+		{"ab - - cd", []string{}},                                    // a separator of more than three characters
+		{"ab·cd", []string{"·c"}},                                    // a separator outside ASCII: its own terms
+	} {
+		if p := store.PlanSearch(tc.text); !slices.Equal(p.Terms, tc.terms) && !(len(p.Terms) == 0 && len(tc.terms) == 0) {
+			t.Errorf("PlanSearch(%q).Terms = %q, want %q", tc.text, p.Terms, tc.terms)
+		}
+	}
+	for _, term := range []string{"xin co", "co., ltd", "北京", "北"} {
+		if store.IsWordTerm(term) {
+			t.Errorf("IsWordTerm(%q) = true", term)
+		}
+	}
 }
 
 // TestSearchPlanIsNecessary checks the property the indexes rely on: a
@@ -37,9 +58,15 @@ func TestSearchTerms(t *testing.T) {
 // word for each of its word conditions.
 func TestSearchPlanIsNecessary(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	alphabet := []rune("北京华信有限公司ABCabc xyz019.,&()（）ÉéΣσς\u212aK")
-	for range 20_000 {
-		rs := make([]rune, 1+rng.IntN(20))
+	mixed := []rune("北京华信有限公司ABCabc xyz019.,&()（）ÉéΣσς\u212aK")
+	// Words and short separators: many junctions.
+	words := []rune("abcdeABC0 .,&- ")
+	for n := range 40_000 {
+		alphabet := mixed
+		if n%2 == 1 {
+			alphabet = words
+		}
+		rs := make([]rune, 1+rng.IntN(30))
 		for i := range rs {
 			rs[i] = alphabet[rng.IntN(len(alphabet))]
 		}
@@ -58,7 +85,7 @@ func TestSearchPlanIsNecessary(t *testing.T) {
 			}
 		}
 		for _, w := range plan.Words {
-			if !slices.ContainsFunc(terms, w.Matches) {
+			if !slices.ContainsFunc(terms, func(t string) bool { return store.IsWordTerm(t) && w.Matches(t) }) {
 				t.Fatalf("name %q contains %q, but no word of %q fits %+v", name, text, terms, w)
 			}
 		}

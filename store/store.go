@@ -83,8 +83,10 @@ type Searcher interface {
 	//
 	// The limit is clamped to 1-SearchMaxLimit (0 means
 	// SearchDefaultLimit). Text empty or longer than SearchMaxText bytes,
-	// or a cursor this backend did not return, gives an error matching
-	// cert.ErrInvalid. Pages are stable under concurrent inserts: a
+	// text without an ASCII letter or digit or a character outside ASCII
+	// (punctuation alone: no number or USCC is made of it, and no index
+	// can answer it without reading every name), or a cursor this backend
+	// did not return, gives an error matching cert.ErrInvalid. Pages are stable under concurrent inserts: a
 	// certificate created after the first page was read is not returned
 	// by the later pages. Search reads; it changes nothing.
 	Search(ctx context.Context, q SearchQuery) ([]*cert.Certificate, string, error)
@@ -124,12 +126,29 @@ func CheckSearch(q SearchQuery) (text string, limit int, err error) {
 		return "", 0, cert.Invalid("text", fmt.Sprintf("must be at most %d bytes", SearchMaxText))
 	case !utf8.ValidString(text) || strings.ContainsRune(text, 0):
 		return "", 0, cert.Invalid("text", "must be UTF-8 text without NUL characters")
+	case !HasSearchWord(text):
+		return "", 0, cert.Invalid("text", SearchWordMessage)
 	}
 	limit = min(q.Limit, SearchMaxLimit)
 	if limit < 1 {
 		limit = SearchDefaultLimit
 	}
 	return text, limit, nil
+}
+
+// SearchWordMessage says what a search text needs besides punctuation.
+const SearchWordMessage = "must contain a letter, a digit or a Chinese character: punctuation alone is not searched"
+
+// HasSearchWord reports whether text has a character a search can look up:
+// an ASCII letter or digit, or a character outside ASCII (store.PlanSearch
+// makes index terms of exactly those).
+func HasSearchWord(text string) bool {
+	for i := 0; i < len(text); i++ {
+		if b := text[i]; b >= utf8.RuneSelf || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' {
+			return true
+		}
+	}
+	return false
 }
 
 // Issuers stores certification bodies.

@@ -367,6 +367,7 @@ func TestSearchPageGolden(t *testing.T) {
 		{"results", SearchPageData{Query: "示例科技", Searched: true, Results: results, Next: "bmV4dA", Cursor: "Zmlyc3Q", Count: 100, CountMore: true}},
 		{"none", SearchPageData{Query: "深圳", Searched: true}},
 		{"short", SearchPageData{Query: "x", Problem: SearchTooShort}},
+		{"noword", SearchPageData{Query: "., -", Problem: SearchNoWord}},
 		{"empty", SearchPageData{}},
 	} {
 		for _, lang := range Languages {

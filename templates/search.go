@@ -11,6 +11,9 @@ import (
 const (
 	SearchTooShort = "short"
 	SearchTooLong  = "long"
+	// SearchNoWord: punctuation alone, without a letter, a digit or a
+	// Chinese character.
+	SearchNoWord = "noword"
 )
 
 // SearchPageData is what the search page shows.
@@ -20,7 +23,7 @@ type SearchPageData struct {
 	// Query is the text searched for, as typed.
 	Query string
 	// Problem, when set, says why no search ran (SearchTooShort,
-	// SearchTooLong).
+	// SearchTooLong, SearchNoWord).
 	Problem string
 	// Searched is set when a search ran, even with no result.
 	Searched bool
@@ -91,6 +94,8 @@ func newSearchView(d SearchPageData) *searchView {
 		v.Problem = translate(lang, "search.short")
 	case SearchTooLong:
 		v.Problem = translate(lang, "search.long")
+	case SearchNoWord:
+		v.Problem = translate(lang, "search.noword")
 	}
 	page := func(cursor string) string {
 		p := url.Values{"q": {d.Query}, "lang": {lang}}

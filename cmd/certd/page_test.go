@@ -551,6 +551,8 @@ func TestSearchPage(t *testing.T) {
 	}{
 		{"x", "zh-CN", "请至少输入 2 个字符", 422},
 		{"x", "en", "Type at least 2 characters", 422},
+		{"., &", "zh-CN", "仅有标点符号无法搜索", 422},
+		{"., &", "en", "punctuation alone cannot be searched", 422},
 		{"深圳", "zh-CN", "没有找到匹配的证书", 200},
 		{"暂", "zh-CN", suspendedName, 200}, // one Chinese character: the index answers it
 		{"鑫", "zh-CN", "没有找到匹配的证书", 200},

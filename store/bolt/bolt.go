@@ -183,6 +183,7 @@ func initialize(tx *bbolt.Tx) error {
 // written, the next Open makes the full check, which is slower but as
 // safe. Calls after Close fail with store.ErrUnavailable.
 func (s *Store) Close() error {
+	s.blocks.stopLoad()
 	if err := s.db.Close(); err != nil {
 		return unavailable("close", err)
 	}

@@ -24,8 +24,12 @@ type finder struct {
 	// one term of each group in its block. none is set when a condition
 	// has no stored term at all: no name can match.
 	groups [][]string
-	none   bool
-	want   int
+	// at holds, for each group, its entry (termBlocks.union: the
+	// ordinals when few) in each block that every group has, in block
+	// order.
+	at   [][]blockEntry
+	none bool
+	want int
 	// public leaves confidential certificates out, and stops at want
 	// matches whatever their order (a count).
 	public bool
@@ -105,29 +109,73 @@ func (f *finder) find(after []byte) error {
 	type block struct {
 		n   uint32
 		max []byte
+		k   int // the index of n in the blocks of every group (f.at)
 	}
 	var blocks []block
-	if err := f.blocks.ForEach(func(k, v []byte) error {
-		blocks = append(blocks, block{binary.BigEndian.Uint32(k), v})
+	if len(f.groups) > 0 && f.s.blocks.ready.Load() {
+		// Only the blocks that hold every condition can hold a match.
+		// The conditions in the fewest blocks go first: they rule out
+		// the most, in memory here and with the fewest lookups in each
+		// block (candidates).
+		entries := make([][]blockEntry, len(f.groups))
+		for i, g := range f.groups {
+			entries[i] = f.s.blocks.union(g)
+		}
+		order := make([]int, len(f.groups))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return len(entries[a]) - len(entries[b]) })
+		groups, sorted := make([][]string, len(f.groups)), make([][]blockEntry, len(f.groups))
+		for i, o := range order {
+			groups[i], sorted[i] = f.groups[o], entries[o]
+		}
+		f.groups, entries = groups, sorted
+		in := make([]uint32, len(entries[0]))
+		for i, e := range entries[0] {
+			in[i] = e.n
+		}
+		for _, l := range entries[1:] {
+			if len(in) == 0 {
+				break
+			}
+			in = intersect(in, l)
+		}
+		// The entry of each group in each block of in, side by side.
+		f.at = make([][]blockEntry, len(entries))
+		for gi, l := range entries {
+			at := make([]blockEntry, len(in))
+			j := 0
+			for k, n := range in {
+				for l[j].n < n {
+					j++
+				}
+				at[k] = l[j]
+			}
+			f.at[gi] = at
+		}
+		if len(in) < 64 {
+			for k, n := range in {
+				if m := f.blocks.Get(blockKey(n)); m != nil {
+					blocks = append(blocks, block{n, m, k})
+				}
+			}
+		} else if err := f.blocks.ForEach(func(key, v []byte) error {
+			// Both in block order.
+			n := binary.BigEndian.Uint32(key)
+			k, found := slices.BinarySearch(in, n)
+			if found {
+				blocks = append(blocks, block{n, v, k})
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	} else if err := f.blocks.ForEach(func(key, v []byte) error {
+		blocks = append(blocks, block{binary.BigEndian.Uint32(key), v, -1})
 		return nil
 	}); err != nil {
 		return err
-	}
-	if len(f.groups) > 0 {
-		// Only the blocks that hold every condition can hold a match.
-		var in []uint32
-		for i, g := range f.groups {
-			u := f.s.blocks.union(g)
-			if i == 0 {
-				in = u
-			} else {
-				in = intersect(in, u)
-			}
-		}
-		blocks = slices.DeleteFunc(blocks, func(b block) bool {
-			_, ok := slices.BinarySearch(in, b.n)
-			return !ok
-		})
 	}
 	slices.SortFunc(blocks, func(a, b block) int { return bytes.Compare(b.max, a.max) })
 	var set [blockSize / 64]uint64
@@ -135,7 +183,7 @@ func (f *finder) find(after []byte) error {
 		if f.full() && (f.public || bytes.Compare(b.max, f.found[f.want-1].key) < 0) {
 			break
 		}
-		if !f.candidates(b.n, &set) {
+		if !f.candidates(b.n, b.k, &set) {
 			continue
 		}
 		if err := f.confirm(b.n, &set, after); err != nil {
@@ -160,8 +208,10 @@ func (f *finder) add(h hit) {
 }
 
 // candidates sets in set the ordinals of block n that hold a term of every
-// group; it reports whether there is one.
-func (f *finder) candidates(n uint32, set *[blockSize / 64]uint64) bool {
+// group; it reports whether there is one. The groups whose ordinals in the
+// block are in memory (a few: termBlocks) are intersected first, and only
+// the others read their postings, while candidates remain.
+func (f *finder) candidates(n uint32, k int, set *[blockSize / 64]uint64) bool {
 	if len(f.groups) == 0 {
 		// Every condition is too common to look up: all of the block
 		// are candidates.
@@ -170,8 +220,41 @@ func (f *finder) candidates(n uint32, set *[blockSize / 64]uint64) bool {
 		}
 		return true
 	}
+	have := false
 	var g [blockSize / 64]uint64
+	if f.at == nil {
+		// The lists in memory are not loaded yet: every group reads
+		// its postings.
+		k = -1
+	} else {
+		mask := ^uint64(0)
+		for _, at := range f.at {
+			mask &= at[k].mask
+		}
+		if mask == 0 {
+			return false
+		}
+	}
+	for _, at := range f.at {
+		e := at[k]
+		if e.many() {
+			continue
+		}
+		clear(g[:])
+		for _, o := range e.ords {
+			if o < blockSize {
+				g[o/64] |= 1 << (o % 64)
+			}
+		}
+		if !and(set, &g, !have) {
+			return false
+		}
+		have = true
+	}
 	for gi, group := range f.groups {
+		if k >= 0 && !f.at[gi][k].many() {
+			continue // in set already
+		}
 		clear(g[:])
 		for _, t := range group {
 			key := postingKey(n, t)
@@ -184,25 +267,35 @@ func (f *finder) candidates(n uint32, set *[blockSize / 64]uint64) bool {
 				g[o/64] |= 1 << (o % 64)
 			}
 		}
-		any := uint64(0)
-		for i := range set {
-			if gi == 0 {
-				set[i] = g[i]
-			} else {
-				set[i] &= g[i]
-			}
-			any |= set[i]
-		}
-		if any == 0 {
+		if !and(set, &g, !have) {
 			if gi > 0 {
 				// This condition ruled the block out: ask it first in the
 				// next block, where it likely does again.
 				f.groups[0], f.groups[gi] = f.groups[gi], f.groups[0]
+				if f.at != nil {
+					f.at[0], f.at[gi] = f.at[gi], f.at[0]
+				}
 			}
 			return false
 		}
+		have = true
 	}
 	return true
+}
+
+// and sets set to g (first) or to set and g, and reports whether any bit
+// is left.
+func and(set, g *[blockSize / 64]uint64, first bool) bool {
+	any := uint64(0)
+	for i := range set {
+		if first {
+			set[i] = g[i]
+		} else {
+			set[i] &= g[i]
+		}
+		any |= set[i]
+	}
+	return any != 0
 }
 
 // confirm checks the candidates of block n against their stored names,

@@ -2,10 +2,13 @@ package bolt
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"go.etcd.io/bbolt"
 
@@ -49,7 +52,9 @@ var (
 	keySearchIndex = []byte("searchIndex")
 )
 
-const searchIndexVersion = "1"
+// Version 2 added the junctions of words (store.SearchTerms): a file of
+// version 1 is indexed again at Open.
+const searchIndexVersion = "2"
 
 // blockSize is how many sequence numbers one block of postings covers.
 const blockSize = 1024
@@ -174,12 +179,6 @@ func (w *indexWriter) add(k *certKeys) error {
 				*p = bytes.Clone(w.postings.Get(postingKey(block, string(t))))
 			}
 			pend[string(t)] = p
-			if len(*p) == 0 {
-				// The first posting of the term in this block: the
-				// blocks in memory learn it before the commit, like the
-				// vocabulary.
-				w.s.blocks.add(string(t), block)
-			}
 		} else if n := len(*p); n >= 2 && binary.BigEndian.Uint16((*p)[n-2:]) == ord {
 			return // a term seen before in these names
 		}
@@ -204,8 +203,13 @@ func (w *indexWriter) add(k *certKeys) error {
 	return err
 }
 
-// flush writes the gathered postings in key order.
+// flush writes the gathered postings in key order, and tells the blocks
+// in memory about them first: before the commit, so that a search may
+// look for a posting the file does not have yet, never miss one it has.
 func (w *indexWriter) flush() error {
+	for block, touched := range w.touched {
+		w.s.blocks.addValues(block, touched, w.pend[block])
+	}
 	for block, touched := range w.touched {
 		terms := make([]string, 0, len(touched))
 		for t := range touched {
@@ -244,18 +248,9 @@ func (s *Store) ensureSearchIndex() error {
 		return err
 	}
 	if complete {
-		return s.db.View(func(tx *bbolt.Tx) error {
-			err := tx.Bucket(bucketSearchPostings).ForEach(func(k, _ []byte) error {
-				if len(k) > 4 {
-					s.blocks.add(string(k[4:]), binary.BigEndian.Uint32(k))
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
+		err := s.db.View(func(tx *bbolt.Tx) error {
 			var words []string
-			err = tx.Bucket(bucketSearchWords).ForEach(func(k, _ []byte) error {
+			err := tx.Bucket(bucketSearchWords).ForEach(func(k, _ []byte) error {
 				words = append(words, string(k))
 				return nil
 			})
@@ -265,6 +260,10 @@ func (s *Store) ensureSearchIndex() error {
 			s.vocab.stored(words)
 			return err
 		})
+		if err == nil {
+			s.blocks.startLoad(s.db)
+		}
+		return err
 	}
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		for _, name := range searchBuckets {
@@ -313,6 +312,7 @@ func (s *Store) ensureSearchIndex() error {
 			}
 			if key == nil {
 				done = true
+				s.blocks.loaded()
 				return tx.Bucket(bucketMeta).Put(keySearchIndex, []byte(searchIndexVersion))
 			}
 			return nil
@@ -431,51 +431,207 @@ func (v *vocabulary) expand(c store.WordCondition) ([]string, bool) {
 // termBlocks lists, in memory, the blocks in which each term has postings,
 // so that a search looks up a term only in the blocks that hold every
 // condition of its text: a text that matches nothing then costs a few
-// list intersections instead of a lookup in every block. It takes
-// four bytes per block and term (the keys of search.postings), built at
-// Open and kept by every write before its commit: it may list a block
-// where a rolled-back write left no posting, never lack one.
+// list intersections instead of a lookup in every block. With each block
+// it keeps the ordinals of the term there when they are at most two (most
+// terms are rare in a block), so that the conditions of a text are
+// intersected inside a block without reading its postings, and only the
+// terms common in the block are looked up. It takes sixteen bytes per block
+// and term (the keys of search.postings), built at Open and kept by every
+// write before its commit: it may list a block or an ordinal that a
+// rolled-back write left out of the file, never lack one.
+//
+// At Open the lists are read from search.postings in the background
+// (startLoad): reading every key of a large index takes seconds, and
+// certd serves verifications meanwhile. Until the lists are complete
+// (ready), a search looks in every block.
 type termBlocks struct {
 	mu sync.RWMutex
-	m  map[string][]uint32
+	m  map[string][]blockEntry
+	// ready is set once the lists hold every posting of the file.
+	ready atomic.Bool
+	// stop ends the load early (Close), done says it ended.
+	stop, done chan struct{}
 }
 
-func (b *termBlocks) add(term string, block uint32) {
+// loadBatch is how many postings the load reads between two looks at
+// stop.
+const loadBatch = 4096
+
+// startLoad reads the lists of the file in the background; writes may
+// add postings meanwhile: load merges.
+func (b *termBlocks) startLoad(db *bbolt.DB) {
+	b.stop, b.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(b.done)
+		stopped := errors.New("stopped")
+		n := 0
+		err := db.View(func(tx *bbolt.Tx) error {
+			return tx.Bucket(bucketSearchPostings).ForEach(func(k, v []byte) error {
+				if n++; n%loadBatch == 0 {
+					select {
+					case <-b.stop:
+						return stopped
+					default:
+					}
+				}
+				if len(k) > 4 {
+					b.load(string(k[4:]), binary.BigEndian.Uint32(k), v)
+				}
+				return nil
+			})
+		})
+		if err == nil {
+			b.loaded()
+		}
+	}()
+}
+
+// loaded says that the lists are complete.
+func (b *termBlocks) loaded() { b.ready.Store(true) }
+
+// stopLoad ends a load in progress and waits for it.
+func (b *termBlocks) stopLoad() {
+	if b.stop != nil {
+		close(b.stop)
+		<-b.done
+		b.stop = nil
+	}
+}
+
+// blockEntry is a block of a term, with the ordinals of the term there:
+// ords[1] is noOrd when there is one; both are manyOrds when there are
+// more than two. mask has bit i set when an ordinal of the term lies in
+// the i-th sixty-fourth of the block: a certificate with every term of a
+// text sets the same bit in the masks of all of them, so masks that have
+// no bit in common rule the block out, however many ordinals each has.
+type blockEntry struct {
+	n    uint32
+	ords [2]uint16
+	mask uint64
+}
+
+// segment is the bit of the ordinal o in a mask.
+func segment(o uint16) uint64 { return 1 << (o / (blockSize / 64)) }
+
+const (
+	noOrd   = 0xffff
+	manyOrd = 0xfffe
+)
+
+// many reports whether the ordinals of the entry are not kept: the
+// postings must be read.
+func (e blockEntry) many() bool { return e.ords[0] == manyOrd }
+
+// with returns the entry with the ordinal o added.
+func (e blockEntry) with(o uint16) blockEntry {
+	e.mask |= segment(o)
+	switch {
+	case e.many() || e.ords[0] == o || e.ords[1] == o:
+	case e.ords[1] == noOrd:
+		e.ords[1] = o
+	default:
+		e.ords = [2]uint16{manyOrd, manyOrd}
+	}
+	return e
+}
+
+// addValues records the postings of the terms in block n, values[term]
+// (all of the block's ordinals of the term: a write's).
+func (b *termBlocks) addValues(n uint32, terms map[string]bool, values map[string]*[]byte) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.m == nil {
-		b.m = map[string][]uint32{}
-	}
-	l := b.m[term]
-	i, found := slices.BinarySearch(l, block)
-	if !found {
-		b.m[term] = slices.Insert(l, i, block)
+	for t := range terms {
+		b.loadLocked(t, n, *values[t])
 	}
 }
 
-// union returns the sorted blocks that hold any of the terms.
-func (b *termBlocks) union(terms []string) []uint32 {
+// load records the postings v of term in block n (at Open they come in
+// key order: blocks ascending), with the ordinals already known.
+func (b *termBlocks) load(term string, n uint32, v []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.loadLocked(term, n, v)
+}
+
+func (b *termBlocks) loadLocked(term string, n uint32, v []byte) {
+	if b.m == nil {
+		b.m = map[string][]blockEntry{}
+	}
+	e := blockEntry{n, [2]uint16{manyOrd, manyOrd}, 0}
+	switch len(v) / 2 {
+	case 0:
+		return
+	case 1:
+		e.ords = [2]uint16{binary.BigEndian.Uint16(v), noOrd}
+	case 2:
+		e.ords = [2]uint16{binary.BigEndian.Uint16(v), binary.BigEndian.Uint16(v[2:])}
+	}
+	for i := 0; i+1 < len(v); i += 2 {
+		e.mask |= segment(binary.BigEndian.Uint16(v[i:]))
+	}
+	l := b.m[term]
+	if len(l) > 0 && l[len(l)-1].n >= n {
+		// Known before (a write, or the load meanwhile): keep the
+		// ordinals of both.
+		i, found := slices.BinarySearchFunc(l, n, func(e blockEntry, n uint32) int { return cmp.Compare(e.n, n) })
+		if !found {
+			b.m[term] = slices.Insert(l, i, e)
+		} else if e.many() {
+			e.mask |= l[i].mask
+			l[i] = e
+		} else {
+			for _, o := range e.ords {
+				if o != noOrd {
+					l[i] = l[i].with(o)
+				}
+			}
+		}
+		return
+	}
+	b.m[term] = append(l, e)
+}
+
+// union returns the blocks that hold any of the terms, sorted, each with
+// the ordinals of the terms together.
+func (b *termBlocks) union(terms []string) []blockEntry {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if len(terms) == 1 {
 		return slices.Clone(b.m[terms[0]])
 	}
-	var out []uint32
+	var all []blockEntry
 	for _, t := range terms {
-		out = append(out, b.m[t]...)
+		all = append(all, b.m[t]...)
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	slices.SortFunc(all, func(a, b blockEntry) int { return cmp.Compare(a.n, b.n) })
+	out := all[:0]
+	for _, e := range all {
+		if k := len(out) - 1; k >= 0 && out[k].n == e.n {
+			if e.many() {
+				out[k].ords = e.ords
+				out[k].mask |= e.mask
+				continue
+			}
+			for _, o := range e.ords {
+				if o != noOrd {
+					out[k] = out[k].with(o)
+				}
+			}
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // intersect returns the blocks in both sorted lists.
-func intersect(a, b []uint32) []uint32 {
+func intersect(a []uint32, b []blockEntry) []uint32 {
 	var out []uint32
 	for i, j := 0, 0; i < len(a) && j < len(b); {
 		switch {
-		case a[i] < b[j]:
+		case a[i] < b[j].n:
 			i++
-		case a[i] > b[j]:
+		case a[i] > b[j].n:
 			j++
 		default:
 			out = append(out, a[i])

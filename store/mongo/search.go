@@ -26,8 +26,7 @@ var searchSort = bson.D{{Key: "createdAt", Value: -1}, {Key: "createdAtNs", Valu
 // regular expression of the quoted text (regexp.QuoteMeta), so no
 // character of the text is a pattern. The terms of the text
 // (store.PlanSearch) narrow the names first through idx_search_terms; a
-// text without any (only punctuation) leaves the expression to read every
-// document.
+// text without any (punctuation alone) is refused by store.CheckSearch.
 func (s *Store) Search(ctx context.Context, q store.SearchQuery) ([]*cert.Certificate, string, error) {
 	text, limit, err := store.CheckSearch(q)
 	if err != nil {

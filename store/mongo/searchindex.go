@@ -30,7 +30,7 @@ import (
 const (
 	collSearchWords  = "searchwords"
 	idxSearchTerms   = "idx_search_terms"
-	searchTermsV     = 1
+	searchTermsV     = 2              // 2: with the junctions of words
 	vocabularyMarker = "#complete-v1" // not a word: words are [a-z0-9]
 	// maxExpansion bounds the stored words a part of a word may stand for;
 	// a part in more words is left to the regular expression.

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -117,7 +118,10 @@ func SearchMatchesScan(t *testing.T, s store.Store, n, queries int, seed uint64)
 		}
 		return string(b)
 	}
-	texts := []string{"不存在", "Nonexistent Holdings", "q", "Zz", "北", "公司", "ltd. ", " tech", "ech", "&", "., ", "Co., L", "Xinhua", "huax"}
+	texts := []string{"不存在", "Nonexistent Holdings", "q", "Zz", "北", "公司", "ltd. ", " tech", "ech", "Co., L", "Xinhua", "huax",
+		// Words that are common but seldom or never stand together, in
+		// this order, with these separators.
+		"Technology Co., Ltd.", "Group Co.", "Data Example Group", "beta ALPHA", "Tech  Info", "co ltd", "Ltd. Group"}
 	for range queries {
 		c := all[rng.IntN(len(all))]
 		var q string
@@ -154,8 +158,19 @@ func SearchMatchesScan(t *testing.T, s store.Store, n, queries int, seed uint64)
 		}
 	}
 
+	texts = append(texts, "&", "., ", ") (")
 	for _, q := range texts {
 		text := strings.TrimSpace(q)
+		if !store.HasSearchWord(text) {
+			// Punctuation alone is refused, by both calls.
+			if _, _, err := s.Search(t.Context(), store.SearchQuery{Text: q}); !errors.Is(err, cert.ErrInvalid) {
+				t.Errorf("Search(%q): err = %v, want %v", q, err, cert.ErrInvalid)
+			}
+			if _, err := s.CountSearch(t.Context(), q, 100); !errors.Is(err, cert.ErrInvalid) {
+				t.Errorf("CountSearch(%q): err = %v, want %v", q, err, cert.ErrInvalid)
+			}
+			continue
+		}
 		lower, upper := strings.ToLower(text), strings.ToUpper(text)
 		var want []*cert.Certificate
 		for _, c := range byID {
