@@ -158,7 +158,10 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// A passed surveillance audit.
 	do(t, ctx, chromedp.Navigate(certURL+"/surveillance"), chromedp.WaitVisible(chromedp.CSS("#date")),
-		chromedp.SetValue(chromedp.CSS("#date"), time.Now().Format("2006-01-02")),
+		// The audit's day in the issuer's time zone (Asia/Shanghai, UTC+8,
+		// no daylight saving): from 16:00 UTC it is already the next day
+		// there, and the certificate's validity starts on that day.
+		chromedp.SetValue(chromedp.CSS("#date"), time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01-02")),
 		chromedp.SetValue(chromedp.CSS("#auditRef"), "SA-2026-001"))
 	shoot(t, ctx, shots, "surveillance-form")
 	do(t, ctx, chromedp.Submit(chromedp.CSS("#reason")), chromedp.WaitVisible(chromedp.CSS(`a[href$="/certificate.pdf"]`)))
