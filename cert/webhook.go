@@ -104,8 +104,13 @@ type Delivery struct {
 	To string `json:"-"`
 	// Certificate is the id of the certificate the message is about.
 	Certificate string `json:"certificate,omitempty"`
-	Issuer      string `json:"issuer"`
-	EventType   string `json:"type"`
+	// Seq is the place of the message's event among the certificate's
+	// events (cert.Event.Seq); 0 for messages that are not about one
+	// event (reminders, confirmations) and for deliveries stored before
+	// it was kept. Deliveries of one group go in (CreatedAt, Seq) order.
+	Seq       int    `json:"-"`
+	Issuer    string `json:"issuer"`
+	EventType string `json:"type"`
 	// Payload is the JSON body sent on every attempt (ChannelWebhook), or
 	// what the mailer needs to compose the e-mail (ChannelEmail).
 	Payload       []byte         `json:"-"`
@@ -132,6 +137,32 @@ func (d *Delivery) RetryOrigin() time.Time {
 		return *d.RedeliveredAt
 	}
 	return d.CreatedAt
+}
+
+// Group is the key of the deliveries that go one after the other: to one
+// receiver (webhook or address) about one certificate. It is "" for a
+// delivery about no certificate, which waits for no other.
+func (d *Delivery) Group() string {
+	if d.Certificate == "" {
+		return ""
+	}
+	if d.IsEmail() {
+		return ChannelEmail + "\x00" + d.To + "\x00" + d.Certificate
+	}
+	return ChannelWebhook + "\x00" + d.Webhook + "\x00" + d.Certificate
+}
+
+// Before reports whether d goes before e in their group: earlier
+// CreatedAt, then lower Seq, then lower ID (a total order, so that every
+// instance agrees).
+func (d *Delivery) Before(e *Delivery) bool {
+	if c := d.CreatedAt.Compare(e.CreatedAt); c != 0 {
+		return c < 0
+	}
+	if d.Seq != e.Seq {
+		return d.Seq < e.Seq
+	}
+	return d.ID < e.ID
 }
 
 // IsEmail reports whether the delivery is an e-mail.

@@ -100,6 +100,6 @@ func (s *OrganizationSink) delivery(ev notify.Event, now time.Time) (*cert.Deliv
 	return &cert.Delivery{
 		ID: notify.DeliveryID(ev.ID, "mailto:"+c.Organization.Email), Channel: cert.ChannelEmail,
 		To: c.Organization.Email, Certificate: c.ID, Issuer: c.Issuer, EventType: ev.Type,
-		Payload: payload, Status: cert.DeliveryPending, NextAttemptAt: at, CreatedAt: at,
+		Seq: job.Seq, Payload: payload, Status: cert.DeliveryPending, NextAttemptAt: at, CreatedAt: at,
 	}, nil
 }

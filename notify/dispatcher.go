@@ -195,6 +195,9 @@ func (s *WebhookSink) Enqueue(ctx context.Context, ev Event, now time.Time) erro
 			return err
 		}
 		dl.Certificate = ev.Certificate.ID
+		if ev.Event != nil {
+			dl.Seq = ev.Event.Seq
+		}
 		switch err := s.Store.EnqueueDelivery(ctx, dl); {
 		case errors.Is(err, store.ErrAlreadyExists):
 		case err != nil:

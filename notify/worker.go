@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -98,13 +99,18 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("lease deliveries: %w", err)
 	}
-	// Deliveries to one receiver about one certificate go in order, one
-	// after the other; the others in parallel, so that one slow receiver
-	// does not hold the rest of the round.
+	// Deliveries to one receiver about one certificate go in the order
+	// of the certificate's events, one after the other, and one that
+	// fails holds the later ones of its group (the store does not lease
+	// them before it either); the others go in parallel, so that one slow
+	// receiver does not hold the rest of the round.
 	var groups [][]*cert.Delivery
 	index := map[string]int{}
 	for _, d := range ds {
-		k := d.Channel + "\x00" + d.Webhook + "\x00" + d.To + "\x00" + d.Certificate
+		k := d.Group()
+		if k == "" {
+			k = "\x01" + d.Channel + "\x00" + d.Webhook + "\x00" + d.To
+		}
 		i, ok := index[k]
 		if !ok {
 			i = len(groups)
@@ -115,10 +121,19 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	}
 	var wg sync.WaitGroup
 	for _, g := range groups {
+		slices.SortFunc(g, func(a, b *cert.Delivery) int {
+			switch {
+			case a.Before(b):
+				return -1
+			case b.Before(a):
+				return 1
+			}
+			return 0
+		})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for _, d := range g {
+			for i, d := range g {
 				// The lease covers the whole round; an attempt that may
 				// outlive it is left for the next round (another
 				// instance may take the delivery once the lease ends,
@@ -127,6 +142,15 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 					return
 				}
 				w.attempt(ctx, d)
+				if d.Status == cert.DeliveryPending && d.Group() != "" {
+					// The later ones wait for this one's retry: they are
+					// released untouched, and the store does not lease
+					// them again while this one is pending.
+					for _, later := range g[i+1:] {
+						w.finish(ctx, later, cert.DeliveryPending, later.LastStatusCode, later.LastError)
+					}
+					return
+				}
 			}
 		}()
 	}

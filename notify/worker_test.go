@@ -39,6 +39,8 @@ type hookReceiver struct {
 	t      *testing.T
 	secret string
 	answer func(n int) int
+	// byID, when set, answers instead of answer, by webhook-id.
+	byID   func(id string) int
 	mu     sync.Mutex
 	ids    []string
 	bodies []string
@@ -55,6 +57,10 @@ func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.bodies = append(h.bodies, string(body))
 	n := len(h.ids)
 	h.mu.Unlock()
+	if h.byID != nil {
+		w.WriteHeader(h.byID(r.Header.Get(HeaderID)))
+		return
+	}
 	w.WriteHeader(h.answer(n))
 }
 

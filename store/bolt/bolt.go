@@ -161,9 +161,15 @@ var (
 
 // initialize creates the buckets and checks the layout version.
 func initialize(tx *bbolt.Tx) error {
+	groups := tx.Bucket(bucketDeliveryGroup) == nil
 	for _, name := range slices.Concat(allBuckets, accountBuckets, statusBuckets, webhookBuckets, outboxBuckets, watchBuckets, searchBuckets, validityBuckets) {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w: %w", name, store.ErrUnavailable, err)
+		}
+	}
+	if groups {
+		if err := indexDeliveryGroups(tx); err != nil {
+			return fmt.Errorf("index delivery groups: %w: %w", store.ErrUnavailable, err)
 		}
 	}
 	meta := tx.Bucket(bucketMeta)

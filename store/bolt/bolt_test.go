@@ -3,6 +3,7 @@ package bolt_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -513,4 +514,48 @@ func TestOpenDamaged(t *testing.T) {
 		t.Fatalf("Open of the intact copy: %v", err)
 	}
 	s2.Close()
+}
+
+// TestOpenIndexesDeliveryGroups: a file written before the group index
+// existed gets it on open, so that its pending deliveries hold the later
+// ones of their groups.
+func TestOpenIndexesDeliveryGroups(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "certd.db")
+	s, err := bolt.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	for i, id := range []string{"msg_b", "msg_a"} { // msg_a is the later event
+		d := &cert.Delivery{ID: id, Webhook: "wh1", Certificate: "CERTA", Seq: i + 1, Issuer: "cesa-itss",
+			EventType: cert.WebhookCertificateIssued, Status: cert.DeliveryPending, NextAttemptAt: at, CreatedAt: at}
+		if err := s.EnqueueDelivery(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bbolt.Tx) error { return tx.DeleteBucket([]byte("deliveries.group")) }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err = bolt.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.LeaseDeliveries(t.Context(), "a", at, at.Add(time.Minute), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, d := range got {
+		ids = append(ids, fmt.Sprintf("%s (seq %d)", d.ID, d.Seq))
+	}
+	if len(got) != 1 || got[0].ID != "msg_b" || got[0].Seq != 1 {
+		t.Errorf("leased %v, want msg_b (seq 1; msg_a waits for it)", ids)
+	}
 }

@@ -3,6 +3,7 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -19,7 +20,8 @@ var (
 	bucketDeliveries      = []byte("deliveries")         // id -> deliveryRecord
 	bucketDeliveryDue     = []byte("deliveries.due")     // timeKey(next attempt) id -> nil, pending only
 	bucketDeliveryWebhook = []byte("deliveries.webhook") // webhook \0 timeKey(created) id -> nil
-	webhookBuckets        = [][]byte{bucketWebhooks, bucketDeliveries, bucketDeliveryDue, bucketDeliveryWebhook}
+	bucketDeliveryGroup   = []byte("deliveries.group")   // Group() \0 timeKey(created) seq id -> nil, pending with a group only
+	webhookBuckets        = [][]byte{bucketWebhooks, bucketDeliveries, bucketDeliveryDue, bucketDeliveryWebhook, bucketDeliveryGroup}
 )
 
 var _ store.Webhooks = (*Store)(nil)
@@ -44,21 +46,97 @@ type deliveryRecord struct {
 	cert.Delivery
 	Payload    []byte    `json:"payload"`
 	To         string    `json:"to,omitempty"`
+	Seq        int       `json:"seq,omitempty"`
 	LeaseOwner string    `json:"leaseOwner,omitempty"`
 	LeaseUntil time.Time `json:"leaseUntil"`
 }
 
 func recordOf(d *cert.Delivery) *deliveryRecord {
-	return &deliveryRecord{Delivery: *d, Payload: d.Payload, To: d.To, LeaseOwner: d.LeaseOwner, LeaseUntil: d.LeaseUntil}
+	return &deliveryRecord{Delivery: *d, Payload: d.Payload, To: d.To, Seq: d.Seq, LeaseOwner: d.LeaseOwner, LeaseUntil: d.LeaseUntil}
 }
 
 func (r *deliveryRecord) delivery() *cert.Delivery {
 	d := r.Delivery
-	d.Payload, d.To, d.LeaseOwner, d.LeaseUntil = r.Payload, r.To, r.LeaseOwner, r.LeaseUntil
+	d.Payload, d.To, d.Seq, d.LeaseOwner, d.LeaseUntil = r.Payload, r.To, r.Seq, r.LeaseOwner, r.LeaseUntil
 	return &d
 }
 
 func deliveryDueKey(next time.Time, id string) []byte { return append(timeKey(next), id...) }
+
+// groupPrefix is the prefix of the group index keys of the group g.
+func groupPrefix(g string) []byte { return append([]byte(g), 0) }
+
+// deliveryGroupKey sorts a group's deliveries as cert.Delivery.Before
+// does; "" for a delivery that has no group.
+func deliveryGroupKey(d *cert.Delivery) []byte {
+	g := d.Group()
+	if g == "" {
+		return nil
+	}
+	k := append(groupPrefix(g), timeKey(d.CreatedAt)...)
+	k = binary.BigEndian.AppendUint64(k, uint64(d.Seq))
+	return append(k, d.ID...)
+}
+
+// putPending adds a pending delivery to the due and group indexes.
+func putPending(tx *bbolt.Tx, d *cert.Delivery) error {
+	if err := tx.Bucket(bucketDeliveryDue).Put(deliveryDueKey(d.NextAttemptAt, d.ID), nil); err != nil {
+		return err
+	}
+	if k := deliveryGroupKey(d); k != nil {
+		return tx.Bucket(bucketDeliveryGroup).Put(k, nil)
+	}
+	return nil
+}
+
+// deletePending removes a delivery from the due and group indexes.
+func deletePending(tx *bbolt.Tx, d *cert.Delivery) error {
+	if err := tx.Bucket(bucketDeliveryDue).Delete(deliveryDueKey(d.NextAttemptAt, d.ID)); err != nil {
+		return err
+	}
+	if k := deliveryGroupKey(d); k != nil {
+		return tx.Bucket(bucketDeliveryGroup).Delete(k)
+	}
+	return nil
+}
+
+// heldBack reports whether a pending delivery of d's group goes before d
+// and was not leased in this transaction (taken: ids leased so far): d
+// then waits for it.
+func heldBack(tx *bbolt.Tx, d *cert.Delivery, taken map[string]bool) bool {
+	self := deliveryGroupKey(d)
+	if self == nil {
+		return false
+	}
+	prefix := groupPrefix(d.Group())
+	c := tx.Bucket(bucketDeliveryGroup).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.Compare(k, self) < 0; k, _ = c.Next() {
+		if !taken[string(k[len(prefix)+12+8:])] {
+			return true
+		}
+	}
+	return false
+}
+
+// indexDeliveryGroups fills the group index from the pending deliveries
+// of a file written before the index existed.
+func indexDeliveryGroups(tx *bbolt.Tx) error {
+	all := tx.Bucket(bucketDeliveries)
+	return tx.Bucket(bucketDeliveryDue).ForEach(func(k, _ []byte) error {
+		v := all.Get(k[12:])
+		if v == nil {
+			return nil
+		}
+		var r deliveryRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("decode delivery %s: %w", k[12:], err)
+		}
+		if gk := deliveryGroupKey(r.delivery()); gk != nil {
+			return tx.Bucket(bucketDeliveryGroup).Put(gk, nil)
+		}
+		return nil
+	})
+}
 
 func webhookDeliveryKey(d *cert.Delivery) []byte {
 	k := append([]byte(d.Webhook), 0)
@@ -231,7 +309,7 @@ func (s *Store) EnqueueDelivery(ctx context.Context, d *cert.Delivery) error {
 			return nil, err
 		}
 		if d.Status == cert.DeliveryPending {
-			if err := tx.Bucket(bucketDeliveryDue).Put(deliveryDueKey(d.NextAttemptAt, d.ID), nil); err != nil {
+			if err := putPending(tx, d); err != nil {
 				return nil, err
 			}
 		}
@@ -309,6 +387,7 @@ func (s *Store) LeaseDeliveries(ctx context.Context, owner string, now, until ti
 	var out []*cert.Delivery
 	err := s.update("lease deliveries", func(tx *bbolt.Tx) (error, error) {
 		out = out[:0]
+		taken := map[string]bool{}
 		limit := timeKey(now)
 		all := tx.Bucket(bucketDeliveries)
 		c := tx.Bucket(bucketDeliveryDue).Cursor()
@@ -325,7 +404,7 @@ func (s *Store) LeaseDeliveries(ctx context.Context, owner string, now, until ti
 			if err := json.Unmarshal(v, &r); err != nil {
 				return nil, fmt.Errorf("decode delivery %s: %w", id, err)
 			}
-			if r.Status != cert.DeliveryPending || !r.LeaseUntil.Before(now) {
+			if r.Status != cert.DeliveryPending || !r.LeaseUntil.Before(now) || heldBack(tx, r.delivery(), taken) {
 				continue
 			}
 			r.LeaseOwner, r.LeaseUntil = owner, until
@@ -336,6 +415,7 @@ func (s *Store) LeaseDeliveries(ctx context.Context, owner string, now, until ti
 			if err := all.Put(bytes.Clone(id), nv); err != nil {
 				return nil, err
 			}
+			taken[string(id)] = true
 			out = append(out, r.delivery())
 		}
 		return nil, nil
@@ -383,7 +463,7 @@ func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) err
 // index in step with its status and next attempt.
 func (s *Store) changeDelivery(op, id string, change func(*deliveryRecord) error) error {
 	return s.batch(op+" "+id, func(tx *bbolt.Tx) (error, error) {
-		all, due := tx.Bucket(bucketDeliveries), tx.Bucket(bucketDeliveryDue)
+		all := tx.Bucket(bucketDeliveries)
 		v := all.Get([]byte(id))
 		if v == nil {
 			return fmt.Errorf("delivery %s: %w", id, store.ErrNotFound), nil
@@ -392,12 +472,12 @@ func (s *Store) changeDelivery(op, id string, change func(*deliveryRecord) error
 		if err := json.Unmarshal(v, &r); err != nil {
 			return nil, fmt.Errorf("decode delivery %s: %w", id, err)
 		}
-		wasDue, oldKey := r.Status == cert.DeliveryPending, deliveryDueKey(r.NextAttemptAt, id)
+		old := r.delivery()
 		if derr := change(&r); derr != nil {
 			return derr, nil
 		}
-		if wasDue {
-			if err := due.Delete(oldKey); err != nil {
+		if old.Status == cert.DeliveryPending {
+			if err := deletePending(tx, old); err != nil {
 				return nil, err
 			}
 		}
@@ -409,7 +489,7 @@ func (s *Store) changeDelivery(op, id string, change func(*deliveryRecord) error
 			return nil, err
 		}
 		if r.Status == cert.DeliveryPending {
-			return nil, due.Put(deliveryDueKey(r.NextAttemptAt, id), nil)
+			return nil, putPending(tx, r.delivery())
 		}
 		return nil, nil
 	})

@@ -24,6 +24,7 @@ const (
 	idxWebhookIssuer   = "idx_issuer"
 	idxDeliveryDue     = "idx_status_next"
 	idxDeliveryWebhook = "idx_webhook_created"
+	idxDeliveryGroup   = "idx_group"
 )
 
 var _ store.Webhooks = (*Store)(nil)
@@ -33,6 +34,7 @@ func (s *Store) webhookIndexes() []index {
 		{coll: s.coll(collWebhooks), name: idxWebhookIssuer, keys: keys("issuer", "_id")},
 		{coll: s.coll(collDeliveries), name: idxDeliveryDue, keys: keys("status", "nextAttemptNs")},
 		{coll: s.coll(collDeliveries), name: idxDeliveryWebhook, keys: keys("webhook", "createdNs", "_id")},
+		{coll: s.coll(collDeliveries), name: idxDeliveryGroup, keys: keys("certificate", "webhook", "status", "createdNs")},
 	}
 }
 
@@ -72,6 +74,7 @@ type deliveryDoc struct {
 	Webhook        string     `bson:"webhook"`
 	To             string     `bson:"to,omitempty"`
 	Certificate    string     `bson:"certificate,omitempty"`
+	Seq            int        `bson:"seq"`
 	Issuer         string     `bson:"issuer"`
 	EventType      string     `bson:"type"`
 	Payload        []byte     `bson:"payload"`
@@ -102,14 +105,14 @@ func fromNanos(n int64) time.Time {
 }
 
 func toDeliveryDoc(d *cert.Delivery) *deliveryDoc {
-	return &deliveryDoc{ID: d.ID, Channel: d.Channel, Webhook: d.Webhook, To: d.To, Certificate: d.Certificate, Issuer: d.Issuer, EventType: d.EventType, Payload: d.Payload,
+	return &deliveryDoc{ID: d.ID, Channel: d.Channel, Webhook: d.Webhook, To: d.To, Certificate: d.Certificate, Seq: d.Seq, Issuer: d.Issuer, EventType: d.EventType, Payload: d.Payload,
 		Status: string(d.Status), Attempts: d.Attempts, NextAttemptNs: nanos(d.NextAttemptAt),
 		LeaseOwner: d.LeaseOwner, LeaseUntilNs: nanos(d.LeaseUntil), LastAttemptAt: d.LastAttemptAt,
 		LastStatusCode: d.LastStatusCode, LastError: d.LastError, CreatedNs: nanos(d.CreatedAt), RedeliveredAt: d.RedeliveredAt}
 }
 
 func (d *deliveryDoc) delivery() *cert.Delivery {
-	return &cert.Delivery{ID: d.ID, Channel: d.Channel, Webhook: d.Webhook, To: d.To, Certificate: d.Certificate, Issuer: d.Issuer, EventType: d.EventType, Payload: d.Payload,
+	return &cert.Delivery{ID: d.ID, Channel: d.Channel, Webhook: d.Webhook, To: d.To, Certificate: d.Certificate, Seq: d.Seq, Issuer: d.Issuer, EventType: d.EventType, Payload: d.Payload,
 		Status: cert.DeliveryStatus(d.Status), Attempts: d.Attempts, NextAttemptAt: fromNanos(d.NextAttemptNs),
 		LeaseOwner: d.LeaseOwner, LeaseUntil: fromNanos(d.LeaseUntilNs), LastAttemptAt: utcPtrTime(d.LastAttemptAt),
 		LastStatusCode: d.LastStatusCode, LastError: d.LastError, CreatedAt: fromNanos(d.CreatedNs), RedeliveredAt: utcPtrTime(d.RedeliveredAt)}
@@ -286,35 +289,96 @@ func (s *Store) Deliveries(ctx context.Context, webhook string, limit int) ([]*c
 
 // LeaseDeliveries takes due deliveries one by one, each with a
 // find-and-modify conditional on the lease having expired, so that the
-// server, not this process, decides who gets a delivery; see
-// store.Webhooks.
+// server, not this process, decides who gets a delivery; a delivery
+// whose group has an earlier pending one not leased in this call is
+// passed over (see cert.Delivery.Group); see store.Webhooks.
 func (s *Store) LeaseDeliveries(ctx context.Context, owner string, now, until time.Time, max int) ([]*cert.Delivery, error) {
 	if owner == "" {
 		return nil, cert.Invalid("owner", "is required")
 	}
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	filter := bson.D{
+	due := bson.D{
 		{Key: "status", Value: string(cert.DeliveryPending)},
 		{Key: "nextAttemptNs", Value: bson.D{{Key: "$lte", Value: nanos(now)}}},
 		{Key: "leaseUntilNs", Value: bson.D{{Key: "$lt", Value: nanos(now)}}},
 	}
 	update := bson.D{{Key: "$set", Value: bson.D{{Key: "leaseOwner", Value: owner}, {Key: "leaseUntilNs", Value: nanos(until)}}}}
-	opts := options.FindOneAndUpdate().SetReturnDocument(options.After).
-		SetSort(bson.D{{Key: "nextAttemptNs", Value: 1}, {Key: "_id", Value: 1}})
+	byDue := options.FindOne().SetSort(bson.D{{Key: "nextAttemptNs", Value: 1}, {Key: "_id", Value: 1}}).
+		SetProjection(bson.D{{Key: "payload", Value: 0}})
+	after := options.FindOneAndUpdate().SetReturnDocument(options.After)
 	var out []*cert.Delivery
+	var passed, taken []string // passed: held back, or taken by another instance meanwhile
 	for len(out) < max {
-		var d deliveryDoc
-		err := s.coll(collDeliveries).FindOneAndUpdate(ctx, filter, update, opts).Decode(&d)
+		skip := append(append(make([]string, 0, len(passed)+len(taken)), passed...), taken...)
+		filter := append(bson.D{{Key: "_id", Value: bson.D{{Key: "$nin", Value: skip}}}}, due...)
+		var c deliveryDoc
+		err := s.coll(collDeliveries).FindOne(ctx, filter, byDue).Decode(&c)
 		if errors.Is(err, mongo.ErrNoDocuments) {
 			break
 		}
 		if err != nil {
 			return out, translate("lease deliveries", err)
 		}
+		held, err := s.heldBack(ctx, c.delivery(), taken)
+		if err != nil {
+			return out, err
+		}
+		if held {
+			passed = append(passed, c.ID)
+			continue
+		}
+		var d deliveryDoc
+		err = s.coll(collDeliveries).FindOneAndUpdate(ctx, append(bson.D{{Key: "_id", Value: c.ID}}, due...), update, after).Decode(&d)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			passed = append(passed, c.ID)
+			continue
+		}
+		if err != nil {
+			return out, translate("lease deliveries", err)
+		}
+		taken = append(taken, d.ID)
 		out = append(out, d.delivery())
 	}
 	return out, nil
+}
+
+// heldBack reports whether a pending delivery of d's group goes before d
+// (cert.Delivery.Before) and is not among taken: d then waits for it.
+// Whether such a one exists changes only when it finishes, so the check
+// needs no lock: the later delivery is at worst passed over once more.
+func (s *Store) heldBack(ctx context.Context, d *cert.Delivery, taken []string) (bool, error) {
+	if d.Group() == "" {
+		return false, nil
+	}
+	c := nanos(d.CreatedAt)
+	filter := bson.D{
+		{Key: "certificate", Value: d.Certificate}, {Key: "webhook", Value: d.Webhook},
+		{Key: "status", Value: string(cert.DeliveryPending)},
+		{Key: "createdNs", Value: bson.D{{Key: "$lte", Value: c}}},
+		{Key: "_id", Value: bson.D{{Key: "$nin", Value: append(append(make([]string, 0, len(taken)+1), taken...), d.ID)}}},
+	}
+	if d.IsEmail() {
+		filter = append(filter, bson.E{Key: "channel", Value: cert.ChannelEmail}, bson.E{Key: "to", Value: d.To})
+	} else {
+		filter = append(filter, bson.E{Key: "channel", Value: bson.D{{Key: "$ne", Value: cert.ChannelEmail}}})
+	}
+	cur, err := s.coll(collDeliveries).Find(ctx, filter, options.Find().
+		SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "createdNs", Value: 1}, {Key: "seq", Value: 1}}))
+	if err != nil {
+		return false, translate("lease deliveries", err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var e deliveryDoc
+		if err := cur.Decode(&e); err != nil {
+			return false, translate("lease deliveries", err)
+		}
+		if e.delivery().Before(d) {
+			return true, nil
+		}
+	}
+	return false, translate("lease deliveries", cur.Err())
 }
 
 // FinishAttempt stores an attempt's result and releases the lease, in

@@ -18,6 +18,7 @@ var webhookTests = []test{
 	{"webhooks/email-delivery-without-webhook", testEmailDeliveryEnqueue},
 	{"webhooks/delivery-list", testDeliveryList},
 	{"webhooks/lease-due-only", testLeaseDueOnly},
+	{"webhooks/lease-holds-group", testLeaseHoldsGroup},
 	{"webhooks/lease-expires", testLeaseExpires},
 	{"webhooks/finish-needs-lease", testFinishNeedsLease},
 	{"webhooks/retry-delivery", testRetryDelivery},
@@ -236,6 +237,69 @@ func testLeaseDueOnly(t *testing.T, s store.Store) {
 	}
 	if one, _ := s.LeaseDeliveries(ctx, "b", later.NextAttemptAt, until, 1); fmt.Sprint(deliveryIDs(one)) != "[msg_later]" {
 		t.Errorf("lease at its time = %v, want [msg_later]", deliveryIDs(one))
+	}
+}
+
+// testLeaseHoldsGroup: a delivery waits while an earlier one of its
+// group (same receiver, same certificate; earlier CreatedAt, then Seq) is
+// pending, unless the same call has leased that one already; other
+// groups and deliveries about no certificate never wait.
+func testLeaseHoldsGroup(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := webhookTime.Add(time.Hour)
+	event := func(id, webhook, certificate string, seq int, next time.Time) *cert.Delivery {
+		d := newDelivery(id, webhook, webhookTime)
+		d.Certificate, d.Seq, d.NextAttemptAt = certificate, seq, next
+		if err := s.EnqueueDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	lease := func(owner string, at time.Time, max int, want string) []*cert.Delivery {
+		t.Helper()
+		got, err := s.LeaseDeliveries(ctx, owner, at, at.Add(time.Minute), max)
+		if err != nil {
+			t.Fatalf("LeaseDeliveries: %v", err)
+		}
+		if ids := fmt.Sprint(deliveryIDs(got)); ids != want {
+			t.Fatalf("%s leased %s at %v, want %s", owner, ids, at.Sub(now), want)
+		}
+		return got
+	}
+	// The second event of CERTA sorts first and is due first: it waits
+	// for the first all the same.
+	first := event("msg_g2", "wh1", "CERTA", 1, webhookTime.Add(time.Second))
+	second := event("msg_g1", "wh1", "CERTA", 2, webhookTime)
+	event("msg_g3", "wh1", "CERTB", 7, webhookTime)
+	event("msg_g4", "wh2", "CERTA", 2, webhookTime)
+	event("msg_g5", "wh1", "", 0, webhookTime)
+	event("msg_h1", "wh1", "CERTC", 1, webhookTime)
+	event("msg_h2", "wh1", "CERTC", 2, webhookTime)
+	other := lease("a", now, 1, "[msg_g3]")
+	if other[0].Seq != 7 || other[0].Certificate != "CERTB" {
+		t.Errorf("leased seq %d of %q, want 7 of CERTB", other[0].Seq, other[0].Certificate)
+	}
+	got := lease("a", now, 10, "[msg_g4 msg_g5 msg_h1 msg_h2 msg_g2]")
+	d := got[len(got)-1]
+	for _, o := range append(other, got[:len(got)-1]...) {
+		o.Status = cert.DeliveryDelivered
+		if err := s.FinishAttempt(ctx, o, "a"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The first, pending for its retry, still holds the second.
+	d.Attempts, d.NextAttemptAt = 1, now.Add(2*time.Minute)
+	if err := s.FinishAttempt(ctx, d, "a"); err != nil {
+		t.Fatal(err)
+	}
+	lease("b", now.Add(time.Minute), 10, "[]")
+	got = lease("b", d.NextAttemptAt, 10, "["+first.ID+"]")
+	got[0].Status = cert.DeliveryDelivered
+	if err := s.FinishAttempt(ctx, got[0], "b"); err != nil {
+		t.Fatal(err)
+	}
+	if got := lease("b", d.NextAttemptAt, 10, "["+second.ID+"]"); got[0].Seq != 2 {
+		t.Errorf("leased seq %d, want 2", got[0].Seq)
 	}
 }
 
