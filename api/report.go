@@ -71,10 +71,6 @@ func (s *Server) reportPeriods(c *echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	certs, err := s.cfg.Issuing.ReportCertificates(ctx, is.ID)
-	if err != nil {
-		return err
-	}
 	subs, err := s.cfg.Submissions.Submissions(ctx, is.ID, t.ID)
 	if err != nil {
 		return err
@@ -83,13 +79,23 @@ func (s *Server) reportPeriods(c *echo.Context) error {
 	if err != nil {
 		loc = time.UTC
 	}
+	// The certificates are counted a page at a time; only the counts of
+	// each month are kept.
+	tally := report.NewTally(t, s.cfg.Issuing.Schemes(), subs, loc, s.cfg.Now())
+	err = s.cfg.Issuing.EachReportCertificates(ctx, is.ID, func(page []*cert.Certificate) error {
+		tally.Add(page)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
 	out := struct {
 		Target   string               `json:"target"`
 		Issuer   string               `json:"issuer"`
 		TimeZone string               `json:"timeZone"`
 		Periods  []report.PeriodState `json:"periods"`
 	}{Target: t.ID, Issuer: is.ID, TimeZone: loc.String(),
-		Periods: report.Periods(t, certs, s.cfg.Issuing.Schemes(), subs, loc, s.cfg.Now())}
+		Periods: tally.Periods()}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, out)
 }

@@ -29,6 +29,7 @@ type Issuing interface {
 	SetOrganizationConfidential(ctx context.Context, p cert.Principal, issuer, uscc string, confidential bool) error
 	ConfidentialOrganizations(ctx context.Context, issuer string) (map[string]bool, error)
 	ReportCertificates(ctx context.Context, issuer string) ([]*cert.Certificate, error)
+	EachReportCertificates(ctx context.Context, issuer string, fn func(page []*cert.Certificate) error) error
 	Schemes() cert.Schemes
 	CreateIssuer(ctx context.Context, p cert.Principal, req issuer.IssuerRequest) (*cert.Issuer, error)
 	Issuers(ctx context.Context) ([]*cert.Issuer, error)

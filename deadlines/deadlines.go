@@ -14,10 +14,11 @@ import (
 	"github.com/certd/certd/store"
 )
 
-// Certificates reads every certificate of an issuer, oldest first, with
-// the effective confidential flag (issuer.Service.ReportCertificates).
+// Certificates hands every certificate of an issuer to fn, oldest first,
+// page by page, with the effective confidential flag
+// (issuer.Service.EachReportCertificates).
 type Certificates interface {
-	ReportCertificates(ctx context.Context, issuer string) ([]*cert.Certificate, error)
+	EachReportCertificates(ctx context.Context, issuer string, fn func(page []*cert.Certificate) error) error
 }
 
 // Users lists an issuer's console accounts (store.Accounts).
@@ -70,15 +71,15 @@ func (s *Service) Outstanding(ctx context.Context, is *cert.Issuer) ([]report.Ta
 	if s.cfg.Submissions == nil || s.cfg.Certificates == nil {
 		return out, nil
 	}
-	certs, err := s.cfg.Certificates.ReportCertificates(ctx, is.ID)
-	if err != nil {
-		return nil, err
-	}
 	loc, err := cert.LoadLocation(is.TimeZone)
 	if err != nil {
 		loc = time.UTC
 	}
 	now := s.cfg.Now()
+	// One walk over the certificates, a page at a time, counting for
+	// every target at once: only the counts of each month are kept.
+	var tallies []*report.Tally
+	var targets []report.TargetPeriods
 	for _, target := range report.Targets {
 		t := s.cfg.Templates[target]
 		if t == nil {
@@ -88,8 +89,23 @@ func (s *Service) Outstanding(ctx context.Context, is *cert.Issuer) ([]report.Ta
 		if err != nil {
 			return nil, fmt.Errorf("submissions of %s to %s: %w", is.ID, target, err)
 		}
-		tp := report.TargetPeriods{Target: target, Name: t.Name}
-		for _, p := range report.Periods(t, certs, s.cfg.Schemes, subs, loc, now) {
+		tallies = append(tallies, report.NewTally(t, s.cfg.Schemes, subs, loc, now))
+		targets = append(targets, report.TargetPeriods{Target: target, Name: t.Name})
+	}
+	if len(tallies) == 0 {
+		return out, nil
+	}
+	err = s.cfg.Certificates.EachReportCertificates(ctx, is.ID, func(page []*cert.Certificate) error {
+		for _, y := range tallies {
+			y.Add(page)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i, tp := range targets {
+		for _, p := range tallies[i].Periods() {
 			if p.Outstanding > 0 {
 				tp.Periods = append(tp.Periods, p)
 			}

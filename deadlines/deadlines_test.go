@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -180,5 +182,99 @@ func TestAlert(t *testing.T) {
 	clk.t = bj(t, "2026-12-12 09:00")
 	if n, err := svc.Alert(ctx); err != nil || n != 0 {
 		t.Errorf("overdue: %d alerts, %v; want none (once per period and target)", n, err)
+	}
+}
+
+// heapPages measures the live heap each time a page of certificates is
+// handed on.
+type heapPages struct {
+	iss  *issuer.Service
+	live []uint64
+}
+
+func (h *heapPages) EachReportCertificates(ctx context.Context, is string, fn func([]*cert.Certificate) error) error {
+	return h.iss.EachReportCertificates(ctx, is, func(page []*cert.Certificate) error {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		h.live = append(h.live, m.HeapAlloc)
+		return fn(page)
+	})
+}
+
+// Outstanding counts an issuer's certificates a page at a time and keeps
+// only the counts of each month: its memory does not grow with the number
+// of certificates (the hourly alert and the console's dashboard held every
+// certificate of the issuer, gigabytes at a million). Its answer is the
+// one of report.Periods over all of them.
+func TestOutstandingMemory(t *testing.T) {
+	_, st, clk := setup(t)
+	ctx := context.Background()
+	const n = 6000
+	for start := 0; start < n; start += 1000 {
+		var batch []*cert.Certificate
+		for i := start; i < start+1000; i++ {
+			c := storetest.NewCertificate(t, "cb")
+			c.CreatedAt = bj(t, "2026-10-05 10:00").Add(time.Duration(i) * 10 * time.Minute)
+			c.ValidFrom, c.ValidUntil = cert.ValidityPeriod(c.CreatedAt, c.Location(), 36)
+			c.Events = []cert.Event{{Seq: 1, Type: cert.EventIssued, At: c.CreatedAt, RecordedAt: c.CreatedAt, Actor: "t"}}
+			c.Number = fmt.Sprintf("CB-2026-1%05d", i)
+			c.Credential = strings.Repeat("x", 1200)
+			c.Confidential = i%7 == 0
+			batch = append(batch, c)
+		}
+		if errs, err := st.CreateCertificates(ctx, batch); err != nil || errs[0] != nil {
+			t.Fatal(err, errs[0])
+		}
+	}
+	schemes, _ := cert.NewSchemes(cert.BuiltinSchemes())
+	ts, _ := report.LoadTemplates("")
+	iss := issuer.New(issuer.Config{Store: st, Schemes: schemes, Now: clk.Now, Organizations: st})
+	h := &heapPages{iss: iss}
+	svc := deadlines.New(deadlines.Config{Templates: ts, Schemes: schemes, Certificates: h, Submissions: st, Now: clk.Now})
+	clk.t = bj(t, "2026-12-06 09:00")
+	is, err := st.Issuer(ctx, "cb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := svc.Outstanding(ctx, is)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.live) < 6 {
+		t.Fatalf("Outstanding read %d pages, want at least 6", len(h.live))
+	}
+	first, last := h.live[1], h.live[len(h.live)-1]
+	if last > first && last-first > 1<<20 {
+		t.Errorf("the live heap grew by %d KB while Outstanding read %d certificates (from %d KB to %d KB): it holds on to what it read",
+			(last-first)>>10, n, first>>10, last>>10)
+	}
+
+	// The same periods as report.Periods over every certificate at once.
+	all, err := iss.ReportCertificates(ctx, "cb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	var want []report.TargetPeriods
+	for _, target := range report.Targets {
+		subs, _ := st.Submissions(ctx, "cb", target)
+		tp := report.TargetPeriods{Target: target, Name: ts[target].Name}
+		for _, p := range report.Periods(ts[target], all, schemes, subs, loc, clk.t) {
+			if p.Outstanding > 0 {
+				tp.Periods = append(tp.Periods, p)
+			}
+		}
+		if len(tp.Periods) > 0 {
+			want = append(want, tp)
+		}
+	}
+	gj, _ := json.Marshal(got)
+	wj, _ := json.Marshal(want)
+	if string(gj) != string(wj) {
+		t.Errorf("Outstanding = %s\nwant %s", gj, wj)
+	}
+	if len(got) == 0 || len(got[0].Periods) < 2 {
+		t.Errorf("want outstanding periods in several months, got %s", gj)
 	}
 }

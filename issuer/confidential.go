@@ -96,32 +96,47 @@ func (s *Service) ConfidentialOrganizations(ctx context.Context, issuerID string
 }
 
 // ReportCertificates returns every certificate of an issuer, oldest first,
-// read page by page, for its reports and their deadlines: a certificate of
-// an organization the issuer marked confidential comes back as a copy
-// with its Confidential flag set (the effective value, which reports go
-// by). It checks no principal: callers have.
+// with the effective confidential flag (EachReportCertificates, gathered).
 func (s *Service) ReportCertificates(ctx context.Context, issuerID string) ([]*cert.Certificate, error) {
-	orgs, err := s.ConfidentialOrganizations(ctx, issuerID)
+	var all []*cert.Certificate
+	err := s.EachReportCertificates(ctx, issuerID, func(page []*cert.Certificate) error {
+		all = append(all, page...)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	var all []*cert.Certificate
+	return all, nil
+}
+
+// EachReportCertificates hands every certificate of an issuer to fn, oldest
+// first, a page of at most 1,000 at a time, each with the effective
+// confidential flag (its own or its organization's), so that a reader that
+// keeps only what it counts holds one page in memory, not the issuer's
+// certificates. fn's error stops the walk and is returned.
+func (s *Service) EachReportCertificates(ctx context.Context, issuerID string, fn func(page []*cert.Certificate) error) error {
+	orgs, err := s.ConfidentialOrganizations(ctx, issuerID)
+	if err != nil {
+		return err
+	}
 	q := Query{Issuer: issuerID, Limit: 1000}
 	for {
 		page, next, err := s.st.ListCertificates(ctx, q)
 		if err != nil {
-			return nil, fmt.Errorf("certificates of %s: %w", issuerID, err)
+			return fmt.Errorf("certificates of %s: %w", issuerID, err)
 		}
-		for _, c := range page {
+		for i, c := range page {
 			if !c.Confidential && orgs[c.Organization.USCC] {
 				cp := *c
 				cp.Confidential = true
-				c = &cp
+				page[i] = &cp
 			}
-			all = append(all, c)
+		}
+		if err := fn(page); err != nil {
+			return err
 		}
 		if next == "" {
-			return all, nil
+			return nil
 		}
 		q.Cursor = next
 	}

@@ -65,47 +65,83 @@ type PeriodState struct {
 // submission, the deadline and the warning at now. certs are the
 // issuer's, oldest first; subs its submissions to t.
 func Periods(t *Template, certs []*cert.Certificate, schemes cert.Schemes, subs []*cert.Submission, loc *time.Location, now time.Time) []PeriodState {
-	out := []PeriodState{}
-	if len(certs) == 0 {
-		return out
-	}
-	// One pass over the whole span, grouped by month.
-	first := PeriodOf(certs[0].CreatedAt, loc)
-	last := PeriodOf(now, loc)
-	span := Period{Month: first.Month, Start: first.Start, End: last.End}
-	submitted := map[string]bool{}
-	at := map[string]time.Time{}
+	tally := NewTally(t, schemes, subs, loc, now)
+	tally.Add(certs)
+	return tally.Periods()
+}
+
+// Tally is Periods over certificates given page by page (oldest first, as
+// Periods takes them), keeping only the counts of each month: an issuer's
+// certificates need not all be in memory at once.
+type Tally struct {
+	t         *Template
+	schemes   cert.Schemes
+	subs      []*cert.Submission
+	loc       *time.Location
+	now       time.Time
+	span      Period
+	started   bool
+	submitted map[string]bool
+	at        map[string]time.Time
+	byMonth   map[string]*PeriodState
+}
+
+// NewTally starts a Tally of t's periods with the issuer's submissions to
+// t, in the issuer's time zone, at now.
+func NewTally(t *Template, schemes cert.Schemes, subs []*cert.Submission, loc *time.Location, now time.Time) *Tally {
+	y := &Tally{t: t, schemes: schemes, subs: subs, loc: loc, now: now,
+		submitted: map[string]bool{}, at: map[string]time.Time{}, byMonth: map[string]*PeriodState{}}
 	for _, sub := range subs {
 		for _, k := range sub.Entries {
-			submitted[k] = true
+			y.submitted[k] = true
 		}
-		at[sub.Period] = sub.SubmittedAt
+		y.at[sub.Period] = sub.SubmittedAt
 	}
-	byMonth := map[string]*PeriodState{}
-	for _, e := range Tracked(t, certs, schemes, span, SubmittedOf(subs)) {
-		m := PeriodOf(e.Reported(), loc).Month
-		ps := byMonth[m]
+	return y
+}
+
+// Add counts the entries of the next certificates, oldest first; the
+// first certificate ever added starts the span (as in Periods).
+func (y *Tally) Add(certs []*cert.Certificate) {
+	if len(certs) == 0 {
+		return
+	}
+	if !y.started {
+		// One pass over the whole span, grouped by month.
+		first := PeriodOf(certs[0].CreatedAt, y.loc)
+		last := PeriodOf(y.now, y.loc)
+		y.span = Period{Month: first.Month, Start: first.Start, End: last.End}
+		y.started = true
+	}
+	for _, e := range Tracked(y.t, certs, y.schemes, y.span, SubmittedOf(y.subs)) {
+		m := PeriodOf(e.Reported(), y.loc).Month
+		ps := y.byMonth[m]
 		if ps == nil {
 			ps = &PeriodState{Period: m}
-			byMonth[m] = ps
+			y.byMonth[m] = ps
 		}
 		ps.Entries++
-		if !submitted[e.Key()] {
+		if !y.submitted[e.Key()] {
 			ps.Outstanding++
 		}
 	}
-	for m, ps := range byMonth {
-		p, _ := ParsePeriod(m, loc)
-		if sa, ok := at[m]; ok {
+}
+
+// Periods returns the months counted so far, as Periods does.
+func (y *Tally) Periods() []PeriodState {
+	out := []PeriodState{}
+	for m, ps := range y.byMonth {
+		p, _ := ParsePeriod(m, y.loc)
+		if sa, ok := y.at[m]; ok {
 			ps.Submitted, ps.SubmittedAt = true, &sa
 		}
-		if d := p.Deadline(t.DeadlineDay); !d.IsZero() {
+		if d := p.Deadline(y.t.DeadlineDay); !d.IsZero() {
 			ps.Deadline = d.AddDate(0, 0, -1).Format(cert.DateLayout)
 			switch {
 			case ps.Outstanding == 0:
-			case !now.Before(d):
+			case !y.now.Before(d):
 				ps.Warning = WarningOverdue
-			case !now.Before(d.AddDate(0, 0, -DueSoonDays)):
+			case !y.now.Before(d.AddDate(0, 0, -DueSoonDays)):
 				ps.Warning = WarningDueSoon
 			}
 		}
