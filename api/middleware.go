@@ -2,6 +2,8 @@ package api
 
 import (
 	"bytes"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,16 +68,10 @@ func requestIDToken(id string) bool {
 // in the logs (it is no secret and grants nothing), so it comes from the
 // runtime's per-thread generator rather than a system call per request.
 func newRequestID() string {
-	var b [24]byte
-	const digits = "0123456789abcdef"
-	x, y := rand.Uint64(), rand.Uint32()
-	for i := range 16 {
-		b[i] = digits[x>>(4*i)&0xf]
-	}
-	for i := range 8 {
-		b[16+i] = digits[y>>(4*i)&0xf]
-	}
-	return string(b[:])
+	var b [12]byte
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint32(b[8:], rand.Uint32())
+	return hex.EncodeToString(b[:])
 }
 
 func requestID(c *echo.Context) string {
@@ -202,12 +198,11 @@ func (l *rateLimiter) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 // the network of one subscriber, which holds more addresses than any
 // limit could count.
 func ClientKey(a netip.Addr) string {
-	a = a.Unmap()
-	if a.Is6() {
-		p, _ := a.Prefix(64)
-		return p.String()
+	k := clientAddr(a)
+	if k.Is6() {
+		return netip.PrefixFrom(k, 64).String()
 	}
-	return a.String()
+	return k.String()
 }
 
 // clientAddr is the address of the client ClientKey names: an IPv4

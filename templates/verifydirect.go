@@ -55,6 +55,21 @@ func (d direct) url(u string) bool {
 	return true
 }
 
+// link writes the paragraph of a related certificate: its URL, the
+// escaped label and its number; false as url.
+func (d direct) link(href, label, number string) bool {
+	d.s("<p><a href=\"")
+	if !d.url(href) {
+		return false
+	}
+	d.s("\">")
+	d.s(label)
+	d.s(": ")
+	d.text(number)
+	d.s("</a></p>")
+	return true
+}
+
 func plainURL(u string) bool {
 	rest, ok := strings.CutPrefix(u, "/")
 	if !ok {
@@ -100,27 +115,11 @@ func writeVerifyDirect(b *bytes.Buffer, v *verifyView) bool {
 	d.s("</h2>\n<ul>")
 	d.s(string(v.ActionItems))
 	d.s("</ul>\n")
-	if c.Successor != "" {
-		d.s("<p><a href=\"")
-		if !d.url(c.SuccessorURL) {
-			return false
-		}
-		d.s("\">")
-		d.s(t["cert.successor"])
-		d.s(": ")
-		d.text(c.Successor)
-		d.s("</a></p>")
+	if c.Successor != "" && !d.link(c.SuccessorURL, t["cert.successor"], c.Successor) {
+		return false
 	}
-	if c.Predecessor != "" {
-		d.s("<p><a href=\"")
-		if !d.url(c.PredecessorURL) {
-			return false
-		}
-		d.s("\">")
-		d.s(t["cert.predecessor"])
-		d.s(": ")
-		d.text(c.Predecessor)
-		d.s("</a></p>")
+	if c.Predecessor != "" && !d.link(c.PredecessorURL, t["cert.predecessor"], c.Predecessor) {
+		return false
 	}
 	d.s("\n</div>\n</section>\n\n")
 

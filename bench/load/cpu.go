@@ -2,11 +2,10 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/certd/certd/bench/internal/proc"
 )
 
 // cpuMeter measures the CPU time that certd and this program (the load
@@ -19,7 +18,7 @@ type cpuMeter struct {
 }
 
 func startCPU(pid int) cpuMeter {
-	return cpuMeter{pid: pid, start: time.Now(), server: procCPU(pid), self: selfCPU()}
+	return cpuMeter{pid: pid, start: time.Now(), server: proc.CPU(pid), self: selfCPU()}
 }
 
 // print reports the CPU seconds per wall second of certd and of the load
@@ -28,7 +27,7 @@ func startCPU(pid int) cpuMeter {
 func (m cpuMeter) print() {
 	wall := time.Since(m.start).Seconds()
 	self := (selfCPU() - m.self).Seconds() / wall
-	if srv := procCPU(m.pid); srv >= 0 && m.server >= 0 {
+	if srv := proc.CPU(m.pid); srv >= 0 && m.server >= 0 {
 		fmt.Printf("  CPU: certd %.2f cores, load generator %.2f cores\n", (srv-m.server).Seconds()/wall, self)
 		return
 	}
@@ -41,31 +40,4 @@ func selfCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// procCPU reads the user and system time of process pid from
-// /proc/pid/stat, or -1 when it cannot.
-func procCPU(pid int) time.Duration {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return -1
-	}
-	// Fields after the command name (which may hold spaces): state is
-	// field 3, utime 14, stime 15.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return -1
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 13 {
-		return -1
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return -1
-	}
-	const clkTck = 100 // USER_HZ on Linux
-	return time.Duration(ut+st) * time.Second / clkTck
 }

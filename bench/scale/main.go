@@ -50,6 +50,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/certd/certd/bench/internal/proc"
 	"github.com/certd/certd/bench/internal/wrk"
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/issuer"
@@ -615,14 +616,7 @@ func stopCertd(cmd *certdProcess, sig syscall.Signal) {
 // waitIdle waits until the process uses less than 5% of a core over a
 // second, and returns how long that took and the CPU it used meanwhile.
 func waitIdle(pid int) (time.Duration, time.Duration) {
-	cpu := func() time.Duration {
-		b := must(os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)))
-		// The fields after the command name, which is in parentheses.
-		fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
-		utime, _ := strconv.ParseInt(fields[11], 10, 64)
-		stime, _ := strconv.ParseInt(fields[12], 10, 64)
-		return time.Duration(utime+stime) * 10 * time.Millisecond // USER_HZ is 100 on Linux
-	}
+	cpu := func() time.Duration { return max(proc.CPU(pid), 0) }
 	start, first := time.Now(), cpu()
 	prev := first
 	for time.Since(start) < 10*time.Minute {
