@@ -115,7 +115,7 @@ func newTestAPIWith(t testing.TB, start string, configure func(*issuer.Config, *
 		configure(&icfg, &acfg)
 	}
 	svc := issuer.New(icfg)
-	ver := verifier.New(verifier.Config{Store: st, Keys: ks, Schemes: schemes, PublicURL: publicURL, Now: clk.Now})
+	ver := verifier.New(verifier.Config{Store: st, Keys: ks, Schemes: schemes, PublicURL: publicURL, Now: clk.Now, VerdictCache: 1000})
 	ctx := context.Background()
 	admin := cert.Principal{Role: cert.RoleAdmin, KeyID: "test"}
 	if _, err := svc.CreateIssuer(ctx, admin, issuer.IssuerRequest{ID: "cb", Name: "Test CB", NameZh: "测试认证中心", NumberPrefix: "ITSS"}); err != nil {

@@ -54,7 +54,7 @@ func newPageAPI(t testing.TB, publicURL string, rate float64, opts ...func(*api.
 	now := func() time.Time { return pageNow }
 	ks := keys.NewService(st, kek, now)
 	svc := issuer.New(issuer.Config{Store: st, Signer: ks, Rings: ks, Schemes: schemes, PublicURL: publicURL, Now: now})
-	ver := verifier.New(verifier.Config{Store: st, Keys: ks, Schemes: schemes, PublicURL: publicURL, Now: now})
+	ver := verifier.New(verifier.Config{Store: st, Keys: ks, Schemes: schemes, PublicURL: publicURL, Now: now, VerdictCache: 1000})
 	admin := cert.Principal{Role: cert.RoleAdmin, KeyID: "test"}
 	if _, err := svc.CreateIssuer(context.Background(), admin, issuer.IssuerRequest{
 		ID: "cesa", Name: "China Electronics Standardization Association", NameZh: "中国电子工业标准化技术协会",

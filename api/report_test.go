@@ -55,7 +55,7 @@ func newReportAPI(t *testing.T, start string) (*testAPI, func(dir string) *testA
 	clk := &clock{t: bj(t, start).Add(10 * time.Hour)}
 	ks := keys.NewService(st, kek, clk.Now)
 	svc := issuer.New(issuer.Config{Store: st, Signer: ks, Rings: ks, Schemes: schemes, PublicURL: publicURL, Now: clk.Now, Organizations: st})
-	ver := verifier.New(verifier.Config{Store: st, Keys: ks, Schemes: schemes, PublicURL: publicURL, Now: clk.Now})
+	ver := verifier.New(verifier.Config{Store: st, Keys: ks, Schemes: schemes, PublicURL: publicURL, Now: clk.Now, VerdictCache: 1000})
 	ctx := context.Background()
 	admin := cert.Principal{Role: cert.RoleAdmin, KeyID: "test"}
 	if _, err := svc.CreateIssuer(ctx, admin, issuer.IssuerRequest{ID: "cb", Name: "Test CB", NameZh: "测试认证中心", NumberPrefix: "ITSS"}); err != nil {

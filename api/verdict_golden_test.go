@@ -48,7 +48,7 @@ func TestVerificationAnswersGolden(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)}
 	ks := keys.NewService(st, kek, clk.Now)
 	svc := issuer.New(issuer.Config{Store: st, Signer: ks, Rings: ks, Schemes: schemes, PublicURL: pub, Now: clk.Now})
-	ver := verifier.New(verifier.Config{Store: st, Keys: ks, Schemes: schemes, PublicURL: pub, Now: clk.Now})
+	ver := verifier.New(verifier.Config{Store: st, Keys: ks, Schemes: schemes, PublicURL: pub, Now: clk.Now, VerdictCache: 1000})
 	ctx := context.Background()
 	admin := cert.Principal{Role: cert.RoleAdmin, KeyID: "test"}
 	if _, err := svc.CreateIssuer(ctx, admin, issuer.IssuerRequest{

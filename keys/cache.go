@@ -101,7 +101,7 @@ func (s *Service) cachedRing(ctx context.Context, issuer, kid string) (*ringView
 	if err != nil {
 		return nil, err
 	}
-	return c.publish(nv), nil
+	return c.publish(nv, &s.changes), nil
 }
 
 // ringCache returns the cache entry of an issuer, creating it.
@@ -127,17 +127,28 @@ func (v *ringView) has(kid string) bool {
 
 // publish makes nv the current view unless a newer ring version is already
 // there, and returns the view now current.
-func (c *ringCache) publish(nv *ringView) *ringView {
+// A view of another version than the one it replaces counts in changes.
+func (c *ringCache) publish(nv *ringView, changes *atomic.Uint64) *ringView {
 	for {
 		cur := c.view.Load()
 		if cur != nil && cur.version > nv.version {
 			return cur
 		}
 		if c.view.CompareAndSwap(cur, nv) {
+			if cur == nil || cur.version != nv.version {
+				changes.Add(1)
+			}
 			return nv
 		}
 	}
 }
+
+// Changes counts the changes of the key rings this Service has seen: it
+// grows when a ring of another version than the cached one is taken into
+// use (after a write here, or read from the store), after the new view is
+// in place. A verdict judged while the count stays the same saw the key
+// states this Service answers now.
+func (s *Service) Changes() uint64 { return s.changes.Load() }
 
 // noteWritten publishes a ring this instance has just stored.
 func (s *Service) noteWritten(r *cert.KeyRing) {
@@ -145,9 +156,10 @@ func (s *Service) noteWritten(r *cert.KeyRing) {
 	if err != nil {
 		// The next read rebuilds it and reports the error then.
 		s.caches.Delete(r.Issuer)
+		s.changes.Add(1)
 		return
 	}
-	s.ringCache(r.Issuer).publish(v)
+	s.ringCache(r.Issuer).publish(v, &s.changes)
 }
 
 // buildView parses a ring into a view, reusing parsed public keys.

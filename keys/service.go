@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/certd/certd/cert"
@@ -44,6 +45,8 @@ type Service struct {
 	pubs sync.Map
 	// signers maps issuer+"\x00"+kid → *signer.
 	signers sync.Map
+	// changes counts ring changes (Changes).
+	changes atomic.Uint64
 }
 
 // NewService returns a Service that keeps rings in rings, seals private keys

@@ -40,4 +40,9 @@ func (v *Service) issuer(ctx context.Context, id string) (*cert.Issuer, error) {
 
 // ForgetIssuer drops the cached copy of an issuer (after a change of its
 // profile on this instance).
-func (v *Service) ForgetIssuer(id string) { v.issuers.m.Delete(id) }
+func (v *Service) ForgetIssuer(id string) {
+	v.issuers.m.Delete(id)
+	if v.verdicts != nil {
+		v.verdicts.local.Add(1)
+	}
+}

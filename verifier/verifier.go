@@ -46,6 +46,10 @@ type Config struct {
 	Now       func() time.Time
 	// StatusLists, when set, is checked for every presented token.
 	StatusLists StatusLists
+	// VerdictCache is how many verdicts of ids are kept (verdictcache.go);
+	// 0 keeps none. Nothing is kept unless Store and Keys count their
+	// changes.
+	VerdictCache int
 }
 
 // Service verifies certificates.
@@ -58,6 +62,7 @@ type Service struct {
 	lists     StatusLists
 	issuers   issuerCache
 	claims    claimsCache
+	verdicts  *verdictCache
 }
 
 // New returns a Service.
@@ -66,7 +71,8 @@ func New(cfg Config) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{st: cfg.Store, keys: cfg.Keys, schemes: cfg.Schemes, publicURL: cfg.PublicURL, now: now, lists: cfg.StatusLists}
+	return &Service{st: cfg.Store, keys: cfg.Keys, schemes: cfg.Schemes, publicURL: cfg.PublicURL, now: now, lists: cfg.StatusLists,
+		verdicts: newVerdictCache(cfg.VerdictCache, cfg.Store, cfg.Keys)}
 }
 
 // Reasons shown to people.
@@ -81,6 +87,13 @@ func (v *Service) ByID(ctx context.Context, id string) cert.Verdict {
 	nid, ok := cert.NormalizeID(strings.TrimSpace(id))
 	if !ok {
 		return notFound(now)
+	}
+	var cur counts
+	if v.verdicts != nil {
+		cur = v.verdicts.counts()
+		if vd, ok := v.verdicts.get(nid, cur, now); ok {
+			return vd
+		}
 	}
 	var (
 		c      *cert.Certificate
@@ -99,7 +112,13 @@ func (v *Service) ByID(ctx context.Context, id string) cert.Verdict {
 	if err != nil {
 		return unknown(now, fmt.Errorf("load certificate: %w", err))
 	}
-	return v.judge(ctx, c, now, nil, signed)
+	if v.verdicts == nil {
+		return v.judge(ctx, c, now, nil, signed)
+	}
+	issuerUntil := v.issuerUntil(c.Issuer)
+	vd := v.judge(ctx, c, now, nil, signed)
+	v.keep(nid, c, vd, cur, now, issuerUntil)
+	return vd
 }
 
 // signedRead is the issuer object of a stored credential, read: what

@@ -36,6 +36,8 @@ type env struct {
 	ver  *verifier.Service
 	iss  *issuer.Service
 	cert *cert.Certificate
+	// direct verifies from the bbolt store itself, with its verdict reads.
+	direct *verifier.Service
 }
 
 // issue issues another certificate of issuer cb to the organization.
@@ -76,7 +78,8 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	ver := verifier.New(verifier.Config{Store: st, Keys: ks, Schemes: schemes, PublicURL: "https://verify.example.cn", Now: now})
-	return &env{st: st, ver: ver, iss: iss, cert: c}
+	direct := verifier.New(verifier.Config{Store: b, Keys: ks, Schemes: schemes, PublicURL: "https://verify.example.cn", Now: now})
+	return &env{st: st, ver: ver, iss: iss, cert: c, direct: direct}
 }
 
 func TestVerdicts(t *testing.T) {

@@ -239,7 +239,8 @@ func (m *Main) Run(ctx context.Context) error {
 		OnChange: func(is string) { lists.Invalidate(is); m.wakeDispatcher() }, Printer: printer,
 		Organizations: organizationsOf(st), StatusLists: lists,
 	})
-	ver := verifier.New(verifier.Config{Store: st, Keys: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now, StatusLists: lists})
+	ver := verifier.New(verifier.Config{Store: st, Keys: m.Keys, Schemes: schemes, PublicURL: cfg.PublicURL, Now: m.Now, StatusLists: lists,
+		VerdictCache: cfg.VerdictCache})
 	m.Deadlines = deadlines.New(deadlines.Config{
 		Templates: reports, Schemes: schemes, Certificates: m.Issuer, Submissions: submissionsOf(st),
 		Issuers: st, Users: st, Outbox: st, Now: m.Now,

@@ -31,7 +31,7 @@ var _ store.Accounts = (*Store)(nil)
 // unavailable.
 func (s *Store) update(op string, fn func(tx *bbolt.Tx) (derr error, err error)) error {
 	var derr error
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.updateTx(func(tx *bbolt.Tx) error {
 		var err error
 		derr, err = fn(tx)
 		if derr != nil {

@@ -23,7 +23,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *cert.APIKey) error {
 		return err
 	}
 	var derr error
-	err = s.db.Update(func(tx *bbolt.Tx) error {
+	err = s.updateTx(func(tx *bbolt.Tx) error {
 		derr = nil
 		keys, hashes := tx.Bucket(bucketAPIKeys), tx.Bucket(bucketAPIKeyHash)
 		if keys.Get([]byte(k.ID)) != nil {
@@ -57,7 +57,7 @@ func (s *Store) UpdateAPIKey(ctx context.Context, k *cert.APIKey) error {
 		return err
 	}
 	var derr error
-	err = s.db.Update(func(tx *bbolt.Tx) error {
+	err = s.updateTx(func(tx *bbolt.Tx) error {
 		derr = nil
 		keys, hashes := tx.Bucket(bucketAPIKeys), tx.Bucket(bucketAPIKeyHash)
 		old := keys.Get([]byte(k.ID))
@@ -165,7 +165,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string, at time.Time) (*cer
 		out  *cert.APIKey
 		derr error
 	)
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.updateTx(func(tx *bbolt.Tx) error {
 		out, derr = nil, nil
 		keys := tx.Bucket(bucketAPIKeys)
 		v := keys.Get([]byte(id))
@@ -227,7 +227,7 @@ func (s *Store) MarkAPIKeyUsed(ctx context.Context, id string, at time.Time) err
 		return err
 	}
 	var derr error
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.updateTx(func(tx *bbolt.Tx) error {
 		derr = nil
 		keys := tx.Bucket(bucketAPIKeys)
 		v := keys.Get([]byte(id))

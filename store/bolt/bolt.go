@@ -49,6 +49,8 @@ type Store struct {
 	path string
 	// commits groups the writes of concurrent callers (commit.go).
 	commits committer
+	// changes counts the write transactions ended (Changes).
+	changes atomic.Uint64
 	// check is how Open made sure of the file (clean.go).
 	check Check
 	// marker computes the status marks of written certificates (status.go).
@@ -123,6 +125,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path, check: check, commits: committer{db: db}}
+	s.commits.changes = &s.changes
 	if err := s.ensureValidityIndex(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w: %w", path, store.ErrUnavailable, err)
@@ -217,7 +220,7 @@ func (s *Store) ProbeWrite(ctx context.Context) error {
 	if err := checkContext(ctx, "probe write"); err != nil {
 		return err
 	}
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.updateTx(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketMeta).Put(probeKey, []byte(time.Now().UTC().Format(time.RFC3339Nano)))
 	})
 	if err != nil {
@@ -297,3 +300,20 @@ func getJSON[T any](s *Store, bucket, index, key []byte, what string) (*T, error
 	}
 	return doc, nil
 }
+
+// updateTx runs fn in a write transaction of its own and counts it in
+// Changes.
+func (s *Store) updateTx(fn func(*bbolt.Tx) error) error {
+	err := s.db.Update(fn)
+	s.changes.Add(1)
+	return err
+}
+
+// Changes counts the write transactions that have ended, committed or
+// not. It grows after a write is committed and before the caller of the
+// write is answered, so a reader that sees the same count before and
+// after it read something read nothing older than the last write
+// acknowledged. Only this process writes the file (Open locks it), so
+// the count covers every change: a cache of what was read here (the
+// verifier's verdicts) is current while the count stays the same.
+func (s *Store) Changes() uint64 { return s.changes.Load() }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"go.etcd.io/bbolt"
 )
@@ -25,6 +26,8 @@ import (
 // synced, or with the error that kept it from being.
 type committer struct {
 	db *bbolt.DB
+	// changes counts the write transactions ended (see Store.Changes).
+	changes *atomic.Uint64
 
 	mu      sync.Mutex
 	pending []commitCall
@@ -57,7 +60,9 @@ func (c *committer) update(fn func(*bbolt.Tx) error) error {
 	c.mu.Unlock()
 	err := <-call.err
 	if err == errAlone {
-		return c.db.Update(func(tx *bbolt.Tx) error { return safely(fn, tx) })
+		err := c.db.Update(func(tx *bbolt.Tx) error { return safely(fn, tx) })
+		c.changes.Add(1)
+		return err
 	}
 	return err
 }
@@ -95,6 +100,7 @@ func (c *committer) commit(group []commitCall) {
 			}
 			return nil
 		})
+		c.changes.Add(1)
 		if failed < 0 {
 			for _, call := range group {
 				call.err <- err

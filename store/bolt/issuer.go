@@ -28,7 +28,7 @@ func (s *Store) CreateIssuer(ctx context.Context, is *cert.Issuer) error {
 		return fmt.Errorf("encode issuer %s: %w", is.ID, err)
 	}
 	var derr error
-	err = s.db.Update(func(tx *bbolt.Tx) error {
+	err = s.updateTx(func(tx *bbolt.Tx) error {
 		derr = nil
 		b := tx.Bucket(bucketIssuers)
 		if b.Get([]byte(is.ID)) != nil {
@@ -85,7 +85,7 @@ func (s *Store) UpdateIssuer(ctx context.Context, is *cert.Issuer) error {
 	next := *is
 	next.Version = is.Version + 1
 	var derr error
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.updateTx(func(tx *bbolt.Tx) error {
 		derr = nil
 		b := tx.Bucket(bucketIssuers)
 		raw := b.Get([]byte(is.ID))
@@ -126,7 +126,7 @@ func (s *Store) PutImage(ctx context.Context, img *cert.Image) error {
 		return err
 	}
 	key := join(img.Issuer, img.SHA256)
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.updateTx(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketIssuerImages)
 		if b.Get(key) != nil {
 			return nil

@@ -39,7 +39,7 @@ func (s *Store) PutKeyRing(ctx context.Context, r *cert.KeyRing) error {
 		return fmt.Errorf("encode key ring of %s: %w", r.Issuer, err)
 	}
 	var derr error
-	err = s.db.Update(func(tx *bbolt.Tx) error {
+	err = s.updateTx(func(tx *bbolt.Tx) error {
 		derr = nil
 		b := tx.Bucket(bucketKeyRings)
 		old := b.Get([]byte(r.Issuer))

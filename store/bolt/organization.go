@@ -20,7 +20,7 @@ var _ store.Organizations = (*Store)(nil)
 // SetOrganizationConfidential sets or clears the flag of (issuer, uscc).
 func (s *Store) SetOrganizationConfidential(_ context.Context, issuer, uscc string, confidential bool) error {
 	key := []byte(issuer + "\x00" + uscc)
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.updateTx(func(tx *bbolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketOrgConfidential)
 		if err != nil {
 			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)

@@ -265,7 +265,7 @@ func (s *Store) ensureSearchIndex() error {
 		}
 		return err
 	}
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.updateTx(func(tx *bbolt.Tx) error {
 		for _, name := range searchBuckets {
 			if err := tx.DeleteBucket(name); err != nil && err != bbolt.ErrBucketNotFound {
 				return err
@@ -281,7 +281,7 @@ func (s *Store) ensureSearchIndex() error {
 	}
 	var after []byte
 	for done := false; !done; {
-		err := s.db.Update(func(tx *bbolt.Tx) error {
+		err := s.updateTx(func(tx *bbolt.Tx) error {
 			certs := tx.Bucket(bucketCerts)
 			cur := tx.Bucket(bucketCertCreated).Cursor()
 			key, id := cur.First()

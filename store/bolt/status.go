@@ -217,7 +217,7 @@ func (s *Store) ReindexStatus(ctx context.Context) error {
 	if m == nil {
 		return cert.Invalid("statusMarker", "must be set before reindexing")
 	}
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.updateTx(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketMeta).Delete(keyStatusTag)
 	})
 	if err != nil {
@@ -229,7 +229,7 @@ func (s *Store) ReindexStatus(ctx context.Context) error {
 			return err
 		}
 		done := false
-		err := s.db.Update(func(tx *bbolt.Tx) error {
+		err := s.updateTx(func(tx *bbolt.Tx) error {
 			cur := tx.Bucket(bucketCerts).Cursor()
 			k, v := cur.First()
 			if after != nil {
@@ -262,7 +262,7 @@ func (s *Store) ReindexStatus(ctx context.Context) error {
 			break
 		}
 	}
-	err = s.db.Update(func(tx *bbolt.Tx) error {
+	err = s.updateTx(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketMeta).Put(keyStatusTag, []byte(m.tag))
 	})
 	if err != nil {
@@ -402,7 +402,7 @@ func (s *Store) DeferSweep(ctx context.Context, id string, version int64, until 
 	if err := checkContext(ctx, "defer sweep of "+id); err != nil {
 		return err
 	}
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.updateTx(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketCerts).Get([]byte(id))
 		if v == nil {
 			return nil

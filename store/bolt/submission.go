@@ -29,7 +29,7 @@ func (s *Store) CreateSubmission(_ context.Context, sub *cert.Submission) error 
 		return fmt.Errorf("encode submission: %w", err)
 	}
 	key := submissionKey(sub.Issuer, sub.Target, sub.ID)
-	err = s.db.Update(func(tx *bbolt.Tx) error {
+	err = s.updateTx(func(tx *bbolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketSubmissions)
 		if err != nil {
 			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)

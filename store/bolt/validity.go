@@ -41,7 +41,7 @@ func (s *Store) ensureValidityIndex() error {
 	var after []byte
 	for {
 		finished := false
-		err := s.db.Update(func(tx *bbolt.Tx) error {
+		err := s.updateTx(func(tx *bbolt.Tx) error {
 			cur := tx.Bucket(bucketCerts).Cursor()
 			k, v := cur.First()
 			if after != nil {

@@ -1,0 +1,149 @@
+package verifier
+
+import (
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/certd/certd/cert"
+)
+
+// The verdicts of ids are kept, so that a certificate scanned again (the
+// QR code of a popular supplier, a page reloaded) is answered without
+// reading and judging it again. A kept verdict is exact, not a stale
+// guess; it is answered only while nothing it was made of can have
+// changed:
+//   - the store counts its writes (changeCounter) and the key service the
+//     changes of the key rings it has seen; a verdict is kept with both
+//     counts taken before it was made, and answered only while both are
+//     the same. A store offers the count only when this process makes
+//     every change of it (bbolt); on MongoDB nothing is kept, since other
+//     instances write too.
+//   - time changes a verdict only at the instants of cert.NextChange; a
+//     verdict is answered only before the next one, and not at all when
+//     the clock went back to before it was made.
+//   - the issuer's profile is read through the issuer cache, which may be
+//     up to issuerTTL old: a kept verdict is answered no longer than the
+//     issuer it named would have been.
+//   - a verdict that names a successor or predecessor shows that other
+//     certificate's status, which time changes too: it is not kept.
+// Everything else that changes a verdict is a write.
+
+// changeCounter is what a Store offers when it can tell when anything in
+// it changed (see bolt.Store.Changes), and Keys when it can tell when a
+// key ring changed (keys.Service.Changes).
+type changeCounter interface{ Changes() uint64 }
+
+// counts are the change counts a kept verdict was made under.
+type counts struct{ store, keys, local uint64 }
+
+// verdictShards spreads the kept verdicts over locks.
+const verdictShards = 32
+
+// verdictCache keeps at most about size verdicts, by normalized id. When a shard
+// is full, an entry chosen at random makes room.
+type verdictCache struct {
+	store, keys changeCounter
+	perShard    int
+	seed        maphash.Seed
+	shards      [verdictShards]verdictShard
+	// local counts the changes made known to the Service itself
+	// (ForgetIssuer).
+	local atomic.Uint64
+	// hits counts the verdicts answered from the cache.
+	hits atomic.Uint64
+}
+
+type verdictShard struct {
+	mu sync.Mutex
+	m  map[string]*keptVerdict
+}
+
+type keptVerdict struct {
+	vd     cert.Verdict
+	counts counts
+	// from and until bound the instants it holds for, by the Service's
+	// clock; issuerUntil ends it when the issuer it named would have been
+	// read again, by the clock of the issuer cache.
+	from, until, issuerUntil time.Time
+}
+
+// newVerdictCache returns a cache of size verdicts, or nil when size is not
+// positive or the store or keys cannot count their changes.
+func newVerdictCache(size int, st Store, keys Keys) *verdictCache {
+	sc, ok1 := st.(changeCounter)
+	kc, ok2 := keys.(changeCounter)
+	if size <= 0 || !ok1 || !ok2 {
+		return nil
+	}
+	c := &verdictCache{store: sc, keys: kc, perShard: max(1, size/verdictShards), seed: maphash.MakeSeed()}
+	for i := range c.shards {
+		c.shards[i].m = make(map[string]*keptVerdict)
+	}
+	return c
+}
+
+// counts returns the change counts now. Taken before a verdict is made,
+// they are at most what the verdict saw.
+func (c *verdictCache) counts() counts {
+	return counts{store: c.store.Changes(), keys: c.keys.Changes(), local: c.local.Load()}
+}
+
+func (c *verdictCache) shard(id string) *verdictShard {
+	return &c.shards[maphash.String(c.seed, id)%verdictShards]
+}
+
+// get returns the verdict kept for id if it holds at now under cur.
+func (c *verdictCache) get(id string, cur counts, now time.Time) (cert.Verdict, bool) {
+	s := c.shard(id)
+	s.mu.Lock()
+	e := s.m[id]
+	s.mu.Unlock()
+	if e == nil || e.counts != cur || now.Before(e.from) || !now.Before(e.until) || !time.Now().Before(e.issuerUntil) {
+		return cert.Verdict{}, false
+	}
+	c.hits.Add(1)
+	vd := e.vd
+	vd.CheckedAt = now
+	return vd, true
+}
+
+// put keeps vd for id.
+func (c *verdictCache) put(id string, e *keptVerdict) {
+	s := c.shard(id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.m[id]; !ok && len(s.m) >= c.perShard {
+		for k := range s.m {
+			delete(s.m, k)
+			break
+		}
+	}
+	s.m[id] = e
+}
+
+// issuerUntil is when the issuer cache will read the issuer id again: a
+// verdict judged from now on names the issuer as it is until then.
+func (v *Service) issuerUntil(id string) time.Time {
+	now := time.Now()
+	if e, ok := v.issuers.m.Load(id); ok && now.Sub(e.(issuerEntry).fetched) < issuerTTL {
+		return e.(issuerEntry).fetched.Add(issuerTTL)
+	}
+	return now.Add(issuerTTL)
+}
+
+// keep keeps the verdict vd of c, judged at now under cur, until it may
+// change; issuerUntil is what issuerUntil said before it was judged.
+func (v *Service) keep(id string, c *cert.Certificate, vd cert.Verdict, cur counts, now, issuerUntil time.Time) {
+	if v.verdicts == nil || vd.Verdict == cert.VerdictUnknown || vd.Certificate == nil ||
+		vd.Certificate.Successor != nil || vd.Certificate.Predecessor != nil {
+		return
+	}
+	until, ok := cert.NextChange(c, v.schemes[c.Scheme], now)
+	if !ok {
+		// Time changes nothing more; the other bounds still hold.
+		until = now.AddDate(1, 0, 0)
+	}
+	v.verdicts.put(id, &keptVerdict{vd: vd, counts: cur, from: now, until: until, issuerUntil: issuerUntil})
+}

@@ -1,0 +1,203 @@
+package verifier_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/certd/certd/cert"
+	"github.com/certd/certd/issuer"
+	"github.com/certd/certd/keys"
+	"github.com/certd/certd/store/bolt"
+	"github.com/certd/certd/verifier"
+)
+
+// clock is a settable time.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// TestVerdictCacheAsUncached runs a random life of certificates (issues,
+// every lifecycle action, renewals, key rotations and revocations, issuer
+// renames, time moving by seconds to months, and now and then back) and
+// after every step compares the verdicts of a verifier that keeps
+// verdicts with those of one that does not, over the same store and keys:
+// a kept verdict must never differ from a fresh one.
+func TestVerdictCacheAsUncached(t *testing.T) {
+	ctx := context.Background()
+	b, err := bolt.Open(filepath.Join(t.TempDir(), "certd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	clk := &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	kek, err := keys.ParseKEK([]byte("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks := keys.NewService(b, kek, clk.now)
+	schemes, _ := cert.NewSchemes(cert.BuiltinSchemes())
+	iss := issuer.New(issuer.Config{Store: b, Signer: ks, Rings: ks, Schemes: schemes, PublicURL: "https://verify.example.cn", Now: clk.now})
+	admin := cert.Principal{Role: cert.RoleAdmin, KeyID: "t"}
+	for _, id := range []string{"cb", "cb2"} {
+		if _, err := iss.CreateIssuer(ctx, admin, issuer.IssuerRequest{ID: id, Name: "CB " + id, NameZh: "认证机构" + id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := verifier.Config{Store: b, Keys: ks, Schemes: schemes, PublicURL: "https://verify.example.cn", Now: clk.now}
+	plain := verifier.New(cfg)
+	cfg.VerdictCache = 64 // smaller than the certificates: eviction too
+	kept := verifier.New(cfg)
+
+	rng := rand.New(rand.NewPCG(3, 9))
+	var ids []string
+	issue := func() {
+		first17 := fmt.Sprintf("91110108MA%07d", len(ids))
+		check, err := cert.USCCCheckChar(first17)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scheme := []string{"itss", "iso17021"}[rng.IntN(2)]
+		req := issuer.Request{Issuer: []string{"cb", "cb2"}[rng.IntN(2)], Scheme: scheme, Scope: "信息系统运行维护服务",
+			Organization: cert.Organization{Name: fmt.Sprintf("示例%d有限公司", len(ids)), USCC: first17 + string(check)}}
+		if scheme == "itss" {
+			req.Category, req.Level = "运行维护", 2
+		} else {
+			req.Standard = "ISO/IEC 27001:2022"
+		}
+		c, _, err := iss.Issue(ctx, admin, req, "")
+		if err != nil {
+			t.Fatalf("issue: %v", err)
+		}
+		ids = append(ids, c.ID)
+	}
+	day := func() string { return clk.now().In(time.FixedZone("CST", 8*3600)).Format(cert.DateLayout) }
+	act := func() {
+		id := ids[rng.IntN(len(ids))]
+		var req issuer.ActionRequest
+		action := []string{issuer.ActionSurveillance, issuer.ActionSurveillance, issuer.ActionSuspend, issuer.ActionReinstate,
+			issuer.ActionWithdraw, issuer.ActionCancel, issuer.ActionRenew}[rng.IntN(7)]
+		req.Reason = "random " + action
+		switch action {
+		case issuer.ActionSurveillance:
+			req.Date, req.Result, req.AuditRef = day(), []string{"passed", "failed"}[rng.IntN(2)], "A-1"
+		case issuer.ActionSuspend:
+			if rng.IntN(2) == 0 {
+				req.Until = clk.now().AddDate(0, 0, 1+rng.IntN(60)).Format(cert.DateLayout)
+			}
+		}
+		c, err := iss.Act(ctx, admin, id, action, req, 0)
+		if err == nil && action == issuer.ActionRenew && c != nil && c.SupersededBy != "" {
+			ids = append(ids, c.SupersededBy)
+		}
+		// Refused actions (a reinstatement of an active certificate...)
+		// are part of the life too.
+	}
+	compare := func(step int, what string) {
+		t.Helper()
+		for _, id := range ids {
+			want, got := plain.ByID(ctx, id), kept.ByID(ctx, id)
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("step %d (%s), %s at %s: the kept verdict differs from a fresh one:\nkept  %+v\nfresh %+v", step, what, id, clk.now(), got, want)
+			}
+		}
+	}
+	for range 20 {
+		issue()
+	}
+	for step := range 800 {
+		var what string
+		switch r := rng.IntN(100); {
+		case r < 10:
+			what = "issue"
+			issue()
+		case r < 35:
+			what = "action"
+			act()
+		case r < 60:
+			what = "time"
+			clk.add(time.Duration(rng.Int64N(int64(90 * 24 * time.Hour))))
+		case r < 70:
+			what = "seconds"
+			clk.add(time.Duration(rng.Int64N(int64(2 * time.Second))))
+		case r < 72:
+			what = "clock back"
+			clk.add(-time.Duration(rng.Int64N(int64(40 * 24 * time.Hour))))
+		case r < 76:
+			what = "rotate"
+			if _, err := ks.Rotate(ctx, "cb", "Ed25519"); err != nil {
+				t.Fatal(err)
+			}
+		case r < 80:
+			what = "revoke"
+			r, err := b.KeyRing(ctx, "cb")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range r.Keys {
+				if k.State == cert.KeyRetired {
+					if err := ks.Revoke(ctx, "cb", k.Kid); err != nil {
+						t.Fatal(err)
+					}
+					break
+				}
+			}
+		case r < 82:
+			// A ring changed in the store behind the key service (as by
+			// another process): both verifiers see it when the key
+			// service reads the ring again.
+			what = "revoke behind the key service"
+			r, err := b.KeyRing(ctx, "cb")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range r.Keys {
+				if r.Keys[i].State == cert.KeyRetired {
+					at := clk.now()
+					r.Keys[i].State, r.Keys[i].RevokedAt, r.Keys[i].Sealed = cert.KeyRevoked, &at, nil
+					if err := b.PutKeyRing(ctx, r); err != nil {
+						t.Fatal(err)
+					}
+					compare(step, "revoked, not yet read")
+					clk.add(2 * time.Second)
+					break
+				}
+			}
+		case r < 86:
+			what = "rename"
+			is, err := b.Issuer(ctx, "cb2")
+			if err != nil {
+				t.Fatal(err)
+			}
+			is.NameZh = fmt.Sprintf("认证机构%d", step)
+			if err := b.UpdateIssuer(ctx, is); err != nil {
+				t.Fatal(err)
+			}
+			// Verdicts judged between the write and the moment the
+			// verifiers forget the issuer name it as it was.
+			compare(step, "renamed, not yet forgotten")
+			// As the API does after a change of a profile.
+			plain.ForgetIssuer("cb2")
+			kept.ForgetIssuer("cb2")
+		default:
+			what = "again"
+		}
+		compare(step, what)
+	}
+	if hits := verifier.KeptVerdictsAnswered(kept); hits < 1000 {
+		t.Fatalf("%d verdicts answered from the cache: the test does not exercise it", hits)
+	}
+}
