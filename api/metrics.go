@@ -130,3 +130,20 @@ func codeLabel(status int) string {
 	}
 	return strconv.Itoa(status)
 }
+
+// keptVerdicts is what a verifier that keeps verdicts tells of them.
+type keptVerdicts interface {
+	KeptVerdicts() (answered, judged uint64)
+}
+
+// observeKept exports how many verdicts by id were answered from the
+// verifier's cache and how many were judged from the store.
+func (m *metrics) observeKept(k keptVerdicts) {
+	series := func(result string, pick func(answered, judged uint64) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "certd_verdicts_by_id_total", Help: "Verdicts by id: answered from the verdicts kept in memory, or judged from the store.",
+			ConstLabels: prometheus.Labels{"source": result},
+		}, func() float64 { return float64(pick(k.KeptVerdicts())) })
+	}
+	m.reg.MustRegister(series("kept", func(a, _ uint64) uint64 { return a }), series("store", func(_, j uint64) uint64 { return j }))
+}

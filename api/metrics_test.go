@@ -78,3 +78,22 @@ func TestMetricsLabelsAreClosedSets(t *testing.T) {
 		}
 	}
 }
+
+// The verdicts answered again from memory show on /metrics next to those
+// judged from the store.
+func TestMetricsKeptVerdicts(t *testing.T) {
+	a := newPageAPI(t, "https://verify.example.cn", 1e6)
+	c := a.issue("北京示例科技有限公司", "", "91110108MA0123456G")
+	for range 3 {
+		if rec := a.get("/api/v1/verify/" + c.ID); rec.Code != http.StatusOK {
+			t.Fatalf("verify: %d", rec.Code)
+		}
+	}
+	body := a.get("/metrics").Body.String()
+	for _, want := range []string{`certd_verdicts_by_id_total{source="kept"} 2`, `certd_verdicts_by_id_total{source="store"} 1`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, grepLines([]byte(body), "certd_verdicts_by_id"))
+		}
+	}
+}
+

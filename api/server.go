@@ -192,6 +192,9 @@ func New(cfg Config) *Server {
 	for _, r := range s.e.Router().Routes() {
 		s.metrics.routes[r.Path] = true
 	}
+	if kept, ok := cfg.Verifying.(keptVerdicts); ok {
+		s.metrics.observeKept(kept)
+	}
 	return s
 }
 

@@ -51,8 +51,9 @@ type verdictCache struct {
 	// local counts the changes made known to the Service itself
 	// (ForgetIssuer).
 	local atomic.Uint64
-	// hits counts the verdicts answered from the cache.
-	hits atomic.Uint64
+	// hits counts the verdicts answered from the cache, misses those
+	// judged from the store while it was on.
+	hits, misses atomic.Uint64
 }
 
 type verdictShard struct {
@@ -101,6 +102,7 @@ func (c *verdictCache) get(id string, cur counts, now time.Time) (cert.Verdict, 
 	e := s.m[id]
 	s.mu.Unlock()
 	if e == nil || e.counts != cur || now.Before(e.from) || !now.Before(e.until) || !time.Now().Before(e.issuerUntil) {
+		c.misses.Add(1)
 		return cert.Verdict{}, false
 	}
 	c.hits.Add(1)
@@ -146,4 +148,14 @@ func (v *Service) keep(id string, c *cert.Certificate, vd cert.Verdict, cur coun
 		until = now.AddDate(1, 0, 0)
 	}
 	v.verdicts.put(id, &keptVerdict{vd: vd, counts: cur, from: now, until: until, issuerUntil: issuerUntil})
+}
+
+// KeptVerdicts tells how many verdicts by id were answered from the
+// verdicts kept, and how many were judged from the store while some are
+// kept (0, 0 when none are).
+func (v *Service) KeptVerdicts() (answered, judged uint64) {
+	if v.verdicts == nil {
+		return 0, 0
+	}
+	return v.verdicts.hits.Load(), v.verdicts.misses.Load()
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/certd/certd/cert"
 )
@@ -93,5 +94,25 @@ func TestChangesCountsWrites(t *testing.T) {
 	}
 	if s.Changes() <= before {
 		t.Fatalf("an issuer created: changes %d, was %d", s.Changes(), before)
+	}
+}
+
+// A delivery worker's round that finds nothing due writes nothing: an
+// idle server does not commit every two seconds, and the verdicts the
+// verifier keeps stay.
+func TestLeaseNothingDueWritesNothing(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "certd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	before := s.Changes()
+	now := time.Now()
+	ds, err := s.LeaseDeliveries(context.Background(), "instance-1", now, now.Add(time.Minute), 10)
+	if err != nil || len(ds) != 0 {
+		t.Fatalf("lease: %v, %d deliveries", err, len(ds))
+	}
+	if s.Changes() != before {
+		t.Fatalf("a round with nothing due wrote: changes %d, was %d", s.Changes(), before)
 	}
 }
