@@ -96,4 +96,3 @@ func TestMetricsKeptVerdicts(t *testing.T) {
 		}
 	}
 }
-
