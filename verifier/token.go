@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/certd/certd/cert"
@@ -57,6 +59,21 @@ func (v *Service) ByToken(ctx context.Context, token string) cert.Verdict {
 	if claims.Expired(now) {
 		return rejected(now, "the credential expired on "+time.Unix(claims.Exp, 0).UTC().Format(cert.DateLayout))
 	}
+	// A verdict kept with the token's claims holds while nothing it was
+	// made of changed; the status lists are applied to it again.
+	var cur counts
+	if v.verdicts != nil {
+		cur = v.verdicts.counts()
+		if seen != nil {
+			if e := seen.kept.Load(); e.holds(cur, now) {
+				vd := e.vd
+				vd.CheckedAt = now
+				vd.Checks = slices.Clone(vd.Checks)
+				v.checkStatusLists(ctx, &claims.Credential, &vd)
+				return vd
+			}
+		}
+	}
 	c, err := v.st.Certificate(ctx, claims.CertificateID)
 	if errors.Is(err, cert.ErrNotFound) {
 		// Signed by a key of ours but not registered: never valid.
@@ -83,7 +100,13 @@ func (v *Service) ByToken(ctx context.Context, token string) cert.Verdict {
 		sig.Detail += "; this credential is an earlier signature of the registered certificate"
 		signed = nil
 	}
+	issuerUntil := v.issuerUntil(c.Issuer)
 	vd := v.judge(ctx, c, now, sig, signed)
+	if e := v.kept(c, vd, cur, now, issuerUntil); e != nil {
+		if t := v.claims.get(token); t != nil {
+			t.kept.Store(e)
+		}
+	}
 	v.checkStatusLists(ctx, &claims.Credential, &vd)
 	return vd
 }
@@ -165,6 +188,9 @@ type claimsCache struct {
 type seenToken struct {
 	issuer string
 	claims *Claims
+	// kept is the token's verdict before the status lists, while it holds
+	// (verdictcache.go).
+	kept atomic.Pointer[keptVerdict]
 }
 
 const claimsCacheMax = 10000

@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"hash/maphash"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,6 +30,12 @@ import (
 //   - a verdict that names a successor or predecessor shows that other
 //     certificate's status, which time changes too: it is not kept.
 // Everything else that changes a verdict is a write.
+//
+// The verdict of a presented token is kept with the token's claims
+// (claimsCache), under the same rules. Its signature and times are checked
+// on every request all the same, and the published status lists, which
+// change with their ttl, are applied to a copy of the kept verdict each
+// time.
 
 // changeCounter is what a Store offers when it can tell when anything in
 // it changed (see bolt.Store.Changes), and Keys when it can tell when a
@@ -101,7 +108,7 @@ func (c *verdictCache) get(id string, cur counts, now time.Time) (cert.Verdict, 
 	s.mu.Lock()
 	e := s.m[id]
 	s.mu.Unlock()
-	if e == nil || e.counts != cur || now.Before(e.from) || !now.Before(e.until) || !time.Now().Before(e.issuerUntil) {
+	if !e.holds(cur, now) {
 		c.misses.Add(1)
 		return cert.Verdict{}, false
 	}
@@ -109,6 +116,11 @@ func (c *verdictCache) get(id string, cur counts, now time.Time) (cert.Verdict, 
 	vd := e.vd
 	vd.CheckedAt = now
 	return vd, true
+}
+
+// holds reports whether e, if any, is the verdict at now under cur.
+func (e *keptVerdict) holds(cur counts, now time.Time) bool {
+	return e != nil && e.counts == cur && !now.Before(e.from) && now.Before(e.until) && time.Now().Before(e.issuerUntil)
 }
 
 // put keeps vd for id.
@@ -135,19 +147,23 @@ func (v *Service) issuerUntil(id string) time.Time {
 	return now.Add(issuerTTL)
 }
 
-// keep keeps the verdict vd of c, judged at now under cur, until it may
-// change; issuerUntil is what issuerUntil said before it was judged.
-func (v *Service) keep(id string, c *cert.Certificate, vd cert.Verdict, cur counts, now, issuerUntil time.Time) {
+// kept returns the verdict vd of c, judged at now under cur, to keep
+// until it may change, or nil when it is not to be kept; issuerUntil is
+// what issuerUntil said before it was judged.
+func (v *Service) kept(c *cert.Certificate, vd cert.Verdict, cur counts, now, issuerUntil time.Time) *keptVerdict {
 	if v.verdicts == nil || vd.Verdict == cert.VerdictUnknown || vd.Certificate == nil ||
 		vd.Certificate.Successor != nil || vd.Certificate.Predecessor != nil {
-		return
+		return nil
 	}
 	until, ok := cert.NextChange(c, v.schemes[c.Scheme], now)
 	if !ok {
 		// Time changes nothing more; the other bounds still hold.
 		until = now.AddDate(1, 0, 0)
 	}
-	v.verdicts.put(id, &keptVerdict{vd: vd, counts: cur, from: now, until: until, issuerUntil: issuerUntil})
+	// The checks are the kept verdict's own: the status lists of a token
+	// change the returned verdict's checks in place.
+	vd.Checks = slices.Clone(vd.Checks)
+	return &keptVerdict{vd: vd, counts: cur, from: now, until: until, issuerUntil: issuerUntil}
 }
 
 // KeptVerdicts tells how many verdicts by id were answered from the

@@ -50,20 +50,24 @@ func TestVerdictCacheAsUncached(t *testing.T) {
 	}
 	ks := keys.NewService(b, kek, clk.now)
 	schemes, _ := cert.NewSchemes(cert.BuiltinSchemes())
-	iss := issuer.New(issuer.Config{Store: b, Signer: ks, Rings: ks, Schemes: schemes, PublicURL: "https://verify.example.cn", Now: clk.now})
+	lists := issuer.NewStatusLists(issuer.StatusListConfig{Store: b, Signer: ks, Schemes: schemes, PublicURL: "https://verify.example.cn", TTL: time.Hour, Now: clk.now})
+	iss := issuer.New(issuer.Config{Store: b, Signer: ks, Rings: ks, Schemes: schemes, PublicURL: "https://verify.example.cn", Now: clk.now,
+		OnChange: lists.Invalidate, StatusLists: lists})
 	admin := cert.Principal{Role: cert.RoleAdmin, KeyID: "t"}
 	for _, id := range []string{"cb", "cb2"} {
 		if _, err := iss.CreateIssuer(ctx, admin, issuer.IssuerRequest{ID: id, Name: "CB " + id, NameZh: "认证机构" + id}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cfg := verifier.Config{Store: b, Keys: ks, Schemes: schemes, PublicURL: "https://verify.example.cn", Now: clk.now}
+	cfg := verifier.Config{Store: b, Keys: ks, Schemes: schemes, PublicURL: "https://verify.example.cn", Now: clk.now, StatusLists: lists}
 	plain := verifier.New(cfg)
 	cfg.VerdictCache = 64 // smaller than the certificates: eviction too
 	kept := verifier.New(cfg)
 
 	rng := rand.New(rand.NewPCG(3, 9))
-	var ids []string
+	// ids are the certificates, tokens the credentials presented: every
+	// one signed, the renewed and revised ones' too.
+	var ids, tokens []string
 	issue := func() {
 		first17 := fmt.Sprintf("91110108MA%07d", len(ids))
 		check, err := cert.USCCCheckChar(first17)
@@ -83,25 +87,33 @@ func TestVerdictCacheAsUncached(t *testing.T) {
 			t.Fatalf("issue: %v", err)
 		}
 		ids = append(ids, c.ID)
+		tokens = append(tokens, c.Credential)
 	}
 	day := func() string { return clk.now().In(time.FixedZone("CST", 8*3600)).Format(cert.DateLayout) }
 	act := func() {
 		id := ids[rng.IntN(len(ids))]
 		var req issuer.ActionRequest
 		action := []string{issuer.ActionSurveillance, issuer.ActionSurveillance, issuer.ActionSuspend, issuer.ActionReinstate,
-			issuer.ActionWithdraw, issuer.ActionCancel, issuer.ActionRenew}[rng.IntN(7)]
+			issuer.ActionWithdraw, issuer.ActionCancel, issuer.ActionRenew, issuer.ActionRevise}[rng.IntN(8)]
 		req.Reason = "random " + action
 		switch action {
 		case issuer.ActionSurveillance:
 			req.Date, req.Result, req.AuditRef = day(), []string{"passed", "failed"}[rng.IntN(2)], "A-1"
+		case issuer.ActionRevise:
+			level := 1 + rng.IntN(3)
+			req.Level = &level
 		case issuer.ActionSuspend:
 			if rng.IntN(2) == 0 {
 				req.Until = clk.now().AddDate(0, 0, 1+rng.IntN(60)).Format(cert.DateLayout)
 			}
 		}
 		c, err := iss.Act(ctx, admin, id, action, req, 0)
-		if err == nil && action == issuer.ActionRenew && c != nil && c.SupersededBy != "" {
-			ids = append(ids, c.SupersededBy)
+		if err == nil && c != nil && c.SupersededBy != "" && (action == issuer.ActionRenew || action == issuer.ActionRevise) {
+			n, err := b.Certificate(ctx, c.SupersededBy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids, tokens = append(ids, n.ID), append(tokens, n.Credential)
 		}
 		// Refused actions (a reinstatement of an active certificate...)
 		// are part of the life too.
@@ -112,6 +124,12 @@ func TestVerdictCacheAsUncached(t *testing.T) {
 			want, got := plain.ByID(ctx, id), kept.ByID(ctx, id)
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("step %d (%s), %s at %s: the kept verdict differs from a fresh one:\nkept  %+v\nfresh %+v", step, what, id, clk.now(), got, want)
+			}
+		}
+		for i, token := range tokens {
+			want, got := plain.ByToken(ctx, token), kept.ByToken(ctx, token)
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("step %d (%s), token %d at %s: the kept verdict differs from a fresh one:\nkept  %+v\nfresh %+v", step, what, i, clk.now(), got, want)
 			}
 		}
 	}

@@ -117,7 +117,9 @@ func (v *Service) ByID(ctx context.Context, id string) cert.Verdict {
 	}
 	issuerUntil := v.issuerUntil(c.Issuer)
 	vd := v.judge(ctx, c, now, nil, signed)
-	v.keep(nid, c, vd, cur, now, issuerUntil)
+	if e := v.kept(c, vd, cur, now, issuerUntil); e != nil {
+		v.verdicts.put(nid, e)
+	}
 	return vd
 }
 
