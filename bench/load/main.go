@@ -131,6 +131,7 @@ func main() {
 	})
 	reads.ratio(1, 0, "  verify by id / bare JSON")
 	reads.ratio(2, 0, "  verification page / bare JSON")
+	printKept(base)
 
 	// Cached PDFs: each of a few certificates rendered once, then served
 	// from the cache.
@@ -483,6 +484,26 @@ func credentials(base string, ids []string) []string {
 	close(next)
 	wg.Wait()
 	return out
+}
+
+// printKept prints how many verdicts by id certd answered from the
+// verdicts it keeps (--verdict-cache), as its /metrics counts them.
+func printKept(base string) {
+	var kept, judged float64
+	for _, line := range strings.Split(fetch(base+"/metrics"), "\n") {
+		var v float64
+		switch {
+		case strings.HasPrefix(line, `certd_verdicts_by_id_total{source="kept"} `):
+			_, _ = fmt.Sscan(strings.Fields(line)[1], &v)
+			kept = v
+		case strings.HasPrefix(line, `certd_verdicts_by_id_total{source="store"} `):
+			_, _ = fmt.Sscan(strings.Fields(line)[1], &v)
+			judged = v
+		}
+	}
+	if kept+judged > 0 {
+		fmt.Printf("  verdicts by id answered from memory: %.0f%% of %.0f (--verdict-cache)\n", 100*kept/(kept+judged), kept+judged)
+	}
 }
 
 func fetch(url string) string {
