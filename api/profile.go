@@ -36,6 +36,10 @@ func (s *Server) writeIssuer(c *echo.Context, is *cert.Issuer) error {
 	return c.JSON(http.StatusOK, s.issuerResource(is))
 }
 
+// ForgetIssuer drops what the server and its verifier keep of an
+// issuer's profile, after a change made elsewhere (the console).
+func (s *Server) ForgetIssuer(id string) { s.changed(id) }
+
 // changed drops the cached copies of an issuer this instance holds.
 func (s *Server) changed(id string) {
 	s.issuers.m.Delete(id)

@@ -86,6 +86,9 @@ func (v *Service) ByToken(ctx context.Context, token string) cert.Verdict {
 	if err := bindsTo(claims, c, v.publicURL, token); err != nil {
 		return rejected(now, err.Error())
 	}
+	// Before the issuer is read: the bound of a kept verdict is the age of
+	// the issuer it names.
+	issuerUntil := v.issuerUntil(issuerID)
 	is, err := v.issuer(ctx, issuerID)
 	if err != nil {
 		return unknown(now, err)
@@ -100,7 +103,6 @@ func (v *Service) ByToken(ctx context.Context, token string) cert.Verdict {
 		sig.Detail += "; this credential is an earlier signature of the registered certificate"
 		signed = nil
 	}
-	issuerUntil := v.issuerUntil(c.Issuer)
 	vd := v.judge(ctx, c, now, sig, signed)
 	if e := v.kept(c, vd, cur, now, issuerUntil); e != nil {
 		if t := v.claims.get(token); t != nil {

@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"context"
 	"hash/maphash"
 	"slices"
 	"sync"
@@ -69,8 +70,10 @@ type verdictShard struct {
 }
 
 type keptVerdict struct {
-	vd     cert.Verdict
-	counts counts
+	vd cert.Verdict
+	// issuer and kid name the key that signed the certificate.
+	issuer, kid string
+	counts      counts
 	// from and until bound the instants it holds for, by the Service's
 	// clock; issuerUntil ends it when the issuer it named would have been
 	// read again, by the clock of the issuer cache.
@@ -102,12 +105,17 @@ func (c *verdictCache) shard(id string) *verdictShard {
 	return &c.shards[maphash.String(c.seed, id)%verdictShards]
 }
 
-// get returns the verdict kept for id if it holds at now under cur.
-func (c *verdictCache) get(id string, cur counts, now time.Time) (cert.Verdict, bool) {
+// lookup returns the verdict kept for id, if any, whether it holds or
+// not.
+func (c *verdictCache) lookup(id string) *keptVerdict {
 	s := c.shard(id)
 	s.mu.Lock()
-	e := s.m[id]
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	return s.m[id]
+}
+
+// answer returns e's verdict at now if it holds under cur.
+func (c *verdictCache) answer(e *keptVerdict, cur counts, now time.Time) (cert.Verdict, bool) {
 	if !e.holds(cur, now) {
 		c.misses.Add(1)
 		return cert.Verdict{}, false
@@ -151,8 +159,11 @@ func (v *Service) issuerUntil(id string) time.Time {
 // until it may change, or nil when it is not to be kept; issuerUntil is
 // what issuerUntil said before it was judged.
 func (v *Service) kept(c *cert.Certificate, vd cert.Verdict, cur counts, now, issuerUntil time.Time) *keptVerdict {
+	// A verdict of a renewed or revised certificate, or of its
+	// successor, shows the other one's status (or lacks it, when it could
+	// not be read): not kept.
 	if v.verdicts == nil || vd.Verdict == cert.VerdictUnknown || vd.Certificate == nil ||
-		vd.Certificate.Successor != nil || vd.Certificate.Predecessor != nil {
+		c.SupersededBy != "" || c.Supersedes != "" {
 		return nil
 	}
 	until, ok := cert.NextChange(c, v.schemes[c.Scheme], now)
@@ -163,7 +174,20 @@ func (v *Service) kept(c *cert.Certificate, vd cert.Verdict, cur counts, now, is
 	// The checks are the kept verdict's own: the status lists of a token
 	// change the returned verdict's checks in place.
 	vd.Checks = slices.Clone(vd.Checks)
-	return &keptVerdict{vd: vd, counts: cur, from: now, until: until, issuerUntil: issuerUntil}
+	// from without its monotonic reading: a wall clock set back is seen.
+	return &keptVerdict{vd: vd, issuer: c.Issuer, kid: c.Kid, counts: cur, from: now.Round(0), until: until, issuerUntil: issuerUntil}
+}
+
+// keptByID answers the verdict kept for id if it holds at now. The key
+// state it showed is asked of the key service first: a view of the ring
+// older than the key service's ttl is read again then, and a change found
+// counts, as it would for a verdict judged now.
+func (v *Service) keptByID(ctx context.Context, id string, now time.Time) (cert.Verdict, bool) {
+	e := v.verdicts.lookup(id)
+	if e != nil {
+		_, _ = v.keys.KeyState(ctx, e.issuer, e.kid)
+	}
+	return v.verdicts.answer(e, v.verdicts.counts(), now)
 }
 
 // KeptVerdicts tells how many verdicts by id were answered from the

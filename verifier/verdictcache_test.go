@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,18 +39,7 @@ func (c *clock) add(d time.Duration) {
 // a kept verdict must never differ from a fresh one.
 func TestVerdictCacheAsUncached(t *testing.T) {
 	ctx := context.Background()
-	b, err := bolt.Open(filepath.Join(t.TempDir(), "certd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Close() })
-	clk := &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-	kek, err := keys.ParseKEK([]byte("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ks := keys.NewService(b, kek, clk.now)
-	schemes, _ := cert.NewSchemes(cert.BuiltinSchemes())
+	b, clk, ks, schemes := openCacheStore(t)
 	lists := issuer.NewStatusLists(issuer.StatusListConfig{Store: b, Signer: ks, Schemes: schemes, PublicURL: "https://verify.example.cn", TTL: time.Hour, Now: clk.now})
 	iss := issuer.New(issuer.Config{Store: b, Signer: ks, Rings: ks, Schemes: schemes, PublicURL: "https://verify.example.cn", Now: clk.now,
 		OnChange: lists.Invalidate, StatusLists: lists})
@@ -121,13 +111,15 @@ func TestVerdictCacheAsUncached(t *testing.T) {
 	compare := func(step int, what string) {
 		t.Helper()
 		for _, id := range ids {
-			want, got := plain.ByID(ctx, id), kept.ByID(ctx, id)
+			got := kept.ByID(ctx, id)
+			want := plain.ByID(ctx, id)
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("step %d (%s), %s at %s: the kept verdict differs from a fresh one:\nkept  %+v\nfresh %+v", step, what, id, clk.now(), got, want)
 			}
 		}
 		for i, token := range tokens {
-			want, got := plain.ByToken(ctx, token), kept.ByToken(ctx, token)
+			got := kept.ByToken(ctx, token)
+			want := plain.ByToken(ctx, token)
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("step %d (%s), token %d at %s: the kept verdict differs from a fresh one:\nkept  %+v\nfresh %+v", step, what, i, clk.now(), got, want)
 			}
@@ -217,5 +209,178 @@ func TestVerdictCacheAsUncached(t *testing.T) {
 	}
 	if hits := verifier.KeptVerdictsAnswered(kept); hits < 1000 {
 		t.Fatalf("%d verdicts answered from the cache: the test does not exercise it", hits)
+	}
+}
+
+// goneAfterFirstLook is the context of a request whose client goes away
+// (or whose deadline passes) after the certificate was read: every look
+// at it but the first says it is cancelled.
+type goneAfterFirstLook struct {
+	context.Context
+	looks atomic.Int32
+}
+
+func (c *goneAfterFirstLook) Err() error {
+	if c.looks.Add(1) > 1 {
+		return context.Canceled
+	}
+	return nil
+}
+
+type cacheEnv struct {
+	iss    *issuer.Service
+	plain  *verifier.Service
+	kept   *verifier.Service
+	admin  cert.Principal
+	store  *bolt.Store
+	clk    *clock
+	issued func() *cert.Certificate
+}
+
+// openCacheStore opens a bbolt store with a key service, both on a
+// settable clock.
+func openCacheStore(t *testing.T) (*bolt.Store, *clock, *keys.Service, cert.Schemes) {
+	t.Helper()
+	b, err := bolt.Open(filepath.Join(t.TempDir(), "certd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	clk := &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	kek, err := keys.ParseKEK([]byte("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	schemes, _ := cert.NewSchemes(cert.BuiltinSchemes())
+	return b, clk, keys.NewService(b, kek, clk.now), schemes
+}
+
+func newCacheEnv(t *testing.T) *cacheEnv {
+	t.Helper()
+	ctx := context.Background()
+	b, clk, ks, schemes := openCacheStore(t)
+	iss := issuer.New(issuer.Config{Store: b, Signer: ks, Rings: ks, Schemes: schemes, PublicURL: "https://verify.example.cn", Now: clk.now})
+	admin := cert.Principal{Role: cert.RoleAdmin, KeyID: "t"}
+	if _, err := iss.CreateIssuer(ctx, admin, issuer.IssuerRequest{ID: "cb", Name: "CB", NameZh: "认证机构"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := verifier.Config{Store: b, Keys: ks, Schemes: schemes, PublicURL: "https://verify.example.cn", Now: clk.now}
+	plain := verifier.New(cfg)
+	cfg.VerdictCache = 64
+	kept := verifier.New(cfg)
+	e := &cacheEnv{iss: iss, plain: plain, kept: kept, admin: admin, store: b, clk: clk}
+	n := 0
+	e.issued = func() *cert.Certificate {
+		first17 := "91110108MA000000" + string(rune('0'+n))
+		n++
+		check, err := cert.USCCCheckChar(first17)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _, err := iss.Issue(ctx, admin, issuer.Request{Issuer: "cb", Scheme: "iso17021", Standard: "ISO/IEC 27001:2022", Scope: "信息系统运行维护服务",
+			Organization: cert.Organization{Name: "示例有限公司", USCC: first17 + string(check)}}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	return e
+}
+
+// A verdict judged while the predecessor could not be read (the request's
+// context ended after the certificate itself was read) lacks the
+// predecessor link: it must not be kept and answered to later
+// verifications, which an uncached verifier answers with the link.
+func TestVerdictCacheLinkNotRead(t *testing.T) {
+	ctx := context.Background()
+	e := newCacheEnv(t)
+	old := e.issued()
+	scope := "信息系统运行维护服务及咨询"
+	if _, err := e.iss.Act(ctx, e.admin, old.ID, issuer.ActionRevise, issuer.ActionRequest{Reason: "scope extended", Scope: &scope}, 0); err != nil {
+		t.Fatal(err)
+	}
+	old, err := e.store.Certificate(ctx, old.ID)
+	if err != nil || old.SupersededBy == "" {
+		t.Fatalf("renewal: %v %+v", err, old)
+	}
+	renewed := old.SupersededBy
+	// Warm the issuer cache and the key ring (as any earlier verification).
+	_ = e.kept.ByID(ctx, old.ID)
+
+	vd := e.kept.ByID(&goneAfterFirstLook{Context: ctx}, renewed)
+	if vd.Certificate == nil || vd.Certificate.Predecessor != nil {
+		t.Fatalf("setup: expected a verdict without the predecessor link, got %+v", vd)
+	}
+	want, got := e.plain.ByID(ctx, renewed), e.kept.ByID(ctx, renewed)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("the kept verdict differs from a fresh one:\nkept  %+v\nfresh %+v\n(predecessor kept %v, fresh %v)", got, want, got.Certificate.Predecessor, want.Certificate.Predecessor)
+	}
+}
+
+// A readiness probe (/readyz commits a small write at most once a second)
+// writes nothing a verdict shows and leaves the kept verdicts: else,
+// behind a load balancer probing every few seconds, none would be kept
+// for long.
+func TestVerdictCacheSurvivesReadinessProbe(t *testing.T) {
+	ctx := context.Background()
+	e := newCacheEnv(t)
+	c := e.issued()
+	_ = e.kept.ByID(ctx, c.ID)
+	if err := e.store.ProbeWrite(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := verifier.KeptVerdictsAnswered(e.kept)
+	_ = e.kept.ByID(ctx, c.ID)
+	if verifier.KeptVerdictsAnswered(e.kept) == before {
+		t.Fatal("after a readiness probe's write the kept verdict was judged again from the store")
+	}
+}
+
+// Verifications concurrent with withdrawals: once a withdrawal is
+// acknowledged, the next verification by the same goroutine names it
+// withdrawn (run with -race for the kept verdicts shared by readers).
+func TestVerdictCacheConcurrentWithdrawals(t *testing.T) {
+	ctx := context.Background()
+	e := newCacheEnv(t)
+	var ids []string
+	for range 8 {
+		ids = append(ids, e.issued().ID)
+	}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	defer func() {
+		select {
+		case <-stop:
+		default:
+			close(stop)
+		}
+		wg.Wait()
+	}()
+	for r := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				vd := e.kept.ByID(ctx, ids[(i+r)%len(ids)])
+				if len(vd.Checks) == 0 || vd.Certificate == nil {
+					t.Errorf("verdict without checks or certificate: %+v", vd)
+					return
+				}
+				_ = vd.Checks[0].Detail + vd.Certificate.Number + string(vd.Status)
+			}
+		}()
+	}
+	for _, id := range ids {
+		if _, err := e.iss.Act(ctx, e.admin, id, issuer.ActionWithdraw, issuer.ActionRequest{Reason: "fraud", ReasonCode: "0103"}, 0); err != nil {
+			t.Fatal(err)
+		}
+		if vd := e.kept.ByID(ctx, id); vd.Status != cert.StatusWithdrawn {
+			t.Errorf("%s: after its withdrawal was acknowledged the next verification says %s", id, vd.Status)
+		}
 	}
 }

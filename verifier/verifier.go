@@ -90,10 +90,10 @@ func (v *Service) ByID(ctx context.Context, id string) cert.Verdict {
 	}
 	var cur counts
 	if v.verdicts != nil {
-		cur = v.verdicts.counts()
-		if vd, ok := v.verdicts.get(nid, cur, now); ok {
+		if vd, ok := v.keptByID(ctx, nid, now); ok {
 			return vd
 		}
+		cur = v.verdicts.counts()
 	}
 	var (
 		c      *cert.Certificate

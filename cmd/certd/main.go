@@ -131,6 +131,7 @@ type Main struct {
 	Keys        *keys.Service
 	Issuer      *issuer.Service
 	StatusLists *issuer.StatusLists
+	Profiles    *profile.Service
 	API         *api.Server
 	Accounts    *accounts.Service
 	// Deadlines tells staff of reports due: the console's dashboard shows
@@ -245,7 +246,17 @@ func (m *Main) Run(ctx context.Context) error {
 		Templates: reports, Schemes: schemes, Certificates: m.Issuer, Submissions: submissionsOf(st),
 		Issuers: st, Users: st, Outbox: st, Now: m.Now,
 	})
-	profiles := profile.New(profile.Config{Store: st, Schemes: schemes, Now: m.Now})
+	profiles := profile.New(profile.Config{Store: st, Schemes: schemes, Now: m.Now,
+		// A profile changed in the console as through the API: the next
+		// verification and page show it.
+		OnChange: func(id string) {
+			if m.API != nil {
+				m.API.ForgetIssuer(id)
+			} else {
+				ver.ForgetIssuer(id)
+			}
+		}})
+	m.Profiles = profiles
 	hooks := &notify.Webhooks{Store: st, Secrets: kek, AllowHTTP: cfg.AllowHTTPWebhooks, Now: m.Now}
 	con, err := m.wireConsole(profiles, m.previewer(fonts, profiles, schemes), hooks)
 	if err != nil {

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/certd/certd/cert"
+	"github.com/certd/certd/profile"
 	"github.com/certd/certd/store/bolt"
 )
 
@@ -455,5 +457,32 @@ func TestMongoProfileAcrossInstances(t *testing.T) {
 	var ev struct{ Events []any }
 	if err := json.Unmarshal(b.do("GET", "/api/v1/issuers/default/events", b.Admin, nil).Body, &ev); err != nil || len(ev.Events) != 5 {
 		t.Errorf("events: %d (%v), want created and 4 updates", len(ev.Events), err)
+	}
+}
+
+// TestConsoleRenameSeenByNextVerification: a profile changed through the
+// profiles service the console uses (not the API route) is seen by the
+// very next verification and page, although both were answered, and
+// kept, just before.
+func TestConsoleRenameSeenByNextVerification(t *testing.T) {
+	ts := startServer(t, "")
+	c := ts.issue(t, "default")
+	id := c["id"].(string)
+	for range 2 {
+		if status, vd := ts.verdict(t, id, ""); status != http.StatusOK || vd["verdict"] != "valid" {
+			t.Fatalf("verify: %d %v", status, vd)
+		}
+		ts.do("GET", "/v/"+id+"?lang=en", "", nil, "Accept", "text/html")
+	}
+	if _, err := ts.m.Profiles.Patch(t.Context(), cert.Principal{Role: cert.RoleAdmin, KeyID: "console"}, "default",
+		[]byte(`{"name":"Renamed Certification Body"}`), profile.NoIfMatch); err != nil {
+		t.Fatal(err)
+	}
+	_, vd := ts.verdict(t, id, "")
+	if is, _ := vd["issuer"].(map[string]any); is["name"] != "Renamed Certification Body" {
+		t.Errorf("the verdict after the rename names the issuer %v", is)
+	}
+	if page := ts.do("GET", "/v/"+id+"?lang=en", "", nil, "Accept", "text/html"); !strings.Contains(string(page.Body), "Renamed Certification Body") {
+		t.Errorf("the page after the rename does not name the issuer as renamed")
 	}
 }

@@ -30,27 +30,31 @@ var _ store.Accounts = (*Store)(nil)
 // not found, conflict) is returned as it is, any other failure as
 // unavailable.
 func (s *Store) update(op string, fn func(tx *bbolt.Tx) (derr error, err error)) error {
-	var derr error
-	err := s.updateTx(func(tx *bbolt.Tx) error {
-		var err error
-		derr, err = fn(tx)
-		if derr != nil {
-			return nil
-		}
-		return err
-	})
-	if err != nil {
-		return unavailable(op, err)
-	}
-	return derr
+	return s.write(op, fn, func(f func(*bbolt.Tx) error) error { return s.db.write(true, f) })
 }
 
 // batch is update through the committer (commit.go): concurrent callers share one
 // commit. fn may run more than once and must write nothing when it
 // returns a domain error.
 func (s *Store) batch(op string, fn func(tx *bbolt.Tx) (derr error, err error)) error {
+	return s.write(op, fn, func(f func(*bbolt.Tx) error) error { return s.commits.update(true, f) })
+}
+
+// updateBookkeeping and batchBookkeeping are update and batch for writes
+// of nothing a verdict shows (the outbox and delivery buckets, the
+// readiness probe), which Changes does not count.
+func (s *Store) updateBookkeeping(op string, fn func(tx *bbolt.Tx) (derr error, err error)) error {
+	return s.write(op, fn, func(f func(*bbolt.Tx) error) error { return s.db.write(false, f) })
+}
+
+func (s *Store) batchBookkeeping(op string, fn func(tx *bbolt.Tx) (derr error, err error)) error {
+	return s.write(op, fn, func(f func(*bbolt.Tx) error) error { return s.commits.update(false, f) })
+}
+
+// write runs fn through run, keeping fn's domain error apart.
+func (s *Store) write(op string, fn func(tx *bbolt.Tx) (derr error, err error), run func(func(*bbolt.Tx) error) error) error {
 	var derr error
-	err := s.commits.update(func(tx *bbolt.Tx) error {
+	err := run(func(tx *bbolt.Tx) error {
 		var err error
 		derr, err = fn(tx)
 		if derr != nil {

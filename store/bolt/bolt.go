@@ -45,12 +45,10 @@ var _ store.Store = (*Store)(nil)
 
 // Store is the bbolt backend. It is safe for concurrent use.
 type Store struct {
-	db   *bbolt.DB
+	db   *countedDB
 	path string
 	// commits groups the writes of concurrent callers (commit.go).
 	commits committer
-	// changes counts the write transactions ended (Changes).
-	changes atomic.Uint64
 	// check is how Open made sure of the file (clean.go).
 	check Check
 	// marker computes the status marks of written certificates (status.go).
@@ -124,8 +122,8 @@ func Open(path string, opts ...Option) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, check: check, commits: committer{db: db}}
-	s.commits.changes = &s.changes
+	cdb := &countedDB{boltDB: db}
+	s := &Store{db: cdb, path: path, check: check, commits: committer{db: cdb}}
 	if err := s.ensureValidityIndex(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w: %w", path, store.ErrUnavailable, err)
@@ -220,13 +218,9 @@ func (s *Store) ProbeWrite(ctx context.Context) error {
 	if err := checkContext(ctx, "probe write"); err != nil {
 		return err
 	}
-	err := s.updateTx(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketMeta).Put(probeKey, []byte(time.Now().UTC().Format(time.RFC3339Nano)))
+	return s.updateBookkeeping("probe write", func(tx *bbolt.Tx) (error, error) {
+		return nil, tx.Bucket(bucketMeta).Put(probeKey, []byte(time.Now().UTC().Format(time.RFC3339Nano)))
 	})
-	if err != nil {
-		return unavailable("probe write", err)
-	}
-	return nil
 }
 
 // unavailable wraps an error of bbolt or the file system so that it matches
@@ -301,19 +295,5 @@ func getJSON[T any](s *Store, bucket, index, key []byte, what string) (*T, error
 	return doc, nil
 }
 
-// updateTx runs fn in a write transaction of its own and counts it in
-// Changes.
-func (s *Store) updateTx(fn func(*bbolt.Tx) error) error {
-	err := s.db.Update(fn)
-	s.changes.Add(1)
-	return err
-}
-
-// Changes counts the write transactions that have ended, committed or
-// not. It grows after a write is committed and before the caller of the
-// write is answered, so a reader that sees the same count before and
-// after it read something read nothing older than the last write
-// acknowledged. Only this process writes the file (Open locks it), so
-// the count covers every change: a cache of what was read here (the
-// verifier's verdicts) is current while the count stays the same.
-func (s *Store) Changes() uint64 { return s.changes.Load() }
+// updateTx runs fn in a write transaction of its own, counted in Changes.
+func (s *Store) updateTx(fn func(*bbolt.Tx) error) error { return s.db.write(true, fn) }

@@ -307,7 +307,7 @@ func (s *Store) CreateCertificate(ctx context.Context, c *cert.Certificate) erro
 	r.mark = s.markOf(c)
 	var derr error
 	var ix *indexWriter
-	err = s.commits.update(func(tx *bbolt.Tx) error {
+	err = s.commits.update(true, func(tx *bbolt.Tx) error {
 		ix = s.newIndexWriter(tx)
 		var err error
 		if derr, err = r.insert(tx, ix); err != nil {
@@ -362,7 +362,7 @@ func (s *Store) CreateCertificates(ctx context.Context, cs []*cert.Certificate) 
 	}
 	derrs := make([]error, len(cs))
 	var ix *indexWriter
-	err := s.commits.update(func(tx *bbolt.Tx) error {
+	err := s.commits.update(true, func(tx *bbolt.Tx) error {
 		clear(derrs)
 		ix = s.newIndexWriter(tx)
 		if pending >= preloadAbove {
@@ -415,7 +415,7 @@ func (s *Store) UpdateCertificate(ctx context.Context, c *cert.Certificate) erro
 	r.mark = s.markOf(c)
 	var derr error
 	var ix *indexWriter
-	err = s.commits.update(func(tx *bbolt.Tx) error {
+	err = s.commits.update(true, func(tx *bbolt.Tx) error {
 		ix = s.newIndexWriter(tx)
 		var err error
 		derr, err = r.replace(tx, ix, based)

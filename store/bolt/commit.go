@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 
 	"go.etcd.io/bbolt"
 )
@@ -25,9 +24,7 @@ import (
 // every run; each caller returns only after its write is committed and
 // synced, or with the error that kept it from being.
 type committer struct {
-	db *bbolt.DB
-	// changes counts the write transactions ended (see Store.Changes).
-	changes *atomic.Uint64
+	db *countedDB
 
 	mu      sync.Mutex
 	pending []commitCall
@@ -37,6 +34,9 @@ type committer struct {
 type commitCall struct {
 	fn  func(*bbolt.Tx) error
 	err chan error
+	// shown: fn may change what a verdict shows (countedDB.write); a
+	// group is counted when any of its functions is.
+	shown bool
 }
 
 // maxGroup bounds the functions of one commit (a function of
@@ -48,9 +48,9 @@ const maxGroup = 1000
 var errAlone = errors.New("run alone")
 
 // update runs fn in a write transaction shared with the concurrent
-// callers' and returns after its commit.
-func (c *committer) update(fn func(*bbolt.Tx) error) error {
-	call := commitCall{fn: fn, err: make(chan error, 1)}
+// callers' and returns after its commit; shown as for countedDB.write.
+func (c *committer) update(shown bool, fn func(*bbolt.Tx) error) error {
+	call := commitCall{fn: fn, err: make(chan error, 1), shown: shown}
 	c.mu.Lock()
 	c.pending = append(c.pending, call)
 	if !c.running {
@@ -60,9 +60,7 @@ func (c *committer) update(fn func(*bbolt.Tx) error) error {
 	c.mu.Unlock()
 	err := <-call.err
 	if err == errAlone {
-		err := c.db.Update(func(tx *bbolt.Tx) error { return safely(fn, tx) })
-		c.changes.Add(1)
-		return err
+		return c.db.write(shown, func(tx *bbolt.Tx) error { return safely(fn, tx) })
 	}
 	return err
 }
@@ -91,7 +89,8 @@ func (c *committer) loop() {
 func (c *committer) commit(group []commitCall) {
 	for len(group) > 0 {
 		failed := -1
-		err := c.db.Update(func(tx *bbolt.Tx) error {
+		shown := slices.ContainsFunc(group, func(call commitCall) bool { return call.shown })
+		err := c.db.write(shown, func(tx *bbolt.Tx) error {
 			for i, call := range group {
 				if err := safely(call.fn, tx); err != nil {
 					failed = i
@@ -100,7 +99,6 @@ func (c *committer) commit(group []commitCall) {
 			}
 			return nil
 		})
-		c.changes.Add(1)
 		if failed < 0 {
 			for _, call := range group {
 				call.err <- err

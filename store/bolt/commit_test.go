@@ -32,7 +32,7 @@ func waitPending(c *committer, n int, taken bool) {
 // again alone, and leaves nothing behind, while the others are committed.
 func TestCommitterGroups(t *testing.T) {
 	s := openTemp(t, t.TempDir()+"/c.db")
-	if err := s.db.Update(func(tx *bbolt.Tx) error {
+	if err := s.updateTx(func(tx *bbolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketTest)
 		return err
 	}); err != nil {
@@ -52,7 +52,7 @@ func TestCommitterGroups(t *testing.T) {
 			// Hold the writer so that every call queues first.
 			hold, held := make(chan struct{}), make(chan struct{})
 			go func() {
-				_ = s.db.Update(func(*bbolt.Tx) error {
+				_ = s.updateTx(func(*bbolt.Tx) error {
 					close(held)
 					<-hold
 					return nil
@@ -71,7 +71,7 @@ func TestCommitterGroups(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					errs[i] = s.commits.update(func(tx *bbolt.Tx) error {
+					errs[i] = s.commits.update(true, func(tx *bbolt.Tx) error {
 						mu.Lock()
 						txs[tx] = true
 						runs[i]++

@@ -26,7 +26,7 @@ func (s *Store) NextSequence(ctx context.Context, name string, n int64) (int64, 
 	}
 	var first int64
 	var derr error
-	err := s.commits.update(func(tx *bbolt.Tx) error {
+	err := s.commits.update(true, func(tx *bbolt.Tx) error {
 		first, derr = 0, nil
 		b := tx.Bucket(bucketCounters)
 		var last int64

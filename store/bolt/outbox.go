@@ -108,7 +108,7 @@ func (s *Store) LeaseOutbox(ctx context.Context, owner string, now, until time.T
 	// then, which FinishOutbox handles as for any write during a lease
 	// (the entry's version is the newer one, so it stays marked).
 	var ids [][]byte
-	err := s.batch("lease outbox", func(tx *bbolt.Tx) (error, error) {
+	err := s.batchBookkeeping("lease outbox", func(tx *bbolt.Tx) (error, error) {
 		ids = ids[:0]
 		ob, certs := tx.Bucket(bucketOutbox), tx.Bucket(bucketCerts)
 		type lease struct{ id, value []byte }
@@ -179,7 +179,7 @@ func (s *Store) FinishOutbox(ctx context.Context, owner string, es []*store.Outb
 		return nil, err
 	}
 	errs := make([]error, len(es))
-	err := s.batch("finish outbox", func(tx *bbolt.Tx) (error, error) {
+	err := s.batchBookkeeping("finish outbox", func(tx *bbolt.Tx) (error, error) {
 		certs, done, ob := tx.Bucket(bucketCerts), tx.Bucket(bucketOutboxDone), tx.Bucket(bucketOutbox)
 		for i, e := range es {
 			errs[i] = nil

@@ -459,7 +459,7 @@ const loadBatch = 4096
 
 // startLoad reads the lists of the file in the background; writes may
 // add postings meanwhile: load merges.
-func (b *termBlocks) startLoad(db *bbolt.DB) {
+func (b *termBlocks) startLoad(db *countedDB) {
 	b.stop, b.done = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(b.done)

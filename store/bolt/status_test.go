@@ -54,7 +54,7 @@ func TestValidityIndexFilledAtOpen(t *testing.T) {
 	if errs, err := s.CreateCertificates(t.Context(), cs); err != nil || errs[0] != nil {
 		t.Fatal(err, errs)
 	}
-	err = s.db.Update(func(tx *bbolt.Tx) error {
+	err = s.updateTx(func(tx *bbolt.Tx) error {
 		for _, b := range validityBuckets {
 			if err := tx.DeleteBucket(b); err != nil {
 				return err

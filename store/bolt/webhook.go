@@ -300,7 +300,7 @@ func (s *Store) EnqueueDelivery(ctx context.Context, d *cert.Delivery) error {
 	if err != nil {
 		return fmt.Errorf("encode delivery %s: %w", d.ID, err)
 	}
-	return s.batch("enqueue delivery "+d.ID, func(tx *bbolt.Tx) (error, error) {
+	return s.batchBookkeeping("enqueue delivery "+d.ID, func(tx *bbolt.Tx) (error, error) {
 		b := tx.Bucket(bucketDeliveries)
 		if b.Get([]byte(d.ID)) != nil {
 			return fmt.Errorf("delivery %s: %w", d.ID, store.ErrAlreadyExists), nil
@@ -399,7 +399,7 @@ func (s *Store) LeaseDeliveries(ctx context.Context, owner string, now, until ti
 		return nil, nil
 	}
 	var out []*cert.Delivery
-	err := s.update("lease deliveries", func(tx *bbolt.Tx) (error, error) {
+	err := s.updateBookkeeping("lease deliveries", func(tx *bbolt.Tx) (error, error) {
 		out = out[:0]
 		taken := map[string]bool{}
 		all := tx.Bucket(bucketDeliveries)
@@ -475,7 +475,7 @@ func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) err
 // changeDelivery applies change to the stored delivery and keeps the due
 // index in step with its status and next attempt.
 func (s *Store) changeDelivery(op, id string, change func(*deliveryRecord) error) error {
-	return s.batch(op+" "+id, func(tx *bbolt.Tx) (error, error) {
+	return s.batchBookkeeping(op+" "+id, func(tx *bbolt.Tx) (error, error) {
 		all := tx.Bucket(bucketDeliveries)
 		v := all.Get([]byte(id))
 		if v == nil {
