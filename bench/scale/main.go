@@ -3,6 +3,7 @@
 //
 //	go run ./bench/scale -certs 10000,1000000
 //	go run ./bench/scale -certs 1000000 -dir /var/tmp/scale -keep   # keep the data to measure again
+//	go run ./bench/scale -backends bbolt,mongo -certs 1000,10000     # bbolt and the MongoDB test server side by side
 //
 // For each count it makes a data directory (a first start of certd creates
 // the KEK, the default issuer and the admin token), adds three issuers,
