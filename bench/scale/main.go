@@ -3,6 +3,7 @@
 //
 //	go run ./bench/scale -certs 10000,1000000
 //	go run ./bench/scale -certs 1000000 -dir /var/tmp/scale -keep   # keep the data to measure again
+//	go run ./bench/scale -backends bbolt,mongo -certs 1000,10000     # bbolt and the MongoDB test server side by side
 //
 // For each count it makes a data directory (a first start of certd creates
 // the KEK, the default issuer and the admin token), adds three issuers,
@@ -49,6 +50,9 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	driver "go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/certd/certd/bench/internal/proc"
 	"github.com/certd/certd/bench/internal/wrk"
@@ -70,13 +74,17 @@ var (
 	duration = flag.Duration("duration", 5*time.Second, "length of the verify-by-id run")
 	noWrk    = flag.Bool("no-wrk", false, "use the Go client even when wrk is installed")
 	rounds   = flag.Int("rounds", 3, "rounds of the side-by-side verify-by-id runs (bbolt)")
-	useMongo = flag.Bool("mongo", false, "store the certificates in MongoDB: the test server of store/mongo/mongotest (FerretDB behind its serializing proxy), started here")
+	backends = flag.String("backends", "bbolt", "stores to measure, separated by commas, reported side by side: bbolt (the embedded store), mongo (the MongoDB test server of store/mongo/mongotest: FerretDB behind its serializing proxy, started here)")
+	useMongo = flag.Bool("mongo", false, "the same as -backends mongo")
 	cpuProf  = flag.String("cpuprofile", "", "write a CPU profile of this process (seeding, and the MongoDB test server with -mongo) to the file")
 )
 
 // backend is where certd keeps the certificates of one data directory.
 type backend struct {
 	name string
+	// mongo is the MongoDB test server (see bench/README.md for what that
+	// changes).
+	mongo bool
 	// args are certd's flags for it, besides --data-dir.
 	args []string
 	open func() store.Store
@@ -84,11 +92,23 @@ type backend struct {
 	disk func() int64
 	// boltFile is the bbolt file, "" on MongoDB.
 	boltFile string
+	// dbStats returns the sizes the MongoDB server counts (nil on bbolt).
+	dbStats func() mongoSizes
 }
 
-// newBackend returns the backend of data (and what stops it).
-func newBackend(dir, data string, n int) (backend, func()) {
-	if !*useMongo {
+// mongoSizes are the sizes of dbStats: the documents, the storage they
+// take and the indexes.
+type mongoSizes struct {
+	Data    int64 `bson:"dataSize"`
+	Storage int64 `bson:"storageSize"`
+	Indexes int64 `bson:"indexSize"`
+	Total   int64 `bson:"totalSize"`
+}
+
+// newBackend returns the backend of data (and what stops it): bbolt, or
+// with mongo the MongoDB test server.
+func newBackend(mongoTest bool, dir, data string, n int) (backend, func()) {
+	if !mongoTest {
 		file := filepath.Join(data, "certd.db")
 		return backend{name: "embedded store (bbolt)", open: func() store.Store { return must(bolt.Open(file)) },
 			disk: func() int64 { return must(os.Stat(file)).Size() }, boltFile: file}, func() {}
@@ -104,8 +124,12 @@ func newBackend(dir, data string, n int) (backend, func()) {
 		check(os.WriteFile(kek, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600))
 	}
 	return backend{
-		name: "MongoDB test server (FerretDB v1, SQLite, serializing proxy)",
-		args: []string{"--mongo-uri", srv.URI(), "--mongo-database", db, "--kek-file", kek},
+		name:  "MongoDB test server (FerretDB v1, SQLite, serializing proxy)",
+		mongo: true,
+		// Every filter but {_id} reads the whole collection there, so a
+		// call takes seconds at 10,000 certificates: the timeout of the
+		// tests' certd processes (cmd/certd), not the default 5 s.
+		args: []string{"--mongo-uri", srv.URI(), "--mongo-database", db, "--kek-file", kek, "--store-timeout", "2m"},
 		open: func() store.Store {
 			return must(mongo.Open(context.Background(), srv.URI(), db, mongo.WithTimeout(time.Minute)))
 		},
@@ -120,6 +144,15 @@ func newBackend(dir, data string, n int) (backend, func()) {
 				return nil
 			})
 			return total
+		},
+		dbStats: func() mongoSizes {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			client := must(driver.Connect(options.Client().ApplyURI(srv.URI())))
+			defer client.Disconnect(ctx)
+			var st mongoSizes
+			check(client.Database(db).RunCommand(ctx, bson.D{{Key: "dbStats", Value: 1}}).Decode(&st))
+			return st
 		},
 	}, srv.Stop
 }
@@ -155,38 +188,27 @@ func main() {
 	if out, err := exec.Command("go", "build", "-o", bin, filepath.Join(root, "cmd/certd")).CombinedOutput(); err != nil {
 		log.Fatalf("go build: %v\n%s", err, out)
 	}
-	var results []*figures
-	for _, s := range strings.Split(*counts, ",") {
-		n := must(strconv.Atoi(strings.TrimSpace(s)))
-		data := filepath.Join(dir, fmt.Sprintf("data-%d", n))
-		if *useMongo {
-			data += "-mongo"
-		}
-		f := &figures{n: n}
-		seeded := true
-		if _, err := os.Stat(filepath.Join(data, "seeded.json")); err != nil {
-			check(os.RemoveAll(data))
-			check(os.RemoveAll(filepath.Join(dir, fmt.Sprintf("mongo-%d", n))))
-			seeded = false
-		}
-		be, stopBackend := newBackend(dir, data, n)
-		f.backend = be.name
-		if !seeded {
-			seedDir(bin, data, n, be, f)
-		} else {
-			log.Printf("%d: measuring the data seeded before in %s", n, data)
-			check(json.Unmarshal(must(os.ReadFile(filepath.Join(data, "seeded.json"))), &f.seed))
-		}
-		if be.boltFile != "" {
-			f.buckets = bucketStats(be.boltFile)
-		}
-		measure(root, bin, data, be, f)
-		stopBackend()
-		f.data, f.be = data, be
-		results = append(results, f)
+	kinds := strings.Split(*backends, ",")
+	if *useMongo {
+		kinds = []string{"mongo"}
 	}
-	if !*useMongo {
-		compareVerify(root, bin, results)
+	var results, boltResults []*figures
+	for _, kind := range kinds {
+		kind = strings.TrimSpace(kind)
+		if kind != "bbolt" && kind != "mongo" {
+			log.Fatalf("-backends: %q is not a store (bbolt, mongo)", kind)
+		}
+		for _, s := range strings.Split(*counts, ",") {
+			n := must(strconv.Atoi(strings.TrimSpace(s)))
+			f := measureCount(root, bin, dir, kind == "mongo", n)
+			results = append(results, f)
+			if kind == "bbolt" {
+				boltResults = append(boltResults, f)
+			}
+		}
+	}
+	if len(boltResults) > 0 {
+		compareVerify(root, bin, boltResults)
 	}
 	if !*keep && *baseDir != "" {
 		for _, f := range results {
@@ -194,6 +216,42 @@ func main() {
 		}
 	}
 	report(results)
+}
+
+// measureCount seeds (or finds seeded) a store of n certificates and
+// measures certd on it.
+func measureCount(root, bin, dir string, mongoTest bool, n int) *figures {
+	data := filepath.Join(dir, fmt.Sprintf("data-%d", n))
+	if mongoTest {
+		data += "-mongo"
+	}
+	f := &figures{n: n}
+	seeded := true
+	if _, err := os.Stat(filepath.Join(data, "seeded.json")); err != nil {
+		check(os.RemoveAll(data))
+		if mongoTest {
+			check(os.RemoveAll(filepath.Join(dir, fmt.Sprintf("mongo-%d", n))))
+		}
+		seeded = false
+	}
+	be, stopBackend := newBackend(mongoTest, dir, data, n)
+	f.backend = be.name
+	if !seeded {
+		seedDir(bin, data, n, be, f)
+	} else {
+		log.Printf("%d: measuring the data seeded before in %s", n, data)
+		check(json.Unmarshal(must(os.ReadFile(filepath.Join(data, "seeded.json"))), &f.seed))
+	}
+	if be.boltFile != "" {
+		f.buckets = bucketStats(be.boltFile)
+	}
+	measure(root, bin, data, be, f)
+	if be.dbStats != nil {
+		f.mongoSizes = be.dbStats()
+	}
+	stopBackend()
+	f.data, f.be = data, be
+	return f
 }
 
 // verifyRun measures verify by id with wrk over the active ids of data,
@@ -227,7 +285,7 @@ func compareVerify(root, bin string, fs []*figures) {
 	servers := make([]*server, len(fs))
 	client := &http.Client{Timeout: time.Minute}
 	for i, f := range fs {
-		cmd, base := startCertd(bin, f.data, f.be)
+		cmd, base := startCertd(bin, f.data, f.be, "")
 		waitIdle(cmd.Process.Pid)
 		servers[i] = &server{cmd: cmd, base: base, ids: strings.Fields(string(must(os.ReadFile(filepath.Join(f.data, "ids.txt")))))}
 	}
@@ -283,6 +341,7 @@ type figures struct {
 	searchHit, miss     latency
 	missCommon          latency
 	missCommonZh        latency
+	mongoSizes          mongoSizes
 }
 
 type latency struct {
@@ -296,7 +355,7 @@ type latency struct {
 func seedDir(bin, data string, n int, be backend, f *figures) {
 	check(os.MkdirAll(data, 0o700))
 	// The first start: KEK, default issuer, admin token.
-	cmd, _ := startCertd(bin, data, be)
+	cmd, _ := startCertd(bin, data, be, "")
 	stopCertd(cmd, syscall.SIGTERM)
 
 	ctx := context.Background()
@@ -376,7 +435,7 @@ func seedDir(bin, data string, n int, be backend, f *figures) {
 	// the first batches, acted on before the rest is issued.
 	nSusp, nWd := n*3/100, n/100
 	first := n
-	if *useMongo {
+	if be.mongo {
 		first = min(n, (nSusp+nWd+issuer.MaxBatch-1)/issuer.MaxBatch*issuer.MaxBatch)
 	}
 	issue(0, first)
@@ -384,7 +443,7 @@ func seedDir(bin, data string, n int, be backend, f *figures) {
 	start := time.Now()
 	jobs := make(chan [2]string)
 	actors := 8
-	if *useMongo {
+	if be.mongo {
 		actors = 1 // the test server runs one command at a time
 	}
 	var wg sync.WaitGroup
@@ -498,14 +557,22 @@ func measure(root, bin, data string, be backend, f *figures) {
 	f.fileBytes = be.disk()
 	ids := strings.Fields(string(must(os.ReadFile(filepath.Join(data, "ids.txt")))))
 	token := strings.TrimSpace(string(must(os.ReadFile(filepath.Join(data, "admin.token")))))
+	// Started is ready on bbolt, and on the MongoDB test server answering
+	// a verdict: there /readyz reads the issuers and key rings within 2 s,
+	// which fails as long as every command waits behind the full reads of
+	// certd's outbox polls (see bench/README.md).
+	ready := ""
+	if be.mongo {
+		ready = "/api/v1/verify/" + ids[0]
+	}
 
 	// A first start after seeding (or after an upgrade) may have work of
 	// its own to do in the background; let it finish and stop cleanly.
-	cmd, _ := startCertd(bin, data, be)
+	cmd, _ := startCertd(bin, data, be, ready)
 	f.firstIdle, _ = waitIdle(cmd.Process.Pid)
 	stopCertd(cmd, syscall.SIGTERM)
 
-	cmd, base := startCertd(bin, data, be)
+	cmd, base := startCertd(bin, data, be, ready)
 	f.startClean = cmd.took
 	f.rssStart = readMem(cmd.Process.Pid)
 	// certd sweeps time-derived status changes in the background after it
@@ -514,10 +581,15 @@ func measure(root, bin, data string, be backend, f *figures) {
 	f.rssIdle = readMem(cmd.Process.Pid)
 	client := &http.Client{Timeout: 5 * time.Minute}
 
-	// Verify by id: measured here alone on MongoDB; on bbolt, after every
-	// count is measured, with the stores side by side (compareVerify).
-	if *useMongo {
-		f.verify, f.verifyTool = verifyRun(root, data, base, ids, client)
+	// Verify by id: on bbolt after every count is measured, with the
+	// stores side by side (compareVerify); on the MongoDB test server
+	// here, one request at a time (it runs one command at a time, and a
+	// verdict there waits behind whatever full read runs: wrk's
+	// connections would only queue).
+	if be.mongo {
+		rng := mathrand.New(mathrand.NewPCG(uint64(f.n), 6))
+		f.verify = sequential(10, func() int { return get(client, base+"/api/v1/verify/"+ids[rng.IntN(len(ids))]) })
+		f.verifyTool = "Go client, one request at a time, 10 random ids"
 	}
 
 	// The status list: the first fetch (built from the index) and then
@@ -530,7 +602,7 @@ func measure(root, bin, data string, be backend, f *figures) {
 	// one after another.
 	body := must(json.Marshal(request(mathrand.New(mathrand.NewPCG(1, 2)), "default", must(cert.NewSchemes(cert.BuiltinSchemes())))))
 	writes := 50
-	if *useMongo {
+	if be.mongo {
 		writes = 5 // each conditional update reads the whole collection there
 	}
 	f.issue = sequential(writes, func() int {
@@ -549,7 +621,7 @@ func measure(root, bin, data string, be backend, f *figures) {
 	// Search as it is now: a name that exists and a text that matches
 	// nothing, a few times each.
 	searches := 20
-	if *useMongo {
+	if be.mongo {
 		searches = 3 // about a second each there
 	}
 	f.searchHit = sequential(searches, func() int {
@@ -572,7 +644,7 @@ func measure(root, bin, data string, be backend, f *figures) {
 
 	// kill -9, then the start that checks every page.
 	stopCertd(cmd, syscall.SIGKILL)
-	cmd, _ = startCertd(bin, data, be)
+	cmd, _ = startCertd(bin, data, be, ready)
 	f.startUnclean = cmd.took
 	stopCertd(cmd, syscall.SIGTERM)
 }
@@ -582,9 +654,12 @@ type certdProcess struct {
 	took time.Duration
 }
 
-// startCertd starts certd on data and waits until /readyz answers 200;
-// took is the time from exec to that answer.
-func startCertd(bin, data string, be backend) (*certdProcess, string) {
+// startCertd starts certd on data and waits until ready (a path, "" for
+// /readyz) answers 200; took is the time from exec to that answer.
+func startCertd(bin, data string, be backend, ready string) (*certdProcess, string) {
+	if ready == "" {
+		ready = "/readyz"
+	}
 	l := must(net.Listen("tcp", "127.0.0.1:0"))
 	addr := l.Addr().String()
 	l.Close()
@@ -597,14 +672,14 @@ func startCertd(bin, data string, be backend) (*certdProcess, string) {
 	check(cmd.Start())
 	base := "http://" + addr
 	for deadline := start.Add(10 * time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if r, err := http.Get(base + "/readyz"); err == nil {
+		if r, err := http.Get(base + ready); err == nil {
 			r.Body.Close()
 			if r.StatusCode == 200 {
 				return &certdProcess{cmd, time.Since(start)}, base
 			}
 		}
 	}
-	log.Fatalf("certd did not become ready:\n%s", stderr.String())
+	log.Fatalf("certd did not answer %s with 200 within 10 minutes:\n%s", ready, stderr.String())
 	return nil, ""
 }
 
@@ -729,7 +804,15 @@ func parseWrk(out string) latency {
 }
 
 func report(fs []*figures) {
-	fmt.Printf("\ncertd at scale: %d CPUs (shared), %s\n\n", runtime.NumCPU(), fs[0].backend)
+	fmt.Printf("\ncertd at scale: %d CPUs (shared)\n", runtime.NumCPU())
+	var names []string
+	for _, f := range fs {
+		if !slices.Contains(names, f.backend) {
+			names = append(names, f.backend)
+			fmt.Printf("  %s: %s\n", storeName(f.be), f.backend)
+		}
+	}
+	fmt.Println()
 	row := func(name string, v func(*figures) string) {
 		fmt.Printf("%-44s", name)
 		for _, f := range fs {
@@ -746,18 +829,34 @@ func report(fs []*figures) {
 		return s
 	}
 	mb := func(b int64) string { return fmt.Sprintf("%.0f MB", float64(b)/(1<<20)) }
+	row("store", func(f *figures) string { return storeName(f.be) })
 	row("certificates", func(f *figures) string { return strconv.Itoa(f.n) })
 	row("seeding (in process), certificates/s", func(f *figures) string {
 		return fmt.Sprintf("%.0f in %s", float64(f.n)/f.seed.Took.Seconds(), f.seed.Took.Round(time.Second))
 	})
 	row("suspend 3% + withdraw 1% (use case)", func(f *figures) string { return f.seed.Lifecycle.Round(time.Second).String() })
 	row("first start after seeding: busy for", func(f *figures) string { return f.firstIdle.Round(time.Second).String() })
-	row("start after a clean stop", func(f *figures) string { return ms(f.startClean) })
-	row("start after kill -9 (bbolt: full check)", func(f *figures) string { return ms(f.startUnclean) })
+	row("start after a clean stop (*: to a verdict)", func(f *figures) string {
+		if f.be.mongo {
+			return "*" + ms(f.startClean)
+		}
+		return ms(f.startClean)
+	})
+	row("start after kill -9 (bbolt: full check)", func(f *figures) string {
+		if f.be.mongo {
+			return "*" + ms(f.startUnclean)
+		}
+		return ms(f.startUnclean)
+	})
 	row("busy after start (status sweep): wall / CPU", func(f *figures) string {
 		return f.afterStart.Round(time.Second).String() + " / " + f.afterStartCPU.Round(100*time.Millisecond).String()
 	})
-	row("verify by id, requests/s", func(f *figures) string { return fmt.Sprintf("%.0f", f.verify.rate) })
+	row("verify by id, requests/s", func(f *figures) string {
+		if f.verify.rate == 0 {
+			return "(one at a time)"
+		}
+		return fmt.Sprintf("%.0f", f.verify.rate)
+	})
 	row("verify by id, p50 / p99", func(f *figures) string { return lat(f.verify) })
 	row("status list, first fetch", func(f *figures) string { return ms(f.statusFirst.p50) })
 	row("status list, p50 / p99 (sequential)", func(f *figures) string { return lat(f.status) })
@@ -772,10 +871,31 @@ func report(fs []*figures) {
 	row("RSS after the runs: heap / mapped file", func(f *figures) string { return mb(f.rssAfter.anon) + " / " + mb(f.rssAfter.file) })
 	row("store on disk", func(f *figures) string { return mb(f.fileBytes) })
 	row("bytes on disk per certificate", func(f *figures) string { return fmt.Sprintf("%d", f.fileBytes/int64(f.n)) })
-	if r := fs[len(fs)-1].verifyRatio; len(fs) > 1 && len(r) > 0 {
-		fmt.Printf("\nverify by id p50 at %d / at %d: %.2fx (median of %d alternating rounds; lowest %.2fx, highest %.2fx)\n",
-			fs[len(fs)-1].n, fs[0].n, r[len(r)/2], len(r), r[0], r[len(r)-1])
-		for _, f := range fs {
+	if slices.ContainsFunc(fs, func(f *figures) bool { return f.be.mongo }) {
+		sizes := func(v func(mongoSizes) int64) func(*figures) string {
+			return func(f *figures) string {
+				if !f.be.mongo {
+					return "-"
+				}
+				return fmt.Sprintf("%s, %d B/cert", mb(v(f.mongoSizes)), v(f.mongoSizes)/int64(f.n))
+			}
+		}
+		row("dbStats: documents (dataSize)", sizes(func(m mongoSizes) int64 { return m.Data }))
+		row("dbStats: storageSize", sizes(func(m mongoSizes) int64 { return m.Storage }))
+		row("dbStats: indexSize", sizes(func(m mongoSizes) int64 { return m.Indexes }))
+		row("dbStats: totalSize", sizes(func(m mongoSizes) int64 { return m.Total }))
+	}
+	var bolts []*figures
+	for _, f := range fs {
+		if !f.be.mongo {
+			bolts = append(bolts, f)
+		}
+	}
+	if len(bolts) > 1 && len(bolts[len(bolts)-1].verifyRatio) > 0 {
+		r := bolts[len(bolts)-1].verifyRatio
+		fmt.Printf("\nbbolt: verify by id p50 at %d / at %d: %.2fx (median of %d alternating rounds; lowest %.2fx, highest %.2fx)\n",
+			bolts[len(bolts)-1].n, bolts[0].n, r[len(r)/2], len(r), r[0], r[len(r)-1])
+		for _, f := range bolts {
 			fmt.Printf("  rounds at %d:", f.n)
 			for _, l := range f.verifyRounds {
 				fmt.Printf("  %.0f/s p50 %s", l.rate, ms(l.p50))
@@ -783,7 +903,17 @@ func report(fs []*figures) {
 			fmt.Println()
 		}
 	}
-	fmt.Printf("verify by id measured with %s\n", fs[0].verifyTool)
+	for i, f := range fs {
+		if i == 0 || f.be.mongo != fs[i-1].be.mongo {
+			fmt.Printf("%s: verify by id measured with %s\n", storeName(f.be), f.verifyTool)
+		}
+	}
+	if slices.ContainsFunc(fs, func(f *figures) bool { return f.be.mongo }) {
+		fmt.Println("MongoDB test server: FerretDB v1 on SQLite in this process, behind a proxy that runs one command at a time;",
+			"every filter but {_id} reads the whole collection, and each certd instance polls its outbox with such a read",
+			"every 250 ms, so every request waits behind one: for reference, not a measure of MongoDB (see bench/README.md).",
+			"* start to the first verdict answered (/readyz needs its reads within 2 s).")
+	}
 	for _, f := range fs {
 		if len(f.buckets) == 0 {
 			continue
@@ -802,6 +932,14 @@ func report(fs []*figures) {
 		}
 		fmt.Printf("  %-28s %9s (the rest of the file: free pages, meta, freelist, growth ahead of the data)\n", "buckets together", mb(total))
 	}
+}
+
+// storeName is the short name of a column's store.
+func storeName(be backend) string {
+	if be.mongo {
+		return "MongoDB test"
+	}
+	return "bbolt"
 }
 
 func check(err error) {

@@ -39,9 +39,17 @@ type outboxDoc struct {
 
 // LeaseOutbox takes marked certificates whose lease has ended, each with
 // one conditional findOneAndUpdate; see store.Outbox.
+//
+// Each of those round trips is a call of its own under the store's
+// timeout, and the round stops taking more once the timeout or half the
+// lease has passed: what it leased is handed over, and the rest waits for
+// the next round. A round bounded as one call instead fails on a slow or
+// distant database (500 round trips of 10 ms are the default 5 s), and
+// the caller never gets the certificates it leased, so the outbox never
+// drains. A failure after the first lease ends the round without error
+// (what was leased must be dispatched; the next round meets the failure
+// again).
 func (s *Store) LeaseOutbox(ctx context.Context, owner string, now, until time.Time, max int) ([]*store.OutboxEntry, error) {
-	ctx, cancel := s.call(ctx)
-	defer cancel()
 	filter := bson.D{
 		{Key: fieldObV, Value: bson.D{{Key: "$exists", Value: true}}},
 		{Key: "$or", Value: bson.A{
@@ -51,13 +59,18 @@ func (s *Store) LeaseOutbox(ctx context.Context, owner string, now, until time.T
 	}
 	update := bson.D{{Key: "$set", Value: bson.D{{Key: fieldObOwner, Value: owner}, {Key: fieldObUntil, Value: until.UnixNano()}}}}
 	opts := options.FindOneAndUpdate().SetReturnDocument(options.After)
+	budget := min(s.timeout, until.Sub(now)/2)
+	start := time.Now()
 	var out []*store.OutboxEntry
-	for len(out) < max {
-		raw, err := s.certs.FindOneAndUpdate(ctx, filter, update, opts).Raw()
+	for len(out) < max && (len(out) == 0 || time.Since(start) < budget) {
+		raw, err := s.leaseOne(ctx, filter, update, opts)
 		if errors.Is(err, mongo.ErrNoDocuments) {
 			break
 		}
 		if err != nil {
+			if len(out) > 0 && ctx.Err() == nil {
+				break
+			}
 			return out, translate("lease outbox", err)
 		}
 		var d certDoc
@@ -71,6 +84,13 @@ func (s *Store) LeaseOutbox(ctx context.Context, owner string, now, until time.T
 		out = append(out, &store.OutboxEntry{Certificate: d.certificate(), Dispatched: int(o.ObDone)})
 	}
 	return out, nil
+}
+
+// leaseOne is one lease of LeaseOutbox, one call.
+func (s *Store) leaseOne(ctx context.Context, filter, update bson.D, opts *options.FindOneAndUpdateOptionsBuilder) (bson.Raw, error) {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	return s.certs.FindOneAndUpdate(ctx, filter, update, opts).Raw()
 }
 
 // FinishOutbox finishes each entry with finishOne; see store.Outbox.

@@ -292,12 +292,15 @@ func (s *Store) Deliveries(ctx context.Context, webhook string, limit int) ([]*c
 // server, not this process, decides who gets a delivery; a delivery
 // whose group has an earlier pending one not leased in this call is
 // passed over (see cert.Delivery.Group); see store.Webhooks.
+//
+// As in LeaseOutbox, each delivery's round trips are one call under the
+// store's timeout, the round stops taking more once the timeout or half
+// the lease has passed, and a failure after the first lease ends the round
+// with what was leased.
 func (s *Store) LeaseDeliveries(ctx context.Context, owner string, now, until time.Time, max int) ([]*cert.Delivery, error) {
 	if owner == "" {
 		return nil, cert.Invalid("owner", "is required")
 	}
-	ctx, cancel := s.call(ctx)
-	defer cancel()
 	due := bson.D{
 		{Key: "status", Value: string(cert.DeliveryPending)},
 		{Key: "nextAttemptNs", Value: bson.D{{Key: "$lte", Value: nanos(now)}}},
@@ -309,36 +312,55 @@ func (s *Store) LeaseDeliveries(ctx context.Context, owner string, now, until ti
 	after := options.FindOneAndUpdate().SetReturnDocument(options.After)
 	var out []*cert.Delivery
 	var passed, taken []string // passed: held back, or taken by another instance meanwhile
-	for len(out) < max {
+	// next leases the next due delivery, or passes one over; false when
+	// none is due.
+	next := func() (bool, error) {
+		ctx, cancel := s.call(ctx)
+		defer cancel()
 		skip := append(append(make([]string, 0, len(passed)+len(taken)), passed...), taken...)
 		filter := append(bson.D{{Key: "_id", Value: bson.D{{Key: "$nin", Value: skip}}}}, due...)
 		var c deliveryDoc
 		err := s.coll(collDeliveries).FindOne(ctx, filter, byDue).Decode(&c)
 		if errors.Is(err, mongo.ErrNoDocuments) {
-			break
+			return false, nil
 		}
 		if err != nil {
-			return out, translate("lease deliveries", err)
+			return false, translate("lease deliveries", err)
 		}
 		held, err := s.heldBack(ctx, c.delivery(), taken)
 		if err != nil {
-			return out, err
+			return false, err
 		}
 		if held {
 			passed = append(passed, c.ID)
-			continue
+			return true, nil
 		}
 		var d deliveryDoc
 		err = s.coll(collDeliveries).FindOneAndUpdate(ctx, append(bson.D{{Key: "_id", Value: c.ID}}, due...), update, after).Decode(&d)
 		if errors.Is(err, mongo.ErrNoDocuments) {
 			passed = append(passed, c.ID)
-			continue
+			return true, nil
 		}
 		if err != nil {
-			return out, translate("lease deliveries", err)
+			return false, translate("lease deliveries", err)
 		}
 		taken = append(taken, d.ID)
 		out = append(out, d.delivery())
+		return true, nil
+	}
+	budget := min(s.timeout, until.Sub(now)/2)
+	start := time.Now()
+	for len(out) < max && (len(out) == 0 || time.Since(start) < budget) {
+		more, err := next()
+		if err != nil {
+			if len(out) > 0 && ctx.Err() == nil {
+				break
+			}
+			return out, err
+		}
+		if !more {
+			break
+		}
 	}
 	return out, nil
 }

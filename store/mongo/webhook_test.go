@@ -126,3 +126,46 @@ func TestWebhookSecretSealedInDocument(t *testing.T) {
 		t.Errorf("after sealing: %+v, %v", got, err)
 	}
 }
+
+// TestLeaseDeliveriesOverSlowNetwork is TestLeaseOutboxOverSlowNetwork for
+// webhook deliveries: a lease takes two round trips or more, and 20 of
+// them over 300 ms each are four times the call timeout; each round must
+// hand over what it leased in time.
+func TestLeaseDeliveriesOverSlowNetwork(t *testing.T) {
+	srv := mongotest.Start(t)
+	uri := srv.DatabaseURI(t)
+	created := time.Now().Add(-time.Minute)
+	const n = 20
+	setup := mongotest.OpenURI(t, uri)
+	for i := range n {
+		d := &cert.Delivery{ID: fmt.Sprintf("msg_%02d", i), Webhook: "wh1", Issuer: "cb", EventType: cert.WebhookCertificateIssued,
+			Payload: []byte(`{}`), Status: cert.DeliveryPending, NextAttemptAt: created, CreatedAt: created}
+		if err := setup.EnqueueDelivery(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := mongotest.OpenURI(t, uri, mongo.WithTimeout(3*time.Second))
+	srv.SetLatency(300 * time.Millisecond)
+	t.Cleanup(func() { srv.SetLatency(0) })
+
+	now := time.Now()
+	leased := map[string]bool{}
+	for round := 1; len(leased) < n; round++ {
+		if round > n {
+			t.Fatalf("%d rounds leased %d of %d deliveries", n, len(leased), n)
+		}
+		ds, err := s.LeaseDeliveries(t.Context(), "a", now, now.Add(time.Hour), n)
+		if err != nil {
+			t.Fatalf("round %d: LeaseDeliveries: %v (%d handed over, %d of %d leased before)", round, err, len(ds), len(leased), n)
+		}
+		if len(ds) == 0 {
+			t.Fatalf("round %d leased nothing; %d of %d were leased before", round, len(leased), n)
+		}
+		for _, d := range ds {
+			if leased[d.ID] {
+				t.Fatalf("round %d: %s leased twice", round, d.ID)
+			}
+			leased[d.ID] = true
+		}
+	}
+}

@@ -238,8 +238,10 @@ type Server struct {
 	addr   string // the proxy's host:port; port 0 until the first start
 	direct bool   // no proxy: clients talk to FerretDB itself
 	proxy  *serialProxy
-	cancel context.CancelFunc
-	done   chan struct{}
+	// latency is the delay of every command (SetLatency).
+	latency time.Duration
+	cancel  context.CancelFunc
+	done    chan struct{}
 }
 
 // Listen starts a FerretDB with its data in dir (created if missing)
@@ -296,6 +298,20 @@ func (s *Server) DatabaseURI(t testing.TB) string {
 		}
 	})
 	return uri
+}
+
+// SetLatency delays every command by d before it reaches the server, as
+// a distant deployment's network would (a test of what a round trip of
+// tens of milliseconds does to code that makes many of them); 0 removes
+// the delay. It lasts across Restart; a server without proxy (direct)
+// ignores it.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
+	if s.proxy != nil {
+		s.proxy.latency.Store(int64(d))
+	}
 }
 
 // Running reports whether the server is accepting connections.
@@ -389,6 +405,7 @@ func (s *Server) start() error {
 		if err != nil {
 			return stop(err)
 		}
+		p.latency.Store(int64(s.latency))
 		s.proxy, addr = p, p.Addr()
 	}
 	s.addr, s.cancel, s.done = addr, cancel, done

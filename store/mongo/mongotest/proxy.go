@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // FerretDB v1 executes findAndModify and conditional updates as a read
@@ -43,6 +45,10 @@ type serialProxy struct {
 	// turn is held from the moment a command is sent to the backend until
 	// its reply is read: the one command executing.
 	turn sync.Mutex
+
+	// latency delays every command before it queues for its turn, as
+	// a network between client and server would (SetLatency).
+	latency atomic.Int64
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
@@ -159,6 +165,9 @@ func (p *serialProxy) execute(server net.Conn, msg []byte) ([][]byte, error) {
 			binary.LittleEndian.PutUint32(msg[headerLen:], flags&^flagExhaustAllowed)
 		}
 		expectReply = flags&flagMoreToCome == 0
+	}
+	if d := time.Duration(p.latency.Load()); d > 0 {
+		time.Sleep(d)
 	}
 	p.turn.Lock()
 	defer p.turn.Unlock()
