@@ -76,6 +76,7 @@ var (
 	rounds   = flag.Int("rounds", 3, "rounds of the side-by-side verify-by-id runs (bbolt)")
 	backends = flag.String("backends", "bbolt", "stores to measure, separated by commas, reported side by side: bbolt (the embedded store), mongo (the MongoDB test server of store/mongo/mongotest: FerretDB behind its serializing proxy, started here)")
 	useMongo = flag.Bool("mongo", false, "the same as -backends mongo")
+	verdicts = flag.Int("verdict-cache", 0, "certd's --verdict-cache: 0 (the default here) measures the store path of every verdict; with a cache, ids verified again are answered from memory whatever the store's size, and a run over 10,000 ids would compare the cache with the store")
 	cpuProf  = flag.String("cpuprofile", "", "write a CPU profile of this process (seeding, and the MongoDB test server with -mongo) to the file")
 )
 
@@ -664,7 +665,7 @@ func startCertd(bin, data string, be backend, ready string) (*certdProcess, stri
 	addr := l.Addr().String()
 	l.Close()
 	args := append([]string{"--addr", addr, "--data-dir", data, "--public-url", publicURL, "--log-level", "warn",
-		"--rate-limit", "1000000"}, be.args...) // the load comes from one address
+		"--rate-limit", "1000000", "--verdict-cache", strconv.Itoa(*verdicts)}, be.args...) // the load comes from one address
 	cmd := exec.Command(bin, args...)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
