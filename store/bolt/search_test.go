@@ -230,8 +230,10 @@ func TestNameMatcher(t *testing.T) {
 }
 
 // BenchmarkSearch measures searches over 100,000 certificates with names
-// like registered ones (storetest.RandomNames); CERTD_BENCH_SEARCH_N sets
-// another number (e.g. 1000000). Texts that match nothing cost a few
+// like registered ones (storetest.RandomNames, and every other one
+// storetest.PairedNames, made of a few common pairs of characters, as the
+// scale benchmark's); CERTD_BENCH_SEARCH_N sets another number (e.g.
+// 1000000). Texts that match nothing cost a few
 // lookups per block of the index; common words fill their page from the
 // newest block; a rare name reads its few candidates.
 func BenchmarkSearch(b *testing.B) {
@@ -270,7 +272,11 @@ func BenchmarkSearch(b *testing.B) {
 		cs := make([]*cert.Certificate, min(1000, n-i))
 		for j := range cs {
 			c := storetest.NewCertificate(b, "default")
-			c.Organization.Name, c.Organization.NameEn = storetest.RandomNames(rng)
+			if j%2 == 0 {
+				c.Organization.Name, c.Organization.NameEn = storetest.RandomNames(rng)
+			} else {
+				c.Organization.Name, c.Organization.NameEn = storetest.PairedNames(rng)
+			}
 			c.Credential = credential
 			cs[j] = c
 			numbers = append(numbers, c.Number)
@@ -303,6 +309,13 @@ func BenchmarkSearch(b *testing.B) {
 		{"miss/en", "Nonexistent Holdings"},
 		{"miss/en-common-words", "Huaxin Cloud Electronics"},
 		{"miss/one-char", "鲸"},
+		// Every pair common, and all in one name ("北京中科中科信息技术"),
+		// but never in this sequence.
+		{"miss/zh-repeated-pairs", "北京中科中科中科"},
+		{"miss/zh-pairs-apart", "华信中科东方"},
+		// Parts of words that each match more than maxExpansion stored
+		// words ("...n" and "t..."), never with this separator.
+		{"miss/en-word-parts", "n-t"},
 		{"number/oldest", numbers[0]},
 		{"hit/common-zh", "科技有限"},
 		{"hit/common-en", "technology"},
@@ -310,6 +323,7 @@ func BenchmarkSearch(b *testing.B) {
 		{"hit/rare-en", "yongjiang rarem"},
 		{"hit/rare-en-part", "arematerial"},
 		{"hit/one-char", "鑫"},
+		{"hit/en-word-parts", "g h"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
