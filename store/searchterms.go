@@ -290,7 +290,9 @@ type TermAt struct {
 
 // Empty reports whether the plan requires nothing: the text has no letter,
 // digit or character outside ASCII, and the index cannot answer it.
-func (p SearchPlan) Empty() bool { return len(p.Terms) == 0 && len(p.Words) == 0 && len(p.Junctions) == 0 }
+func (p SearchPlan) Empty() bool {
+	return len(p.Terms) == 0 && len(p.Words) == 0 && len(p.Junctions) == 0
+}
 
 // PlanSearch returns the plan of the (trimmed) search text.
 func PlanSearch(text string) SearchPlan {
