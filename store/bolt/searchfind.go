@@ -150,7 +150,7 @@ func (f *finder) find(after []byte) error {
 	type block struct {
 		n   uint32
 		max []byte
-		k   int // the index of n in the blocks of every group (f.at)
+		k   int // the index of n in the blocks of every group (group.at)
 	}
 	var blocks []block
 	if len(f.groups) > 0 && f.s.blocks.ready.Load() {
@@ -186,17 +186,25 @@ func (f *finder) find(after []byte) error {
 			}
 		}
 		f.listed = true
-		if len(in) < 64 {
-			for k, n := range in {
-				if m := f.blocks.Get(blockKey(n)); m != nil {
-					blocks = append(blocks, block{n, m, k})
+		// Only the blocks whose entries in memory allow a match are
+		// read: a text that matches nothing often reads none.
+		var maybe []int
+		for k := range in {
+			if f.possible(k) {
+				maybe = append(maybe, k)
+			}
+		}
+		if len(maybe) < 64 {
+			for _, k := range maybe {
+				if m := f.blocks.Get(blockKey(in[k])); m != nil {
+					blocks = append(blocks, block{in[k], m, k})
 				}
 			}
 		} else if err := f.blocks.ForEach(func(key, v []byte) error {
 			// Both in block order.
 			n := binary.BigEndian.Uint32(key)
 			k, found := slices.BinarySearch(in, n)
-			if found {
+			if found && f.possible(k) {
 				blocks = append(blocks, block{n, v, k})
 			}
 			return nil
@@ -239,6 +247,21 @@ func (f *finder) add(h hit) {
 	}
 }
 
+// possible reports whether the entries in memory of the groups in the k-th
+// block of their lists allow a match there: a sixty-fourth of the block
+// that holds every group, and a position of the text at which each of its
+// terms stands in a name of the block.
+func (f *finder) possible(k int) bool {
+	mask, pos := ^uint64(0), ^uint64(0)
+	for _, gr := range f.groups {
+		mask &= gr.at[k].mask
+		if f.placed && gr.offs != nil {
+			pos &= gr.shift(gr.at[k].pos)
+		}
+	}
+	return mask != 0 && pos != 0
+}
+
 // candidates sets in set the ordinals of block n that hold a term of every
 // group, at the positions of the text; it reports whether there is one.
 // The groups whose ordinals in the block are in memory (a few: termBlocks)
@@ -259,17 +282,6 @@ func (f *finder) candidates(n uint32, k int, set *[blockSize / 64]uint64) bool {
 		// The lists in memory are not loaded yet: every group reads
 		// its postings.
 		k = -1
-	} else {
-		mask, pos := ^uint64(0), ^uint64(0)
-		for _, gr := range f.groups {
-			mask &= gr.at[k].mask
-			if f.placed && gr.offs != nil {
-				pos &= gr.shift(gr.at[k].pos)
-			}
-		}
-		if mask == 0 || pos == 0 {
-			return false
-		}
 	}
 	for _, gr := range f.groups {
 		gr.val = nil
