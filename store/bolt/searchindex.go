@@ -348,11 +348,19 @@ func (s *Store) ensureSearchIndex() error {
 				if v == nil {
 					return fmt.Errorf("index %s points to missing certificate %s", bucketCertCreated, id)
 				}
-				var c cert.Certificate
-				if err := decodeCert(v, &c); err != nil {
-					return fmt.Errorf("decode certificate %s: %w", id, err)
+				// The names alone, without decoding the rest, when the
+				// format allows.
+				var k certKeys
+				if created, name, nameEn, ok := searchFields(v); ok {
+					k.ID, k.CreatedAt = string(id), created
+					k.Organization.Name, k.Organization.NameEn = string(name), string(nameEn)
+				} else {
+					var c cert.Certificate
+					if err := decodeCert(v, &c); err != nil {
+						return fmt.Errorf("decode certificate %s: %w", id, err)
+					}
+					k = keysOf(&c)
 				}
-				k := keysOf(&c)
 				if err := w.add(&k); err != nil {
 					return err
 				}
