@@ -113,26 +113,56 @@ func EachSearchTermAt(yield func(term []byte, pos int), names ...string) {
 // positions (EachSearchTermAt) modulo 64: bit p%64 is set for a position
 // p. The slice is valid only during the call.
 func EachSearchTermPositions(yield func(term []byte, positions uint64), names ...string) {
-	var buf []byte
-	var ends []int
-	var masks []uint64
+	// The terms are kept back to back in buf and found again through a
+	// small hash table (a map past tableTerms of them): a certificate is
+	// indexed on every write.
+	const tableSize, tableTerms = 256, 192
+	buf := make([]byte, 0, 512)
+	ends := make([]int, 0, 64)
+	masks := make([]uint64, 0, 64)
+	var table [tableSize]uint16 // index+1 into ends; 0 is empty
+	var many map[string]int
+	term := func(i int) []byte {
+		if i == 0 {
+			return buf[:ends[0]]
+		}
+		return buf[ends[i-1]:ends[i]]
+	}
 	EachSearchTermAt(func(t []byte, pos int) {
-		from := 0
-		for i, e := range ends {
-			if string(buf[from:e]) == string(t) {
-				masks[i] |= 1 << (pos % 64)
+		bit := uint64(1) << (pos % 64)
+		if many != nil {
+			if i, ok := many[string(t)]; ok {
+				masks[i] |= bit
 				return
 			}
-			from = e
+			many[string(t)] = len(ends)
+		} else {
+			h := uint32(2166136261) // FNV-1a
+			for _, b := range t {
+				h = (h ^ uint32(b)) * 16777619
+			}
+			h %= tableSize
+			for table[h] != 0 {
+				if i := int(table[h]) - 1; string(term(i)) == string(t) {
+					masks[i] |= bit
+					return
+				}
+				h = (h + 1) % tableSize
+			}
+			table[h] = uint16(len(ends)) + 1
 		}
 		buf = append(buf, t...)
 		ends = append(ends, len(buf))
-		masks = append(masks, 1<<(pos%64))
+		masks = append(masks, bit)
+		if many == nil && len(ends) == tableTerms {
+			many = make(map[string]int, 2*tableTerms)
+			for i := range ends {
+				many[string(term(i))] = i
+			}
+		}
 	}, names...)
-	from := 0
-	for i, e := range ends {
-		yield(buf[from:e], masks[i])
-		from = e
+	for i := range ends {
+		yield(term(i), masks[i])
 	}
 }
 

@@ -136,6 +136,39 @@ func TestSearchTermPositions(t *testing.T) {
 		}
 	}, strings.Repeat(". ", 35)+"z")
 
+	// Against a map of EachSearchTermAt, for names short and long (more
+	// terms than the hash table holds).
+	rng := rand.New(rand.NewPCG(4, 4))
+	for n := range 200 {
+		rs := make([]rune, 1+rng.IntN(10+n*2))
+		for i := range rs {
+			if rng.IntN(3) == 0 {
+				rs[i] = rune("ab .c"[rng.IntN(5)])
+			} else {
+				rs[i] = 0x4e00 + rune(rng.IntN(20+n))
+			}
+		}
+		names := []string{string(rs), string(rs[:len(rs)/2])}
+		want := map[string]uint64{}
+		var order []string
+		store.EachSearchTermAt(func(term []byte, pos int) {
+			if _, ok := want[string(term)]; !ok {
+				order = append(order, string(term))
+			}
+			want[string(term)] |= 1 << (pos % 64)
+		}, names...)
+		i := 0
+		store.EachSearchTermPositions(func(term []byte, positions uint64) {
+			if i >= len(order) || string(term) != order[i] || positions != want[order[i]] {
+				t.Fatalf("term %d of %d: %q %b, want %q %b", i, len(order), term, positions, order[min(i, len(order)-1)], want[string(term)])
+			}
+			i++
+		}, names...)
+		if i != len(order) {
+			t.Fatalf("%d terms, want %d", i, len(order))
+		}
+	}
+
 	p := store.PlanSearch("北京中科中科中科")
 	wantAt := []store.TermAt{{"北京", 0}, {"京中", 1}, {"中科", 2}, {"科中", 3}, {"中科", 4}, {"科中", 5}, {"中科", 6}, {"科", 7}}
 	if !slices.Equal(p.Positions, wantAt[:7]) || !slices.Equal(p.Terms, []string{"北京", "京中", "中科", "科中"}) {

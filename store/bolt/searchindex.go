@@ -262,7 +262,14 @@ func (w *indexWriter) flush() error {
 	for block, touched := range w.touched {
 		w.s.blocks.addValues(block, touched, w.pend[block])
 	}
-	for block, touched := range w.touched {
+	// In key order: blocks ascending, then terms.
+	blocks := make([]uint32, 0, len(w.touched))
+	for block := range w.touched {
+		blocks = append(blocks, block)
+	}
+	slices.Sort(blocks)
+	for _, block := range blocks {
+		touched := w.touched[block]
 		terms := make([]string, 0, len(touched))
 		for t := range touched {
 			terms = append(terms, t)
