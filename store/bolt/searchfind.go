@@ -32,7 +32,7 @@ type finder struct {
 	placed bool
 	// acc holds the positions that remain possible for each ordinal of
 	// a block (place).
-	acc  [blockSize]uint64
+	acc  *[blockSize]uint64
 	none bool
 	want int
 	// public leaves confidential certificates out, and stops at want
@@ -92,7 +92,9 @@ func (s *Store) newFinder(tx *bbolt.Tx, text string, plan store.SearchPlan, want
 	for _, p := range plan.Positions {
 		offs[p.Term] = append(offs[p.Term], p.At)
 	}
-	f.placed = len(plan.Positions) >= 2
+	if f.placed = len(plan.Positions) >= 2; f.placed {
+		f.acc = new([blockSize]uint64)
+	}
 	for _, t := range plan.Terms {
 		f.groups = append(f.groups, &group{terms: []string{t}, offs: offs[t]})
 	}
