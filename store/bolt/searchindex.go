@@ -21,7 +21,7 @@ import (
 // so that issuing writes few pages, at the end of its buckets:
 //
 //	search.docs      seq → createdAt id                  (appended)
-//	search.postings  block term → ordinals               (block = seq / blockSize)
+//	search.postings  block term → postings               (block = seq / blockSize)
 //	search.blocks    block → greatest createdAt id of the block
 //	search.words     word or junction → nothing          (the vocabulary)
 //
@@ -30,8 +30,8 @@ import (
 // of a term in a block are one value, a posting for each certificate of
 // the block with that term, in ascending order of their ordinals (seq mod
 // blockSize): the ordinal and where the term stands in the names
-// (appendPosting), two bytes for a term that a name has once. A write thus appends one key to search.docs and
-// rewrites the values of its terms in the newest block, which lie side by
+// (appendPosting), two bytes for a term that a name has once. A write
+// thus appends one key to search.docs and rewrites the values of its terms in the newest block, which lie side by
 // side at the end of search.postings: a batch of a thousand certificates
 // dirties tens of pages, not one page per term. A certificate whose names
 // change is indexed again under a new number; the postings of the old one
@@ -69,7 +69,7 @@ const blockSize = 1024
 // the high six: posUnknown says nothing of them (every posting of version
 // 2 reads so), 1 to posSet-1 is the one position plus one, and posSet says
 // that the set of positions modulo 64 follows as a uvarint (a term twice
-// in a name, or at 61 or beyond). A text of common pairs that never stand
+// in a name, or at 62 or beyond). A text of common pairs that never stand
 // in this order ("北京中科中科中科") is then ruled out from the postings,
 // without reading the names.
 const (
