@@ -731,28 +731,46 @@ func (b *termBlocks) union(terms []string) []blockEntry {
 	if len(terms) == 1 {
 		return slices.Clone(b.m[terms[0]])
 	}
-	var all []blockEntry
+	// The entries merge in an array by block number, not in a sort: a
+	// part of a word or a junction may stand for hundreds of terms, each
+	// in most blocks.
+	last := -1
 	for _, t := range terms {
-		all = append(all, b.m[t]...)
+		if l := b.m[t]; len(l) > 0 {
+			last = max(last, int(l[len(l)-1].n))
+		}
 	}
-	slices.SortFunc(all, func(a, b blockEntry) int { return cmp.Compare(a.n, b.n) })
-	out := all[:0]
-	for _, e := range all {
-		if k := len(out) - 1; k >= 0 && out[k].n == e.n {
-			if e.many() {
-				out[k].ords = e.ords
-				out[k].mask |= e.mask
-				out[k].pos |= e.pos
-				continue
-			}
-			for _, o := range e.ords {
-				if o != noOrd {
-					out[k] = out[k].with(o, e.pos)
+	if last < 0 {
+		return nil
+	}
+	merged := make([]blockEntry, last+1)
+	have := make([]bool, last+1)
+	count := 0
+	for _, t := range terms {
+		for _, e := range b.m[t] {
+			m := &merged[e.n]
+			switch {
+			case !have[e.n]:
+				*m, have[e.n] = e, true
+				count++
+			case e.many():
+				m.ords = e.ords
+				m.mask |= e.mask
+				m.pos |= e.pos
+			default:
+				for _, o := range e.ords {
+					if o != noOrd {
+						*m = m.with(o, e.pos)
+					}
 				}
 			}
-			continue
 		}
-		out = append(out, e)
+	}
+	out := make([]blockEntry, 0, count)
+	for n, ok := range have {
+		if ok {
+			out = append(out, merged[n])
+		}
 	}
 	return out
 }
