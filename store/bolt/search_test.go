@@ -495,19 +495,35 @@ func BenchmarkSearch(b *testing.B) {
 		{"hit/en-word-parts", "g h"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
+			var took []time.Duration
 			for b.Loop() {
+				start := time.Now()
 				if _, _, err := s.Search(b.Context(), store.SearchQuery{Text: bc.text}); err != nil {
 					b.Fatal(err)
 				}
+				took = append(took, time.Since(start))
 			}
+			reportMedian(b, took)
 		})
 		b.Run("count/"+bc.name, func(b *testing.B) {
+			var took []time.Duration
 			for b.Loop() {
+				start := time.Now()
 				if _, err := s.CountSearch(b.Context(), bc.text, 100); err != nil {
 					b.Fatal(err)
 				}
+				took = append(took, time.Since(start))
 			}
+			reportMedian(b, took)
 		})
+	}
+}
+
+// reportMedian reports the median of the durations as p50-ns.
+func reportMedian(b *testing.B, took []time.Duration) {
+	if len(took) > 0 {
+		slices.Sort(took)
+		b.ReportMetric(float64(took[len(took)/2].Nanoseconds()), "p50-ns")
 	}
 }
 
