@@ -227,15 +227,7 @@ type JunctionCondition struct {
 // Matches reports whether the stored junction term j satisfies the
 // condition.
 func (c JunctionCondition) Matches(j string) bool {
-	i := 0
-	for i < len(j) && isWordByte(j[i]) {
-		i++
-	}
-	k := i
-	for k < len(j) && !isWordByte(j[k]) {
-		k++
-	}
-	tail, sep, head := j[:i], j[i:k], j[k:]
+	tail, sep, head := SplitJunction(j)
 	if sep != c.Sep {
 		return false
 	}
@@ -246,6 +238,20 @@ func (c JunctionCondition) Matches(j string) bool {
 		return len(head) >= len(c.Head) && head[:len(c.Head)] == c.Head
 	}
 	return head == c.Head
+}
+
+// SplitJunction returns the parts of a junction term: the end of its first
+// word, the separator and the start of its second word.
+func SplitJunction(j string) (tail, sep, head string) {
+	i := 0
+	for i < len(j) && isWordByte(j[i]) {
+		i++
+	}
+	k := i
+	for k < len(j) && !isWordByte(j[k]) {
+		k++
+	}
+	return j[:i], j[i:k], j[k:]
 }
 
 func isWordByte(b byte) bool { return 'a' <= b && b <= 'z' || '0' <= b && b <= '9' }

@@ -461,21 +461,12 @@ func (v *vocabulary) add(w string) {
 // junctionKey is the key of the junction j in vocabulary.junctions: the
 // characters on each side of its separator and the separator.
 func junctionKey(j string) string {
-	i := 0
-	for i < len(j) && isWordByte(j[i]) {
-		i++
-	}
-	k := i
-	for k < len(j) && !isWordByte(j[k]) {
-		k++
-	}
-	if i == 0 || k == len(j) {
+	tail, sep, head := store.SplitJunction(j)
+	if tail == "" || head == "" {
 		return ""
 	}
-	return j[i-1 : k+1]
+	return tail[len(tail)-1:] + sep + head[:1]
 }
-
-func isWordByte(b byte) bool { return 'a' <= b && b <= 'z' || '0' <= b && b <= '9' }
 
 // expandJunction returns the stored junctions that satisfy c, and false
 // when there are more than maxExpansion.
