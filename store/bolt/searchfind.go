@@ -31,7 +31,7 @@ type finder struct {
 	// must hold them there.
 	placed bool
 	// acc holds the positions that remain possible for each ordinal of
-	// a block (place).
+	// a block (place), allocated by the first block that needs it.
 	acc  *[blockSize]uint64
 	none bool
 	want int
@@ -92,9 +92,7 @@ func (s *Store) newFinder(tx *bbolt.Tx, text string, plan store.SearchPlan, want
 	for _, p := range plan.Positions {
 		offs[p.Term] = append(offs[p.Term], p.At)
 	}
-	if f.placed = len(plan.Positions) >= 2; f.placed {
-		f.acc = new([blockSize]uint64)
-	}
+	f.placed = len(plan.Positions) >= 2
 	for _, t := range plan.Terms {
 		f.groups = append(f.groups, &group{terms: []string{t}, offs: offs[t]})
 	}
@@ -356,6 +354,9 @@ func (f *finder) place(k int, set *[blockSize / 64]uint64) bool {
 		}
 	}
 	in := func(o uint16) bool { return set[o/64]&(1<<(o%64)) != 0 }
+	if f.acc == nil {
+		f.acc = new([blockSize]uint64) // only for a block that gets here
+	}
 	each(func(o uint16) { f.acc[o] = ^uint64(0) })
 	for _, gr := range f.groups {
 		switch {
