@@ -65,6 +65,16 @@ func SearchTerms(names ...string) []string {
 // EachSearchTerm calls yield with each index term of the names in turn,
 // a term as often as it occurs; the slice is valid only during the call.
 func EachSearchTerm(yield func(term []byte), names ...string) {
+	EachSearchTermAt(func(term []byte, _ int) { yield(term) }, names...)
+}
+
+// EachSearchTermAt is EachSearchTerm with the position of each term: the
+// index of its first character among the characters of its name (each
+// name counts from 0; a junction starts with the last characters of its
+// first word). A name that contains a text at position p holds each term
+// of the text's plan at p plus the term's position in the text
+// (SearchPlan.Positions).
+func EachSearchTermAt(yield func(term []byte, pos int), names ...string) {
 	var buf []byte
 	var rs []rune
 	for _, name := range names {
@@ -75,9 +85,9 @@ func EachSearchTerm(yield func(term []byte), names ...string) {
 			switch {
 			case r >= utf8.RuneSelf:
 				buf = utf8.AppendRune(buf[:0], r)
-				yield(buf)
+				yield(buf, i)
 				if i+1 < len(rs) {
-					yield(utf8.AppendRune(buf, rs[i+1]))
+					yield(utf8.AppendRune(buf, rs[i+1]), i)
 				}
 			case isWordRune(r):
 				start := i
@@ -85,15 +95,74 @@ func EachSearchTerm(yield func(term []byte), names ...string) {
 				for ; i < len(rs) && isWordRune(rs[i]); i++ {
 					buf = append(buf, byte(rs[i]))
 				}
-				yield(buf)
+				yield(buf, start)
 				if prevEnd >= 0 && isJunctionSep(rs[prevEnd:start]) {
-					buf = appendJunction(buf[:0], rs[max(prevStart, prevEnd-3):prevEnd], rs[prevEnd:start], rs[start:min(i, start+3)])
-					yield(buf)
+					from := max(prevStart, prevEnd-3)
+					buf = appendJunction(buf[:0], rs[from:prevEnd], rs[prevEnd:start], rs[start:min(i, start+3)])
+					yield(buf, from)
 				}
 				prevStart, prevEnd = start, i
 				i--
 			}
 		}
+	}
+}
+
+// EachSearchTermPositions calls yield once with each distinct index term
+// of the names, in the order they first occur, and the set of its
+// positions (EachSearchTermAt) modulo 64: bit p%64 is set for a position
+// p. The slice is valid only during the call.
+func EachSearchTermPositions(yield func(term []byte, positions uint64), names ...string) {
+	// The terms are kept back to back in buf and found again through a
+	// small hash table (a map past tableTerms of them): a certificate is
+	// indexed on every write.
+	const tableSize, tableTerms = 256, 192
+	buf := make([]byte, 0, 512)
+	ends := make([]int, 0, 64)
+	masks := make([]uint64, 0, 64)
+	var table [tableSize]uint16 // index+1 into ends; 0 is empty
+	var many map[string]int
+	term := func(i int) []byte {
+		if i == 0 {
+			return buf[:ends[0]]
+		}
+		return buf[ends[i-1]:ends[i]]
+	}
+	EachSearchTermAt(func(t []byte, pos int) {
+		bit := uint64(1) << (pos % 64)
+		if many != nil {
+			if i, ok := many[string(t)]; ok {
+				masks[i] |= bit
+				return
+			}
+			many[string(t)] = len(ends)
+		} else {
+			h := uint32(2166136261) // FNV-1a
+			for _, b := range t {
+				h = (h ^ uint32(b)) * 16777619
+			}
+			h %= tableSize
+			for table[h] != 0 {
+				if i := int(table[h]) - 1; string(term(i)) == string(t) {
+					masks[i] |= bit
+					return
+				}
+				h = (h + 1) % tableSize
+			}
+			table[h] = uint16(len(ends)) + 1
+		}
+		buf = append(buf, t...)
+		ends = append(ends, len(buf))
+		masks = append(masks, bit)
+		if many == nil && len(ends) == tableTerms {
+			many = make(map[string]int, 2*tableTerms)
+			for i := range ends {
+				many[string(term(i))] = i
+			}
+		}
+	}, names...)
+	for i := range ends {
+		yield(term(i), masks[i])
 	}
 }
 
@@ -137,6 +206,55 @@ func IsWordTerm(t string) bool {
 	}
 	return true
 }
+
+// IsJunctionTerm reports whether a term of SearchTerms is a junction of
+// two words: ASCII, and not a word.
+func IsJunctionTerm(t string) bool {
+	return t != "" && t[0] < utf8.RuneSelf && !IsWordTerm(t)
+}
+
+// JunctionCondition is a junction of two words of the search text that
+// the text does not fix to one term: its first word may be the end of a
+// longer stored word (TailOpen: the stored term's first word ends with
+// Tail), or its second the start of a longer one (HeadOpen: the stored
+// term's second word starts with Head). Two short parts of words ("a b")
+// each fit many stored words, their junction few.
+type JunctionCondition struct {
+	Tail, Sep, Head    string
+	TailOpen, HeadOpen bool
+}
+
+// Matches reports whether the stored junction term j satisfies the
+// condition.
+func (c JunctionCondition) Matches(j string) bool {
+	tail, sep, head := SplitJunction(j)
+	if sep != c.Sep {
+		return false
+	}
+	if c.TailOpen && !(len(tail) >= len(c.Tail) && tail[len(tail)-len(c.Tail):] == c.Tail) || !c.TailOpen && tail != c.Tail {
+		return false
+	}
+	if c.HeadOpen {
+		return len(head) >= len(c.Head) && head[:len(c.Head)] == c.Head
+	}
+	return head == c.Head
+}
+
+// SplitJunction returns the parts of a junction term: the end of its first
+// word, the separator and the start of its second word.
+func SplitJunction(j string) (tail, sep, head string) {
+	i := 0
+	for i < len(j) && isWordByte(j[i]) {
+		i++
+	}
+	k := i
+	for k < len(j) && !isWordByte(j[k]) {
+		k++
+	}
+	return j[:i], j[i:k], j[k:]
+}
+
+func isWordByte(b byte) bool { return 'a' <= b && b <= 'z' || '0' <= b && b <= '9' }
 
 // WordPart says which part of a stored word a word of the search text may
 // be.
@@ -183,23 +301,41 @@ func contains(s, sub string) bool {
 }
 
 // SearchPlan is what every name that contains a text holds: all of Terms,
-// and for each of Words a stored word that satisfies it.
+// for each of Words a stored word that satisfies it, and for each of
+// Junctions a stored junction that satisfies it.
 type SearchPlan struct {
-	// Terms are index terms (characters, pairs, whole words).
+	// Terms are index terms (characters, pairs, whole words, junctions).
 	Terms []string
+	// Positions are the terms of Terms each time it occurs in the text,
+	// with its position there: a name holds the text at position p only
+	// if it holds each of them at p + At (EachSearchTermAt).
+	Positions []TermAt
 	// Words are the words of the text that may be parts of stored words.
 	Words []WordCondition
+	// Junctions are the junctions of the text that Terms lacks because a
+	// word beside them may be longer in the name.
+	Junctions []JunctionCondition
+}
+
+// TermAt is a term of a search text and its position there, in
+// characters.
+type TermAt struct {
+	Term string
+	At   int
 }
 
 // Empty reports whether the plan requires nothing: the text has no letter,
 // digit or character outside ASCII, and the index cannot answer it.
-func (p SearchPlan) Empty() bool { return len(p.Terms) == 0 && len(p.Words) == 0 }
+func (p SearchPlan) Empty() bool {
+	return len(p.Terms) == 0 && len(p.Words) == 0 && len(p.Junctions) == 0
+}
 
 // PlanSearch returns the plan of the (trimmed) search text.
 func PlanSearch(text string) SearchPlan {
 	rs := foldRunes(nil, text)
 	var p SearchPlan
-	add := func(t string) {
+	add := func(t string, at int) {
+		p.Positions = append(p.Positions, TermAt{t, at})
 		for _, o := range p.Terms {
 			if o == t {
 				return
@@ -212,10 +348,10 @@ func PlanSearch(text string) SearchPlan {
 		r := rs[i]
 		switch {
 		case r >= utf8.RuneSelf && i+1 < len(rs):
-			add(string(rs[i : i+2]))
+			add(string(rs[i:i+2]), i)
 		case r >= utf8.RuneSelf && (i == 0 || rs[i-1] < utf8.RuneSelf):
 			// The last character, not the second of a pair term.
-			add(string(r))
+			add(string(r), i)
 		case isWordRune(r):
 			j := i + 1
 			for j < len(rs) && isWordRune(rs[j]) {
@@ -231,16 +367,24 @@ func PlanSearch(text string) SearchPlan {
 			case end:
 				p.Words = append(p.Words, WordCondition{w, WordPrefix})
 			default:
-				add(w)
+				add(w, i)
 			}
 			// The junction with the previous word, when the text fixes
 			// its characters: the previous word's last three unless it
 			// may be the end of a longer word (the text's first) and is
 			// shorter; this word's first three unless it may be the start
 			// of a longer one (the text's last) and is shorter.
-			if prevEnd >= 0 && isJunctionSep(rs[prevEnd:i]) &&
-				(prevStart > 0 || prevEnd-prevStart >= 3) && (!end || j-i >= 3) {
-				add(string(appendJunction(nil, rs[max(prevStart, prevEnd-3):prevEnd], rs[prevEnd:i], rs[i:min(j, i+3)])))
+			if prevEnd >= 0 && isJunctionSep(rs[prevEnd:i]) {
+				from := max(prevStart, prevEnd-3)
+				tailOpen, headOpen := prevStart == 0 && prevEnd-prevStart < 3, end && j-i < 3
+				if !tailOpen && !headOpen {
+					add(string(appendJunction(nil, rs[from:prevEnd], rs[prevEnd:i], rs[i:min(j, i+3)])), from)
+				} else {
+					p.Junctions = append(p.Junctions, JunctionCondition{
+						Tail: string(rs[from:prevEnd]), Sep: string(rs[prevEnd:i]), Head: string(rs[i:min(j, i+3)]),
+						TailOpen: tailOpen, HeadOpen: headOpen,
+					})
+				}
 			}
 			prevStart, prevEnd = i, j
 			i = j - 1

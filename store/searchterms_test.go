@@ -89,5 +89,137 @@ func TestSearchPlanIsNecessary(t *testing.T) {
 				t.Fatalf("name %q contains %q, but no word of %q fits %+v", name, text, terms, w)
 			}
 		}
+		for _, j := range plan.Junctions {
+			if !slices.ContainsFunc(terms, func(t string) bool { return store.IsJunctionTerm(t) && j.Matches(t) }) {
+				t.Fatalf("name %q contains %q, but no junction of %q fits %+v", name, text, terms, j)
+			}
+		}
+		// The terms stand in the name where they stand in the text, from
+		// the position of the text in the name (rs[i:j]).
+		at := map[string]uint64{}
+		store.EachSearchTermPositions(func(term []byte, positions uint64) { at[string(term)] = positions }, name)
+		for _, p := range plan.Positions {
+			if at[p.Term]&(1<<((i+p.At)%64)) == 0 {
+				t.Fatalf("name %q holds %q at %d, but not its term %q at %d (positions %b)", name, text, i, p.Term, i+p.At, at[p.Term])
+			}
+		}
+	}
+}
+
+// TestSearchTermPositions checks the positions of the terms of a name, and
+// those of a text's plan.
+func TestSearchTermPositions(t *testing.T) {
+	got := map[string]uint64{}
+	var order []string
+	store.EachSearchTermPositions(func(term []byte, positions uint64) {
+		order = append(order, string(term))
+		got[string(term)] = positions
+	}, "北京中科中科", "Zhongke Zhongke Co.")
+	want := map[string]uint64{
+		"北": 1 << 0, "北京": 1 << 0, "京": 1 << 1, "京中": 1 << 1, "中": 1<<2 | 1<<4, "中科": 1<<2 | 1<<4,
+		"科": 1<<3 | 1<<5, "科中": 1 << 3,
+		// The second name counts from 0 too.
+		"zhongke": 1<<0 | 1<<8, "gke zho": 1 << 4, "co": 1 << 16, "gke co": 1 << 12,
+	}
+	if len(got) != len(want) || len(order) != len(got) {
+		t.Errorf("terms %q, want %d distinct", order, len(want))
+	}
+	for term, w := range want {
+		if got[term] != w {
+			t.Errorf("positions of %q = %b, want %b", term, got[term], w)
+		}
+	}
+	// Positions beyond 63 wrap.
+	store.EachSearchTermPositions(func(term []byte, positions uint64) {
+		if string(term) == "z" && positions != 1<<6 {
+			t.Errorf("positions of z at 70 = %b, want %b", positions, uint64(1<<6))
+		}
+	}, strings.Repeat(". ", 35)+"z")
+
+	// Against a map of EachSearchTermAt, for names short and long (more
+	// terms than the hash table holds).
+	rng := rand.New(rand.NewPCG(4, 4))
+	for n := range 200 {
+		rs := make([]rune, 1+rng.IntN(10+n*2))
+		for i := range rs {
+			if rng.IntN(3) == 0 {
+				rs[i] = rune("ab .c"[rng.IntN(5)])
+			} else {
+				rs[i] = 0x4e00 + rune(rng.IntN(20+n))
+			}
+		}
+		names := []string{string(rs), string(rs[:len(rs)/2])}
+		want := map[string]uint64{}
+		var order []string
+		store.EachSearchTermAt(func(term []byte, pos int) {
+			if _, ok := want[string(term)]; !ok {
+				order = append(order, string(term))
+			}
+			want[string(term)] |= 1 << (pos % 64)
+		}, names...)
+		i := 0
+		store.EachSearchTermPositions(func(term []byte, positions uint64) {
+			if i >= len(order) || string(term) != order[i] || positions != want[order[i]] {
+				t.Fatalf("term %d of %d: %q %b, want %q %b", i, len(order), term, positions, order[min(i, len(order)-1)], want[string(term)])
+			}
+			i++
+		}, names...)
+		if i != len(order) {
+			t.Fatalf("%d terms, want %d", i, len(order))
+		}
+	}
+
+	p := store.PlanSearch("北京中科中科中科")
+	wantAt := []store.TermAt{{"北京", 0}, {"京中", 1}, {"中科", 2}, {"科中", 3}, {"中科", 4}, {"科中", 5}, {"中科", 6}, {"科", 7}}
+	if !slices.Equal(p.Positions, wantAt[:7]) || !slices.Equal(p.Terms, []string{"北京", "京中", "中科", "科中"}) {
+		t.Errorf("PlanSearch positions %v, terms %q; want %v", p.Positions, p.Terms, wantAt[:7])
+	}
+	if p := store.PlanSearch("in Cloud Electr"); !slices.Equal(p.Positions, []store.TermAt{{"cloud", 3}, {"oud ele", 5}}) {
+		t.Errorf("PlanSearch(in Cloud Electr).Positions = %v", p.Positions)
+	}
+}
+
+// TestJunctionConditions checks the junctions that a text leaves open and
+// which stored junctions fit them.
+func TestJunctionConditions(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want []store.JunctionCondition
+		fit  []string
+		miss []string
+	}{
+		{"a b", []store.JunctionCondition{{Tail: "a", Sep: " ", Head: "b", TailOpen: true, HeadOpen: true}},
+			[]string{"hua bei", "a b", "ua bo"}, []string{"hua-bei", "hua  bei", "hub bei", "hua ebi"}},
+		{"ng-t", []store.JunctionCondition{{Tail: "ng", Sep: "-", Head: "t", TailOpen: true, HeadOpen: true}},
+			[]string{"ing-tec", "ng-t"}, []string{"ing tec", "ingx-tec", "ing-ate"}},
+		{"xin co", []store.JunctionCondition{{Tail: "xin", Sep: " ", Head: "co", HeadOpen: true}},
+			[]string{"xin co", "xin com"}, []string{"axin co", "in co"}},
+		{"ab cd ef", []store.JunctionCondition{
+			{Tail: "ab", Sep: " ", Head: "cd", TailOpen: true},
+			{Tail: "cd", Sep: " ", Head: "ef", HeadOpen: true},
+		}, nil, nil},
+		{"Huaxin Cloud Electronics", nil, nil, nil},
+		{"ab - - cd", nil, nil, nil},
+	} {
+		p := store.PlanSearch(tc.text)
+		if !slices.Equal(p.Junctions, tc.want) {
+			t.Errorf("PlanSearch(%q).Junctions = %+v, want %+v", tc.text, p.Junctions, tc.want)
+			continue
+		}
+		for _, j := range tc.fit {
+			if !p.Junctions[0].Matches(j) || !store.IsJunctionTerm(j) {
+				t.Errorf("%q: junction %q does not fit", tc.text, j)
+			}
+		}
+		for _, j := range tc.miss {
+			if p.Junctions[0].Matches(j) {
+				t.Errorf("%q: junction %q fits", tc.text, j)
+			}
+		}
+	}
+	for term, want := range map[string]bool{"xin co": true, "co., ltd": true, "co": false, "北京": false, "北": false, "·c": false} {
+		if got := store.IsJunctionTerm(term); got != want {
+			t.Errorf("IsJunctionTerm(%q) = %v, want %v", term, got, want)
+		}
 	}
 }

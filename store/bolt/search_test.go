@@ -1,6 +1,8 @@
 package bolt
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -10,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -129,10 +132,19 @@ func TestSearchReadsOnlyCandidates(t *testing.T) {
 	for i := range 30 {
 		c := storetest.NewCertificate(t, "default")
 		c.Organization.Name, c.Organization.NameEn = fmt.Sprintf("普通%d公司", i), fmt.Sprintf("Ordinary %d Co.", i)
+		if i%3 == 0 {
+			// Every pair of "北京中科中科中科", some twice.
+			c.Organization.Name = "北京中科中科信息技术有限公司"
+		}
+		// Words enough that "...n" and "t..." each fit more than
+		// maxExpansion of them, never with one space between.
+		for j := range 10 {
+			c.Organization.NameEn += fmt.Sprintf(", q%dv%dn, t%dv%dq", i, j, i, j)
+		}
 		cs = append(cs, c)
 	}
 	target := cs[11]
-	target.Organization.Name, target.Organization.NameEn = "独特名称有限公司", "Unique Name Ltd."
+	target.Organization.Name, target.Organization.NameEn = "独特名称有限公司", "Unique Name Ltd. Yan Tao"
 	if errs, err := s.CreateCertificates(t.Context(), cs); err != nil || errs[0] != nil {
 		t.Fatal(err, errs)
 	}
@@ -162,6 +174,15 @@ func TestSearchReadsOnlyCandidates(t *testing.T) {
 		// their junction ("ary co") rules them all out.
 		{"Ordinary Co.", nil},
 		{"独", []string{target.ID}},
+		// Common pairs that the corrupted names hold, never in this
+		// order: their positions rule them out.
+		{"北京中科中科中科", nil},
+		{"北京中科信息", nil},
+		// Parts of words, each in more than maxExpansion words: their
+		// junctions decide.
+		{"n-t", nil},
+		{"n t", []string{target.ID}},
+		{"n, q", nil},
 	} {
 		got, next, err := s.Search(t.Context(), store.SearchQuery{Text: tc.text})
 		if err != nil {
@@ -190,6 +211,149 @@ func ids(cs []*cert.Certificate) []string {
 		out[i] = c.ID
 	}
 	return out
+}
+
+// TestSearchIndexUpgraded opens a file whose search index is of version 2
+// (postings without positions, a vocabulary without junctions): Open
+// indexes it again, and the searches find what they found, now with the
+// positions and junctions.
+func TestSearchIndexUpgraded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "certd.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cs []*cert.Certificate
+	rng := rand.New(rand.NewPCG(9, 9))
+	for range 300 {
+		c := storetest.NewCertificate(t, "default")
+		c.Organization.Name, c.Organization.NameEn = storetest.PairedNames(rng)
+		cs = append(cs, c)
+	}
+	if errs, err := s.CreateCertificates(t.Context(), cs); err != nil || errs[0] != nil {
+		t.Fatal(err, errs)
+	}
+	texts := []string{"北京中科中科中科", "中科中科", "华信中科", "g z", "Zhongke Dongfang", "n-t", cs[9].Organization.Name}
+	before := map[string][]string{}
+	for _, text := range texts {
+		got, _, err := s.Search(t.Context(), store.SearchQuery{Text: text, Limit: store.SearchMaxLimit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[text] = ids(got)
+	}
+	_ = s.Close()
+	// Rewrite the index as version 2 wrote it.
+	rawUpdate(t, path, func(tx *bbolt.Tx) error {
+		postings := tx.Bucket(bucketSearchPostings)
+		old := map[string][]byte{}
+		if err := postings.ForEach(func(k, v []byte) error {
+			var ords []byte
+			for {
+				o, _, rest, ok := nextPosting(v)
+				if !ok {
+					break
+				}
+				ords, v = binary.BigEndian.AppendUint16(ords, o), rest
+			}
+			old[string(k)] = ords
+			return nil
+		}); err != nil {
+			return err
+		}
+		for k, v := range old {
+			if err := postings.Put([]byte(k), v); err != nil {
+				return err
+			}
+		}
+		words := tx.Bucket(bucketSearchWords)
+		var junctions [][]byte
+		if err := words.ForEach(func(k, _ []byte) error {
+			if store.IsJunctionTerm(string(k)) {
+				junctions = append(junctions, bytes.Clone(k))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if len(junctions) == 0 {
+			t.Error("no junction in the vocabulary")
+		}
+		for _, k := range junctions {
+			if err := words.Delete(k); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keySearchIndex, []byte("2"))
+	})
+	s = openTemp(t, path)
+	if !s.blocks.ready.Load() {
+		t.Error("the lists in memory are not complete after the upgrade")
+	}
+	for _, text := range texts {
+		got, _, err := s.Search(t.Context(), store.SearchQuery{Text: text, Limit: store.SearchMaxLimit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ids(got), before[text]) {
+			t.Errorf("Search(%q) after the upgrade = %v, want %v", text, ids(got), before[text])
+		}
+	}
+	if len(before["中科中科"]) == 0 || len(before["北京中科中科中科"]) != 0 {
+		t.Errorf("中科中科: %d, 北京中科中科中科: %d; want some and none", len(before["中科中科"]), len(before["北京中科中科中科"]))
+	}
+	if js, ok := s.vocab.expandJunction(store.JunctionCondition{Tail: "g", Sep: " ", Head: "z", TailOpen: true, HeadOpen: true}); !ok || len(js) == 0 {
+		t.Errorf("junctions of \"g z\" after the upgrade: %q, %v", js, ok)
+	}
+	_ = s.Close()
+	rawUpdate(t, path, func(tx *bbolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get(keySearchIndex); string(v) != searchIndexVersion {
+			t.Errorf("marker %q after the upgrade, want %q", v, searchIndexVersion)
+		}
+		v := tx.Bucket(bucketSearchPostings).Get(postingKey(0, "中科"))
+		if _, pos, _, ok := nextPosting(v); !ok || pos == ^uint64(0) {
+			t.Errorf("postings of 中科 after the upgrade: %x, no positions", v)
+		}
+		return nil
+	})
+}
+
+// TestPostings checks the encoding of a posting: two bytes for one
+// position below 62, a set of positions after them otherwise, and the
+// ordinals alone of version 2 read as postings without positions.
+func TestPostings(t *testing.T) {
+	var v []byte
+	cases := []struct {
+		ord       uint16
+		positions uint64
+		size      int
+	}{
+		{0, 1 << 0, 2}, {5, 1 << 61, 2}, {1023, 1 << 7, 2}, {7, 1 << 62, 3 + 9 - 1}, {8, 1<<2 | 1<<4, 3},
+		{9, 1 << 63, 2 + 10}, {10, ^uint64(0), 2 + 10},
+	}
+	for _, c := range cases {
+		n := len(v)
+		v = appendPosting(v, c.ord, c.positions)
+		if len(v)-n != c.size {
+			t.Errorf("posting %d %b: %d bytes, want %d", c.ord, c.positions, len(v)-n, c.size)
+		}
+	}
+	for _, c := range cases {
+		o, pos, rest, ok := nextPosting(v)
+		if !ok || o != c.ord || pos != c.positions {
+			t.Errorf("read %d %b %v, want %d %b", o, pos, ok, c.ord, c.positions)
+		}
+		v = rest
+	}
+	if _, _, _, ok := nextPosting(v); ok || len(v) != 0 {
+		t.Errorf("%x left", v)
+	}
+	if o, pos, _, ok := nextPosting([]byte{3, 255}); !ok || o != 1023 || pos != ^uint64(0) {
+		t.Errorf("ordinal of version 2: %d %b %v", o, pos, ok)
+	}
+	if _, _, _, ok := nextPosting([]byte{posSet << 2, 1, 0x80}); ok {
+		t.Error("a cut set of positions read as a posting")
+	}
 }
 
 // TestNameMatcher checks that the comparison folds case as documented.
@@ -230,8 +394,10 @@ func TestNameMatcher(t *testing.T) {
 }
 
 // BenchmarkSearch measures searches over 100,000 certificates with names
-// like registered ones (storetest.RandomNames); CERTD_BENCH_SEARCH_N sets
-// another number (e.g. 1000000). Texts that match nothing cost a few
+// like registered ones (storetest.RandomNames, and every other one
+// storetest.PairedNames, made of a few common pairs of characters, as the
+// scale benchmark's); CERTD_BENCH_SEARCH_N sets another number (e.g.
+// 1000000). Texts that match nothing cost a few
 // lookups per block of the index; common words fill their page from the
 // newest block; a rare name reads its few candidates.
 func BenchmarkSearch(b *testing.B) {
@@ -252,9 +418,14 @@ func BenchmarkSearch(b *testing.B) {
 		_, err := os.Stat(reuse + ".number")
 		seeded = err == nil
 	}
+	start := time.Now()
 	s, err := Open(path)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if seeded {
+		// An index of an older version is built again here.
+		b.Logf("opened %s in %v", path, time.Since(start))
 	}
 	b.Cleanup(func() { _ = s.Close() })
 	rng := rand.New(rand.NewPCG(3, 3))
@@ -270,7 +441,11 @@ func BenchmarkSearch(b *testing.B) {
 		cs := make([]*cert.Certificate, min(1000, n-i))
 		for j := range cs {
 			c := storetest.NewCertificate(b, "default")
-			c.Organization.Name, c.Organization.NameEn = storetest.RandomNames(rng)
+			if j%2 == 0 {
+				c.Organization.Name, c.Organization.NameEn = storetest.RandomNames(rng)
+			} else {
+				c.Organization.Name, c.Organization.NameEn = storetest.PairedNames(rng)
+			}
 			c.Credential = credential
 			cs[j] = c
 			numbers = append(numbers, c.Number)
@@ -303,6 +478,13 @@ func BenchmarkSearch(b *testing.B) {
 		{"miss/en", "Nonexistent Holdings"},
 		{"miss/en-common-words", "Huaxin Cloud Electronics"},
 		{"miss/one-char", "鲸"},
+		// Every pair common, and all in one name ("北京中科中科信息技术"),
+		// but never in this sequence.
+		{"miss/zh-repeated-pairs", "北京中科中科中科"},
+		{"miss/zh-pairs-apart", "华信中科东方"},
+		// Parts of words that each match more than maxExpansion stored
+		// words ("...n" and "t..."), never with this separator.
+		{"miss/en-word-parts", "n-t"},
 		{"number/oldest", numbers[0]},
 		{"hit/common-zh", "科技有限"},
 		{"hit/common-en", "technology"},
@@ -310,21 +492,38 @@ func BenchmarkSearch(b *testing.B) {
 		{"hit/rare-en", "yongjiang rarem"},
 		{"hit/rare-en-part", "arematerial"},
 		{"hit/one-char", "鑫"},
+		{"hit/en-word-parts", "g h"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
+			var took []time.Duration
 			for b.Loop() {
+				start := time.Now()
 				if _, _, err := s.Search(b.Context(), store.SearchQuery{Text: bc.text}); err != nil {
 					b.Fatal(err)
 				}
+				took = append(took, time.Since(start))
 			}
+			reportMedian(b, took)
 		})
 		b.Run("count/"+bc.name, func(b *testing.B) {
+			var took []time.Duration
 			for b.Loop() {
+				start := time.Now()
 				if _, err := s.CountSearch(b.Context(), bc.text, 100); err != nil {
 					b.Fatal(err)
 				}
+				took = append(took, time.Since(start))
 			}
+			reportMedian(b, took)
 		})
+	}
+}
+
+// reportMedian reports the median of the durations as p50-ns.
+func reportMedian(b *testing.B, took []time.Duration) {
+	if len(took) > 0 {
+		slices.Sort(took)
+		b.ReportMetric(float64(took[len(took)/2].Nanoseconds()), "p50-ns")
 	}
 }
 
@@ -338,10 +537,13 @@ func TestTermBlocksLoadMerges(t *testing.T) {
 	b.load("华信", 3, []byte{0, 4})                // the block the write reached
 	b.load("cloud", 3, []byte{0, 1, 0, 2, 0, 9}) // many in the file, all in the first sixty-fourth
 	b.load("new", 1, []byte{0, 1, 0, 2})
+	// Postings of version 2 (ordinals alone): their positions are
+	// unknown, every one possible.
+	all := ^uint64(0)
 	want := map[string][]blockEntry{
-		"华信":    {{2, [2]uint16{5, noOrd}, segment(5)}, {3, [2]uint16{7, 4}, segment(7)}},
-		"cloud": {{3, [2]uint16{manyOrd, manyOrd}, segment(1)}},
-		"new":   {{1, [2]uint16{1, 2}, segment(1)}},
+		"华信":    {{2, [2]uint16{5, noOrd}, segment(5), all}, {3, [2]uint16{7, 4}, segment(7), all}},
+		"cloud": {{3, [2]uint16{manyOrd, manyOrd}, segment(1), all}},
+		"new":   {{1, [2]uint16{1, 2}, segment(1), all}},
 	}
 	for term, w := range want {
 		if got := b.union([]string{term}); !slices.Equal(got, w) {

@@ -23,11 +23,16 @@ type finder struct {
 	// groups are the conditions of the plan: a candidate holds at least
 	// one term of each group in its block. none is set when a condition
 	// has no stored term at all: no name can match.
-	groups [][]string
-	// at holds, for each group, its entry (termBlocks.union: the
-	// ordinals when few) in each block that every group has, in block
-	// order.
-	at   [][]blockEntry
+	groups []*group
+	// listed is set when each group has its entries (group.at).
+	listed bool
+	// placed is set when the plan has two terms or more at fixed
+	// positions of the text (store.SearchPlan.Positions): a candidate
+	// must hold them there.
+	placed bool
+	// acc holds the positions that remain possible for each ordinal of
+	// a block (place), allocated by the first block that needs it.
+	acc  *[blockSize]uint64
 	none bool
 	want int
 	// public leaves confidential certificates out, and stops at want
@@ -40,6 +45,32 @@ type finder struct {
 
 	found []hit
 	seen  map[string]bool
+}
+
+// group is a condition of a search: one term of the plan, or the stored
+// words or junctions that satisfy one of its conditions.
+type group struct {
+	terms []string
+	// offs are the positions of the one term in the text, nil for the
+	// groups of word and junction conditions.
+	offs []int
+	// at holds the entry of the group (termBlocks.union: the ordinals
+	// when few) in each block that every group has, in block order.
+	at []blockEntry
+	// val is the postings of the one term in the block at hand when
+	// candidates read them.
+	val []byte
+}
+
+// shift returns the positions p at which the text can stand in a name
+// whose positions of the group's term are pos: those with p + off in pos
+// for each position off of the term in the text (modulo 64).
+func (g *group) shift(pos uint64) uint64 {
+	m := ^uint64(0)
+	for _, off := range g.offs {
+		m &= bits.RotateLeft64(pos, -(off % 64))
+	}
+	return m
 }
 
 // hit is a match: its key in certificates.created (createdAt id), and the
@@ -57,19 +88,29 @@ func (s *Store) newFinder(tx *bbolt.Tx, text string, plan store.SearchPlan, want
 		numbers: tx.Bucket(bucketCertByNumber).Cursor(), usccs: tx.Bucket(bucketCertUSCC).Cursor(),
 		seen: map[string]bool{},
 	}
-	for _, t := range plan.Terms {
-		f.groups = append(f.groups, []string{t})
+	offs := map[string][]int{}
+	for _, p := range plan.Positions {
+		offs[p.Term] = append(offs[p.Term], p.At)
 	}
-	for _, w := range plan.Words {
-		words, ok := s.vocab.expand(w)
+	f.placed = len(plan.Positions) >= 2
+	for _, t := range plan.Terms {
+		f.groups = append(f.groups, &group{terms: []string{t}, offs: offs[t]})
+	}
+	expanded := func(terms []string, ok bool) {
 		switch {
 		case !ok:
-			// Too many words: the confirmation decides.
-		case len(words) == 0:
+			// Too many: the other conditions and the confirmation decide.
+		case len(terms) == 0:
 			f.none = true
 		default:
-			f.groups = append(f.groups, words)
+			f.groups = append(f.groups, &group{terms: terms})
 		}
+	}
+	for _, w := range plan.Words {
+		expanded(s.vocab.expand(w))
+	}
+	for _, j := range plan.Junctions {
+		expanded(s.vocab.expandJunction(j))
 	}
 	return f
 }
@@ -109,7 +150,7 @@ func (f *finder) find(after []byte) error {
 	type block struct {
 		n   uint32
 		max []byte
-		k   int // the index of n in the blocks of every group (f.at)
+		k   int // the index of n in the blocks of every group (group.at)
 	}
 	var blocks []block
 	if len(f.groups) > 0 && f.s.blocks.ready.Load() {
@@ -117,54 +158,53 @@ func (f *finder) find(after []byte) error {
 		// The conditions in the fewest blocks go first: they rule out
 		// the most, in memory here and with the fewest lookups in each
 		// block (candidates).
-		entries := make([][]blockEntry, len(f.groups))
-		for i, g := range f.groups {
-			entries[i] = f.s.blocks.union(g)
+		entries := make(map[*group][]blockEntry, len(f.groups))
+		for _, g := range f.groups {
+			entries[g] = f.s.blocks.union(g.terms)
 		}
-		order := make([]int, len(f.groups))
-		for i := range order {
-			order[i] = i
-		}
-		slices.SortStableFunc(order, func(a, b int) int { return len(entries[a]) - len(entries[b]) })
-		groups, sorted := make([][]string, len(f.groups)), make([][]blockEntry, len(f.groups))
-		for i, o := range order {
-			groups[i], sorted[i] = f.groups[o], entries[o]
-		}
-		f.groups, entries = groups, sorted
-		in := make([]uint32, len(entries[0]))
-		for i, e := range entries[0] {
+		slices.SortStableFunc(f.groups, func(a, b *group) int { return len(entries[a]) - len(entries[b]) })
+		in := make([]uint32, len(entries[f.groups[0]]))
+		for i, e := range entries[f.groups[0]] {
 			in[i] = e.n
 		}
-		for _, l := range entries[1:] {
+		for _, g := range f.groups[1:] {
 			if len(in) == 0 {
 				break
 			}
-			in = intersect(in, l)
+			in = intersect(in, entries[g])
 		}
 		// The entry of each group in each block of in, side by side.
-		f.at = make([][]blockEntry, len(entries))
-		for gi, l := range entries {
-			at := make([]blockEntry, len(in))
+		for _, g := range f.groups {
+			l := entries[g]
+			g.at = make([]blockEntry, len(in))
 			j := 0
 			for k, n := range in {
 				for l[j].n < n {
 					j++
 				}
-				at[k] = l[j]
+				g.at[k] = l[j]
 			}
-			f.at[gi] = at
 		}
-		if len(in) < 64 {
-			for k, n := range in {
-				if m := f.blocks.Get(blockKey(n)); m != nil {
-					blocks = append(blocks, block{n, m, k})
+		f.listed = true
+		// Only the blocks whose entries in memory allow a match are
+		// read: a text that matches nothing often reads none.
+		var maybe []int
+		for k := range in {
+			if f.possible(k) {
+				maybe = append(maybe, k)
+			}
+		}
+		if len(maybe) < 64 {
+			for _, k := range maybe {
+				if m := f.blocks.Get(blockKey(in[k])); m != nil {
+					blocks = append(blocks, block{in[k], m, k})
 				}
 			}
 		} else if err := f.blocks.ForEach(func(key, v []byte) error {
 			// Both in block order.
 			n := binary.BigEndian.Uint32(key)
 			k, found := slices.BinarySearch(in, n)
-			if found {
+			if found && f.possible(k) {
 				blocks = append(blocks, block{n, v, k})
 			}
 			return nil
@@ -207,10 +247,26 @@ func (f *finder) add(h hit) {
 	}
 }
 
+// possible reports whether the entries in memory of the groups in the k-th
+// block of their lists allow a match there: a sixty-fourth of the block
+// that holds every group, and a position of the text at which each of its
+// terms stands in a name of the block.
+func (f *finder) possible(k int) bool {
+	mask, pos := ^uint64(0), ^uint64(0)
+	for _, gr := range f.groups {
+		mask &= gr.at[k].mask
+		if f.placed && gr.offs != nil {
+			pos &= gr.shift(gr.at[k].pos)
+		}
+	}
+	return mask != 0 && pos != 0
+}
+
 // candidates sets in set the ordinals of block n that hold a term of every
-// group; it reports whether there is one. The groups whose ordinals in the
-// block are in memory (a few: termBlocks) are intersected first, and only
-// the others read their postings, while candidates remain.
+// group, at the positions of the text; it reports whether there is one.
+// The groups whose ordinals in the block are in memory (a few: termBlocks)
+// are intersected first, and only the others read their postings, while
+// candidates remain.
 func (f *finder) candidates(n uint32, k int, set *[blockSize / 64]uint64) bool {
 	if len(f.groups) == 0 {
 		// Every condition is too common to look up: all of the block
@@ -222,26 +278,18 @@ func (f *finder) candidates(n uint32, k int, set *[blockSize / 64]uint64) bool {
 	}
 	have := false
 	var g [blockSize / 64]uint64
-	if f.at == nil {
+	if !f.listed {
 		// The lists in memory are not loaded yet: every group reads
 		// its postings.
 		k = -1
-	} else {
-		mask := ^uint64(0)
-		for _, at := range f.at {
-			mask &= at[k].mask
-		}
-		if mask == 0 {
-			return false
-		}
 	}
-	for _, at := range f.at {
-		e := at[k]
-		if e.many() {
+	for _, gr := range f.groups {
+		gr.val = nil
+		if k < 0 || gr.at[k].many() {
 			continue
 		}
 		clear(g[:])
-		for _, o := range e.ords {
+		for _, o := range gr.at[k].ords {
 			if o < blockSize {
 				g[o/64] |= 1 << (o % 64)
 			}
@@ -251,20 +299,27 @@ func (f *finder) candidates(n uint32, k int, set *[blockSize / 64]uint64) bool {
 		}
 		have = true
 	}
-	for gi, group := range f.groups {
-		if k >= 0 && !f.at[gi][k].many() {
+	for gi, gr := range f.groups {
+		if k >= 0 && !gr.at[k].many() {
 			continue // in set already
 		}
 		clear(g[:])
-		for _, t := range group {
+		for _, t := range gr.terms {
 			key := postingKey(n, t)
 			k, v := f.postings.Seek(key)
 			if !bytes.Equal(k, key) {
 				continue
 			}
-			for i := 0; i+1 < len(v); i += 2 {
-				o := binary.BigEndian.Uint16(v[i:])
+			if len(gr.terms) == 1 {
+				gr.val = v
+			}
+			for {
+				o, _, rest, ok := nextPosting(v)
+				if !ok {
+					break
+				}
 				g[o/64] |= 1 << (o % 64)
+				v = rest
 			}
 		}
 		if !and(set, &g, !have) {
@@ -272,15 +327,70 @@ func (f *finder) candidates(n uint32, k int, set *[blockSize / 64]uint64) bool {
 				// This condition ruled the block out: ask it first in the
 				// next block, where it likely does again.
 				f.groups[0], f.groups[gi] = f.groups[gi], f.groups[0]
-				if f.at != nil {
-					f.at[0], f.at[gi] = f.at[gi], f.at[0]
-				}
 			}
 			return false
 		}
 		have = true
 	}
+	if f.placed {
+		return f.place(k, set)
+	}
 	return true
+}
+
+// place keeps in set the candidates whose positions of the terms allow
+// the text to stand in their names: a position p such that each term of
+// the text at off in it is at p + off in the name. The positions come
+// from the postings read (group.val), or for a term with few ordinals in
+// the block from its entry in memory, which has the positions of them
+// all together.
+func (f *finder) place(k int, set *[blockSize / 64]uint64) bool {
+	each := func(fn func(o uint16)) {
+		for i, w := range set {
+			for w != 0 {
+				fn(uint16(i*64 + bits.TrailingZeros64(w)))
+				w &= w - 1
+			}
+		}
+	}
+	in := func(o uint16) bool { return set[o/64]&(1<<(o%64)) != 0 }
+	if f.acc == nil {
+		f.acc = new([blockSize]uint64) // only for a block that gets here
+	}
+	each(func(o uint16) { f.acc[o] = ^uint64(0) })
+	for _, gr := range f.groups {
+		switch {
+		case gr.offs == nil:
+		case gr.val != nil:
+			for v := gr.val; ; {
+				o, pos, rest, ok := nextPosting(v)
+				if !ok {
+					break
+				}
+				if in(o) {
+					f.acc[o] &= gr.shift(pos)
+				}
+				v = rest
+			}
+		case k >= 0:
+			e := gr.at[k]
+			m := gr.shift(e.pos)
+			for _, o := range e.ords {
+				if o < blockSize && in(o) {
+					f.acc[o] &= m
+				}
+			}
+		}
+	}
+	any := false
+	each(func(o uint16) {
+		if f.acc[o] == 0 {
+			set[o/64] &^= 1 << (o % 64)
+		} else {
+			any = true
+		}
+	})
+	return any
 }
 
 // and sets set to g (first) or to set and g, and reports whether any bit

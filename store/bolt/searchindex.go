@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -20,16 +21,17 @@ import (
 // so that issuing writes few pages, at the end of its buckets:
 //
 //	search.docs      seq → createdAt id                  (appended)
-//	search.postings  block term → ordinals               (block = seq / blockSize)
+//	search.postings  block term → postings               (block = seq / blockSize)
 //	search.blocks    block → greatest createdAt id of the block
-//	search.words     word → nothing                      (the vocabulary)
+//	search.words     word or junction → nothing          (the vocabulary)
 //
 // Every indexed certificate takes the next sequence number of
 // search.docs; blocks are blockSize consecutive numbers, and the postings
-// of a term in a block are one value, the ordinals (seq mod blockSize,
-// two bytes each) of the certificates of the block with that term, in
-// ascending order. A write thus appends one key to search.docs and
-// rewrites the values of its terms in the newest block, which lie side by
+// of a term in a block are one value, a posting for each certificate of
+// the block with that term, in ascending order of their ordinals (seq mod
+// blockSize): the ordinal and where the term stands in the names
+// (appendPosting), two bytes for a term that a name has once. A write
+// thus appends one key to search.docs and rewrites the values of its terms in the newest block, which lie side by
 // side at the end of search.postings: a batch of a thousand certificates
 // dirties tens of pages, not one page per term. A certificate whose names
 // change is indexed again under a new number; the postings of the old one
@@ -52,12 +54,64 @@ var (
 	keySearchIndex = []byte("searchIndex")
 )
 
-// Version 2 added the junctions of words (store.SearchTerms): a file of
-// version 1 is indexed again at Open.
-const searchIndexVersion = "2"
+// Version 2 added the junctions of words (store.SearchTerms), version 3
+// the positions of the terms in the postings and the junctions in the
+// vocabulary: a file of an older version is indexed again at Open. (The
+// postings of version 2 read as postings without positions.)
+const searchIndexVersion = "3"
 
-// blockSize is how many sequence numbers one block of postings covers.
+// blockSize is how many sequence numbers one block of postings covers:
+// 1 << ordBits.
 const blockSize = 1024
+
+// A posting is two bytes, the ordinal in the low ordBits bits and a code
+// of the positions of the term in the names (store.EachSearchTermAt) in
+// the high six: posUnknown says nothing of them (every posting of version
+// 2 reads so), 1 to posSet-1 is the one position plus one, and posSet says
+// that the set of positions modulo 64 follows as a uvarint (a term twice
+// in a name, or at 62 or beyond). A text of common pairs that never stand
+// in this order ("北京中科中科中科") is then ruled out from the postings,
+// without reading the names.
+const (
+	ordBits    = 10
+	posUnknown = 0
+	posSet     = 63
+)
+
+// appendPosting appends the posting of ordinal ord with the positions
+// (bit p%64 for a position p).
+func appendPosting(dst []byte, ord uint16, positions uint64) []byte {
+	if bits.OnesCount64(positions) == 1 {
+		if p := bits.TrailingZeros64(positions); p < posSet-1 {
+			return binary.BigEndian.AppendUint16(dst, uint16(p+1)<<ordBits|ord)
+		}
+	}
+	dst = binary.BigEndian.AppendUint16(dst, posSet<<ordBits|ord)
+	return binary.AppendUvarint(dst, positions)
+}
+
+// nextPosting decodes the first posting of v: its ordinal, its positions
+// (all bits when unknown) and the postings after it; ok is false at the
+// end of v (or at bytes that are no posting).
+func nextPosting(v []byte) (ord uint16, positions uint64, rest []byte, ok bool) {
+	if len(v) < 2 {
+		return 0, 0, nil, false
+	}
+	x := binary.BigEndian.Uint16(v)
+	ord = x & (blockSize - 1)
+	switch code := x >> ordBits; code {
+	case posUnknown:
+		return ord, ^uint64(0), v[2:], true
+	case posSet:
+		m, n := binary.Uvarint(v[2:])
+		if n <= 0 {
+			return 0, 0, nil, false
+		}
+		return ord, m, v[2+n:], true
+	default:
+		return ord, 1 << (code - 1), v[2:], true
+	}
+}
 
 func blockKey(block uint32) []byte { return binary.BigEndian.AppendUint32(nil, block) }
 
@@ -166,7 +220,7 @@ func (w *indexWriter) add(k *certKeys) error {
 		touched = map[string]bool{}
 		w.touched[block] = touched
 	}
-	store.EachSearchTerm(func(t []byte) {
+	store.EachSearchTermPositions(func(t []byte, positions uint64) {
 		if err != nil {
 			return
 		}
@@ -179,16 +233,14 @@ func (w *indexWriter) add(k *certKeys) error {
 				*p = bytes.Clone(w.postings.Get(postingKey(block, string(t))))
 			}
 			pend[string(t)] = p
-		} else if n := len(*p); n >= 2 && binary.BigEndian.Uint16((*p)[n-2:]) == ord {
-			return // a term seen before in these names
 		}
 		if !touched[string(t)] {
 			touched[string(t)] = true
 		}
 		// Appending never changes the bytes already put: bbolt keeps
 		// the value it was given until the commit.
-		*p = binary.BigEndian.AppendUint16(*p, ord)
-		if store.IsWordTerm(string(t)) && !w.s.vocab.isStored(string(t)) && w.words.Get(t) == nil {
+		*p = appendPosting(*p, ord, positions)
+		if (store.IsWordTerm(string(t)) || store.IsJunctionTerm(string(t))) && !w.s.vocab.isStored(string(t)) && w.words.Get(t) == nil {
 			// The vocabulary in memory learns the word before the
 			// commit: a search may look up a word without postings yet,
 			// never miss one that has some. Whether the file has it is
@@ -210,7 +262,14 @@ func (w *indexWriter) flush() error {
 	for block, touched := range w.touched {
 		w.s.blocks.addValues(block, touched, w.pend[block])
 	}
-	for block, touched := range w.touched {
+	// In key order: blocks ascending, then terms.
+	blocks := make([]uint32, 0, len(w.touched))
+	for block := range w.touched {
+		blocks = append(blocks, block)
+	}
+	slices.Sort(blocks)
+	for _, block := range blocks {
+		touched := w.touched[block]
 		terms := make([]string, 0, len(touched))
 		for t := range touched {
 			terms = append(terms, t)
@@ -296,11 +355,19 @@ func (s *Store) ensureSearchIndex() error {
 				if v == nil {
 					return fmt.Errorf("index %s points to missing certificate %s", bucketCertCreated, id)
 				}
-				var c cert.Certificate
-				if err := decodeCert(v, &c); err != nil {
-					return fmt.Errorf("decode certificate %s: %w", id, err)
+				// The names alone, without decoding the rest, when the
+				// format allows.
+				var k certKeys
+				if created, name, nameEn, ok := searchFields(v); ok {
+					k.ID, k.CreatedAt = string(id), created
+					k.Organization.Name, k.Organization.NameEn = string(name), string(nameEn)
+				} else {
+					var c cert.Certificate
+					if err := decodeCert(v, &c); err != nil {
+						return fmt.Errorf("decode certificate %s: %w", id, err)
+					}
+					k = keysOf(&c)
 				}
-				k := keysOf(&c)
 				if err := w.add(&k); err != nil {
 					return err
 				}
@@ -324,10 +391,12 @@ func (s *Store) ensureSearchIndex() error {
 	return nil
 }
 
-// vocabulary is the set of words of the search index, in memory, with the
-// trigrams of each word, so that a part of a word finds the stored words
-// that contain it without reading them all. It may hold words that no
-// certificate has (a write that failed after add), never lack one.
+// vocabulary is the set of words and junctions of the search index, in
+// memory, with the trigrams of each word, so that a part of a word finds
+// the stored words that contain it without reading them all, and the
+// junctions by the characters on each side of their separator. It may
+// hold words that no certificate has (a write that failed after add),
+// never lack one.
 type vocabulary struct {
 	mu    sync.RWMutex
 	index map[string]int32
@@ -336,6 +405,10 @@ type vocabulary struct {
 	words  []string
 	// tri maps a trigram to the words (indexes into words) that hold it.
 	tri map[string][]int32
+	// junctions maps the last character of a junction's first word, its
+	// separator and the first character of its second word ("a b" for
+	// "hua bei") to the junctions.
+	junctions map[string][]string
 }
 
 func (v *vocabulary) isStored(w string) bool {
@@ -365,7 +438,14 @@ func (v *vocabulary) add(w string) {
 		return
 	}
 	if v.index == nil {
-		v.index, v.tri = map[string]int32{}, map[string][]int32{}
+		v.index, v.tri, v.junctions = map[string]int32{}, map[string][]int32{}, map[string][]string{}
+	}
+	if !store.IsWordTerm(w) {
+		v.index[w] = -1
+		if k := junctionKey(w); k != "" {
+			v.junctions[k] = append(v.junctions[k], w)
+		}
+		return
 	}
 	i := int32(len(v.words))
 	v.index[w] = i
@@ -376,6 +456,35 @@ func (v *vocabulary) add(w string) {
 			v.tri[t] = append(l, i)
 		}
 	}
+}
+
+// junctionKey is the key of the junction j in vocabulary.junctions: the
+// characters on each side of its separator and the separator.
+func junctionKey(j string) string {
+	tail, sep, head := store.SplitJunction(j)
+	if tail == "" || head == "" {
+		return ""
+	}
+	return tail[len(tail)-1:] + sep + head[:1]
+}
+
+// expandJunction returns the stored junctions that satisfy c, and false
+// when there are more than maxExpansion.
+func (v *vocabulary) expandJunction(c store.JunctionCondition) ([]string, bool) {
+	if c.Tail == "" || c.Head == "" {
+		return nil, false
+	}
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	var out []string
+	for _, j := range v.junctions[c.Tail[len(c.Tail)-1:]+c.Sep+c.Head[:1]] {
+		if c.Matches(j) {
+			if out = append(out, j); len(out) > maxExpansion {
+				return nil, false
+			}
+		}
+	}
+	return out, true
 }
 
 // maxExpansion bounds the stored words a part of a word may stand for in
@@ -508,6 +617,9 @@ type blockEntry struct {
 	n    uint32
 	ords [2]uint16
 	mask uint64
+	// pos has bit p set when the term stands at a position p (modulo
+	// 64) in a name of the block (appendPosting).
+	pos uint64
 }
 
 // segment is the bit of the ordinal o in a mask.
@@ -522,9 +634,10 @@ const (
 // postings must be read.
 func (e blockEntry) many() bool { return e.ords[0] == manyOrd }
 
-// with returns the entry with the ordinal o added.
-func (e blockEntry) with(o uint16) blockEntry {
+// with returns the entry with the ordinal o at the positions pos added.
+func (e blockEntry) with(o uint16, pos uint64) blockEntry {
 	e.mask |= segment(o)
+	e.pos |= pos
 	switch {
 	case e.many() || e.ords[0] == o || e.ords[1] == o:
 	case e.ords[1] == noOrd:
@@ -557,17 +670,26 @@ func (b *termBlocks) loadLocked(term string, n uint32, v []byte) {
 	if b.m == nil {
 		b.m = map[string][]blockEntry{}
 	}
-	e := blockEntry{n, [2]uint16{manyOrd, manyOrd}, 0}
-	switch len(v) / 2 {
-	case 0:
-		return
-	case 1:
-		e.ords = [2]uint16{binary.BigEndian.Uint16(v), noOrd}
-	case 2:
-		e.ords = [2]uint16{binary.BigEndian.Uint16(v), binary.BigEndian.Uint16(v[2:])}
+	e := blockEntry{n: n, ords: [2]uint16{noOrd, noOrd}}
+	count := 0
+	for {
+		o, pos, rest, ok := nextPosting(v)
+		if !ok {
+			break
+		}
+		if count < 2 {
+			e.ords[count] = o
+		}
+		count++
+		e.mask |= segment(o)
+		e.pos |= pos
+		v = rest
 	}
-	for i := 0; i+1 < len(v); i += 2 {
-		e.mask |= segment(binary.BigEndian.Uint16(v[i:]))
+	switch {
+	case count == 0:
+		return
+	case count > 2:
+		e.ords = [2]uint16{manyOrd, manyOrd}
 	}
 	l := b.m[term]
 	if len(l) > 0 && l[len(l)-1].n >= n {
@@ -578,11 +700,12 @@ func (b *termBlocks) loadLocked(term string, n uint32, v []byte) {
 			b.m[term] = slices.Insert(l, i, e)
 		} else if e.many() {
 			e.mask |= l[i].mask
+			e.pos |= l[i].pos
 			l[i] = e
 		} else {
 			for _, o := range e.ords {
 				if o != noOrd {
-					l[i] = l[i].with(o)
+					l[i] = l[i].with(o, e.pos)
 				}
 			}
 		}
@@ -599,27 +722,46 @@ func (b *termBlocks) union(terms []string) []blockEntry {
 	if len(terms) == 1 {
 		return slices.Clone(b.m[terms[0]])
 	}
-	var all []blockEntry
+	// The entries merge in an array by block number, not in a sort: a
+	// part of a word or a junction may stand for hundreds of terms, each
+	// in most blocks.
+	last := -1
 	for _, t := range terms {
-		all = append(all, b.m[t]...)
+		if l := b.m[t]; len(l) > 0 {
+			last = max(last, int(l[len(l)-1].n))
+		}
 	}
-	slices.SortFunc(all, func(a, b blockEntry) int { return cmp.Compare(a.n, b.n) })
-	out := all[:0]
-	for _, e := range all {
-		if k := len(out) - 1; k >= 0 && out[k].n == e.n {
-			if e.many() {
-				out[k].ords = e.ords
-				out[k].mask |= e.mask
-				continue
-			}
-			for _, o := range e.ords {
-				if o != noOrd {
-					out[k] = out[k].with(o)
+	if last < 0 {
+		return nil
+	}
+	merged := make([]blockEntry, last+1)
+	have := make([]bool, last+1)
+	count := 0
+	for _, t := range terms {
+		for _, e := range b.m[t] {
+			m := &merged[e.n]
+			switch {
+			case !have[e.n]:
+				*m, have[e.n] = e, true
+				count++
+			case e.many():
+				m.ords = e.ords
+				m.mask |= e.mask
+				m.pos |= e.pos
+			default:
+				for _, o := range e.ords {
+					if o != noOrd {
+						*m = m.with(o, e.pos)
+					}
 				}
 			}
-			continue
 		}
-		out = append(out, e)
+	}
+	out := make([]blockEntry, 0, count)
+	for n, ok := range have {
+		if ok {
+			out = append(out, merged[n])
+		}
 	}
 	return out
 }

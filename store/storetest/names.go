@@ -56,3 +56,42 @@ func RandomNames(rng *rand.Rand) (name, nameEn string) {
 	nameEn = strings.Join([]string{city[1], a[1] + strings.ToLower(b[1]), trade[1], form[1]}, " ")
 	return name, nameEn
 }
+
+// Parts of the names that PairedNames makes: trade names of two words of
+// two characters each, from a short list, so that every pair of
+// characters of a name is common and the same pair may stand twice in one
+// name ("北京中科中科信息技术有限公司").
+var (
+	pairCities = [][2]string{
+		{"北京", "Beijing"}, {"上海", "Shanghai"}, {"广州", "Guangzhou"}, {"深圳", "Shenzhen"},
+		{"杭州", "Hangzhou"}, {"成都", "Chengdu"}, {"武汉", "Wuhan"}, {"南京", "Nanjing"},
+		{"西安", "Xi'an"}, {"天津", "Tianjin"}, {"重庆", "Chongqing"}, {"苏州", "Suzhou"},
+	}
+	pairWords = [][2]string{
+		{"华信", "Huaxin"}, {"中科", "Zhongke"}, {"东方", "Dongfang"}, {"新维", "Xinwei"},
+		{"联创", "Lianchuang"}, {"数智", "Shuzhi"}, {"恒通", "Hengtong"}, {"博远", "Boyuan"},
+		{"天成", "Tiancheng"}, {"安泰", "Antai"}, {"云图", "Yuntu"}, {"智联", "Zhilian"},
+		{"合众", "Hezhong"}, {"星河", "Xinghe"}, {"正元", "Zhengyuan"}, {"金桥", "Jinqiao"},
+	}
+	pairTrades = [][2]string{
+		{"信息技术", "Information Technology"}, {"软件", "Software"}, {"数据服务", "Data Services"},
+		{"网络科技", "Network Technology"}, {"系统集成", "System Integration"}, {"电子", "Electronics"},
+		{"云计算", "Cloud Computing"}, {"智能科技", "Intelligent Technology"},
+	}
+)
+
+// PairedNames returns a random organization name and its English form
+// made of a city, two trade words of a short list and a line of business
+// ("北京中科东方信息技术有限公司", "Beijing Zhongke Dongfang Information
+// Technology Co., Ltd."), as the scale benchmark names its certificates:
+// every pair of characters of a text made of these words is common, and
+// whether the pairs stand together is known only from where they stand.
+func PairedNames(rng *rand.Rand) (name, nameEn string) {
+	city := pairCities[rng.IntN(len(pairCities))]
+	a := pairWords[rng.IntN(len(pairWords))]
+	b := pairWords[rng.IntN(len(pairWords))]
+	trade := pairTrades[rng.IntN(len(pairTrades))]
+	name = city[0] + a[0] + b[0] + trade[0] + "有限公司"
+	nameEn = strings.Join([]string{city[1], a[1], b[1], trade[1], "Co., Ltd."}, " ")
+	return name, nameEn
+}

@@ -19,6 +19,13 @@ import (
 var (
 	zhAlphabet = []rune("北京上海深圳科技有限公司示例华信息数据服务中心")
 	enWords    = []string{"Beijing", "Shanghai", "Tech", "Technology", "Info", "Holdings", "Co.", "Ltd.", "Group", "Data", "Example", "ALPHA", "beta"}
+	// zhPairs make names of a few common pairs, the same pair often twice
+	// in a name ("北京中科中科"), and texts of them that many names hold
+	// pair by pair and few in this order.
+	zhPairs = []string{"北京", "中科", "科中", "华信", "信息", "中心", "京中", "科技"}
+	// enSeps join the words of some names, so that junctions differ in
+	// their separators.
+	enSeps = []string{" ", " ", " ", ", ", "-", " & "}
 )
 
 // SearchMatchesScan fills the empty store s with n random certificates of
@@ -45,7 +52,40 @@ func SearchMatchesScan(t *testing.T, s store.Store, n, queries int, seed uint64)
 		for i := range ws {
 			ws[i] = enWords[rng.IntN(len(enWords))]
 		}
+		if rng.IntN(4) == 0 {
+			var b strings.Builder
+			for i, w := range ws {
+				if i > 0 {
+					b.WriteString(enSeps[rng.IntN(len(enSeps))])
+				}
+				b.WriteString(w)
+			}
+			return b.String()
+		}
 		return strings.Join(ws, " ")
+	}
+	pairs := func(lo, hi int) string {
+		var b strings.Builder
+		for range lo + rng.IntN(hi-lo+1) {
+			b.WriteString(zhPairs[rng.IntN(len(zhPairs))])
+		}
+		if rng.IntN(3) == 0 {
+			b.WriteRune(zhAlphabet[rng.IntN(len(zhAlphabet))])
+		}
+		return b.String()
+	}
+	// parts are short ends and starts of words around a separator ("a b",
+	// "ng-t"): each part fits many stored words.
+	parts := func() string {
+		letters := "abcdeghilnostxy"
+		part := func() string {
+			b := make([]byte, 1+rng.IntN(2))
+			for i := range b {
+				b[i] = letters[rng.IntN(len(letters))]
+			}
+			return string(b)
+		}
+		return part() + enSeps[rng.IntN(len(enSeps))] + part()
 	}
 	epoch := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	all := make([]*cert.Certificate, 0, n)
@@ -59,9 +99,12 @@ func SearchMatchesScan(t *testing.T, s store.Store, n, queries int, seed uint64)
 				issuer = "issuer-b"
 			}
 			c := NewCertificate(t, issuer)
-			if rng.IntN(2) == 0 {
+			switch rng.IntN(5) {
+			case 0, 1:
 				c.Organization.Name, c.Organization.NameEn = zh(2, 8), en()
-			} else {
+			case 2:
+				c.Organization.Name, c.Organization.NameEn = pairs(1, 6), en()
+			default:
 				c.Organization.Name, c.Organization.NameEn = RandomNames(rng)
 			}
 			c.Confidential = rng.IntN(20) == 0
@@ -121,11 +164,15 @@ func SearchMatchesScan(t *testing.T, s store.Store, n, queries int, seed uint64)
 	texts := []string{"不存在", "Nonexistent Holdings", "q", "Zz", "北", "公司", "ltd. ", " tech", "ech", "Co., L", "Xinhua", "huax",
 		// Words that are common but seldom or never stand together, in
 		// this order, with these separators.
-		"Technology Co., Ltd.", "Group Co.", "Data Example Group", "beta ALPHA", "Tech  Info", "co ltd", "Ltd. Group"}
+		"Technology Co., Ltd.", "Group Co.", "Data Example Group", "beta ALPHA", "Tech  Info", "co ltd", "Ltd. Group",
+		// Common pairs, several times, in orders few names have.
+		"北京中科中科中科", "中科中科中科", "科中科中", "华信中科信息", "京中科中心",
+		// Short parts of words: each fits many stored words.
+		"a b", "g h", "o-t", "a, b", "n-t", "a & b", "y b", "g-d"}
 	for range queries {
 		c := all[rng.IntN(len(all))]
 		var q string
-		switch rng.IntN(10) {
+		switch rng.IntN(13) {
 		case 0, 1:
 			q = part(c.Organization.Name)
 		case 2, 3:
@@ -152,6 +199,16 @@ func SearchMatchesScan(t *testing.T, s store.Store, n, queries int, seed uint64)
 				a, b := []rune(ws[i]), []rune(ws[i+1])
 				q = string(a[rng.IntN(len(a)):]) + " " + string(b[:1+rng.IntN(len(b))])
 			}
+		case 10:
+			q = pairs(2, 5)
+		case 11:
+			q = parts()
+		case 12:
+			// The end of one word and the start of the next, with the
+			// separator of the name.
+			rs := []rune(c.Organization.NameEn)
+			i := rng.IntN(len(rs))
+			q = string(rs[i:min(len(rs), i+2+rng.IntN(5))])
 		}
 		if strings.TrimSpace(q) != "" {
 			texts = append(texts, q)
