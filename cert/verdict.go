@@ -94,4 +94,8 @@ type Verdict struct {
 	// or the keys failed), for the log of the request; it may carry
 	// internal detail and is never part of the answer.
 	Cause error `json:"-"`
+	// JSON, when set, keeps the JSON that AppendJSON writes of everything
+	// but CheckedAt, made at the first call: whoever sets it promises
+	// that every verdict sharing it is the same but for CheckedAt.
+	JSON *VerdictJSON `json:"-"`
 }

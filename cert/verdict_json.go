@@ -3,6 +3,7 @@ package cert
 import (
 	"encoding/json"
 	"strconv"
+	"sync"
 )
 
 // AppendJSON appends the JSON of v, byte for byte what encoding/json
@@ -10,6 +11,26 @@ import (
 // answers a verdict on every request; this writes one without reflection.
 // TestVerdictJSON holds it to encoding/json for every field.
 func (v *Verdict) AppendJSON(b []byte) []byte {
+	if v.JSON != nil {
+		v.JSON.once.Do(func() { v.JSON.head = v.appendHead(nil) })
+		b = append(b, v.JSON.head...)
+	} else {
+		b = v.appendHead(b)
+	}
+	b = AppendJSONTime(b, v.CheckedAt)
+	return append(b, '}')
+}
+
+// VerdictJSON is the JSON of a verdict up to its checkedAt, written once
+// and shared by copies of one verdict that differ in CheckedAt alone (the
+// verdicts the verifier keeps and answers again).
+type VerdictJSON struct {
+	once sync.Once
+	head []byte
+}
+
+// appendHead appends the JSON of v up to the value of checkedAt.
+func (v *Verdict) appendHead(b []byte) []byte {
 	b = append(b, `{"verdict":`...)
 	b = AppendJSONString(b, v.Verdict)
 	b = append(b, `,"status":`...)
@@ -118,9 +139,7 @@ func (v *Verdict) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	b = append(b, `,"checkedAt":`...)
-	b = AppendJSONTime(b, v.CheckedAt)
-	return append(b, '}')
+	return append(b, `,"checkedAt":`...)
 }
 
 // MarshalJSON makes encoding/json use AppendJSON where a verdict is part of

@@ -118,6 +118,10 @@ func (v *Service) ByID(ctx context.Context, id string) cert.Verdict {
 	issuerUntil := v.issuerUntil(c.Issuer)
 	vd := v.judge(ctx, c, now, nil, signed)
 	if e := v.kept(c, vd, cur, now, issuerUntil); e != nil {
+		// Answered again, it is the same but for CheckedAt: its JSON is
+		// written once. (A token's kept verdict is not: the status lists
+		// are applied to each answer.)
+		e.vd.JSON = new(cert.VerdictJSON)
 		v.verdicts.put(nid, e)
 	}
 	return vd
