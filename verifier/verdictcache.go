@@ -19,17 +19,20 @@ import (
 //   - the store counts its writes (changeCounter) and the key service the
 //     changes of the key rings it has seen; a verdict is kept with both
 //     counts taken before it was made, and answered only while both are
-//     the same. A store offers the count only when this process makes
-//     every change of it (bbolt); on MongoDB nothing is kept, since other
-//     instances write too.
+//     the same. Before a kept verdict is answered, the key service is
+//     asked for its key's state, which reads a ring older than its ttl
+//     again (and counts a change found). A store offers the count only
+//     when this process makes every change of it (bbolt); on MongoDB
+//     nothing is kept, since other instances write too.
 //   - time changes a verdict only at the instants of cert.NextChange; a
 //     verdict is answered only before the next one, and not at all when
 //     the clock went back to before it was made.
 //   - the issuer's profile is read through the issuer cache, which may be
 //     up to issuerTTL old: a kept verdict is answered no longer than the
 //     issuer it named would have been.
-//   - a verdict that names a successor or predecessor shows that other
-//     certificate's status, which time changes too: it is not kept.
+//   - the verdict of a renewed or revised certificate, or of its
+//     successor, shows the other one's status (or lacks it when it could
+//     not be read), which time changes too: it is not kept.
 // Everything else that changes a verdict is a write.
 //
 // The verdict of a presented token is kept with the token's claims
