@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"strconv"
 	"sync"
 
@@ -39,31 +40,43 @@ func derivedKey(e cert.Event) string {
 // events do not record yet, as events to append.
 func (s *Service) missingDerived(c *cert.Certificate) []cert.Event {
 	now := s.now()
-	st := cert.StatusAt(c, s.schemes[c.Scheme], now)
-	var recorded map[string]bool
 	var out []cert.Event
-	for _, ch := range st.Changes {
-		if !ch.Derived {
-			continue
-		}
-		if recorded == nil {
-			recorded = map[string]bool{}
-			for _, e := range c.Events {
-				if e.Derived() {
-					recorded[derivedKey(e)] = true
-				}
-			}
-		}
+	for ch := range unrecordedDerived(c, cert.StatusAt(c, s.schemes[c.Scheme], now).Changes) {
 		e := cert.Event{Type: cert.EventStatusChanged, At: ch.At, RecordedAt: now, Actor: cert.SystemActor, Reason: ch.Reason, Status: ch.Status}
 		if ch.Code != nil {
 			e.ReasonCode = ch.Code.Code
 		}
-		if k := derivedKey(e); !recorded[k] {
-			recorded[k] = true
-			out = append(out, e)
-		}
+		out = append(out, e)
 	}
 	return out
+}
+
+// unrecordedDerived yields, in order, the time-derived changes among
+// changes that c's events do not record (EventStatusChanged of the same
+// instant and reason), each once.
+func unrecordedDerived(c *cert.Certificate, changes []cert.Change) iter.Seq[cert.Change] {
+	return func(yield func(cert.Change) bool) {
+		var recorded map[string]bool
+		for _, ch := range changes {
+			if !ch.Derived {
+				continue
+			}
+			if recorded == nil {
+				recorded = map[string]bool{}
+				for _, e := range c.Events {
+					if e.Derived() {
+						recorded[derivedKey(e)] = true
+					}
+				}
+			}
+			if k := derivedKey(cert.Event{At: ch.At, Reason: ch.Reason}); !recorded[k] {
+				recorded[k] = true
+				if !yield(ch) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // RecordDerived records the time-derived changes of the certificate id

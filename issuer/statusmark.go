@@ -93,23 +93,9 @@ func sweepInstant(c *cert.Certificate, changes []cert.Change, now time.Time) tim
 			at = t
 		}
 	}
-	var recorded map[string]bool
-	for _, ch := range changes {
-		if !ch.Derived {
-			continue
-		}
-		if recorded == nil {
-			recorded = map[string]bool{}
-			for _, e := range c.Events {
-				if e.Derived() {
-					recorded[derivedKey(e)] = true
-				}
-			}
-		}
-		if !recorded[derivedKey(cert.Event{At: ch.At, Reason: ch.Reason})] {
-			earlier(ch.At)
-			break
-		}
+	for ch := range unrecordedDerived(c, changes) {
+		earlier(ch.At)
+		break
 	}
 	for _, e := range c.Events {
 		if !e.Derived() && e.At.After(now) {

@@ -223,44 +223,14 @@ func (s *Store) ReindexStatus(ctx context.Context) error {
 	if err != nil {
 		return unavailable("reindex status", err)
 	}
-	var after []byte
-	for {
-		if err := checkContext(ctx, "reindex status"); err != nil {
-			return err
+	err = s.rewriteEach(ctx, "reindex status", reindexPage, func(tx *bbolt.Tx, c *cert.Certificate, keys *certKeys) error {
+		return remark(tx, keys, encodeMark(m.f(c)))
+	}, nil)
+	if err != nil {
+		if ctx.Err() != nil {
+			return err // checkContext's
 		}
-		done := false
-		err := s.updateTx(func(tx *bbolt.Tx) error {
-			cur := tx.Bucket(bucketCerts).Cursor()
-			k, v := cur.First()
-			if after != nil {
-				if k, v = cur.Seek(after); k != nil && bytes.Equal(k, after) {
-					k, v = cur.Next()
-				}
-			}
-			for n := 0; n < reindexPage; n++ {
-				if k == nil {
-					done = true
-					return nil
-				}
-				var c cert.Certificate
-				if err := decodeCert(v, &c); err != nil {
-					return fmt.Errorf("decode certificate %s: %w", k, err)
-				}
-				keys := keysOf(&c)
-				if err := remark(tx, &keys, encodeMark(m.f(&c))); err != nil {
-					return err
-				}
-				after = append(after[:0], k...)
-				k, v = cur.Next()
-			}
-			return nil
-		})
-		if err != nil {
-			return unavailable("reindex status", err)
-		}
-		if done {
-			break
-		}
+		return unavailable("reindex status", err)
 	}
 	err = s.updateTx(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketMeta).Put(keyStatusTag, []byte(m.tag))

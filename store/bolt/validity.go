@@ -38,8 +38,32 @@ func (s *Store) ensureValidityIndex() error {
 	}); err != nil || done {
 		return err
 	}
+	err := s.rewriteEach(context.Background(), "index validity dates", validityFillPage, func(tx *bbolt.Tx, c *cert.Certificate, keys *certKeys) error {
+		for _, e := range keys.validityEntries() {
+			if err := e.bucketIn(tx).Put(e.key, []byte(c.ID)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyValidityIndexed, []byte("1"))
+	})
+	if err != nil {
+		return fmt.Errorf("index validity dates: %w", err)
+	}
+	return nil
+}
+
+// rewriteEach runs fn on every stored certificate in id order, a page of
+// them per write transaction, so that a large file is not rewritten in one
+// transaction; last, if not nil, runs in the transaction that reaches the
+// end. ctx is checked before each page (checkContext with op).
+func (s *Store) rewriteEach(ctx context.Context, op string, page int, fn func(tx *bbolt.Tx, c *cert.Certificate, keys *certKeys) error, last func(tx *bbolt.Tx) error) error {
 	var after []byte
 	for {
+		if err := checkContext(ctx, op); err != nil {
+			return err
+		}
 		finished := false
 		err := s.updateTx(func(tx *bbolt.Tx) error {
 			cur := tx.Bucket(bucketCerts).Cursor()
@@ -49,31 +73,29 @@ func (s *Store) ensureValidityIndex() error {
 					k, v = cur.Next()
 				}
 			}
-			for n := 0; n < validityFillPage; n++ {
+			for n := 0; n < page; n++ {
 				if k == nil {
 					finished = true
-					return tx.Bucket(bucketMeta).Put(keyValidityIndexed, []byte("1"))
+					if last != nil {
+						return last(tx)
+					}
+					return nil
 				}
 				var c cert.Certificate
 				if err := decodeCert(v, &c); err != nil {
 					return fmt.Errorf("decode certificate %s: %w", k, err)
 				}
 				keys := keysOf(&c)
-				for _, e := range keys.validityEntries() {
-					if err := e.bucketIn(tx).Put(e.key, []byte(c.ID)); err != nil {
-						return err
-					}
+				if err := fn(tx, &c, &keys); err != nil {
+					return err
 				}
 				after = append(after[:0], k...)
 				k, v = cur.Next()
 			}
 			return nil
 		})
-		if err != nil {
-			return fmt.Errorf("index validity dates: %w", err)
-		}
-		if finished {
-			return nil
+		if err != nil || finished {
+			return err
 		}
 	}
 }
