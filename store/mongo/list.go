@@ -89,23 +89,37 @@ func (s *Store) ListCertificates(ctx context.Context, q store.Query) ([]*cert.Ce
 
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	cur, err := s.certs.Find(ctx, filter, options.Find().SetSort(listSort).SetLimit(int64(limit)+1))
+	out, last, err := s.findPage(ctx, "list certificates", filter, listSort, limit)
 	if err != nil {
-		return nil, "", translate("list certificates", err)
+		return nil, "", err
+	}
+	next := ""
+	if last != nil {
+		next = position{created: last.Body.CreatedAt, ns: last.Body.CreatedAtNs, id: last.ID}.encode()
+	}
+	return out, next, nil
+}
+
+// findPage reads up to limit certificates matching filter in the order of
+// sort, one more to tell whether the page is the last: last is the final
+// document of a page that is not the last, nil otherwise. Errors are
+// translated under op.
+func (s *Store) findPage(ctx context.Context, op string, filter, sort bson.D, limit int) (page []*cert.Certificate, last *certDoc, err error) {
+	cur, err := s.certs.Find(ctx, filter, options.Find().SetSort(sort).SetLimit(int64(limit)+1))
+	if err != nil {
+		return nil, nil, translate(op, err)
 	}
 	var docs []certDoc
 	if err := cur.All(ctx, &docs); err != nil {
-		return nil, "", translate("list certificates", err)
+		return nil, nil, translate(op, err)
 	}
-	next := ""
 	if len(docs) > limit {
 		docs = docs[:limit]
-		last := docs[limit-1]
-		next = position{created: last.Body.CreatedAt, ns: last.Body.CreatedAtNs, id: last.ID}.encode()
+		last = &docs[limit-1]
 	}
-	out := make([]*cert.Certificate, len(docs))
+	page = make([]*cert.Certificate, len(docs))
 	for i := range docs {
-		out[i] = docs[i].certificate()
+		page[i] = docs[i].certificate()
 	}
-	return out, next, nil
+	return page, last, nil
 }

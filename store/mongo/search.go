@@ -55,23 +55,13 @@ func (s *Store) Search(ctx context.Context, q store.SearchQuery) ([]*cert.Certif
 	if older != nil {
 		filter = bson.D{{Key: "$and", Value: bson.A{match, older}}}
 	}
-	cur, err := s.certs.Find(ctx, filter, options.Find().SetSort(searchSort).SetLimit(int64(limit)+1))
+	out, last, err := s.findPage(ctx, "search certificates", filter, searchSort, limit)
 	if err != nil {
-		return nil, "", translate("search certificates", err)
-	}
-	var docs []certDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, "", translate("search certificates", err)
+		return nil, "", err
 	}
 	next := ""
-	if len(docs) > limit {
-		docs = docs[:limit]
-		last := docs[limit-1]
+	if last != nil {
 		next = encodeSearchCursor(searchPos{created: last.Body.CreatedAt, ns: last.Body.CreatedAtNs, id: last.ID})
-	}
-	out := make([]*cert.Certificate, len(docs))
-	for i := range docs {
-		out[i] = docs[i].certificate()
 	}
 	return out, next, nil
 }

@@ -247,27 +247,16 @@ func (s *Store) SweepDue(ctx context.Context, at time.Time, cursor string, limit
 	}
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	cur, err := s.certs.Find(ctx, filter,
-		options.Find().SetSort(bson.D{{Key: "stSweep", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)+1))
+	page, last, err := s.findPage(ctx, "sweep due", filter, bson.D{{Key: "stSweep", Value: 1}, {Key: "_id", Value: 1}}, limit)
 	if err != nil {
-		return nil, "", translate("sweep due", err)
-	}
-	var docs []certDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, "", translate("sweep due", err)
+		return nil, "", err
 	}
 	next := ""
-	if len(docs) > limit {
-		docs = docs[:limit]
-		last := docs[limit-1]
+	if last != nil {
 		if last.Body.StSweep == nil {
 			return nil, "", fmt.Errorf("sweep due: document %s without stSweep: %w", last.ID, cert.ErrUnavailable)
 		}
 		next = strconv.FormatInt(last.Body.StSweep.UnixMilli(), 10) + "." + last.ID
-	}
-	page := make([]*cert.Certificate, len(docs))
-	for i := range docs {
-		page[i] = docs[i].certificate()
 	}
 	return page, next, nil
 }

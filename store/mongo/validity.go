@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/store"
@@ -41,27 +40,17 @@ func (s *Store) CertificatesByValidity(ctx context.Context, q store.ValidityQuer
 	}
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	cur, err := s.certs.Find(ctx, filter,
-		options.Find().SetSort(bson.D{{Key: field, Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)+1))
+	page, last, err := s.findPage(ctx, "certificates by validity", filter, bson.D{{Key: field, Value: 1}, {Key: "_id", Value: 1}}, limit)
 	if err != nil {
-		return nil, "", translate("certificates by validity", err)
-	}
-	var docs []certDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, "", translate("certificates by validity", err)
+		return nil, "", err
 	}
 	next := ""
-	if len(docs) > limit {
-		docs = docs[:limit]
-		last := docs[limit-1].Body.ValidFrom
+	if last != nil {
+		at := last.Body.ValidFrom
 		if q.Until {
-			last = docs[limit-1].Body.ValidUntil
+			at = last.Body.ValidUntil
 		}
-		next = strconv.FormatInt(last.UnixMilli(), 10) + "." + docs[limit-1].ID
-	}
-	page := make([]*cert.Certificate, len(docs))
-	for i := range docs {
-		page[i] = docs[i].certificate()
+		next = strconv.FormatInt(at.UnixMilli(), 10) + "." + last.ID
 	}
 	return page, next, nil
 }
