@@ -27,8 +27,8 @@ type issuerEntry struct {
 // issuer returns the issuer with the id, from the cache or the store.
 func (v *Service) issuer(ctx context.Context, id string) (*cert.Issuer, error) {
 	now := time.Now()
-	if e, ok := v.issuers.m.Load(id); ok && now.Sub(e.(issuerEntry).fetched) < issuerTTL {
-		return e.(issuerEntry).is, nil
+	if e, ok := v.issuers.fresh(id, now); ok {
+		return e.is, nil
 	}
 	is, err := v.st.Issuer(ctx, id)
 	if err != nil {
@@ -45,4 +45,13 @@ func (v *Service) ForgetIssuer(id string) {
 	if v.verdicts != nil {
 		v.verdicts.local.Add(1)
 	}
+}
+
+// fresh returns the entry of issuer id if it is younger than issuerTTL at
+// now.
+func (c *issuerCache) fresh(id string, now time.Time) (issuerEntry, bool) {
+	if e, ok := c.m.Load(id); ok && now.Sub(e.(issuerEntry).fetched) < issuerTTL {
+		return e.(issuerEntry), true
+	}
+	return issuerEntry{}, false
 }

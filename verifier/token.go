@@ -51,7 +51,8 @@ func (v *Service) ByToken(ctx context.Context, token string) cert.Verdict {
 		if claims, err = v.parseClaims(payload, issuerID); err != nil {
 			return rejected(now, err.Error())
 		}
-		v.claims.put(token, &seenToken{issuer: issuerID, claims: claims})
+		seen = &seenToken{issuer: issuerID, claims: claims}
+		v.claims.put(token, seen)
 	}
 	if err := claims.CheckIssued(now); err != nil {
 		return rejected(now, err.Error())
@@ -64,14 +65,12 @@ func (v *Service) ByToken(ctx context.Context, token string) cert.Verdict {
 	var cur counts
 	if v.verdicts != nil {
 		cur = v.verdicts.counts()
-		if seen != nil {
-			if e := seen.kept.Load(); e.holds(cur, now) {
-				vd := e.vd
-				vd.CheckedAt = now
-				vd.Checks = slices.Clone(vd.Checks)
-				v.checkStatusLists(ctx, &claims.Credential, &vd)
-				return vd
-			}
+		if e := seen.kept.Load(); e.holds(cur, now) {
+			vd := e.vd
+			vd.CheckedAt = now
+			vd.Checks = slices.Clone(vd.Checks)
+			v.checkStatusLists(ctx, &claims.Credential, &vd)
+			return vd
 		}
 	}
 	c, err := v.st.Certificate(ctx, claims.CertificateID)
@@ -105,9 +104,7 @@ func (v *Service) ByToken(ctx context.Context, token string) cert.Verdict {
 	}
 	vd := v.judge(ctx, c, now, sig, signed)
 	if e := v.kept(c, vd, cur, now, issuerUntil); e != nil {
-		if t := v.claims.get(token); t != nil {
-			t.kept.Store(e)
-		}
+		seen.kept.Store(e)
 	}
 	v.checkStatusLists(ctx, &claims.Credential, &vd)
 	return vd

@@ -152,8 +152,8 @@ func (c *verdictCache) put(id string, e *keptVerdict) {
 // verdict judged from now on names the issuer as it is until then.
 func (v *Service) issuerUntil(id string) time.Time {
 	now := time.Now()
-	if e, ok := v.issuers.m.Load(id); ok && now.Sub(e.(issuerEntry).fetched) < issuerTTL {
-		return e.(issuerEntry).fetched.Add(issuerTTL)
+	if e, ok := v.issuers.fresh(id, now); ok {
+		return e.fetched.Add(issuerTTL)
 	}
 	return now.Add(issuerTTL)
 }
