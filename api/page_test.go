@@ -38,6 +38,12 @@ var pageNow = time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
 
 func newPageAPI(t testing.TB, publicURL string, rate float64, opts ...func(*api.Config)) *pageAPI {
 	t.Helper()
+	return newPageAPIAt(t, publicURL, rate, func() time.Time { return pageNow }, opts...)
+}
+
+// newPageAPIAt is newPageAPI on the clock now.
+func newPageAPIAt(t testing.TB, publicURL string, rate float64, now func() time.Time, opts ...func(*api.Config)) *pageAPI {
+	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "certd.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +57,6 @@ func newPageAPI(t testing.TB, publicURL string, rate float64, opts ...func(*api.
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := func() time.Time { return pageNow }
 	ks := keys.NewService(st, kek, now)
 	svc := issuer.New(issuer.Config{Store: st, Signer: ks, Rings: ks, Schemes: schemes, PublicURL: publicURL, Now: now})
 	ver := verifier.New(verifier.Config{Store: st, Keys: ks, Schemes: schemes, PublicURL: publicURL, Now: now, VerdictCache: 1000})

@@ -1,11 +1,8 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,13 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certd/certd/api"
 	"github.com/certd/certd/cert"
 	"github.com/certd/certd/issuer"
-	"github.com/certd/certd/keys"
-	"github.com/certd/certd/profile"
-	"github.com/certd/certd/store/bolt"
-	"github.com/certd/certd/verifier"
 )
 
 // The answers of the verification routes, byte for byte: the verdict JSON
@@ -31,42 +23,16 @@ import (
 // names before the comparison (each is of fixed length, so Content-Length
 // stands).
 func TestVerificationAnswersGolden(t *testing.T) {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "certd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	kek, err := keys.ParseKEK([]byte(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{5}, 32))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	schemes, err := cert.NewSchemes(cert.BuiltinSchemes())
-	if err != nil {
-		t.Fatal(err)
-	}
 	const pub = "https://verify.example.cn"
 	clk := &clock{t: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)}
-	ks := keys.NewService(st, kek, clk.Now)
-	svc := issuer.New(issuer.Config{Store: st, Signer: ks, Rings: ks, Schemes: schemes, PublicURL: pub, Now: clk.Now})
-	ver := verifier.New(verifier.Config{Store: st, Keys: ks, Schemes: schemes, PublicURL: pub, Now: clk.Now, VerdictCache: 1000})
+	a := newPageAPIAt(t, pub, 1e6, clk.Now)
+	st, svc, srv := a.st, a.svc, a.srv
 	ctx := context.Background()
 	admin := cert.Principal{Role: cert.RoleAdmin, KeyID: "test"}
-	if _, err := svc.CreateIssuer(ctx, admin, issuer.IssuerRequest{
-		ID: "cesa", Name: "China Electronics Standardization Association", NameZh: "中国电子工业标准化技术协会",
-		AccreditationBody: "CNAS", AccreditationNumber: "CNAS C123-M", NumberPrefix: "CESA",
-	}); err != nil {
-		t.Fatal(err)
-	}
 	_, adminToken, err := svc.CreateAPIKey(ctx, admin, issuer.APIKeyRequest{Role: cert.RoleAdmin, Name: "golden"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := api.New(api.Config{
-		Issuing: svc, Verifying: ver, Keys: ks, Store: st, Search: st, PublicURL: pub,
-		Profiles:   profile.New(profile.Config{Store: st, Schemes: schemes, Now: clk.Now}),
-		PublicRate: 1e6, PublicBurst: 1e6, Now: clk.Now,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
 
 	names := map[string]string{} // random value -> its name in the golden files
 	issue := func(name, nameEn, uscc, scheme string, validFrom ...string) *cert.Certificate {
