@@ -167,30 +167,12 @@ func testIndexMatchesFull(t *testing.T, seed uint64, done map[string]int) {
 			what = ActionWithdraw
 			_, err = svc.Act(ctx, e.cb, id, what, ActionRequest{Reason: "r"}, 0)
 		case 4:
-			what = ActionSuspend
-			req := ActionRequest{Reason: "r"}
-			if r.IntN(2) == 0 {
-				req.Until = e.clock.Now().AddDate(0, 0, 1+r.IntN(90)).In(slShanghai).Format("2006-01-02")
-			}
-			_, err = svc.Act(ctx, e.cb, id, what, req, 0)
+			what, err = ActionSuspend, e.randomSuspend(svc, r, id)
 		case 5:
 			what = ActionReinstate
-			// Prefer a suspended certificate.
-			for _, j := range r.Perm(len(ids)) {
-				c, gerr := e.st.Store.Certificate(ctx, ids[j])
-				if gerr == nil && e.svc.StatusOf(c).Status == cert.StatusSuspended {
-					id = c.ID
-					break
-				}
-			}
-			_, err = svc.Act(ctx, e.cb, id, what, ActionRequest{Reason: "r"}, 0)
+			_, err = svc.Act(ctx, e.cb, e.suspendedOr(e.svc, r, ids, id), what, ActionRequest{Reason: "r"}, 0)
 		case 6, 7:
-			what = ActionSurveillance
-			res := ResultPassed
-			if r.IntN(3) == 0 {
-				res = ResultFailed
-			}
-			_, err = svc.Act(ctx, e.cb, id, what, ActionRequest{Date: today, Result: res, AuditRef: "A-1"}, 0)
+			what, err = ActionSurveillance, e.randomAudit(svc, r, id, today)
 		case 8:
 			what = ActionCancel
 			_, err = svc.Act(ctx, e.cb, id, what, ActionRequest{Reason: "r"}, 0)

@@ -229,29 +229,12 @@ func testSweepDueMatchesFull(t *testing.T, seed uint64, done map[string]int) {
 				done["sweep-work"]++
 			}
 		case 5:
-			what = ActionSuspend
-			req := ActionRequest{Reason: "r"}
-			if r.IntN(2) == 0 {
-				req.Until = e.clock.Now().AddDate(0, 0, 1+r.IntN(90)).In(slShanghai).Format("2006-01-02")
-			}
-			_, err = svc.Act(ctx, e.cb, id, what, req, 0)
+			what, err = ActionSuspend, e.randomSuspend(svc, r, id)
 		case 6:
 			what = ActionReinstate
-			for _, j := range r.Perm(len(ids)) {
-				c, gerr := e.st.Store.Certificate(ctx, ids[j])
-				if gerr == nil && svc.StatusOf(c).Status == cert.StatusSuspended {
-					id = c.ID
-					break
-				}
-			}
-			_, err = svc.Act(ctx, e.cb, id, what, ActionRequest{Reason: "r"}, 0)
+			_, err = svc.Act(ctx, e.cb, e.suspendedOr(svc, r, ids, id), what, ActionRequest{Reason: "r"}, 0)
 		case 7, 8:
-			what = ActionSurveillance
-			res := ResultPassed
-			if r.IntN(3) == 0 {
-				res = ResultFailed
-			}
-			_, err = svc.Act(ctx, e.cb, id, what, ActionRequest{Date: today, Result: res, AuditRef: "A-1"}, 0)
+			what, err = ActionSurveillance, e.randomAudit(svc, r, id, today)
 		case 9:
 			what = ActionRenew
 			id = renewable(t, e, svc, ids, r, id)
@@ -298,4 +281,38 @@ func renewable(t *testing.T, e *slEnv, svc *Service, ids []string, r *rand.Rand,
 		}
 	}
 	return def
+}
+
+// randomSuspend suspends id through svc, half the time until a day within
+// the next 90.
+func (e *slEnv) randomSuspend(svc *Service, r *rand.Rand, id string) error {
+	req := ActionRequest{Reason: "r"}
+	if r.IntN(2) == 0 {
+		req.Until = e.clock.Now().AddDate(0, 0, 1+r.IntN(90)).In(slShanghai).Format("2006-01-02")
+	}
+	_, err := svc.Act(context.Background(), e.cb, id, ActionSuspend, req, 0)
+	return err
+}
+
+// suspendedOr picks a certificate of ids suspended by svc's reckoning, or
+// def when there is none.
+func (e *slEnv) suspendedOr(svc *Service, r *rand.Rand, ids []string, def string) string {
+	for _, j := range r.Perm(len(ids)) {
+		c, err := e.st.Store.Certificate(context.Background(), ids[j])
+		if err == nil && svc.StatusOf(c).Status == cert.StatusSuspended {
+			return c.ID
+		}
+	}
+	return def
+}
+
+// randomAudit records a surveillance audit of id dated today, failed one
+// time in three.
+func (e *slEnv) randomAudit(svc *Service, r *rand.Rand, id, today string) error {
+	res := ResultPassed
+	if r.IntN(3) == 0 {
+		res = ResultFailed
+	}
+	_, err := svc.Act(context.Background(), e.cb, id, ActionSurveillance, ActionRequest{Date: today, Result: res, AuditRef: "A-1"}, 0)
+	return err
 }
