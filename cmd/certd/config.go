@@ -118,7 +118,7 @@ var flagSpecs = []flagSpec{
 	{"smtp-url", "CERTD_SMTP_URL", "", "SMTP relay of notification e-mail: smtp://[user:password@]host[:port] (STARTTLS required; plain only to 127.0.0.1 or [::1]) or smtps://... (TLS); prefer the environment variable for a password (default: no e-mail is sent)"},
 	{"mail-from", "CERTD_MAIL_FROM", "", "sender of notification e-mail, e.g. \"Certificates <cert@example.cn>\" (required with --smtp-url)"},
 	{"reminder-interval", "CERTD_REMINDER_INTERVAL", "1h", "how often reminders (surveillance, expiry) are looked for, 1s to 24h; each is sent once, at the first sweep after 09:00 of its day"},
-	{"verdict-cache", "CERTD_VERDICT_CACHE", "100000", "verdicts of certificate ids kept in memory and answered again until anything they show can have changed (embedded store only: with --mongo-uri none are kept); about 1-4 KB each with its JSON; 0 keeps none"},
+	{"verdict-cache", "CERTD_VERDICT_CACHE", "100000", "verdicts of certificate ids kept in memory and answered again until anything they show can have changed (embedded store only: with --mongo-uri none are kept); about 3.7 KB each with its JSON; 0 keeps none"},
 }
 
 // secretFlags are never shown with their value from the environment as
