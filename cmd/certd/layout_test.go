@@ -90,8 +90,8 @@ var testImports = map[string][]string{
 	"mail":  {"cert/certtest", "mail/mailtest", "store", "store/bolt"},
 	"watch": {"cert/certtest", "store/storetest", "store/bolt"},
 	// The reminders are tested over a certificate's life with the real
-	// use cases changing it.
-	"remind": {"cert/certtest", "issuer", "keys", "profile", "store/bolt"},
+	// use cases changing it; the sweep benchmark seeds with storetest.
+	"remind": {"cert/certtest", "issuer", "keys", "profile", "store/bolt", "store/storetest"},
 	// A verifier test issues its certificates through the real use case.
 	"verifier": {"cert/certtest", "keys/keystest", "issuer", "store/bolt"},
 	// The reports are read back with the XLSX library that wrote them (and,

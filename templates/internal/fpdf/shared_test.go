@@ -34,10 +34,7 @@ func TestSharedFontSameBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := func(text string, share bool) []byte {
-		f := New("L", "mm", "A4", "")
-		f.SetCatalogSort(true)
-		f.SetCreationDate(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
-		f.SetModificationDate(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+		f := fixedDoc()
 		if share {
 			f.AddParsedUTF8Font(shared)
 			f.RegisterParsedImage("dot", parsedImg)
@@ -92,9 +89,7 @@ func TestFontSubsetsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := func(text string, share bool) []byte {
-		f := New("L", "mm", "A4", "")
-		f.SetCatalogSort(true)
-		f.SetCreationDate(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+		f := fixedDoc()
 		if share {
 			f.AddParsedUTF8Font(shared)
 		} else {
@@ -125,4 +120,16 @@ func TestFontSubsetsBounded(t *testing.T) {
 			}
 		}
 	}
+}
+
+// fixedDoc is a new document whose bytes depend on its content alone:
+// catalog sorted, creation and modification dates fixed (a modification
+// date left to the clock made two documents written a second apart
+// differ).
+func fixedDoc() *Fpdf {
+	f := New("L", "mm", "A4", "")
+	f.SetCatalogSort(true)
+	f.SetCreationDate(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+	f.SetModificationDate(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+	return f
 }
