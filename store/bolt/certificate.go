@@ -65,7 +65,8 @@ func (k *certKeys) idemKey() []byte {
 	return join(k.Issuer, k.IdempotencyKey)
 }
 
-// entry is one key of a non-unique listing index; its value is the id.
+// entry is one key of a non-unique listing index. Every such key ends with
+// the certificate's id; its value is listValue(id).
 type entry struct {
 	bucket []byte
 	key    []byte
@@ -88,6 +89,25 @@ func (e *entry) bucketIn(tx *bbolt.Tx) *bbolt.Bucket {
 		b.FillPercent = fillAscending
 	}
 	return b
+}
+
+// listValue is the value of a listing entry of the certificate id: nothing
+// when id has the length of every id certd makes (the key's last
+// cert.IDLength bytes are then the id), else the id itself. Files written
+// before held the id in every entry; listedID reads both.
+func listValue(id []byte) []byte {
+	if len(id) == cert.IDLength {
+		return []byte{}
+	}
+	return id
+}
+
+// listedID returns the id of the listing entry k → v (listValue).
+func listedID(k, v []byte) []byte {
+	if len(v) == 0 && len(k) >= cert.IDLength {
+		return k[len(k)-cert.IDLength:]
+	}
+	return v
 }
 
 // listEntries are the keys of the certificate in the listing indexes.
@@ -206,7 +226,7 @@ func (r *certRecord) insert(tx *bbolt.Tx, ix *indexWriter) (derr, err error) {
 		}
 	}
 	for _, e := range k.listEntries() {
-		if err := e.bucketIn(tx).Put(e.key, id); err != nil {
+		if err := e.bucketIn(tx).Put(e.key, listValue(id)); err != nil {
 			return nil, err
 		}
 	}
@@ -258,7 +278,7 @@ func (r *certRecord) replace(tx *bbolt.Tx, ix *indexWriter, based int64) (derr, 
 			}
 		}
 		for _, e := range news {
-			if err := e.bucketIn(tx).Put(e.key, id); err != nil {
+			if err := e.bucketIn(tx).Put(e.key, listValue(id)); err != nil {
 				return nil, err
 			}
 		}

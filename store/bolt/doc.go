@@ -12,10 +12,12 @@
 //	certificates.number     issuer\x00number → id                (unique)
 //	certificates.status     issuer\x00list\x00index → id [\x00 mark] (unique)
 //	certificates.idem       issuer\x00idempotencyKey → id        (unique, when set)
-//	certificates.created    createdAt id → id                    (all issuers)
-//	certificates.issuer     issuer\x00createdAt id → id
-//	certificates.uscc       uscc\x00createdAt id → id
-//	certificates.bynumber   number\x00createdAt id → id          (all issuers)
+//	certificates.created    createdAt id → nothing               (all issuers)
+//	certificates.issuer     issuer\x00createdAt id → nothing
+//	certificates.uscc       uscc\x00createdAt id → nothing
+//	certificates.bynumber   number\x00createdAt id → nothing     (all issuers)
+//	certificates.validfrom  issuer\x00validFrom id → nothing     (validity.go)
+//	certificates.validuntil issuer\x00validUntil id → nothing
 //	status.set              issuer\x00list\x00index → bits       (status bits set)
 //	status.due              issuer\x00watch id → nothing
 //	search.docs             seq → createdAt id                   (search index, searchindex.go)

@@ -88,6 +88,7 @@ func (s *Store) ListCertificates(ctx context.Context, q store.Query) ([]*cert.Ce
 		}
 		var last []byte
 		for ; k != nil && bytes.HasPrefix(k, ix.prefix); k, id = cur.Next() {
+			id := listedID(k, id)
 			v := certs.Get(id)
 			if v == nil {
 				return fmt.Errorf("index %s points to missing certificate %s", ix.bucket, id)

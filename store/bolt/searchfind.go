@@ -125,7 +125,7 @@ func (f *finder) find(after []byte) error {
 	}{{f.numbers, f.text}, {f.numbers, upper}, {f.usccs, upper}} {
 		prefix := append([]byte(p.value), 0)
 		for k, id := p.cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, id = p.cur.Next() {
-			key := k[len(prefix):]
+			key, id := k[len(prefix):], listedID(k, id)
 			if f.seen[string(id)] || after != nil && bytes.Compare(key, after) >= 0 {
 				continue
 			}

@@ -351,6 +351,7 @@ func (s *Store) ensureSearchIndex() error {
 			}
 			w := s.newIndexWriter(tx)
 			for n := 0; key != nil && n < buildChunk; key, id = cur.Next() {
+				id := listedID(key, id)
 				v := certs.Get(id)
 				if v == nil {
 					return fmt.Errorf("index %s points to missing certificate %s", bucketCertCreated, id)

@@ -40,7 +40,7 @@ func (s *Store) ensureValidityIndex() error {
 	}
 	err := s.rewriteEach(context.Background(), "index validity dates", validityFillPage, func(tx *bbolt.Tx, c *cert.Certificate, keys *certKeys) error {
 		for _, e := range keys.validityEntries() {
-			if err := e.bucketIn(tx).Put(e.key, []byte(c.ID)); err != nil {
+			if err := e.bucketIn(tx).Put(e.key, listValue([]byte(c.ID))); err != nil {
 				return err
 			}
 		}
@@ -133,6 +133,7 @@ func (s *Store) CertificatesByValidity(ctx context.Context, q store.ValidityQuer
 		}
 		var last []byte
 		for ; k != nil && bytes.Compare(k, hi) < 0; k, id = cur.Next() {
+			id := listedID(k, id)
 			if len(page) == limit {
 				next = hex.EncodeToString(last)
 				return nil
