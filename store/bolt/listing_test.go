@@ -123,19 +123,25 @@ func listingAnswers(t *testing.T, s *Store, cs []*cert.Certificate) map[string][
 	t.Helper()
 	ctx := context.Background()
 	out := map[string][]string{}
-	list := func(name string, q store.Query) {
-		q.Limit = 7
-		for {
-			page, next, err := s.ListCertificates(ctx, q)
+	// pages reads every page of a listing whose cursor fetch takes.
+	pages := func(name string, fetch func(cursor string) ([]*cert.Certificate, string, error)) {
+		for cursor := ""; ; {
+			page, next, err := fetch(cursor)
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
 			out[name] = append(out[name], ids(page)...)
-			if next == "" {
-				break
+			if cursor = next; next == "" {
+				return
 			}
-			q.Cursor = next
 		}
+	}
+	list := func(name string, q store.Query) {
+		q.Limit = 7
+		pages(name, func(cursor string) ([]*cert.Certificate, string, error) {
+			q.Cursor = cursor
+			return s.ListCertificates(ctx, q)
+		})
 	}
 	list("all", store.Query{})
 	list("issuer cb-a", store.Query{Issuer: "cb-a"})
@@ -156,17 +162,10 @@ func listingAnswers(t *testing.T, s *Store, cs []*cert.Certificate) map[string][
 		if until {
 			name += " until"
 		}
-		for {
-			page, next, err := s.CertificatesByValidity(ctx, q)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			out[name] = append(out[name], ids(page)...)
-			if next == "" {
-				break
-			}
-			q.Cursor = next
-		}
+		pages(name, func(cursor string) ([]*cert.Certificate, string, error) {
+			q.Cursor = cursor
+			return s.CertificatesByValidity(ctx, q)
+		})
 	}
 	for name, got := range out {
 		if len(got) == 0 {
