@@ -218,6 +218,25 @@ func TestCodecCredential(t *testing.T) {
 	if len(v) > len(jws)/2 {
 		t.Errorf("record of %d bytes for a credential of %d", len(v), len(jws))
 	}
+	// Records written before the better mode hold S2's fastest encoding
+	// of the same parts: they read back alike.
+	var tail writer
+	tail.credential(jws)
+	hp, headerLen, sigBytes, _ := jwsParts(jws)
+	fast := writer{b: []byte{credS2}}
+	fast.uint(uint64(headerLen))
+	block := credDict.Encode(nil, hp)
+	fast.uint(uint64(len(block)))
+	fast.b = append(fast.b, block...)
+	fast.uint(uint64(len(sigBytes)))
+	fast.b = append(fast.b, sigBytes...)
+	if !bytes.HasSuffix(v, tail.b) || len(fast.b) <= len(tail.b) {
+		t.Fatalf("record tail %d bytes, the fastest mode's %d", len(tail.b), len(fast.b))
+	}
+	var earlier cert.Certificate
+	if err := decodeCert(append(slices.Clone(v[:len(v)-len(tail.b)]), fast.b...), &earlier); err != nil || earlier.Credential != jws {
+		t.Errorf("a record of the fastest mode reads as %q, %v", earlier.Credential, err)
+	}
 	// A damaged compressed credential is an error, never a panic.
 	for i := len(v) - 80; i < len(v); i++ {
 		bad := slices.Clone(v)
