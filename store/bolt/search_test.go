@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"strconv"
 	"strings"
 	"testing"
@@ -532,7 +533,7 @@ func reportMedian(b *testing.B, took []time.Duration) {
 // first keeps the ordinals of both, so that no stored posting is lost.
 func TestTermBlocksLoadMerges(t *testing.T) {
 	var b termBlocks
-	b.addValues(3, map[string]bool{"华信": true, "cloud": true}, map[string]*[]byte{"华信": {0, 7}, "cloud": {0, 1, 0, 2}})
+	b.addValues(3, map[string]int{"华信": 0, "cloud": 0}, map[string]*[]byte{"华信": {0, 7}, "cloud": {0, 1, 0, 2}})
 	b.load("华信", 2, []byte{0, 5})                // an older block
 	b.load("华信", 3, []byte{0, 4})                // the block the write reached
 	b.load("cloud", 3, []byte{0, 1, 0, 2, 0, 9}) // many in the file, all in the first sixty-fourth
@@ -561,6 +562,65 @@ func TestTermBlocksLoadMerges(t *testing.T) {
 	}
 	if got := b.union([]string{"华信", "new"}); len(got) != 3 || got[0].n != 1 || got[2].ords != [2]uint16{7, 4} {
 		t.Errorf("union of two terms: %v", got)
+	}
+}
+
+// TestTermBlocksLearnWritesPostings: a write tells the lists in memory the
+// postings it added to a value, from its offset on, and the entry keeps
+// those it knew.
+func TestTermBlocksLearnWritesPostings(t *testing.T) {
+	var b termBlocks
+	b.load("t", 5, []byte{0, 1})
+	v := []byte{0, 1, 0, 3}
+	b.addValues(5, map[string]int{"t": 2}, map[string]*[]byte{"t": &v})
+	all := ^uint64(0)
+	if got := b.union([]string{"t"}); !slices.Equal(got, []blockEntry{{5, [2]uint16{1, 3}, segment(1), all}}) {
+		t.Errorf("after one write: %v", got)
+	}
+	v = append(v, 0, 3, 0x03, 0xff)
+	b.addValues(5, map[string]int{"t": 6}, map[string]*[]byte{"t": &v})
+	if got := b.union([]string{"t"}); !got[0].many() || got[0].mask != segment(1)|segment(1024-1) {
+		t.Errorf("after a third ordinal: %v", got)
+	}
+}
+
+// TestSearchFindsConcurrentSingleWrites: single writes grouped into one
+// transaction share the values of their terms; each tells the lists in
+// memory its own postings, and every certificate is found by its name.
+func TestSearchFindsConcurrentSingleWrites(t *testing.T) {
+	s := openTemp(t, filepath.Join(t.TempDir(), "certd.db"))
+	words := []string{"华信", "云网", "数据", "智能", "科技", "有限公司"}
+	var cs []*cert.Certificate
+	for i := range 400 {
+		c := storetest.NewCertificate(t, "default")
+		c.Organization.Name = words[i%6] + words[(i/6)%6] + words[(i/36)%6] + fmt.Sprint(i%7)
+		c.Organization.NameEn = "Grouped Writes " + strings.Fields("Alpha Bravo Charlie Delta Echo Foxtrot Golf Hotel India Juliet Kilo")[i%11]
+		cs = append(cs, c)
+	}
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Go(func() {
+			for i := g; i < len(cs); i += 16 {
+				if err := s.CreateCertificate(t.Context(), cs[i]); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if !s.blocks.ready.Load() {
+		t.Fatal("the lists in memory are not in use")
+	}
+	for _, c := range cs {
+		for _, text := range []string{c.Organization.Name, c.Organization.NameEn} {
+			got, _, err := s.Search(t.Context(), store.SearchQuery{Text: text, Limit: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Contains(ids(got), c.ID) {
+				t.Fatalf("Search(%q) misses %s among %d", text, c.ID, len(got))
+			}
+		}
 	}
 }
 

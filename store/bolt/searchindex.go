@@ -131,9 +131,11 @@ type indexWriter struct {
 	words    *bbolt.Bucket
 	// pend holds the new values of the postings written in the
 	// transaction, by block and term; writers of one transaction share it
-	// (txPostings), touched are the ones this writer changed.
+	// (txPostings). touched are the ones this writer changed, each with
+	// the length its value had before the writer's first posting: what
+	// follows is this writer's (the blocks in memory learn only that).
 	pend    map[uint32]map[string]*[]byte
-	touched map[uint32]map[string]bool
+	touched map[uint32]map[string]int
 	// max is the greatest creation key of each block written.
 	max map[uint32][]byte
 	// newWords are the words this writer put in the vocabulary bucket.
@@ -179,7 +181,7 @@ func (s *Store) newIndexWriter(tx *bbolt.Tx) *indexWriter {
 		blocks:   tx.Bucket(bucketSearchBlocks),
 		words:    tx.Bucket(bucketSearchWords),
 		pend:     s.txPostings(tx),
-		touched:  map[uint32]map[string]bool{},
+		touched:  map[uint32]map[string]int{},
 		max:      map[uint32][]byte{},
 		loaded:   -1,
 	}
@@ -217,7 +219,7 @@ func (w *indexWriter) add(k *certKeys) error {
 		w.pend[block] = pend
 	}
 	if touched == nil {
-		touched = map[string]bool{}
+		touched = map[string]int{}
 		w.touched[block] = touched
 	}
 	store.EachSearchTermPositions(func(t []byte, positions uint64) {
@@ -234,8 +236,8 @@ func (w *indexWriter) add(k *certKeys) error {
 			}
 			pend[string(t)] = p
 		}
-		if !touched[string(t)] {
-			touched[string(t)] = true
+		if _, ok := touched[string(t)]; !ok {
+			touched[string(t)] = len(*p)
 		}
 		// Appending never changes the bytes already put: bbolt keeps
 		// the value it was given until the commit.
@@ -649,13 +651,16 @@ func (e blockEntry) with(o uint16, pos uint64) blockEntry {
 	return e
 }
 
-// addValues records the postings of the terms in block n, values[term]
-// (all of the block's ordinals of the term: a write's).
-func (b *termBlocks) addValues(n uint32, terms map[string]bool, values map[string]*[]byte) {
+// addValues records the postings a write added to the terms of block n:
+// those of values[term] from the offset terms[term] on. The postings
+// before are known already (from the load at Open or an earlier write),
+// and an entry learns new ordinals without losing those it holds, so a
+// write parses its own postings, not all of the block's.
+func (b *termBlocks) addValues(n uint32, terms map[string]int, values map[string]*[]byte) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for t := range terms {
-		b.loadLocked(t, n, *values[t])
+	for t, from := range terms {
+		b.loadLocked(t, n, (*values[t])[from:])
 	}
 }
 
