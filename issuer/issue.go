@@ -444,8 +444,9 @@ func (s *Service) assign(ctx context.Context, prs []*prepared) error {
 		return s.assignNumbers(ctx, prs)
 	}
 	// A batch reserves its positions and its numbers from the store at
-	// the same time, so that both reservations share one commit. They set
-	// different fields of the certificates.
+	// the same time: on MongoDB two round trips at once (the embedded
+	// store reserves in memory). They set different fields of the
+	// certificates.
 	var perr error
 	done := make(chan struct{})
 	go func() {

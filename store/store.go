@@ -221,7 +221,12 @@ type Counters interface {
 	// NextSequence atomically adds n (>= 1) to the named counter and
 	// returns the first of the n values reserved: counters start at 1, and
 	// no value is ever handed out twice, even to concurrent callers on
-	// several instances.
+	// several instances. A reservation is durable no later than the
+	// first write of the store that begins after it returned (the
+	// embedded store keeps it in memory until then, so that a certificate
+	// and its number cost one commit): use the values only in writes made
+	// after it. After a crash, values that no committed write followed may
+	// be handed out again.
 	NextSequence(ctx context.Context, name string, n int64) (int64, error)
 }
 

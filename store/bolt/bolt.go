@@ -61,6 +61,8 @@ type Store struct {
 	// (txPostings).
 	txMu   sync.Mutex
 	txPend map[*bbolt.Tx]map[uint32]map[string]*[]byte
+	// counters hands out sequence values (counter.go).
+	counters counters
 }
 
 // Option changes how Open opens the file.
@@ -122,8 +124,9 @@ func Open(path string, opts ...Option) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	cdb := &countedDB{boltDB: db}
-	s := &Store{db: cdb, path: path, check: check, commits: committer{db: cdb}}
+	s := &Store{path: path, check: check}
+	s.db = &countedDB{boltDB: db, counters: &s.counters}
+	s.commits = committer{db: s.db}
 	if err := s.ensureValidityIndex(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w: %w", path, store.ErrUnavailable, err)
@@ -191,6 +194,10 @@ func initialize(tx *bbolt.Tx) error {
 // safe. Calls after Close fail with store.ErrUnavailable.
 func (s *Store) Close() error {
 	s.blocks.stopLoad()
+	if err := s.closeCounters(); err != nil {
+		_ = s.db.Close()
+		return unavailable("close", err)
+	}
 	if err := s.db.Close(); err != nil {
 		return unavailable("close", err)
 	}

@@ -13,6 +13,8 @@ import (
 type countedDB struct {
 	boltDB  *bbolt.DB
 	changes atomic.Uint64
+	// counters are put by every write transaction first (counter.go).
+	counters *counters
 }
 
 func (d *countedDB) View(fn func(*bbolt.Tx) error) error { return d.boltDB.View(fn) }
@@ -32,7 +34,17 @@ func (d *countedDB) write(shown bool, fn func(*bbolt.Tx) error) error {
 	if shown {
 		d.changes.Add(1)
 	}
-	err := d.boltDB.Update(fn)
+	var put map[string]int64
+	err := d.boltDB.Update(func(tx *bbolt.Tx) error {
+		var err error
+		if put, err = d.counters.put(tx); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+	if err == nil {
+		d.counters.written(put)
+	}
 	if shown {
 		d.changes.Add(1)
 	}

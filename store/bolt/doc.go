@@ -33,7 +33,10 @@
 // Caveats:
 //   - Values returned by bbolt are valid only inside their transaction;
 //     every read decodes inside the transaction, which copies.
-//   - Writers that change certificates or counters go through the
+//   - Counters are handed out from memory and reach the file with the
+//     next write transaction, which is the one that uses them, or at
+//     Close (counter.go).
+//   - Writers that change certificates go through the
 //     committer (commit.go), so the commits of concurrent writers are
 //     grouped into one fsync: each commit takes every write that queued
 //     while the one before ran. As with bbolt's DB.Batch, a function may
