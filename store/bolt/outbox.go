@@ -17,7 +17,7 @@ var _ store.Outbox = (*Store)(nil)
 
 // The outbox (store.Outbox) in two buckets:
 //
-//	outbox       id -> version (8) | lease until, Unix ns (8) | owner
+//	outbox       id -> 1 | version | lease until, Unix ns (varints) | owner
 //	outbox.done  id -> how many events were handed to the sinks (uvarint)
 //
 // Every certificate write puts the outbox entry in the write's own
@@ -35,14 +35,34 @@ type outboxValue struct {
 	owner   string
 }
 
+// outboxCompact is the first byte of an outbox value written since
+// values are varints: the byte, the version and the lease's end as
+// varints, then the owner. Values written before are the version and the
+// lease's end as 8 bytes big-endian each, then the owner; their first byte
+// is the top byte of a version, 0, and they still decode. An entry waiting
+// for its first lease takes 3 bytes instead of 16.
+const outboxCompact = 1
+
 func (v outboxValue) encode() []byte {
-	b := make([]byte, 16, 16+len(v.owner))
-	binary.BigEndian.PutUint64(b, uint64(v.version))
-	binary.BigEndian.PutUint64(b[8:], uint64(v.until))
+	b := make([]byte, 0, 1+2*binary.MaxVarintLen64+len(v.owner))
+	b = append(b, outboxCompact)
+	b = binary.AppendVarint(b, v.version)
+	b = binary.AppendVarint(b, v.until)
 	return append(b, v.owner...)
 }
 
 func decodeOutbox(b []byte) (outboxValue, error) {
+	if len(b) > 0 && b[0] == outboxCompact {
+		version, n := binary.Varint(b[1:])
+		if n <= 0 {
+			return outboxValue{}, fmt.Errorf("outbox entry of %d bytes: bad version", len(b))
+		}
+		until, m := binary.Varint(b[1+n:])
+		if m <= 0 {
+			return outboxValue{}, fmt.Errorf("outbox entry of %d bytes: bad lease end", len(b))
+		}
+		return outboxValue{version: version, until: until, owner: string(b[1+n+m:])}, nil
+	}
 	if len(b) < 16 {
 		return outboxValue{}, fmt.Errorf("outbox entry of %d bytes", len(b))
 	}
