@@ -311,9 +311,9 @@ func BenchmarkCreateCertificate(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "certs/s")
 }
 
-// BenchmarkSingleIssueWrites makes the two writes of a single issue (its
-// number, then the certificate) from 32 goroutines: two grouped commits
-// per certificate, as the issuer makes them.
+// BenchmarkSingleIssueWrites makes the store calls of a single issue (its
+// number, then the certificate) from 32 goroutines, as the issuer makes
+// them: the number from memory, one grouped commit per certificate.
 func BenchmarkSingleIssueWrites(b *testing.B) {
 	s, _ := open(b)
 	ctx := context.Background()
